@@ -221,6 +221,19 @@ class KubernetesManifestsTest {
     }
 
     @Test
+    void placeholderSecretsFileIsValidJsonWithAnEndpointAndTheSharedRedis() throws Exception {
+        JsonNode secrets = new ObjectMapper()
+                .readTree(named(Secret.class, "proxy-manager-secrets").getStringData().get("secrets.json"));
+
+        assertThat(secrets.path("endpoints").size()).as("the server needs at least one endpoint").isPositive();
+        assertThat(secrets.path("usage_store").path("type").asText()).isEqualTo("redis");
+        assertThat(secrets.path("usage_store").path("uri").asText()).isEqualTo("${REDIS_URL}");
+        assertThat(env(serverContainer())).containsKey("REDIS_URL");
+        assertThat(secrets).isEqualTo(new ObjectMapper()
+                .readTree(RepositoryFiles.read("monitor/compose/secrets.example.json")));
+    }
+
+    @Test
     void podsRunAsNonRootOnAReadOnlyRootFilesystem() {
         for (Deployment deployment : all(Deployment.class)) {
             PodSpec pod = deployment.getSpec().getTemplate().getSpec();
