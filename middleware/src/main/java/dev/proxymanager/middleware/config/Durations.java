@@ -46,7 +46,7 @@ public final class Durations {
         if (ms != 0 && ms % 3_600_000L == 0) {
             return ms / 3_600_000L + " h";
         }
-        if (ms >= 600_000L && ms % 60_000L == 0) {
+        if (ms > 60_000L && ms % 60_000L == 0) {
             return ms / 60_000L + " min";
         }
         if (ms % 1000 == 0) {
