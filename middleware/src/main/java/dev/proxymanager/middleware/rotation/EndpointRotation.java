@@ -254,6 +254,9 @@ final class EndpointRotation {
                 return; // the secret left the configuration while leased
             }
             HealthVerdict v = HealthRules.apply(config.health(), s.health, outcome, now, random);
+            if (!terms.leased() && v.cooldownUntil() == 0 && !v.remove()) {
+                return; // nothing for the store to change: spare it the call (a round trip for a remote store)
+            }
             Availability a = store.release(name, s.candidate, terms, terms.leased() ? lease.leaseId() : null, now,
                     v.cooldownUntil(), v.remove());
             if (!(s.location == Slot.Location.READY && a.freeAt() <= now)) {
