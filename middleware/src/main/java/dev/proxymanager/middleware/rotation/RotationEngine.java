@@ -31,8 +31,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <pre>{@code
  * RotationEngine engine = RotationEngine.builder().withConfig(SecretsConfig.load(path)).build();
  * switch (engine.acquire("search")) {
- *     case AcquireResult.Granted g -> { try { ...use g.lease().value()...; engine.release(g.lease(), Outcome.status(200)); } ... }
- *     case AcquireResult.Denied d -> // 429/503 with Retry-After d.retryAfter()
+ *     case AcquireResult.Granted g -> {
+ *         Outcome outcome = send(request, g.lease().value()); // the transport applies the key or proxy
+ *         engine.release(g.lease(), outcome);
+ *     }
+ *     case AcquireResult.Denied d -> respond(429, d.reason(), d.retryAfter());
  * }
  * }</pre>
  *
