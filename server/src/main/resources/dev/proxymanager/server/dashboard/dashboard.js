@@ -223,10 +223,15 @@
         return response.json();
       })
       .then(function (summary) {
+        if (summary.range.name !== rangeSelect.value) {
+          return; // an answer for a range no longer selected; the change listener asked for the new one
+        }
         renderHistory(summary.history, summary.range);
         renderLive(summary.live);
         var d = new Date(summary.generatedAt);
         el('updated').textContent = 'Updated ' + two(d.getHours()) + ':' + two(d.getMinutes()) + ':' + two(d.getSeconds());
+        document.body.dataset.range = summary.range.name;
+        document.body.dataset.rangeFrom = String(summary.range.from);
         document.body.dataset.generatedAt = String(summary.generatedAt);
         schedule(summary.refreshMillis || DEFAULT_REFRESH_MS);
       })
