@@ -187,8 +187,8 @@ public final class DashboardHandler extends Handler.Abstract {
             report = history.report(range);
         } catch (HistoryUnavailableException | RuntimeException e) {
             LOG.warn("dashboard history unavailable: {}", e.getMessage(), e);
-            historyError = "request history unavailable (" + (e instanceof HistoryUnavailableException
-                    ? "request log could not be read" : e.getClass().getSimpleName()) + ")";
+            historyError = e instanceof HistoryUnavailableException
+                    ? "the request log could not be read" : "reading the request log failed (" + e.getClass().getSimpleName() + ")";
         }
         List<SecretStatus> secrets = null;
         String secretsError = null;
@@ -196,7 +196,7 @@ public final class DashboardHandler extends Handler.Abstract {
             secrets = List.copyOf(liveSecrets.get());
         } catch (RuntimeException e) {
             LOG.warn("dashboard live secret state unavailable: {}", e.toString(), e);
-            secretsError = "live engine state unavailable (" + e.getClass().getSimpleName() + ")";
+            secretsError = "the rotation engine did not report (" + e.getClass().getSimpleName() + ")";
         }
         byte[] json = SummaryJson.write(now, rangeName, range, refreshInterval, report, historyError, secrets,
                 secretsError);

@@ -59,14 +59,15 @@
   function renderHistory(h, range) {
     if (!h.available) {
       banner('history-banner', 'History unavailable: ' + h.error
-        + '. Showing the live engine state only; charts resume when the request log can be read again.');
-      ['stat-total', 'stat-cache-hit-ratio', 'stat-failed', 'stat-p50', 'stat-p95', 'stat-p99'].forEach(function (id) {
-        el(id).textContent = '–';
-      });
-      Object.keys(charts).forEach(function (id) { setData(charts[id], [], []); });
+        + '. Showing the live engine state only; the charts come back when the request log can be read again.');
+      document.querySelector('main').classList.add('history-off');
       return;
     }
     banner('history-banner', null);
+    document.querySelector('main').classList.remove('history-off');
+    Array.prototype.forEach.call(document.querySelectorAll('.chart-empty'), function (overlay) {
+      overlay.hidden = h.totalRequests > 0;
+    });
     el('stat-total').textContent = formatCount(h.totalRequests);
     el('stat-cache-hit-ratio').textContent = formatRatio(h.cacheHitRatio);
     el('stat-failed').textContent = formatCount(h.failedRequests);
@@ -132,7 +133,7 @@
       data: { labels: [], datasets: [] },
       options: {
         spanGaps: true,
-        elements: { point: { radius: 0 }, line: { borderWidth: 2, tension: 0.25 } },
+        elements: { point: { radius: 0 }, line: { borderWidth: 2, cubicInterpolationMode: 'monotone' } },
         interaction: { mode: 'index', intersect: false },
         scales: { x: { grid: { display: false }, ticks: { maxTicksLimit: 12 } }, y: { beginAtZero: true } },
         plugins: { legend: { position: 'bottom' } }
