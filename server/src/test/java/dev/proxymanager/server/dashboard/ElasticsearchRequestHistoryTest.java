@@ -83,10 +83,18 @@ class ElasticsearchRequestHistoryTest {
 
     @Test
     void leavesOutRequestsOutsideTheRange() throws Exception {
-        // the last 15 minutes hold the newest 100 requests (9 s apart) and not the older ones
-        HistoryReport report = history.report(HistoryRange.last(Duration.ofMinutes(15), NOW));
+        // the last 15 minutes hold about the newest 100 requests (9 s apart) and not the older ones
+        HistoryRange range = HistoryRange.last(Duration.ofMinutes(15), NOW);
+        long inRange = docs.stream()
+                .map(doc -> Instant.parse((String) doc.get(LogFields.TIMESTAMP)))
+                .filter(t -> !t.isBefore(range.from()) && t.isBefore(range.to()))
+                .count();
 
-        assertThat(report.totalRequests()).isBetween(99L, 101L);
+        HistoryReport report = history.report(range);
+
+        assertThat(inRange).isBetween(98L, 100L);
+        assertThat(report.totalRequests()).isEqualTo(inRange);
+        assertThat(report.cache().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(inRange);
     }
 
     @Test
