@@ -23,7 +23,11 @@ final class DashboardServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        server.stop();
+    public void close() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("the dashboard's test server did not stop", e);
+        }
     }
 }
