@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -76,6 +77,8 @@ public final class DashboardHandler extends Handler.Abstract {
     private final Clock clock;
     private final Duration refreshInterval;
     private final Map<String, Asset> assets;
+    private final AtomicBoolean historyDown = new AtomicBoolean();
+    private final AtomicBoolean liveDown = new AtomicBoolean();
 
     private DashboardHandler(Builder builder) {
         super(InvocationType.BLOCKING);
@@ -185,8 +188,16 @@ public final class DashboardHandler extends Handler.Abstract {
         String historyError = null;
         try {
             report = history.report(range);
+            if (historyDown.compareAndSet(true, false)) {
+                LOG.info("dashboard history readable again");
+            }
         } catch (HistoryUnavailableException | RuntimeException e) {
-            LOG.warn("dashboard history unavailable: {}", e.getMessage(), e);
+            // once per outage, not once per refresh of every open page
+            if (historyDown.compareAndSet(false, true)) {
+                LOG.warn("dashboard history unavailable: {}", e.getMessage(), e);
+            } else {
+                LOG.debug("dashboard history still unavailable: {}", e.getMessage());
+            }
             historyError = e instanceof HistoryUnavailableException
                     ? "the request log could not be read" : "reading the request log failed (" + e.getClass().getSimpleName() + ")";
         }
@@ -194,8 +205,15 @@ public final class DashboardHandler extends Handler.Abstract {
         String secretsError = null;
         try {
             secrets = List.copyOf(liveSecrets.get());
+            if (liveDown.compareAndSet(true, false)) {
+                LOG.info("dashboard live secret state available again");
+            }
         } catch (RuntimeException e) {
-            LOG.warn("dashboard live secret state unavailable: {}", e.toString(), e);
+            if (liveDown.compareAndSet(false, true)) {
+                LOG.warn("dashboard live secret state unavailable: {}", e.toString(), e);
+            } else {
+                LOG.debug("dashboard live secret state still unavailable: {}", e.toString());
+            }
             secretsError = "the rotation engine did not report (" + e.getClass().getSimpleName() + ")";
         }
         byte[] json = SummaryJson.write(now, rangeName, range, refreshInterval, report, historyError, secrets,
