@@ -1,0 +1,264 @@
+package dev.proxymanager.server.dashboard;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import co.elastic.clients.elasticsearch._types.ElasticsearchException;
+import co.elastic.clients.elasticsearch._types.aggregations.Aggregate;
+import co.elastic.clients.elasticsearch._types.aggregations.Aggregation;
+import co.elastic.clients.elasticsearch._types.aggregations.ArrayPercentilesItem;
+import co.elastic.clients.elasticsearch._types.aggregations.DateHistogramBucket;
+import co.elastic.clients.elasticsearch._types.aggregations.FieldDateMath;
+import co.elastic.clients.elasticsearch._types.aggregations.LongTermsBucket;
+import co.elastic.clients.elasticsearch._types.aggregations.StringTermsBucket;
+import co.elastic.clients.elasticsearch.core.SearchResponse;
+import dev.proxymanager.middleware.log.LogFields;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * {@link RequestHistory} over the request-log data stream in Elasticsearch: one {@code size: 0} search per report,
+ * with a {@code date_histogram} (× {@code terms} on {@link LogFields#ENDPOINT}, × {@code percentiles} on
+ * {@link LogFields#LATENCY_MS}), {@code terms} on {@link LogFields#CACHE}, {@link LogFields#STATUS},
+ * {@link LogFields#OUTCOME} and {@link LogFields#SECRET_ID}, and {@code percentiles} on the latency. Uses only
+ * aggregations every Elasticsearch 9 cluster has.
+ *
+ * <p>Defaults: index pattern {@value #DEFAULT_INDEX}, top 10 endpoints per bucket, top 50 secrets. Built by
+ * {@link #builder()}. The client's own timeouts bound how long a report waits for a slow cluster.
+ *
+ * <p>This class is threadsafe.
+ */
+public final class ElasticsearchRequestHistory implements RequestHistory {
+    /** The request-log data stream the server writes. */
+    public static final String DEFAULT_INDEX = "proxy-manager-requests";
+
+    private static final String TIMELINE = "timeline";
+    private static final String BY_ENDPOINT = "by_endpoint";
+    private static final String LATENCY = "latency";
+    private static final String CACHE = "cache";
+    private static final String STATUSES = "statuses";
+    private static final String NO_STATUS = "no_status";
+    private static final String OUTCOMES = "outcomes";
+    private static final String SECRETS = "secrets";
+    private static final List<Double> PERCENTS = List.of(50.0, 95.0, 99.0);
+
+    private final ElasticsearchClient client;
+    private final String index;
+    private final int topEndpoints;
+    private final int topSecrets;
+
+    private ElasticsearchRequestHistory(Builder builder) {
+        this.client = builder.client;
+        this.index = builder.index;
+        this.topEndpoints = builder.topEndpoints;
+        this.topSecrets = builder.topSecrets;
+    }
+
+    /** A builder; {@link Builder#withClient} is required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The index, alias, data stream or pattern this history reads. */
+    public String index() {
+        return index;
+    }
+
+    @Override
+    public HistoryReport report(HistoryRange range) throws HistoryUnavailableException {
+        Objects.requireNonNull(range, "range");
+        SearchResponse<Void> response;
+        try {
+            response = client.search(s -> s
+                    .index(index)
+                    .ignoreUnavailable(true)
+                    .allowNoIndices(true)
+                    .size(0)
+                    .trackTotalHits(t -> t.enabled(true))
+                    .query(q -> q.range(r -> r.date(d -> d
+                            .field(LogFields.TIMESTAMP)
+                            .gte(Long.toString(range.from().toEpochMilli()))
+                            .lt(Long.toString(range.to().toEpochMilli()))
+                            .format("epoch_millis"))))
+                    .aggregations(TIMELINE, timeline(range))
+                    .aggregations(CACHE, terms(LogFields.CACHE, 10))
+                    .aggregations(STATUSES, terms(LogFields.STATUS, 50))
+                    .aggregations(NO_STATUS, a -> a.missing(m -> m.field(LogFields.STATUS)))
+                    .aggregations(OUTCOMES, terms(LogFields.OUTCOME, 20))
+                    .aggregations(SECRETS, terms(LogFields.SECRET_ID, topSecrets))
+                    .aggregations(LATENCY, percentiles()), Void.class);
+        } catch (IOException | ElasticsearchException e) {
+            throw new HistoryUnavailableException("request log '" + index + "' could not be read: "
+                    + e.getClass().getSimpleName(), e);
+        }
+        return toReport(range, response);
+    }
+
+    private Aggregation timeline(HistoryRange range) {
+        long from = range.from().toEpochMilli();
+        long lastBucket = range.to().toEpochMilli() - range.bucket().toMillis();
+        return Aggregation.of(a -> a
+                .dateHistogram(h -> h
+                        .field(LogFields.TIMESTAMP)
+                        .fixedInterval(t -> t.time(range.bucket().toSeconds() + "s"))
+                        .minDocCount(0)
+                        .extendedBounds(b -> b.min(FieldDateMath.of(f -> f.value(from)))
+                                .max(FieldDateMath.of(f -> f.value(lastBucket)))))
+                .aggregations(BY_ENDPOINT, terms(LogFields.ENDPOINT, topEndpoints))
+                .aggregations(LATENCY, percentiles()));
+    }
+
+    private static Aggregation terms(String field, int size) {
+        return Aggregation.of(a -> a.terms(t -> t.field(field).size(size)));
+    }
+
+    private static Aggregation percentiles() {
+        return Aggregation.of(a -> a.percentiles(p -> p.field(LogFields.LATENCY_MS).percents(PERCENTS).keyed(false)));
+    }
+
+    private static HistoryReport toReport(HistoryRange range, SearchResponse<Void> response) {
+        long total = response.hits().total() == null ? 0 : response.hits().total().value();
+        Map<String, Aggregate> aggs = response.aggregations();
+        if (aggs.isEmpty()) {
+            // no index matched the pattern yet: an empty history, not an unavailable one
+            return empty(range, total);
+        }
+        List<DateHistogramBucket> timeline = aggs.get(TIMELINE).dateHistogram().buckets().array();
+        List<Instant> buckets = new ArrayList<>(timeline.size());
+        List<LatencyPercentiles> latencyOverTime = new ArrayList<>(timeline.size());
+        Map<String, List<Long>> byEndpoint = new LinkedHashMap<>();
+        for (int i = 0; i < timeline.size(); i++) {
+            DateHistogramBucket bucket = timeline.get(i);
+            buckets.add(Instant.ofEpochMilli(bucket.key()));
+            latencyOverTime.add(latency(bucket.aggregations().get(LATENCY)));
+            for (StringTermsBucket endpoint : bucket.aggregations().get(BY_ENDPOINT).sterms().buckets().array()) {
+                List<Long> counts = byEndpoint.computeIfAbsent(endpoint.key().stringValue(), e -> zeros(timeline.size()));
+                counts.set(i, endpoint.docCount());
+            }
+        }
+        Map<String, Long> statuses = new LinkedHashMap<>();
+        Aggregate statusAgg = aggs.get(STATUSES);
+        if (statusAgg.isLterms()) {
+            for (LongTermsBucket b : statusAgg.lterms().buckets().array()) {
+                statuses.put(Long.toString(b.key()), b.docCount());
+            }
+        } else if (statusAgg.isSterms()) {
+            statuses.putAll(counts(statusAgg));
+        }
+        return new HistoryReport(range, total, buckets, sortedByTotal(byEndpoint), latencyOverTime,
+                counts(aggs.get(CACHE)), statuses, aggs.get(NO_STATUS).missing().docCount(),
+                counts(aggs.get(OUTCOMES)), latency(aggs.get(LATENCY)), counts(aggs.get(SECRETS)));
+    }
+
+    private static HistoryReport empty(HistoryRange range, long total) {
+        List<Instant> buckets = new ArrayList<>();
+        for (Instant t = range.from(); t.isBefore(range.to()); t = t.plus(range.bucket())) {
+            buckets.add(t);
+        }
+        List<LatencyPercentiles> latency = buckets.stream().map(b -> LatencyPercentiles.NONE).toList();
+        return new HistoryReport(range, total, buckets, Map.of(), latency, Map.of(), Map.of(), 0, Map.of(),
+                LatencyPercentiles.NONE, Map.of());
+    }
+
+    private static Map<String, Long> counts(Aggregate aggregate) {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        if (aggregate.isSterms()) {
+            for (StringTermsBucket b : aggregate.sterms().buckets().array()) {
+                counts.put(b.key().stringValue(), b.docCount());
+            }
+        }
+        // an unmapped field answers with empty "umterms": no counts
+        return counts;
+    }
+
+    private static LatencyPercentiles latency(Aggregate aggregate) {
+        Double[] values = new Double[PERCENTS.size()];
+        for (ArrayPercentilesItem item : aggregate.tdigestPercentiles().values().array()) {
+            int i = PERCENTS.indexOf(item.key());
+            if (i >= 0 && item.value() != null && !item.value().isNaN()) {
+                values[i] = item.value();
+            }
+        }
+        return new LatencyPercentiles(values[0], values[1], values[2]);
+    }
+
+    private static List<Long> zeros(int size) {
+        List<Long> zeros = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            zeros.add(0L);
+        }
+        return zeros;
+    }
+
+    private static Map<String, List<Long>> sortedByTotal(Map<String, List<Long>> series) {
+        Map<String, List<Long>> sorted = new LinkedHashMap<>();
+        series.entrySet().stream()
+                .sorted((a, b) -> Long.compare(sum(b.getValue()), sum(a.getValue())))
+                .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+        return sorted;
+    }
+
+    private static long sum(List<Long> counts) {
+        return counts.stream().mapToLong(Long::longValue).sum();
+    }
+
+    /**
+     * Builds an {@link ElasticsearchRequestHistory}. {@link #build()} copies the settings. This class is
+     * <em>not</em> threadsafe.
+     */
+    public static final class Builder {
+        private ElasticsearchClient client;
+        private String index = DEFAULT_INDEX;
+        private int topEndpoints = 10;
+        private int topSecrets = 50;
+
+        private Builder() {
+        }
+
+        /** The client to search with (required; not closed by the history). */
+        public Builder withClient(ElasticsearchClient client) {
+            this.client = Objects.requireNonNull(client, "client");
+            return this;
+        }
+
+        /** Index, alias, data stream or comma-separated pattern to read; default {@value #DEFAULT_INDEX}. */
+        public Builder withIndex(String index) {
+            Objects.requireNonNull(index, "index");
+            if (index.isBlank()) {
+                throw new IllegalArgumentException("index must not be blank, was '" + index + "'");
+            }
+            this.index = index;
+            return this;
+        }
+
+        /** Endpoints shown per time bucket, largest first; default 10. */
+        public Builder withTopEndpoints(int topEndpoints) {
+            if (topEndpoints <= 0) {
+                throw new IllegalArgumentException("topEndpoints must be > 0, was " + topEndpoints);
+            }
+            this.topEndpoints = topEndpoints;
+            return this;
+        }
+
+        /** Secrets counted, largest first; default 50. */
+        public Builder withTopSecrets(int topSecrets) {
+            if (topSecrets <= 0) {
+                throw new IllegalArgumentException("topSecrets must be > 0, was " + topSecrets);
+            }
+            this.topSecrets = topSecrets;
+            return this;
+        }
+
+        /**
+         * @throws NullPointerException if no client was set
+         */
+        public ElasticsearchRequestHistory build() {
+            Objects.requireNonNull(client, "client is required: call withClient(...)");
+            return new ElasticsearchRequestHistory(this);
+        }
+    }
+}

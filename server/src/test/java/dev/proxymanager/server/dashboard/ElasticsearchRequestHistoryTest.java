@@ -1,0 +1,126 @@
+package dev.proxymanager.server.dashboard;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import dev.proxymanager.middleware.log.LogFields;
+import dev.proxymanager.testsupport.elasticsearch.ElasticsearchExtension;
+import dev.proxymanager.testsupport.elasticsearch.ElasticsearchTestNode;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+@ExtendWith(ElasticsearchExtension.class)
+class ElasticsearchRequestHistoryTest {
+    private static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    private static final int REQUESTS = 200;
+    private static List<Map<String, Object>> docs;
+    private static ElasticsearchRequestHistory history;
+
+    @BeforeAll
+    static void indexRequestLog(ElasticsearchTestNode es) throws IOException {
+        String index = es.index("requests");
+        RequestLogFixture.createIndex(es.client(), index);
+        docs = RequestLogFixture.documents(REQUESTS, NOW);
+        RequestLogFixture.index(es.client(), index, docs);
+        history = ElasticsearchRequestHistory.builder().withClient(es.client()).withIndex(index).build();
+    }
+
+    @Test
+    void countsRequestsByCacheStatusOutcomeAndSecretOverTheRange() throws Exception {
+        HistoryReport report = history.report(HistoryRange.last(Duration.ofHours(1), NOW));
+
+        assertThat(report.totalRequests()).isEqualTo(REQUESTS);
+        assertThat(new TreeMap<>(report.cache())).isEqualTo(Map.of("hit", 60L, "miss", 100L, "stale", 10L, "bypass", 30L));
+        assertThat(new TreeMap<>(report.statuses())).isEqualTo(Map.of("200", 168L, "429", 16L, "503", 8L));
+        assertThat(report.noResponse()).isEqualTo(8);
+        assertThat(new TreeMap<>(report.outcomes()))
+                .isEqualTo(RequestLogFixture.countBy(docs, LogFields.OUTCOME));
+        assertThat(new TreeMap<>(report.requestsBySecret()))
+                .isEqualTo(RequestLogFixture.countBy(docs, LogFields.SECRET_ID));
+    }
+
+    @Test
+    void spreadsRequestsOverTimeBucketsPerEndpoint() throws Exception {
+        HistoryRange range = HistoryRange.last(Duration.ofHours(1), NOW);
+
+        HistoryReport report = history.report(range);
+
+        assertThat(report.buckets()).hasSize(60);
+        assertThat(report.buckets().getFirst()).isEqualTo(range.from());
+        assertThat(report.requestsByEndpoint().keySet()).containsExactly("github", "twitter", "maps");
+        Map<String, Long> expected = RequestLogFixture.countBy(docs, LogFields.ENDPOINT);
+        report.requestsByEndpoint().forEach((endpoint, counts) ->
+                assertThat(counts.stream().mapToLong(Long::longValue).sum()).as(endpoint).isEqualTo(expected.get(endpoint)));
+        // 200 requests 9 s apart span 30 minutes: the older half of the hour is empty, the newer one is not (the
+        // newest bucket may be empty when now is in the first seconds of a minute)
+        assertThat(report.requestsByEndpoint().get("github").subList(0, 25)).containsOnly(0L);
+        assertThat(report.requestsByEndpoint().get("github").subList(35, 59)).doesNotContain(0L);
+    }
+
+    @Test
+    void computesLatencyPercentiles() throws Exception {
+        HistoryReport report = history.report(HistoryRange.last(Duration.ofHours(1), NOW));
+
+        assertThat(report.latency().p50()).isCloseTo(100.0, within(0.5));
+        assertThat(report.latency().p95()).isCloseTo(400.0, within(0.5));
+        assertThat(report.latency().p99()).isCloseTo(2000.0, within(0.5));
+        assertThat(report.latencyOverTime().getFirst()).isEqualTo(LatencyPercentiles.NONE);
+        assertThat(report.latencyOverTime().getLast().p50()).isNotNull();
+    }
+
+    @Test
+    void leavesOutRequestsOutsideTheRange() throws Exception {
+        // the last 15 minutes hold about the newest 100 requests (9 s apart) and not the older ones
+        HistoryRange range = HistoryRange.last(Duration.ofMinutes(15), NOW);
+        long inRange = docs.stream()
+                .map(doc -> Instant.parse((String) doc.get(LogFields.TIMESTAMP)))
+                .filter(t -> !t.isBefore(range.from()) && t.isBefore(range.to()))
+                .count();
+
+        HistoryReport report = history.report(range);
+
+        assertThat(inRange).isBetween(98L, 100L);
+        assertThat(report.totalRequests()).isEqualTo(inRange);
+        assertThat(report.cache().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(inRange);
+    }
+
+    @Test
+    void reportsAnEmptyHistoryWhenNoIndexMatches(ElasticsearchTestNode es) throws Exception {
+        RequestHistory none = ElasticsearchRequestHistory.builder().withClient(es.client())
+                .withIndex(es.index("nothing-here") + "*").build();
+
+        HistoryReport report = none.report(HistoryRange.last(Duration.ofMinutes(15), NOW));
+
+        assertThat(report.totalRequests()).isZero();
+        assertThat(report.buckets()).hasSize(60);
+        assertThat(report.latency()).isEqualTo(LatencyPercentiles.NONE);
+    }
+
+    @Test
+    void saysHistoryIsUnavailableWhenElasticsearchDoesNotAnswer() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        try (ElasticsearchClient down = ElasticsearchClient.of(b -> b.host("http://127.0.0.1:" + closedPort))) {
+            RequestHistory unreachable = ElasticsearchRequestHistory.builder().withClient(down).build();
+
+            assertThatThrownBy(() -> unreachable.report(HistoryRange.last(Duration.ofMinutes(15), NOW)))
+                    .isInstanceOf(HistoryUnavailableException.class)
+                    .hasMessageContaining("proxy-manager-requests");
+        }
+    }
+}
