@@ -237,6 +237,11 @@ final class EndpointRotation {
             return new AcquireResult.Denied(name, AcquireResult.Cause.RATE_LIMITED,
                     what + " have reached rate limit (" + w.slot.limits.get(cause).describe() + ")" + next, after);
         }
+        if (cause == Availability.UNAVAILABLE) {
+            return new AcquireResult.Denied(name, AcquireResult.Cause.STORE_UNAVAILABLE, "the shared usage store is"
+                    + " unavailable and the store is fail-closed: no " + config.type().plural() + " of '" + name
+                    + "' are handed out until it returns" + next, after);
+        }
         if (cause == Availability.LEASED) {
             return new AcquireResult.Denied(name, AcquireResult.Cause.LEASED,
                     what + " are leased to other callers" + next, after);

@@ -21,6 +21,9 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import io.lettuce.core.resource.DefaultClientResources;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,6 +37,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link UsageStore} in Redis, shared by every process that points at the same server, so limits, leases and
@@ -67,6 +71,7 @@ public final class RedisUsageStore implements UsageStore {
     private final String maskedUri;
     private final String prefix;
     private final long stateTtlMs;
+    private final ClientResources resources;
     private final RedisClient client;
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, String[]>> keys = new ConcurrentHashMap<>();
     private volatile StatefulRedisConnection<String, String> connection;
@@ -77,7 +82,11 @@ public final class RedisUsageStore implements UsageStore {
         this.maskedUri = SecretMasking.maskUri(b.uriText);
         this.prefix = b.keyPrefix;
         this.stateTtlMs = b.stateTtl.toMillis();
-        this.client = RedisClient.create(uri);
+        // reconnect quickly after an outage (the default backs off to 30 s): recovery should follow Redis's return
+        this.resources = DefaultClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
+        this.client = RedisClient.create(resources, uri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 // an outage must surface at once so the failover mode applies, not queue requests for minutes
@@ -228,6 +237,7 @@ public final class RedisUsageStore implements UsageStore {
             c.close();
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 
     @Override
