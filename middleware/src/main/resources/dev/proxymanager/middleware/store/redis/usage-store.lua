@@ -80,18 +80,28 @@ local function holders(ls, ns, nn)
   return count, es, en
 end
 
--- When the candidate can be granted and, if not now, why: (cause, encoded time).
-local function check(c, ns, nn, leased, maxh)
-  if redis.call('HGET', c.st, 'rm') then
+-- Reads what a decision needs besides the log: removal, cooldown end, live leases (dropping expired ones).
+local function load(c, ns, nn, leased)
+  c.removed = redis.call('HGET', c.st, 'rm')
+  local cd = redis.call('HGET', c.st, 'cd')
+  if cd then
+    c.cds, c.cdn = dec(cd)
+  else
+    c.cds = nil
+  end
+  if leased then
+    c.h, c.es, c.en = holders(c.ls, ns, nn)
+  end
+end
+
+-- When the loaded candidate can be granted and, if not now, why: (cause, encoded time).
+local function evaluate(c, ns, nn, leased, maxh)
+  if c.removed then
     return REMOVED, MAXT
   end
   local fs, fn, cause = ns, nn, FREE
-  local cd = redis.call('HGET', c.st, 'cd')
-  if cd then
-    local s, n = dec(cd)
-    if lt(ns, nn, s, n) then
-      fs, fn, cause = s, n, COOLDOWN
-    end
+  if c.cds and lt(ns, nn, c.cds, c.cdn) then
+    fs, fn, cause = c.cds, c.cdn, COOLDOWN
   end
   for j = 1, #c.limits do
     local l = c.limits[j]
@@ -104,17 +114,19 @@ local function check(c, ns, nn, leased, maxh)
       end
     end
   end
-  if leased then
-    local h, es, en = holders(c.ls, ns, nn)
-    if h >= maxh then
-      if lt(fs, fn, es, en) then
-        fs, fn, cause = es, en, LEASED
-      elseif cause == FREE then
-        cause = LEASED
-      end
+  if leased and c.h >= maxh then
+    if lt(fs, fn, c.es, c.en) then
+      fs, fn, cause = c.es, c.en, LEASED
+    elseif cause == FREE then
+      cause = LEASED
     end
   end
   return cause, enc(fs, fn)
+end
+
+local function check(c, ns, nn, leased, maxh)
+  load(c, ns, nn, leased)
+  return evaluate(c, ns, nn, leased, maxh)
 end
 
 -- Records a use at now, keeping the list sorted newest first even when another process's clock is behind.
@@ -150,13 +162,11 @@ local function record(c, ns, nn)
   redis.call('PEXPIRE', c.log, c.keepMs)
 end
 
--- Keeps the state hash at least stateMs, and at least until its cooldown ends.
+-- Keeps the state hash at least stateMs, and at least until its cooldown (c.cds, c.cdn) ends.
 local function keepState(c, ns, nn, stateMs)
   local ms = stateMs
-  local cd = redis.call('HGET', c.st, 'cd')
-  if cd then
-    local s, n = dec(cd)
-    local until_cd = msUntil(ns, nn, s, n) + 1000
+  if c.cds then
+    local until_cd = msUntil(ns, nn, c.cds, c.cdn) + 1000
     if until_cd > ms then
       ms = math.min(until_cd, 315360000000) -- ten years: a cooldown "forever" still gets an expiry
     end
@@ -192,6 +202,10 @@ if op == 'acquire' then
         local es, en = add(ns, nn, ts, tn)
         redis.call('HSET', c.ls, leaseId, enc(es, en))
         redis.call('PEXPIRE', c.ls, leaseMs)
+        c.h = c.h + 1
+        if c.es == nil or lt(es, en, c.es, c.en) then
+          c.es, c.en = es, en
+        end
       end
       local caps, capn = nil, nil
       for j = 1, #c.limits do
@@ -211,19 +225,15 @@ if op == 'acquire' then
         end
       end
       if caps then
-        local cd = redis.call('HGET', c.st, 'cd')
-        local later = true
-        if cd then
-          local s, n = dec(cd)
-          later = lt(s, n, caps, capn)
-        end
-        if later then
+        if c.cds == nil or lt(c.cds, c.cdn, caps, capn) then
+          c.cds, c.cdn = caps, capn
           redis.call('HSET', c.st, 'cd', enc(caps, capn))
         end
         out[2] = enc(caps, capn)
       end
       keepState(c, ns, nn, stateMs)
-      cause, free = check(c, ns, nn, leased, maxh)
+      -- availability after the grant, from what this call already knows (only the log is read again)
+      cause, free = evaluate(c, ns, nn, leased, maxh)
       out[1] = i - 1
       out[#out + 1] = cause
       out[#out + 1] = free
@@ -261,10 +271,10 @@ if op == 'release' then
   if remove then
     redis.call('HSET', c.st, 'rm', '1')
   end
+  local cause, free = check(c, ns, nn, leased, maxh)
   if cdArg ~= '' or remove then
     keepState(c, ns, nn, stateMs)
   end
-  local cause, free = check(c, ns, nn, leased, maxh)
   return { cause, free }
 end
 
