@@ -18,8 +18,20 @@ public final class ThompsonSampler {
         return beta(1.0 + record.successes, 1.0 + record.failures, random);
     }
 
-    /** A draw from Beta(a, b), a, b &gt;= 1, via two Gamma draws. */
+    /** Above this many observations a Beta is drawn from its normal approximation: one Gaussian, no rejection loop. */
+    static final double NORMAL_APPROXIMATION_ABOVE = 60;
+
+    /**
+     * A draw from Beta(a, b), a, b &gt;= 1: exact (two Gamma draws) for small counts, from the normal approximation
+     * with the same mean and variance, clamped to [0, 1], once {@code a + b} exceeds 60.
+     */
     public static double beta(double a, double b, RandomGenerator random) {
+        double n = a + b;
+        if (n > NORMAL_APPROXIMATION_ABOVE) {
+            double mean = a / n;
+            double sd = Math.sqrt(a * b / (n * n * (n + 1)));
+            return Math.min(1.0, Math.max(0.0, mean + sd * random.nextGaussian()));
+        }
         double x = gamma(a, random);
         double y = gamma(b, random);
         return x / (x + y);

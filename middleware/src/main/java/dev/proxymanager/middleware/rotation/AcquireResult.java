@@ -46,7 +46,7 @@ public sealed interface AcquireResult permits AcquireResult.Granted, AcquireResu
         LEASED,
         /** Every secret is out of rotation until restored. */
         ALL_REMOVED,
-        /** The shared usage store is unreachable and the store is configured fail-closed. */
+        /** The usage store failed and the store mode is fail-closed. */
         STORE_UNAVAILABLE
     }
 }

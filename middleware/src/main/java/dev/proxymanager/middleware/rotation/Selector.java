@@ -150,7 +150,7 @@ abstract class Selector {
      * fewer), so the cost stays constant with 100 000 secrets while good secrets win most draws.
      */
     static final class HealthWeighted extends Selector {
-        static final int SAMPLE = 16;
+        static final int SAMPLE = 8;
         private final ArrayList<Slot> ready = new ArrayList<>();
         private final RandomGenerator random;
 

@@ -128,5 +128,12 @@ class HealthRulesTest {
             mean += ThompsonSampler.beta(3, 1, random) / 4000;
         }
         assertThat(mean).isBetween(0.72, 0.78); // Beta(3,1) has mean 0.75
+        double approx = 0;
+        for (int i = 0; i < 4000; i++) {
+            double d = ThompsonSampler.beta(80, 20, random); // large counts: normal approximation
+            assertThat(d).isBetween(0.0, 1.0);
+            approx += d / 4000;
+        }
+        assertThat(approx).isBetween(0.79, 0.81);
     }
 }

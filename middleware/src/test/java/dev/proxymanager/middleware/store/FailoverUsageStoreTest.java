@@ -180,7 +180,7 @@ class FailoverUsageStoreTest {
         // then the denial says the store is down, and the engine asks again after Redis returns
         assertThat(denied).isInstanceOfSatisfying(AcquireResult.Denied.class, d -> {
             assertThat(d.cause()).isEqualTo(AcquireResult.Cause.STORE_UNAVAILABLE);
-            assertThat(d.reason()).contains("usage store is unavailable").contains("fail-closed");
+            assertThat(d.reason()).isEqualTo("the usage store of 'search' is unavailable; fail-closed; next free in 1 s");
             assertThat(d.retryAfter()).isEqualTo(Duration.ofSeconds(1));
         });
         redis.start();
