@@ -82,8 +82,9 @@ end
 
 -- Reads what a decision needs besides the log: removal, cooldown end, live leases (dropping expired ones).
 local function load(c, ns, nn, leased)
-  c.removed = redis.call('HGET', c.st, 'rm')
-  local cd = redis.call('HGET', c.st, 'cd')
+  local st = redis.call('HMGET', c.st, 'rm', 'cd')
+  c.removed = st[1]
+  local cd = st[2]
   if cd then
     c.cds, c.cdn = dec(cd)
   else
@@ -256,25 +257,25 @@ if op == 'release' then
   if leaseId ~= '' then
     redis.call('HDEL', c.ls, leaseId)
   end
+  load(c, ns, nn, leased)
+  local changed = false
   if cdArg ~= '' then
     local s, n = dec(cdArg)
-    local cd = redis.call('HGET', c.st, 'cd')
-    local later = true
-    if cd then
-      local cs, cn = dec(cd)
-      later = lt(cs, cn, s, n)
-    end
-    if later then
+    if c.cds == nil or lt(c.cds, c.cdn, s, n) then
       redis.call('HSET', c.st, 'cd', cdArg)
+      c.cds, c.cdn = s, n
+      changed = true
     end
   end
   if remove then
     redis.call('HSET', c.st, 'rm', '1')
+    c.removed = '1'
+    changed = true
   end
-  local cause, free = check(c, ns, nn, leased, maxh)
-  if cdArg ~= '' or remove then
+  if changed then
     keepState(c, ns, nn, stateMs)
   end
+  local cause, free = evaluate(c, ns, nn, leased, maxh)
   return { cause, free }
 end
 
