@@ -19,7 +19,8 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
@@ -37,7 +38,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A {@link UsageStore} in Redis, shared by every process that points at the same server, so limits, leases and
@@ -71,6 +74,7 @@ public final class RedisUsageStore implements UsageStore {
     private final String maskedUri;
     private final String prefix;
     private final long stateTtlMs;
+    private final long timeoutNanos;
     private final ClientResources resources;
     private final RedisClient client;
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, String[]>> keys = new ConcurrentHashMap<>();
@@ -82,6 +86,7 @@ public final class RedisUsageStore implements UsageStore {
         this.maskedUri = SecretMasking.maskUri(b.uriText);
         this.prefix = b.keyPrefix;
         this.stateTtlMs = b.stateTtl.toMillis();
+        this.timeoutNanos = b.commandTimeout.toNanos();
         // reconnect quickly after an outage (the default backs off to 30 s): recovery should follow Redis's return
         this.resources = DefaultClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
@@ -92,7 +97,7 @@ public final class RedisUsageStore implements UsageStore {
                 // an outage must surface at once so the failover mode applies, not queue requests for minutes
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .socketOptions(SocketOptions.builder().connectTimeout(b.commandTimeout).build())
-                .timeoutOptions(TimeoutOptions.enabled(b.commandTimeout))
+                .timeoutOptions(TimeoutOptions.builder().timeoutCommands(false).build()) // await() bounds each call
                 .build());
         uri.setTimeout(b.commandTimeout);
     }
@@ -122,7 +127,7 @@ public final class RedisUsageStore implements UsageStore {
     /** Sends {@code PING}; true when Redis answered. Never throws. */
     public boolean ping() {
         try {
-            return "PONG".equals(commands("ping").ping());
+            return "PONG".equals(await(commands("ping").ping(), "ping"));
         } catch (RuntimeException e) {
             return false;
         }
@@ -285,13 +290,14 @@ public final class RedisUsageStore implements UsageStore {
 
     private List<Object> eval(String operation, String[] keyNames, List<String> args) {
         String[] a = args.toArray(new String[0]);
-        RedisCommands<String, String> cmd = commands(operation);
+        // the async API, awaited here: the sync API's proxy costs a reflective lookup per call
+        RedisAsyncCommands<String, String> cmd = commands(operation);
         try {
             try {
-                return cmd.evalsha(SCRIPT_SHA, ScriptOutputType.MULTI, keyNames, a);
+                return await(cmd.evalsha(SCRIPT_SHA, ScriptOutputType.MULTI, keyNames, a), operation);
             } catch (RedisNoScriptException e) {
-                cmd.scriptLoad(SCRIPT); // first use on this server, or it restarted and lost its scripts
-                return cmd.evalsha(SCRIPT_SHA, ScriptOutputType.MULTI, keyNames, a);
+                await(cmd.scriptLoad(SCRIPT), operation); // first use on this server, or it restarted and lost its scripts
+                return await(cmd.evalsha(SCRIPT_SHA, ScriptOutputType.MULTI, keyNames, a), operation);
             }
         } catch (RedisCommandExecutionException e) {
             if (isOutage(e)) {
@@ -304,13 +310,31 @@ public final class RedisUsageStore implements UsageStore {
         }
     }
 
+    private <T> T await(RedisFuture<T> future, String operation) {
+        try {
+            // bounded here rather than by a timer task per command (TimeoutOptions), which costs more CPU
+            return future.get(timeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RedisException re) {
+                throw re;
+            }
+            throw unavailable(operation, new RedisException(String.valueOf(e.getCause()), e.getCause()));
+        } catch (TimeoutException e) {
+            future.cancel(false);
+            throw unavailable(operation, new RedisException("no answer within " + Duration.ofNanos(timeoutNanos), e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable(operation, new RedisException("interrupted while waiting for Redis", e));
+        }
+    }
+
     private static boolean isOutage(RedisCommandExecutionException e) {
         String m = String.valueOf(e.getMessage());
         return m.startsWith("LOADING") || m.startsWith("BUSY") || m.startsWith("MASTERDOWN") || m.startsWith("READONLY")
                 || m.startsWith("TRYAGAIN") || m.startsWith("CLUSTERDOWN") || m.startsWith("NOAUTH") || m.startsWith("OOM");
     }
 
-    private RedisCommands<String, String> commands(String operation) {
+    private RedisAsyncCommands<String, String> commands(String operation) {
         if (closed) {
             throw new IllegalStateException("usage store " + maskedUri + " is closed");
         }
@@ -328,7 +352,7 @@ public final class RedisUsageStore implements UsageStore {
                 }
             }
         }
-        return c.sync();
+        return c.async();
     }
 
     private UsageStoreUnavailableException unavailable(String operation, RuntimeException e) {

@@ -37,10 +37,14 @@ public final class RedisUsageStoreBenchmark {
         }
         LeaseTerms terms = new LeaseTerms(4, 60_000_000_000L);
         try (RedisUsageStore store = RedisUsageStore.builder(uri).build()) {
-            run(store, clock, candidates, terms, threads, 2, null); // warm-up: JIT, connection, script load
+            run(store, clock, candidates, terms, threads, 5, null); // warm-up: JIT, connection, script load
             long[] latencies = new long[threads * 200_000];
             AtomicLong latencyCount = new AtomicLong();
+            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                    .getOperatingSystemMXBean();
+            long cpuBefore = os.getProcessCpuTime();
             Result r = run(store, clock, candidates, terms, threads, seconds, new Sink(latencies, latencyCount));
+            long cpu = os.getProcessCpuTime() - cpuBefore;
             int n = (int) Math.min(latencyCount.get(), latencies.length);
             long[] sorted = Arrays.copyOf(latencies, n);
             Arrays.sort(sorted);
@@ -50,6 +54,7 @@ public final class RedisUsageStoreBenchmark {
             System.out.printf(Locale.ROOT, "store calls/s (EVALSHA round trips): %.0f%n", r.calls / r.seconds);
             System.out.printf(Locale.ROOT, "pair latency ms: p50 %.2f, p99 %.2f%n", sorted[n / 2] / 1e6,
                     sorted[(int) (n * 0.99)] / 1e6);
+            System.out.printf(Locale.ROOT, "client JVM CPU per store call: %.1f us%n", cpu / 1e3 / r.calls);
         }
         System.exit(0);
     }
