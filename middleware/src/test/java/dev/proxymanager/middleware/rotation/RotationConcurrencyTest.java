@@ -58,10 +58,12 @@ class RotationConcurrencyTest {
         AtomicBoolean running = new AtomicBoolean(true);
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(THREADS + 1);
-        // a ticker thread moves time along while workers run
+        // a ticker thread moves time along while workers run; it stops short of the lease TTL, because a spinning
+        // ticker on a loaded machine can otherwise run hours of fake time past a lease a descheduled worker still holds
+        long maxTicks = Duration.ofMinutes(50).toMillis();
         Future<?> ticker = pool.submit(() -> {
             start.await();
-            while (running.get()) {
+            for (long tick = 0; running.get() && tick < maxTicks; tick++) {
                 clock.advance(Duration.ofMillis(1));
                 Thread.onSpinWait();
             }
