@@ -135,6 +135,8 @@ public final class ElasticsearchCacheStore implements CacheStore {
     public long purgeExpiredBefore(Instant cutoff) {
         Query expired = Query.of(q -> q.range(r -> r.date(d -> d.field("expires_at").lt(cutoff.toString()))));
         try {
+            // a search only sees refreshed documents; entries written since the last refresh would escape the purge
+            client.indices().refresh(r -> r.index(index));
             return PagedDelete.builder(client, index).withQuery(expired).withPageSize(purgePageSize).build().run();
         } catch (IOException | ElasticsearchException e) {
             throw new CacheStoreException("cache purge in " + index + " failed: " + e.getMessage(), e);
