@@ -4,6 +4,7 @@ import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import co.elastic.clients.json.jackson.JacksonJsonpMapper;
 import co.elastic.clients.transport.rest5_client.Rest5ClientTransport;
 import co.elastic.clients.transport.rest5_client.low_level.Rest5Client;
+import org.apache.hc.core5.reactor.IOReactorConfig;
 import org.apache.hc.core5.util.Timeout;
 
 import java.io.IOException;
@@ -66,6 +67,9 @@ public final class ElasticsearchClients {
                         .setConnectionRequestTimeout(Timeout.of(connectTimeout))
                         .setResponseTimeout(Timeout.of(responseTimeout)))
                 .setConnectionConfigCallback(b -> b.setConnectTimeout(Timeout.of(connectTimeout)))
+                // bulk bodies go out in many small chunks: no Nagle delay, and room to buffer them
+                .setHttpClientConfigCallback(b -> b.setIOReactorConfig(IOReactorConfig.custom()
+                        .setTcpNoDelay(true).setSndBufSize(1 << 20).build()))
                 .build();
         return new ElasticsearchClient(new Rest5ClientTransport(rest, new JacksonJsonpMapper()));
     }
