@@ -78,6 +78,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
     private final Thread drainer;
 
     private volatile boolean running = true;
+    private volatile boolean closed;
     private volatile boolean templateInstalled;
     private volatile long backoffUntilNanos;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
@@ -169,7 +170,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
 
     private void drain() {
         long closeDeadline = Long.MAX_VALUE;
-        while (true) {
+        while (!closed) {
             if (!running) {
                 if (closeDeadline == Long.MAX_VALUE) {
                     closeDeadline = System.nanoTime() + closeTimeout.toNanos();
@@ -192,8 +193,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
             try {
                 doc = queue.pollFirst(50, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
-                // close() interrupts to wake us: keep draining until the deadline
-                continue;
+                return;
             }
             if (doc == null) {
                 if (!running) {
@@ -222,6 +222,9 @@ public final class ElasticsearchRequestLog implements RequestLog {
     }
 
     private void failed(Throwable e) {
+        if (closed) {
+            return;
+        }
         failedBulks.increment();
         int n = consecutiveFailures.incrementAndGet();
         long delay = Math.min(retryMax.toNanos(), retryMin.toNanos() << Math.min(n - 1, 20));
@@ -295,6 +298,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        closed = true; // the drainer, if still inside a slow call, stops at its next turn
         scheduler.shutdownNow();
         int lost = pending.getAndSet(0);
         if (lost > 0) {
