@@ -28,8 +28,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The request log in an Elasticsearch data stream (default {@value #DEFAULT_DATA_STREAM}), auto-created from the
- * index template in {@code request-log-template.json}, which this class installs (matching exactly the data
- * stream's name, with the configured {@code number_of_replicas}).
+ * index template in {@code request-log-template.json}, which this class installs when no template of the data
+ * stream's name exists (matching exactly that name, with the configured {@code number_of_replicas}); a template the
+ * operator installed — e.g. with an ILM policy by the docker-compose setup — is kept.
  *
  * <p>{@link #record} puts the document in a bounded buffer and returns at once; one background thread feeds the
  * buffer to the client's {@link BulkIngester}. While Elasticsearch is slow or down, documents stay in the buffer
@@ -213,9 +214,10 @@ public final class ElasticsearchRequestLog implements RequestLog {
 
     private void installTemplate() {
         try {
-            IndexTemplates.putIndexTemplate(client, dataStream, TEMPLATE, replicas);
+            boolean installed = IndexTemplates.putIndexTemplateIfAbsent(client, dataStream, TEMPLATE, replicas);
             templateInstalled = true;
-            LOG.atDebug().addKeyValue("data_stream", dataStream).log("request log index template installed");
+            LOG.atDebug().addKeyValue("data_stream", dataStream).log(installed
+                    ? "request log index template installed" : "request log index template already present; kept");
         } catch (Exception e) {
             failed(e);
         }
