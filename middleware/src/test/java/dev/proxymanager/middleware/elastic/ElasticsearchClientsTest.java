@@ -30,6 +30,8 @@ class ElasticsearchClientsTest {
         assertThatThrownBy(() -> ElasticsearchClients.create("127.0.0.1:9200"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("elasticsearch url must be an absolute http(s) URL, was 127.0.0.1:9200");
+        assertThatThrownBy(() -> ElasticsearchClients.create("ftp://elastic:s3cret@h/"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("s3cret");
         assertThatThrownBy(() -> ElasticsearchClients.create("http://h:1", Duration.ZERO, Duration.ofSeconds(1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeouts must be > 0");
     }
