@@ -85,9 +85,14 @@ final class Dispatcher {
      * @throws NoSecretAvailableException when none frees up within the bound
      */
     SecretLease acquire(String endpoint) {
+        return acquire(endpoint, null);
+    }
+
+    /** As {@link #acquire(String)}, preferring secret {@code preferredId} when it is usable. */
+    SecretLease acquire(String endpoint, String preferredId) {
         long deadline = clock.nanoTime() + maxWait.toNanos();
         while (true) {
-            switch (engine.acquire(endpoint)) {
+            switch (engine.acquire(endpoint, preferredId)) {
                 case AcquireResult.Granted g -> {
                     return g.lease();
                 }
