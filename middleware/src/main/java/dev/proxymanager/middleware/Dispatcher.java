@@ -249,7 +249,7 @@ final class Dispatcher {
         return k != null && !k.inHeader() ? List.of(k.queryParameter()) : List.of();
     }
 
-    private static CacheKey cacheKey(EndpointConfig endpoint, TransportRequest request, Call call) {
+    static CacheKey cacheKey(EndpointConfig endpoint, TransportRequest request, Call call) {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         request.headers().forEach((k, v) -> headers.put(k, List.of(v)));
         CacheKey.Builder b = CacheKey.builder(request.method(), request.uri().toString())
