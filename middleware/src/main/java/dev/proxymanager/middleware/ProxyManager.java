@@ -155,22 +155,32 @@ public final class ProxyManager implements AutoCloseable {
 
     /** The cache keeps wall-clock expiry times: give it ours, so a fake clock moves it too. */
     private static java.time.Clock wallClock(Clock clock) {
-        return new java.time.Clock() {
-            @Override
-            public java.time.ZoneId getZone() {
-                return java.time.ZoneOffset.UTC;
-            }
+        return new WallClock(clock, java.time.ZoneOffset.UTC);
+    }
 
-            @Override
-            public java.time.Clock withZone(java.time.ZoneId zone) {
-                return java.time.Clock.fixed(clock.now(), zone);
-            }
+    private static final class WallClock extends java.time.Clock {
+        private final Clock clock;
+        private final java.time.ZoneId zone;
 
-            @Override
-            public java.time.Instant instant() {
-                return clock.now();
-            }
-        };
+        WallClock(Clock clock, java.time.ZoneId zone) {
+            this.clock = clock;
+            this.zone = zone;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return zone;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId newZone) {
+            return new WallClock(clock, newZone);
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return clock.now();
+        }
     }
 
     Dispatcher dispatcher() {
