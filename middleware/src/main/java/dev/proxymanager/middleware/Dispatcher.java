@@ -143,8 +143,23 @@ final class Dispatcher {
         boolean mayRetry = IDEMPOTENT.contains(request.method()) || endpoint.retry().retryNonIdempotent();
         Backoff backoff = new Backoff(endpoint.retry(), ThreadLocalRandom.current());
         Duration timeout = call.options().timeout() != null ? call.options().timeout() : endpoint.timeouts().read();
+        CachedResponse lastResponse = null;
+        IOException lastFailure = null;
         for (int attempt = 1; ; attempt++) {
-            SecretLease lease = leases.next(endpoint, attempt > 1);
+            SecretLease lease;
+            try {
+                lease = leases.next(endpoint, attempt > 1);
+            } catch (NoSecretAvailableException e) {
+                // no other secret to retry on: what the last attempt got says more than "none available"
+                if (lastResponse != null) {
+                    return lastResponse;
+                }
+                if (lastFailure != null) {
+                    lastFailure.addSuppressed(e);
+                    throw lastFailure;
+                }
+                throw e;
+            }
             attempts.count = attempt;
             attempts.secretId = lease.secretId();
             long start = clock.nanoTime();
@@ -159,6 +174,8 @@ final class Dispatcher {
                 if (!ban || last) {
                     return r;
                 }
+                lastResponse = r;
+                lastFailure = null;
                 LOG.debug("endpoint {} secret {} answered {}; retrying on another secret (attempt {})",
                         endpoint.name(), lease.secretId(), r.status(), attempt + 1);
             } catch (SocketTimeoutException e) {
@@ -168,6 +185,8 @@ final class Dispatcher {
                 if (last) {
                     throw e;
                 }
+                lastFailure = e;
+                lastResponse = null;
             } catch (InterruptedIOException e) {
                 engine.release(lease, Outcome.unused());
                 throw e;
@@ -178,6 +197,8 @@ final class Dispatcher {
                 if (last) {
                     throw e;
                 }
+                lastFailure = e;
+                lastResponse = null;
                 LOG.debug("endpoint {} secret {} failed ({}); retrying on another secret", endpoint.name(),
                         lease.secretId(), e.toString());
             } catch (RuntimeException e) {

@@ -229,6 +229,25 @@ class RequestKeyTest {
     }
 
     @Test
+    void whenNoOtherSecretIsLeftToRetryOnTheLastResponseIsReturned() throws IOException {
+        // given the only key, which the upstream limits to nothing (429, Retry-After one hour)
+        upstream = UpstreamServer.withKeys(Map.of(keyValue(1), 0));
+        EndpointConfig e = api().withBaseUrl(upstream.baseUrl()).withLimit(LimitConfig.of(100, Duration.ofHours(1)))
+                .withSecret("k1", keyValue(1)).build();
+        pm = ProxyManager.builder().secrets(TestEndpoints.config(e)).clock(clock).sleeper(clock::advance)
+                .maxWait(Duration.ofMinutes(1)).build();
+        try (Request req = pm.request(SecretType.KEY, "api", false)) {
+            // when
+            Response r = req.send("GET", upstream.url("/a"), null, null);
+
+            // then
+            assertThat(r.status()).isEqualTo(429);
+            assertThat(r.attempts()).isEqualTo(1);
+            assertThat(r.header("Retry-After")).isEqualTo("3600");
+        }
+    }
+
+    @Test
     void aNonIdempotentRequestIsNotRetriedButAGetIs() throws IOException {
         // given every key revoked
         start(3, 100, api());

@@ -26,6 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class UpstreamServer implements AutoCloseable {
 
+    private static final String RESPONDED = "responded";
+
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(32);
     private final Map<String, Integer> limits;
@@ -95,7 +97,9 @@ final class UpstreamServer implements AutoCloseable {
                     + (ex.getRequestURI().getRawQuery() == null ? "" : ex.getRequestURI().getRawQuery())
                     + "\",\"body\":\"" + new String(requestBody, StandardCharsets.UTF_8).replace("\"", "'") + "\"}");
         } finally {
-            inFlight.decrementAndGet();
+            if (ex.getAttribute(RESPONDED) == null) {
+                inFlight.decrementAndGet();
+            }
         }
     }
 
@@ -115,7 +119,10 @@ final class UpstreamServer implements AutoCloseable {
         return null;
     }
 
-    private static void respond(HttpExchange ex, int status, String json) throws IOException {
+    private void respond(HttpExchange ex, int status, String json) throws IOException {
+        // no longer in flight once the answer starts: the client may send its next request as soon as it has it
+        ex.setAttribute(RESPONDED, Boolean.TRUE);
+        inFlight.decrementAndGet();
         byte[] b = json.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().add("Content-Type", "application/json; charset=utf-8");
         ex.sendResponseHeaders(status, b.length);

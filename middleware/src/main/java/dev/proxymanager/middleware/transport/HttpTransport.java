@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import javax.net.ssl.SSLContext;
 import org.apache.hc.client5.http.auth.AuthScope;
 import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
@@ -23,6 +24,7 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.protocol.HttpClientContext;
+import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
@@ -61,7 +63,11 @@ public final class HttpTransport implements Closeable {
     private final Duration connectionRequestTimeout;
 
     private HttpTransport(Builder b) {
-        this.pool = PoolingHttpClientConnectionManagerBuilder.create()
+        PoolingHttpClientConnectionManagerBuilder poolBuilder = PoolingHttpClientConnectionManagerBuilder.create();
+        if (b.sslContext != null) {
+            poolBuilder.setTlsSocketStrategy(new DefaultClientTlsStrategy(b.sslContext));
+        }
+        this.pool = poolBuilder
                 .setMaxConnTotal(b.maxConnections)
                 .setMaxConnPerRoute(b.maxConnectionsPerRoute)
                 // proxies close idle kept-alive connections without notice: check a proxy connection before reuse
@@ -150,8 +156,15 @@ public final class HttpTransport implements Closeable {
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private int maxConnectionsPerRoute = DEFAULT_MAX_CONNECTIONS_PER_ROUTE;
         private Duration connectionRequestTimeout = DEFAULT_CONNECTION_REQUEST_TIMEOUT;
+        private SSLContext sslContext;
 
         private Builder() {
+        }
+
+        /** The TLS context for HTTPS targets (trust store, client certificates); default the JVM's. */
+        public Builder withSslContext(SSLContext sslContext) {
+            this.sslContext = Objects.requireNonNull(sslContext, "sslContext");
+            return this;
         }
 
         /** Bound on pooled connections in all; default 500. */
