@@ -52,10 +52,23 @@ public final class IndexTemplates {
      */
     public static boolean putIndexTemplateIfAbsent(ElasticsearchClient client, String name, ObjectNode template,
                                                    int replicas) throws IOException {
+        return putIndexTemplateIfAbsent(client, name, template, replicas, null);
+    }
+
+    /**
+     * As {@link #putIndexTemplateIfAbsent(ElasticsearchClient, String, ObjectNode, int)}, and when
+     * {@code lifecyclePolicy} is not null, the template's indices use that ILM policy
+     * ({@code index.lifecycle.name}).
+     */
+    public static boolean putIndexTemplateIfAbsent(ElasticsearchClient client, String name, ObjectNode template,
+                                                   int replicas, String lifecyclePolicy) throws IOException {
         ObjectNode body = template.deepCopy();
         ArrayNode patterns = body.putArray("index_patterns");
         patterns.add(name);
         settings(body).put("number_of_replicas", replicas);
+        if (lifecyclePolicy != null) {
+            settings(body).put("index.lifecycle.name", lifecyclePolicy);
+        }
         String json = body.toString();
         try {
             client.indices().putIndexTemplate(r -> r.name(name).create(true).withJson(new StringReader(json)));
@@ -96,6 +109,20 @@ public final class IndexTemplates {
                 return false;
             }
             throw e;
+        }
+    }
+
+    /**
+     * Whether the cluster has ILM and an ILM policy named {@code policy}. False on clusters without ILM (the local
+     * node, some managed offerings) — never throws for that.
+     *
+     * @throws IOException if Elasticsearch cannot be reached
+     */
+    public static boolean hasLifecyclePolicy(ElasticsearchClient client, String policy) throws IOException {
+        try {
+            return client.ilm().getLifecycle(g -> g.name(policy)).lifecycles().containsKey(policy);
+        } catch (ElasticsearchException e) {
+            return false; // 404: no such policy; 400 "no handler": no ILM on this cluster
         }
     }
 

@@ -30,7 +30,9 @@ import java.util.concurrent.locks.LockSupport;
  * The request log in an Elasticsearch data stream (default {@value #DEFAULT_DATA_STREAM}), auto-created from the
  * index template in {@code request-log-template.json}, which this class installs when no template of the data
  * stream's name exists (matching exactly that name, with the configured {@code number_of_replicas}); a template the
- * operator installed — e.g. with an ILM policy by the docker-compose setup — is kept.
+ * operator installed — e.g. with an ILM policy by the docker-compose setup — is kept. Where the cluster has an
+ * ILM policy named like the data stream, the installed template uses it; where it has none (or no ILM, like the
+ * local node), an INFO line says so.
  *
  * <p>{@link #record} puts the document in a bounded buffer and returns at once; one background thread feeds the
  * buffer to the client's {@link BulkIngester}. While Elasticsearch is slow or down, documents stay in the buffer
@@ -214,7 +216,14 @@ public final class ElasticsearchRequestLog implements RequestLog {
 
     private void installTemplate() {
         try {
-            boolean installed = IndexTemplates.putIndexTemplateIfAbsent(client, dataStream, TEMPLATE, replicas);
+            // use an ILM policy named like the data stream where the cluster has one (the setup script installs it)
+            boolean ilm = IndexTemplates.hasLifecyclePolicy(client, dataStream);
+            if (!ilm) {
+                LOG.atInfo().addKeyValue("data_stream", dataStream).log("no ILM policy named {} on this cluster "
+                        + "(or no ILM): request-log documents are kept until deleted", dataStream);
+            }
+            boolean installed = IndexTemplates.putIndexTemplateIfAbsent(client, dataStream, TEMPLATE, replicas,
+                    ilm ? dataStream : null);
             templateInstalled = true;
             LOG.atDebug().addKeyValue("data_stream", dataStream).log(installed
                     ? "request log index template installed" : "request log index template already present; kept");

@@ -46,6 +46,11 @@ class ElasticsearchRequestLogTest {
         ElasticsearchRequestLog log = ElasticsearchRequestLog.builder(es.client()).withDataStream(stream)
                 .withFlushInterval(Duration.ofMillis(100)).build();
 
+        Logger logger = (Logger) LoggerFactory.getLogger(ElasticsearchRequestLog.class);
+        ListAppender<ILoggingEvent> captured = new ListAppender<>();
+        captured.start();
+        logger.addAppender(captured);
+
         // when
         for (int i = 0; i < 50; i++) {
             log.record(entry(i, "github", "gh-1", "miss"));
@@ -56,6 +61,9 @@ class ElasticsearchRequestLogTest {
         // then
         await().atMost(Duration.ofSeconds(20)).until(() -> log.deliveredCount() == 51);
         log.close();
+        logger.detachAppender(captured);
+        assertThat(captured.list).as("the node has no ILM, and the log says so")
+                .anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("no ILM policy named " + stream));
         assertThat(count(es.client(), stream)).isEqualTo(51);
         assertThat(log.bufferedCount()).isZero();
         assertThat(log.droppedCount()).isZero();
