@@ -1,0 +1,27 @@
+package dev.proxymanager.middleware.config;
+
+/**
+ * A secrets configuration that cannot be used. The message names the JSON path, the bad value (never a secret's
+ * value) and what is expected, e.g. {@code endpoints.search.limits[0].requests must be > 0, was -5}.
+ */
+public class ConfigException extends IllegalArgumentException {
+
+    private final String path;
+
+    /** An error at {@code path} (a JSON path such as {@code endpoints.github.limits[0]}; empty for the file). */
+    public ConfigException(String path, String message) {
+        super(path == null || path.isEmpty() ? message : path + " " + message);
+        this.path = path == null ? "" : path;
+    }
+
+    /** An error at {@code path} caused by {@code cause}. */
+    public ConfigException(String path, String message, Throwable cause) {
+        this(path, message);
+        initCause(cause);
+    }
+
+    /** The JSON path of the bad setting; empty when the whole file is at fault. */
+    public String path() {
+        return path;
+    }
+}

@@ -1,0 +1,216 @@
+package dev.proxymanager.middleware.config;
+
+import dev.proxymanager.middleware.cache.CachePolicy;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * One endpoint of secrets.json: where requests go, which secrets may serve them and under which rules.
+ * Build with {@link #builder(String, SecretType)}; every setting but the name, type, secrets and (for keys)
+ * {@code baseUrl} has a default, listed on the builder's methods. Immutable and threadsafe.
+ */
+public record EndpointConfig(String name, SecretType type, URI baseUrl, List<String> allowedHosts, KeyPlacement key,
+                             List<LimitConfig> limits, RotationMethod rotation, Duration rotationInterval,
+                             LeaseMode lease, int maxHolders, Duration leaseTtl, HealthPolicy health,
+                             Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets) {
+
+    /** Default {@code rotation_interval} for time-based rotation: 30 s. */
+    public static final Duration DEFAULT_ROTATION_INTERVAL = Duration.ofSeconds(30);
+    /** Default {@code lease_ttl}: 60 s. */
+    public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(60);
+    /** Default {@code max_holders} of a shared lease: 4. */
+    public static final int DEFAULT_MAX_HOLDERS = 4;
+
+    public EndpointConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(rotation, "rotation");
+        Objects.requireNonNull(rotationInterval, "rotationInterval");
+        Objects.requireNonNull(lease, "lease");
+        Objects.requireNonNull(leaseTtl, "leaseTtl");
+        Objects.requireNonNull(health, "health");
+        Objects.requireNonNull(timeouts, "timeouts");
+        Objects.requireNonNull(retry, "retry");
+        Objects.requireNonNull(cache, "cache");
+        limits = List.copyOf(limits);
+        secrets = List.copyOf(secrets);
+        if (type == SecretType.KEY && baseUrl == null) {
+            throw new IllegalArgumentException("base_url is required for a key endpoint");
+        }
+        if (type == SecretType.KEY && key == null) {
+            key = KeyPlacement.DEFAULT;
+        }
+        if (type == SecretType.PROXY && key != null) {
+            throw new IllegalArgumentException("key applies to key endpoints only, not to proxy endpoint " + name);
+        }
+        if (allowedHosts == null || allowedHosts.isEmpty()) {
+            allowedHosts = baseUrl == null || baseUrl.getHost() == null ? List.of() : List.of(baseUrl.getHost());
+        } else {
+            allowedHosts = List.copyOf(allowedHosts);
+        }
+        if (rotationInterval.isNegative() || rotationInterval.isZero()) {
+            throw new IllegalArgumentException("rotation_interval must be > 0, was " + rotationInterval);
+        }
+        if (leaseTtl.isNegative() || leaseTtl.isZero()) {
+            throw new IllegalArgumentException("lease_ttl must be > 0, was " + leaseTtl);
+        }
+        if (maxHolders <= 0) {
+            throw new IllegalArgumentException("max_holders must be > 0, was " + maxHolders);
+        }
+        if (secrets.isEmpty()) {
+            throw new IllegalArgumentException("secrets must not be empty");
+        }
+        Set<String> ids = new HashSet<>();
+        for (SecretConfig s : secrets) {
+            if (!ids.add(s.id())) {
+                throw new IllegalArgumentException("secret id " + s.id() + " appears twice in endpoint " + name
+                        + "; give each secret a distinct \"id\"");
+            }
+        }
+    }
+
+    /** The holders one secret admits at once: 1 for exclusive, {@code max_holders} for shared, unbounded for none. */
+    public int effectiveMaxHolders() {
+        return switch (lease) {
+            case NONE -> Integer.MAX_VALUE;
+            case EXCLUSIVE -> 1;
+            case SHARED -> maxHolders;
+        };
+    }
+
+    /** This endpoint with another list of secrets (for live replacement). */
+    public EndpointConfig withSecrets(List<SecretConfig> newSecrets) {
+        return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval, lease,
+                maxHolders, leaseTtl, health, timeouts, retry, cache, newSecrets);
+    }
+
+    /** A builder for endpoint {@code name} of {@code type}. */
+    public static Builder builder(String name, SecretType type) {
+        return new Builder(name, type);
+    }
+
+    /** Builds an {@link EndpointConfig}; {@link #build()} validates. This class is <em>not</em> threadsafe. */
+    public static final class Builder {
+        private final String name;
+        private final SecretType type;
+        private URI baseUrl;
+        private List<String> allowedHosts = List.of();
+        private KeyPlacement key;
+        private final List<LimitConfig> limits = new ArrayList<>();
+        private RotationMethod rotation = RotationMethod.LEAST_USED;
+        private Duration rotationInterval = DEFAULT_ROTATION_INTERVAL;
+        private LeaseMode lease = LeaseMode.NONE;
+        private int maxHolders = DEFAULT_MAX_HOLDERS;
+        private Duration leaseTtl = DEFAULT_LEASE_TTL;
+        private HealthPolicy health = HealthPolicy.DEFAULT;
+        private Timeouts timeouts = Timeouts.DEFAULT;
+        private RetryPolicy retry = RetryPolicy.DEFAULT;
+        private CachePolicy cache = CachePolicy.DEFAULT;
+        private final List<SecretConfig> secrets = new ArrayList<>();
+
+        private Builder(String name, SecretType type) {
+            this.name = Objects.requireNonNull(name, "name");
+            this.type = Objects.requireNonNull(type, "type");
+        }
+
+        /** Required for key endpoints. */
+        public Builder withBaseUrl(URI baseUrl) {
+            this.baseUrl = baseUrl;
+            return this;
+        }
+
+        /** Default: the base URL's host. */
+        public Builder withAllowedHosts(List<String> hosts) {
+            this.allowedHosts = hosts;
+            return this;
+        }
+
+        /** Default for key endpoints: {@link KeyPlacement#DEFAULT}. */
+        public Builder withKey(KeyPlacement key) {
+            this.key = key;
+            return this;
+        }
+
+        /** Adds an endpoint-wide limit (applies to each secret); default none. */
+        public Builder withLimit(LimitConfig limit) {
+            this.limits.add(Objects.requireNonNull(limit, "limit"));
+            return this;
+        }
+
+        /** Default {@link RotationMethod#LEAST_USED}. */
+        public Builder withRotation(RotationMethod rotation) {
+            this.rotation = rotation;
+            return this;
+        }
+
+        /** Default 30 s; used by time-based rotation. */
+        public Builder withRotationInterval(Duration interval) {
+            this.rotationInterval = interval;
+            return this;
+        }
+
+        /** Default {@link LeaseMode#NONE}. */
+        public Builder withLease(LeaseMode lease) {
+            this.lease = lease;
+            return this;
+        }
+
+        /** Default 4; used by shared leases. */
+        public Builder withMaxHolders(int maxHolders) {
+            this.maxHolders = maxHolders;
+            return this;
+        }
+
+        /** Default 60 s. */
+        public Builder withLeaseTtl(Duration ttl) {
+            this.leaseTtl = ttl;
+            return this;
+        }
+
+        /** Default {@link HealthPolicy#DEFAULT}. */
+        public Builder withHealth(HealthPolicy health) {
+            this.health = health;
+            return this;
+        }
+
+        /** Default {@link Timeouts#DEFAULT}. */
+        public Builder withTimeouts(Timeouts timeouts) {
+            this.timeouts = timeouts;
+            return this;
+        }
+
+        /** Default {@link RetryPolicy#DEFAULT}. */
+        public Builder withRetry(RetryPolicy retry) {
+            this.retry = retry;
+            return this;
+        }
+
+        /** Default {@link CachePolicy#DEFAULT}. */
+        public Builder withCache(CachePolicy cache) {
+            this.cache = cache;
+            return this;
+        }
+
+        /** Adds a secret. */
+        public Builder withSecret(SecretConfig secret) {
+            this.secrets.add(Objects.requireNonNull(secret, "secret"));
+            return this;
+        }
+
+        /** Adds a secret with an id and no limits of its own. */
+        public Builder withSecret(String id, String value) {
+            return withSecret(new SecretConfig(id, value, List.of()));
+        }
+
+        public EndpointConfig build() {
+            return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval,
+                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package dev.proxymanager.middleware.config;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * How request outcomes move a secret into cooldown or out of rotation. Immutable and threadsafe.
+ *
+ * <ul>
+ *   <li>A <em>ban</em> (a status in {@code banStatuses}, or a connection error when {@code banOnConnectionError})
+ *       cools the secret down for {@code backoffBase·2^(n-1)} capped at {@code backoffMax}, plus a random jitter
+ *       of up to {@code backoffBase}, where n counts consecutive bans.</li>
+ *   <li>{@code failureWindowFailures} failures within {@code failureWindow} → cooldown {@code failureWindowCooldown}.</li>
+ *   <li>{@code maxConsecutiveFailures} failures in a row → cooldown {@code consecutiveFailuresCooldown}.</li>
+ *   <li>An upstream {@code Retry-After} cools the secret down at least that long.</li>
+ *   <li>With {@code removeUnhealthy}, the three rules above take the secret out of rotation instead, until restored.</li>
+ * </ul>
+ * A failure is a ban, a 5xx status, a timeout or a connection error; anything else is a success.
+ */
+public record HealthPolicy(Set<Integer> banStatuses, boolean banOnConnectionError, int failureWindowFailures,
+                           Duration failureWindow, Duration failureWindowCooldown, int maxConsecutiveFailures,
+                           Duration consecutiveFailuresCooldown, Duration backoffBase, Duration backoffMax,
+                           boolean removeUnhealthy) {
+
+    /** Defaults: bans on 401/403/429 and connection errors; 30 failures in 5 min → 10 min; 100 in a row → 10 min;
+     * backoff 2 s doubling up to 5 min; no removal. */
+    public static final HealthPolicy DEFAULT = new HealthPolicy(Set.of(401, 403, 429), true, 30, Duration.ofMinutes(5),
+            Duration.ofMinutes(10), 100, Duration.ofMinutes(10), Duration.ofSeconds(2), Duration.ofMinutes(5), false);
+
+    public HealthPolicy {
+        banStatuses = Set.copyOf(Objects.requireNonNull(banStatuses, "banStatuses"));
+        for (int s : banStatuses) {
+            if (s < 100 || s > 599) {
+                throw new IllegalArgumentException("ban_statuses must be HTTP statuses 100-599, was " + s);
+            }
+        }
+        positive("failure_window.failures", failureWindowFailures);
+        positive("failure_window.per", failureWindow);
+        nonNegative("failure_window.cooldown", failureWindowCooldown);
+        positive("max_consecutive_failures", maxConsecutiveFailures);
+        nonNegative("consecutive_failures_cooldown", consecutiveFailuresCooldown);
+        positive("backoff_base", backoffBase);
+        positive("backoff_max", backoffMax);
+        if (backoffMax.compareTo(backoffBase) < 0) {
+            throw new IllegalArgumentException("backoff_max must be >= backoff_base (" + backoffBase + "), was "
+                    + backoffMax);
+        }
+    }
+
+    private static void positive(String name, int v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0, was " + v);
+        }
+    }
+
+    private static void positive(String name, Duration d) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be > 0, was " + d);
+        }
+    }
+
+    private static void nonNegative(String name, Duration d) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative()) {
+            throw new IllegalArgumentException(name + " must be >= 0, was " + d);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package dev.proxymanager.middleware.health;
+
+import dev.proxymanager.middleware.config.Durations;
+import dev.proxymanager.middleware.config.HealthPolicy;
+
+import java.time.Duration;
+import java.util.random.RandomGenerator;
+
+/**
+ * Applies a {@link HealthPolicy} to one outcome: updates the secret's {@link HealthRecord} and decides any cooldown
+ * or removal. Rules, in order (the longest cooldown wins):
+ * <ol>
+ *   <li>ban signal → backoff {@code base·2^(n-1)} capped at {@code backoff_max}, plus jitter in
+ *       {@code [0, base)}, n = consecutive bans;</li>
+ *   <li>{@code failures} failures within {@code per} → {@code failure_window.cooldown} (the window restarts);</li>
+ *   <li>every {@code max_consecutive_failures}-th failure in a row → {@code consecutive_failures_cooldown};</li>
+ *   <li>an upstream {@code Retry-After} → at least that long.</li>
+ * </ol>
+ * With {@code remove_unhealthy}, rules 1–3 remove the secret instead. This class is threadsafe (stateless).
+ */
+public final class HealthRules {
+
+    private HealthRules() {
+    }
+
+    /**
+     * Records {@code outcome} at {@code now} in {@code record} and returns what to do.
+     *
+     * @param random source of backoff jitter
+     */
+    public static HealthVerdict apply(HealthPolicy policy, HealthRecord record, Outcome outcome, long now,
+                                      RandomGenerator random) {
+        if (outcome.kind() == Outcome.Kind.UNUSED) {
+            return HealthVerdict.NOTHING;
+        }
+        boolean ban = switch (outcome.kind()) {
+            case RESPONSE -> policy.banStatuses().contains(outcome.status());
+            case CONNECTION_ERROR -> policy.banOnConnectionError();
+            default -> false;
+        };
+        boolean failure = ban || outcome.kind() != Outcome.Kind.RESPONSE || outcome.status() >= 500;
+        long until = 0;
+        String reason = null;
+        boolean unhealthy = false;
+        if (!failure) {
+            record.successes++;
+            record.consecutiveFailures = 0;
+            record.consecutiveBans = 0;
+        } else {
+            record.failures++;
+            record.consecutiveFailures++;
+            record.recentFailures.record(now);
+            if (ban) {
+                record.consecutiveBans++;
+                long base = policy.backoffBase().toNanos();
+                long backoff = Math.min(policy.backoffMax().toNanos(),
+                        shiftSaturated(base, Math.min(record.consecutiveBans - 1, 62)));
+                backoff += (long) (random.nextDouble() * base);
+                until = now + backoff;
+                reason = "ban signal (" + describe(outcome) + "), backoff " + record.consecutiveBans;
+                unhealthy = true;
+            }
+            long per = policy.failureWindow().toNanos();
+            if (record.recentFailures.reached(policy.failureWindowFailures(), per, now)) {
+                long u = now + policy.failureWindowCooldown().toNanos();
+                if (u >= until) {
+                    until = u;
+                    reason = policy.failureWindowFailures() + " failures within "
+                            + Durations.describe(policy.failureWindow());
+                }
+                unhealthy = true;
+                record.recentFailures.resize(0); // the window restarts after its cooldown (seed D resets counts)
+                record.recentFailures.resize(policy.failureWindowFailures());
+            }
+            if (record.consecutiveFailures % policy.maxConsecutiveFailures() == 0) {
+                long u = now + policy.consecutiveFailuresCooldown().toNanos();
+                if (u >= until) {
+                    until = u;
+                    reason = record.consecutiveFailures + " consecutive failures";
+                }
+                unhealthy = true;
+            }
+        }
+        boolean remove = unhealthy && policy.removeUnhealthy();
+        if (outcome.retryAfter() != null && !outcome.retryAfter().isZero()) {
+            long u = now + outcome.retryAfter().toNanos();
+            if (u > until) {
+                until = u;
+                reason = "upstream Retry-After " + Durations.describe(outcome.retryAfter());
+            }
+        }
+        if (remove) {
+            reason = reason + "; remove_unhealthy is on";
+        }
+        if (!failure && until == 0) {
+            return HealthVerdict.NOTHING;
+        }
+        return new HealthVerdict(failure, until, remove, ban, reason);
+    }
+
+    private static long shiftSaturated(long base, int n) {
+        return base > (Long.MAX_VALUE >> n) ? Long.MAX_VALUE : base << n;
+    }
+
+    private static String describe(Outcome o) {
+        return switch (o.kind()) {
+            case RESPONSE -> "status " + o.status();
+            case CONNECTION_ERROR -> "connection error";
+            case TIMEOUT -> "timeout";
+            case UNUSED -> "unused";
+        };
+    }
+
+    /** The cooldown a ban streak of {@code n} gets before jitter (for docs and tests). */
+    public static Duration backoff(HealthPolicy policy, int n) {
+        long base = policy.backoffBase().toNanos();
+        return Duration.ofNanos(Math.min(policy.backoffMax().toNanos(), shiftSaturated(base, Math.min(n - 1, 62))));
+    }
+}

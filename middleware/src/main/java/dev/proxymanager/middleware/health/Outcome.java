@@ -1,0 +1,68 @@
+package dev.proxymanager.middleware.health;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What happened to a request made with a secret, reported when the lease is released: an HTTP status, a
+ * connection error or a timeout, optionally with the upstream's {@code Retry-After}. {@link #unused()} says the
+ * secret was not used (no health effect). Immutable and threadsafe.
+ *
+ * @param kind what happened
+ * @param status HTTP status for {@link Kind#RESPONSE}, else 0
+ * @param retryAfter the upstream's Retry-After, or {@code null}
+ */
+public record Outcome(Kind kind, int status, Duration retryAfter) {
+
+    /** The kinds of outcome. */
+    public enum Kind {
+        /** The upstream answered with a status. */
+        RESPONSE,
+        /** The connection failed (refused, reset, TLS, proxy error). */
+        CONNECTION_ERROR,
+        /** Connect or read timed out. */
+        TIMEOUT,
+        /** The secret was handed out but not used. */
+        UNUSED
+    }
+
+    public Outcome {
+        Objects.requireNonNull(kind, "kind");
+        if (kind == Kind.RESPONSE && (status < 100 || status > 599)) {
+            throw new IllegalArgumentException("status must be an HTTP status 100-599, was " + status);
+        }
+        if (retryAfter != null && retryAfter.isNegative()) {
+            throw new IllegalArgumentException("retryAfter must be >= 0, was " + retryAfter);
+        }
+    }
+
+    /** The upstream answered {@code status}. */
+    public static Outcome status(int status) {
+        return new Outcome(Kind.RESPONSE, status, null);
+    }
+
+    /** The upstream answered {@code status} with a {@code Retry-After} of {@code retryAfter}. */
+    public static Outcome status(int status, Duration retryAfter) {
+        return new Outcome(Kind.RESPONSE, status, retryAfter);
+    }
+
+    /** A 200 response. */
+    public static Outcome success() {
+        return status(200);
+    }
+
+    /** The connection failed. */
+    public static Outcome connectionError() {
+        return new Outcome(Kind.CONNECTION_ERROR, 0, null);
+    }
+
+    /** The request timed out. */
+    public static Outcome timeout() {
+        return new Outcome(Kind.TIMEOUT, 0, null);
+    }
+
+    /** The secret was not used; releasing with this only frees the lease. */
+    public static Outcome unused() {
+        return new Outcome(Kind.UNUSED, 0, null);
+    }
+}

@@ -1,0 +1,258 @@
+package dev.proxymanager.middleware.rotation;
+
+import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.middleware.config.SecretsConfig;
+import dev.proxymanager.middleware.health.Outcome;
+import dev.proxymanager.middleware.lease.SecretLease;
+import dev.proxymanager.middleware.store.InMemoryUsageStore;
+import dev.proxymanager.middleware.store.UsageStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Decides which secret (API key or proxy) each request to an endpoint uses: never over any of its sliding-window
+ * limits, never while it cools down, is removed, or its lease slots are held by others; spread by the endpoint's
+ * rotation method. The {@link UsageStore} holds what processes share; health records and the ready/waiting view stay
+ * here.
+ *
+ * <pre>{@code
+ * RotationEngine engine = RotationEngine.builder().withConfig(SecretsConfig.load(path)).build();
+ * switch (engine.acquire("search")) {
+ *     case AcquireResult.Granted g -> { try { ...use g.lease().value()...; engine.release(g.lease(), Outcome.status(200)); } ... }
+ *     case AcquireResult.Denied d -> // 429/503 with Retry-After d.retryAfter()
+ * }
+ * }</pre>
+ *
+ * <p>Cost: acquire and release are O(log n) in the number of secrets (no scan). Each endpoint has its own lock.
+ * This class is threadsafe.
+ */
+public final class RotationEngine {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RotationEngine.class);
+
+    private final Clock clock;
+    private final UsageStore store;
+    private final SplittableRandom random;
+    private final String leasePrefix;
+    private final List<RotationListener> listeners;
+    private final ConcurrentHashMap<String, EndpointRotation> endpoints = new ConcurrentHashMap<>();
+
+    private RotationEngine(Builder b) {
+        this.clock = b.clock;
+        this.store = b.store != null ? b.store : new InMemoryUsageStore();
+        this.random = b.seed != null ? new SplittableRandom(b.seed) : new SplittableRandom();
+        this.leasePrefix = HexFormat.of().toHexDigits(random.nextInt()) + "-";
+        this.listeners = new CopyOnWriteArrayList<>(b.listeners);
+        for (EndpointConfig e : b.endpoints.values()) {
+            endpoints.put(e.name(), newRotation(e));
+        }
+    }
+
+    private EndpointRotation newRotation(EndpointConfig e) {
+        SplittableRandom r;
+        synchronized (random) {
+            r = random.split();
+        }
+        return new EndpointRotation(e, clock, store, r, leasePrefix, this::fire);
+    }
+
+    /** A builder; see its methods for defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Hands out a secret of {@code endpoint}, or says why none can be used now and when one frees up.
+     * Never throws for "nothing available".
+     *
+     * @throws IllegalArgumentException if the endpoint is unknown (the message lists the known ones)
+     */
+    public AcquireResult acquire(String endpoint) {
+        return rotation(endpoint).acquire();
+    }
+
+    /**
+     * Returns a lease and reports what happened with it; the outcome feeds the secret's health (cooldowns, bans,
+     * removal) and the store ends the lease in the same call. Releasing twice, or after the lease's TTL, is harmless.
+     * Leases of secrets or endpoints removed from the configuration since are ignored.
+     */
+    public void release(SecretLease lease, Outcome outcome) {
+        Objects.requireNonNull(lease, "lease");
+        Objects.requireNonNull(outcome, "outcome");
+        EndpointRotation r = endpoints.get(lease.endpoint());
+        if (r != null) {
+            r.release(lease, outcome);
+        }
+    }
+
+    /**
+     * Adds an endpoint, or replaces its secrets, limits and rotation settings in place: secrets that remain keep
+     * their window counts, leases, cooldowns and health; removed ones are forgotten; new ones join at once.
+     */
+    public void updateEndpoint(EndpointConfig config) {
+        Objects.requireNonNull(config, "config");
+        endpoints.compute(config.name(), (name, existing) -> {
+            if (existing == null) {
+                return newRotation(config);
+            }
+            List<SecretStateEvent> events = new ArrayList<>();
+            existing.lock.lock();
+            try {
+                existing.reconfigure(config, events);
+            } finally {
+                existing.lock.unlock();
+            }
+            return existing;
+        });
+    }
+
+    /** Applies a whole new configuration: endpoints are updated as by {@link #updateEndpoint}, missing ones dropped. */
+    public void reconfigure(SecretsConfig config) {
+        for (EndpointConfig e : config.endpoints().values()) {
+            updateEndpoint(e);
+        }
+        endpoints.keySet().removeIf(name -> !config.endpoints().containsKey(name));
+    }
+
+    /** Stats of every secret of {@code endpoint}, in configuration order. Scans the endpoint: not for the hot path. */
+    public List<SecretStats> stats(String endpoint) {
+        return rotation(endpoint).stats();
+    }
+
+    /**
+     * Adds past uses of a secret (e.g. from the request log after a restart) so its open windows count them.
+     *
+     * @throws IllegalArgumentException for an unknown endpoint or secret id
+     */
+    public void restoreUsage(String endpoint, String secretId, List<Instant> pastUses) {
+        long[] times = new long[pastUses.size()];
+        for (int i = 0; i < times.length; i++) {
+            times[i] = Clock.toNanos(pastUses.get(i));
+        }
+        rotation(endpoint).recordPastUses(secretId, times);
+    }
+
+    /** Takes a secret out of rotation until {@link #restoreSecret}; fires a {@code removed} event. */
+    public void removeSecret(String endpoint, String secretId, String reason) {
+        fire(List.of(rotation(endpoint).remove(secretId, reason)));
+    }
+
+    /** Puts a removed or cooling-down secret back into rotation; fires a {@code restored} event. */
+    public void restoreSecret(String endpoint, String secretId) {
+        fire(List.of(rotation(endpoint).restore(secretId)));
+    }
+
+    /** Adds a listener for secrets' state changes. */
+    public void addListener(RotationListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** The configured endpoint names. */
+    public Set<String> endpoints() {
+        return Set.copyOf(endpoints.keySet());
+    }
+
+    /** The current configuration of {@code endpoint}. */
+    public EndpointConfig endpoint(String endpoint) {
+        return rotation(endpoint).config();
+    }
+
+    /** The clock this engine reads. */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** The store this engine uses. */
+    public UsageStore store() {
+        return store;
+    }
+
+    private EndpointRotation rotation(String endpoint) {
+        EndpointRotation r = endpoints.get(endpoint);
+        if (r == null) {
+            throw new IllegalArgumentException("no endpoint named '" + endpoint + "'; known endpoints: "
+                    + new java.util.TreeSet<>(endpoints.keySet()));
+        }
+        return r;
+    }
+
+    void fire(List<SecretStateEvent> events) {
+        for (SecretStateEvent e : events) {
+            LOG.info("secret {} of endpoint {}: {} until {} ({})", e.secretId(), e.endpoint(), e.kind().logName(),
+                    e.until(), e.reason());
+            for (RotationListener l : listeners) {
+                try {
+                    l.onStateChange(e);
+                } catch (RuntimeException ex) {
+                    LOG.warn("rotation listener {} failed on {}", l, e.kind().logName(), ex);
+                }
+            }
+        }
+    }
+
+    /** Builds a {@link RotationEngine}. This class is <em>not</em> threadsafe. */
+    public static final class Builder {
+        private Clock clock = Clock.system();
+        private UsageStore store;
+        private Long seed;
+        private final List<RotationListener> listeners = new ArrayList<>();
+        private final Map<String, EndpointConfig> endpoints = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        /** Default {@link Clock#system()}. */
+        public Builder withClock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Default: a new {@link InMemoryUsageStore}. */
+        public Builder withStore(UsageStore store) {
+            this.store = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /** Seeds jitter and Thompson sampling, for reproducible tests; default: a random seed. */
+        public Builder withRandomSeed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** Adds a state-change listener. */
+        public Builder onStateChange(RotationListener listener) {
+            this.listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /** Adds (or replaces) an endpoint. */
+        public Builder withEndpoint(EndpointConfig endpoint) {
+            this.endpoints.put(endpoint.name(), endpoint);
+            return this;
+        }
+
+        /** Adds every endpoint of a secrets configuration. */
+        public Builder withConfig(SecretsConfig config) {
+            config.endpoints().values().forEach(this::withEndpoint);
+            return this;
+        }
+
+        /** Builds the engine; the builder's settings are copied. */
+        public RotationEngine build() {
+            return new RotationEngine(this);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package dev.proxymanager.middleware.rotation;
+
+import dev.proxymanager.middleware.config.LimitConfig;
+import dev.proxymanager.middleware.config.SecretConfig;
+import dev.proxymanager.middleware.health.HealthRecord;
+import dev.proxymanager.middleware.store.StoreCandidate;
+import dev.proxymanager.middleware.store.UsageLimit;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The engine's local view of one secret. Guarded by its endpoint's lock. */
+final class Slot {
+
+    /** Where the slot sits in the engine's structures. */
+    enum Location { READY, WAITING, ELSEWHERE, REMOVED, GONE }
+
+    final String id;
+    String maskedValue;
+    String value;
+    List<LimitConfig> limits;
+    StoreCandidate candidate;
+    final HealthRecord health;
+
+    Location location = Location.ELSEWHERE;
+    int readyGen;  // bumps whenever a ready-queue entry of this slot becomes stale
+    int waitGen;   // same for the waiting heap
+    int readyIndex = -1; // for array-backed selectors
+    long rank;     // uses granted by this engine (least-used), offset for late joiners
+    int blockCause; // Availability cause when WAITING
+    long waitUntil; // when WAITING: the time of its live heap entry
+
+    Slot(SecretConfig config, List<LimitConfig> endpointLimits, int windowFailures) {
+        this.id = config.id();
+        this.health = new HealthRecord(windowFailures);
+        update(config, endpointLimits);
+    }
+
+    void update(SecretConfig config, List<LimitConfig> endpointLimits) {
+        this.value = config.value();
+        this.maskedValue = config.maskedValue();
+        List<LimitConfig> all = new ArrayList<>(endpointLimits);
+        all.addAll(config.limits());
+        this.limits = List.copyOf(all);
+        this.candidate = new StoreCandidate(id, all.stream().map(UsageLimit::of).toList());
+    }
+
+    @Override
+    public String toString() {
+        return "Slot[" + id + ", " + location + "]";
+    }
+}

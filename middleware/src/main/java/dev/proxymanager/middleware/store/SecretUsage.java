@@ -1,0 +1,20 @@
+package dev.proxymanager.middleware.store;
+
+import java.util.List;
+
+/**
+ * What the store knows about one secret at one moment, for stats. Immutable and threadsafe.
+ *
+ * @param usesPerLimit uses in the current window of each limit, in the candidate's limit order
+ * @param totalUses uses recorded since the store started (or the secret was added)
+ * @param holders current unexpired leases
+ * @param cooldownUntil end of the current cooldown, or 0 when not cooling down
+ * @param removed whether the secret is out of rotation
+ * @param availability when it can next be granted and why not now
+ */
+public record SecretUsage(List<Integer> usesPerLimit, long totalUses, int holders, long cooldownUntil,
+                          boolean removed, Availability availability) {
+    public SecretUsage {
+        usesPerLimit = List.copyOf(usesPerLimit);
+    }
+}

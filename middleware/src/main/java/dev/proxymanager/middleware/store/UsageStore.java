@@ -1,0 +1,59 @@
+package dev.proxymanager.middleware.store;
+
+/**
+ * Holds what must be shared by every process that rotates the same secrets: recent use times (sliding windows),
+ * total uses, leases and cooldowns/removals. Health records and strategy state stay in the engine.
+ *
+ * <p>Designed so a networked store (Redis) can do each hot-path call in one round trip, as one atomic script:
+ * {@link #acquire} takes the engine's preferred candidates in order and grants the first that passes every check;
+ * {@link #release} ends a lease and applies the outcome's cooldown in the same call. All times are nanoseconds on
+ * the {@link dev.proxymanager.middleware.clock.Clock} timeline (epoch-anchored), passed in by the engine.
+ *
+ * <p>Implementations must be threadsafe and must make each call atomic with respect to the others.
+ * {@code UsageStoreContractTest} (in the middleware's tests) is the executable contract; every implementation runs it.
+ */
+public interface UsageStore extends AutoCloseable {
+
+    /**
+     * Grants the first candidate (in the given order, among the first {@code count}) that is not removed, not
+     * cooling down, has a free lease slot under {@code terms}, and that every one of its limits admits at
+     * {@code now}. The grant records a use at {@code now}, adds lease {@code leaseId} (when {@code terms} are
+     * leased) until {@code now + ttl}, and starts a cooldown when the use reaches a limit that has one.
+     *
+     * @return the decision; never {@code null}; nothing is recorded when no candidate is granted
+     */
+    StoreDecision acquire(String endpoint, StoreCandidate[] candidates, int count, LeaseTerms terms, String leaseId,
+                          long now);
+
+    /**
+     * Ends lease {@code leaseId} (if still held; a no-op otherwise) and applies an outcome: a cooldown until
+     * {@code cooldownUntil} when it is later than any current one (0 for none), and removal when {@code remove}.
+     *
+     * @return the secret's availability afterwards
+     */
+    Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
+                         long cooldownUntil, boolean remove);
+
+    /** Puts a removed or cooling-down secret back into rotation (clears removal and cooldown). */
+    void restore(String endpoint, String secretId);
+
+    /** Takes a secret out of rotation until {@link #restore}. */
+    void remove(String endpoint, String secretId);
+
+    /**
+     * Adds past uses (e.g. rebuilt from the request log after a restart) to a secret's windows, keeping the newest
+     * {@code secret.logCapacity()}. Does not count them in total uses' future grants twice: callers pass each use once.
+     */
+    void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes);
+
+    /** A snapshot of one secret, for stats. Never {@code null}: an unknown secret reads as unused. */
+    SecretUsage usage(String endpoint, StoreCandidate secret, LeaseTerms terms, long now);
+
+    /** Drops everything about a secret that left the configuration. */
+    void forget(String endpoint, String secretId);
+
+    /** Releases the store's resources; the in-memory store has none. */
+    @Override
+    default void close() {
+    }
+}

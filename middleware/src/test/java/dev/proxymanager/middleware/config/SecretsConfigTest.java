@@ -1,0 +1,200 @@
+package dev.proxymanager.middleware.config;
+
+import dev.proxymanager.middleware.cache.CachePolicy;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SecretsConfigTest {
+
+    private static final String FULL = """
+            { "usage_store": { "type": "redis", "uri": "redis://127.0.0.1:6379", "mode": "fail-closed", "lease_ttl": "45s" },
+              "endpoints": {
+                "github": {
+                  "type": "key", "base_url": "https://api.github.com", "allowed_hosts": ["api.github.com"],
+                  "key": { "header": "Authorization", "format": "Bearer {key}" },
+                  "limits": [ { "requests": 5000, "per": "1h" }, { "requests": 500, "per": "15m", "cooldown": "15m" } ],
+                  "rotation": "least-used", "rotation_interval": "30s", "lease": "shared", "max_holders": 4,
+                  "lease_ttl": "60s",
+                  "health": { "ban_statuses": [401, 403, 429], "ban_on_connection_error": true,
+                              "failure_window": { "failures": 30, "per": "5m", "cooldown": "10m" },
+                              "max_consecutive_failures": 100, "consecutive_failures_cooldown": "10m",
+                              "backoff_base": "2s", "backoff_max": "5m", "remove_unhealthy": false },
+                  "timeouts": { "connect": "10s", "read": "300s" },
+                  "retry": { "max_retries": 2, "backoff_base": "200ms", "backoff_max": "5s", "retry_non_idempotent": false },
+                  "cache": { "enabled": true, "ttl": "1h", "methods": ["GET", "HEAD"], "statuses": "200-299",
+                             "vary_headers": ["accept"], "stale_if_error": "0s" },
+                  "secrets": [ { "id": "gh-1", "value": "${GITHUB_TOKEN_1}", "limits": [ { "requests": 100, "per": "1m" } ] },
+                               "ghp_plainvalue1234" ] },
+                "search": { "type": "proxy", "secrets": [ "http://user:pass@127.0.0.1:8888", "http://127.0.0.1:8889" ] } } }
+            """;
+
+    private static SecretsConfig parse(String json) {
+        return SecretsConfig.parse(json, Map.of("GITHUB_TOKEN_1", "ghp_fromTheEnvironmentA1B2"));
+    }
+
+    private static String endpoint(String body) {
+        return "{ \"endpoints\": { \"search\": " + body + " } }";
+    }
+
+    @Test
+    void parsesEveryFieldOfTheAgreedSchema() {
+        SecretsConfig c = parse(FULL);
+        assertThat(c.usageStore()).isEqualTo(new UsageStoreSettings("redis", URI.create("redis://127.0.0.1:6379"), false,
+                Duration.ofSeconds(45)));
+        EndpointConfig gh = c.endpoint("github");
+        assertThat(gh.type()).isEqualTo(SecretType.KEY);
+        assertThat(gh.key().headerValue("abc")).isEqualTo("Bearer abc");
+        assertThat(gh.limits()).containsExactly(LimitConfig.of(5000, Duration.ofHours(1)),
+                new LimitConfig(500, Duration.ofMinutes(15), Duration.ofMinutes(15)));
+        assertThat(gh.lease()).isEqualTo(LeaseMode.SHARED);
+        assertThat(gh.effectiveMaxHolders()).isEqualTo(4);
+        assertThat(gh.health()).isEqualTo(HealthPolicy.DEFAULT);
+        assertThat(gh.retry()).isEqualTo(RetryPolicy.DEFAULT);
+        assertThat(gh.timeouts()).isEqualTo(Timeouts.DEFAULT);
+        assertThat(gh.cache().varyHeaders()).containsExactly("accept");
+        assertThat(gh.cache().allows("GET", 204)).isTrue();
+        assertThat(gh.secrets()).extracting(SecretConfig::id).containsExactly("gh-1", "ghp_…1234");
+        assertThat(gh.secrets().get(0).value()).isEqualTo("ghp_fromTheEnvironmentA1B2");
+        assertThat(gh.secrets().get(0).limits()).containsExactly(LimitConfig.of(100, Duration.ofMinutes(1)));
+    }
+
+    @Test
+    void appliesDefaultsWhenOnlyTypeAndSecretsAreGiven() {
+        EndpointConfig e = parse(endpoint("{ \"type\": \"proxy\", \"secrets\": [\"http://127.0.0.1:8888\"] }"))
+                .endpoint("search");
+        assertThat(e.rotation()).isEqualTo(RotationMethod.LEAST_USED);
+        assertThat(e.lease()).isEqualTo(LeaseMode.NONE);
+        assertThat(e.leaseTtl()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(e.cache()).isEqualTo(CachePolicy.DEFAULT);
+        assertThat(e.limits()).isEmpty();
+        assertThat(e.secrets()).singleElement().extracting(SecretConfig::id).isEqualTo("http://127.0.0.1:8888");
+    }
+
+    @Test
+    void proxyCredentialsAreMaskedInIds() {
+        EndpointConfig e = parse(FULL).endpoint("search");
+        assertThat(e.secrets()).extracting(SecretConfig::id)
+                .containsExactly("http://…@127.0.0.1:8888", "http://127.0.0.1:8889");
+        assertThat(e.secrets().toString()).doesNotContain("pass");
+    }
+
+    @Test
+    void secretValuesNeverAppearInToString() {
+        SecretsConfig c = parse(FULL);
+        assertThat(c.toString()).doesNotContain("ghp_fromTheEnvironmentA1B2").doesNotContain("ghp_plainvalue1234");
+    }
+
+    @Test
+    void negativeRequestsNamePathValueAndExpectation() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"limits\": [ { \"requests\": -5, \"per\": \"60s\" } ],"
+                + " \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("endpoints.search.limits[0].requests must be > 0, was -5")
+                .extracting(e -> ((ConfigException) e).path()).isEqualTo("endpoints.search.limits[0].requests");
+    }
+
+    @Test
+    void unknownFieldIsRejectedListingKnownOnes() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"rotaton\": \"round-robin\", \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .hasMessageStartingWith("endpoints.search.rotaton is not a known field; known fields: [allowed_hosts, base_url,")
+                .hasMessageContaining("rotation");
+    }
+
+    @Test
+    void missingEnvironmentVariableIsNamedButNoValueShown() {
+        assertThatThrownBy(() -> SecretsConfig.parse(FULL, Map.of()))
+                .hasMessage("endpoints.github.secrets[0].value references environment variable GITHUB_TOKEN_1, which is not set");
+    }
+
+    @Test
+    void badDurationNamesTheAcceptedForms() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"lease_ttl\": \"10 minutes\", \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .hasMessage("endpoints.search.lease_ttl must be a duration like 250ms, 90s, 15m, 1h or 1d, was \"10 minutes\"");
+    }
+
+    @Test
+    void unknownRotationListsTheMethods() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"rotation\": \"random\", \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .hasMessage("endpoints.search.rotation must be one of [least-used, round-robin, time-based, rate-limited,"
+                        + " health-weighted], was \"random\"");
+    }
+
+    @Test
+    void keyEndpointNeedsBaseUrl() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"key\", \"secrets\": [\"abc\"] }")))
+                .hasMessage("endpoints.search.base_url is required for a key endpoint");
+    }
+
+    @Test
+    void proxySecretMustBeAProxyUrlAndTheMessageMasksIt() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"secrets\": [\"not-a-url-secret-9876\"] }")))
+                .hasMessage("endpoints.search.secrets[0] must be a proxy URL like http://host:port, was not-…9876");
+    }
+
+    @Test
+    void duplicateSecretIdsAreRejected() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"secrets\": [ { \"id\": \"a\", \"value\": \"http://127.0.0.1:1\" },"
+                + " { \"id\": \"a\", \"value\": \"http://127.0.0.1:2\" } ] }")))
+                .hasMessageStartingWith("endpoints.search.secrets[1] has id a, which an earlier secret");
+    }
+
+    @Test
+    void emptySecretsAndWrongTypesAreRejected() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"secrets\": [] }")))
+                .hasMessage("endpoints.search.secrets must be a non-empty array of secrets, was []");
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"max_holders\": \"4\", \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .hasMessage("endpoints.search.max_holders must be a whole number, was \"4\"");
+        assertThatThrownBy(() -> parse("{ \"endpoints\": "))
+                .hasMessageStartingWith("secrets.json is not valid JSON at line 1");
+    }
+
+    @Test
+    void keyInQueryParameter() {
+        EndpointConfig e = parse("{ \"endpoints\": { \"maps\": { \"type\": \"key\", \"base_url\": \"http://127.0.0.1:1\","
+                + " \"key\": { \"query\": \"api_key\" }, \"secrets\": [\"abcdefgh12345678\"] } } }").endpoint("maps");
+        assertThat(e.key()).isEqualTo(KeyPlacement.query("api_key"));
+        assertThat(e.allowedHosts()).containsExactly("127.0.0.1");
+    }
+
+    @Test
+    void healthPolicyCrossFieldErrorsNameTheObject() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"health\": { \"backoff_base\": \"10s\", \"backoff_max\": \"1s\" },"
+                + " \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .hasMessage("endpoints.search.health backoff_max must be >= backoff_base (PT10S), was PT1S");
+    }
+
+    @Test
+    void theShippedExampleLoads() {
+        SecretsConfig c = SecretsConfig.load(Path.of("../examples/secrets.json"));
+        assertThat(c.endpoints().keySet()).containsExactly("demo-api", "demo-search");
+        assertThat(c.endpoint("demo-search").lease()).isEqualTo(LeaseMode.EXCLUSIVE);
+        assertThat(c.endpoints().values()).allSatisfy(e ->
+                assertThat(e.secrets()).allSatisfy(s -> assertThat(s.id()).doesNotContain(s.value())));
+        assertThat(c.endpoint("demo-api").secrets()).extracting(SecretConfig::id).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void unknownEndpointListsKnownOnes() {
+        assertThatThrownBy(() -> parse(FULL).endpoint("x")).hasMessage("no endpoint named 'x'; known endpoints: [github, search]");
+    }
+
+    @Test
+    void durationsParseAndDescribe() {
+        assertThat(List.of("250ms", "90s", "15m", "1h", "1d").stream().map(Durations::parse).toList())
+                .containsExactly(Duration.ofMillis(250), Duration.ofSeconds(90), Duration.ofMinutes(15), Duration.ofHours(1),
+                        Duration.ofDays(1));
+        assertThat(Durations.describe(Duration.ofSeconds(60))).isEqualTo("60 s");
+        assertThat(Durations.describe(Duration.ofMinutes(15))).isEqualTo("15 min");
+        assertThat(Durations.describe(Duration.ofHours(1))).isEqualTo("1 h");
+        assertThat(Set.of(SecretMasking.mask("ghp_abcdefgh12a1b2"), SecretMasking.mask("short"))).containsExactlyInAnyOrder("ghp_…a1b2", "…");
+    }
+}

@@ -1,0 +1,206 @@
+package dev.proxymanager.middleware.store;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The behaviour every {@link UsageStore} must have. A backend's test extends this class and supplies a fresh, empty
+ * store per test (the Redis one included). Times are arbitrary nanosecond values; stores must not read a clock.
+ */
+public abstract class UsageStoreContractTest {
+
+    protected static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+    protected static final long T0 = 1_767_225_600L * SECOND; // 2026-01-01T00:00:00Z
+
+    protected UsageStore store;
+    private String endpoint;
+
+    /** A new, empty store; each test gets its own. */
+    protected abstract UsageStore createStore();
+
+    @BeforeEach
+    void openStore() {
+        store = createStore();
+        endpoint = "contract-" + System.identityHashCode(this);
+    }
+
+    @AfterEach
+    void closeStore() throws Exception {
+        store.close();
+    }
+
+    private static StoreCandidate candidate(String id, UsageLimit... limits) {
+        return new StoreCandidate(id, List.of(limits));
+    }
+
+    private StoreDecision acquire(LeaseTerms terms, long now, String leaseId, StoreCandidate... cs) {
+        return store.acquire(endpoint, cs, cs.length, terms, leaseId, now);
+    }
+
+    @Test
+    void grantsFirstCandidateThatPassesAndRecordsTheUse() {
+        StoreCandidate a = candidate("a", new UsageLimit(1, 60 * SECOND, 0));
+        StoreCandidate b = candidate("b", new UsageLimit(1, 60 * SECOND, 0));
+        StoreDecision first = acquire(LeaseTerms.NONE, T0, "l1", a, b);
+        assertThat(first.granted()).isZero();
+        assertThat(first.examined()).singleElement().isEqualTo(new Availability(T0 + 60 * SECOND, 0));
+
+        StoreDecision second = acquire(LeaseTerms.NONE, T0 + SECOND, "l2", a, b);
+        assertThat(second.granted()).isEqualTo(1);
+        assertThat(second.examined().get(0)).isEqualTo(new Availability(T0 + 60 * SECOND, 0));
+    }
+
+    @Test
+    void deniesWithEarliestFreeTimeOfEachCandidateAndRecordsNothing() {
+        StoreCandidate a = candidate("a", new UsageLimit(2, 10 * SECOND, 0));
+        acquire(LeaseTerms.NONE, T0, "l1", a);
+        acquire(LeaseTerms.NONE, T0 + SECOND, "l2", a);
+        StoreDecision denied = acquire(LeaseTerms.NONE, T0 + 5 * SECOND, "l3", a);
+        assertThat(denied.isGranted()).isFalse();
+        assertThat(denied.examined()).containsExactly(new Availability(T0 + 10 * SECOND, 0));
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 5 * SECOND).totalUses()).isEqualTo(2);
+    }
+
+    @Test
+    void slidingWindowAdmitsExactlyWhenOldestUseAgesOut() {
+        StoreCandidate a = candidate("a", new UsageLimit(3, 10 * SECOND, 0));
+        for (int i = 0; i < 3; i++) {
+            assertThat(acquire(LeaseTerms.NONE, T0 + i * SECOND, "l" + i, a).isGranted()).isTrue();
+        }
+        assertThat(acquire(LeaseTerms.NONE, T0 + 10 * SECOND - 1, "x", a).isGranted()).isFalse();
+        assertThat(acquire(LeaseTerms.NONE, T0 + 10 * SECOND, "y", a).isGranted()).isTrue();
+        assertThat(acquire(LeaseTerms.NONE, T0 + 10 * SECOND, "z", a).isGranted()).isFalse();
+    }
+
+    @Test
+    void everyLimitOfACandidateMustAdmit() {
+        StoreCandidate a = candidate("a", new UsageLimit(5, 60 * SECOND, 0), new UsageLimit(1, SECOND, 0));
+        assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).isGranted()).isTrue();
+        StoreDecision d = acquire(LeaseTerms.NONE, T0, "l2", a);
+        assertThat(d.isGranted()).isFalse();
+        assertThat(d.examined()).containsExactly(new Availability(T0 + SECOND, 1));
+    }
+
+    @Test
+    void exclusiveLeaseBlocksUntilReleasedOrExpired() {
+        LeaseTerms exclusive = new LeaseTerms(1, 30 * SECOND);
+        StoreCandidate a = candidate("a");
+        StoreDecision d = acquire(exclusive, T0, "l1", a);
+        assertThat(d.examined()).containsExactly(new Availability(T0 + 30 * SECOND, Availability.LEASED));
+        assertThat(acquire(exclusive, T0 + SECOND, "l2", a).isGranted()).isFalse();
+        assertThat(store.release(endpoint, a, exclusive, "l1", T0 + 2 * SECOND, 0, false))
+                .isEqualTo(new Availability(T0 + 2 * SECOND, Availability.FREE));
+        assertThat(acquire(exclusive, T0 + 2 * SECOND, "l3", a).isGranted()).isTrue();
+        // l3 is never released: it lapses after its TTL
+        assertThat(acquire(exclusive, T0 + 32 * SECOND - 1, "l4", a).isGranted()).isFalse();
+        assertThat(acquire(exclusive, T0 + 32 * SECOND, "l5", a).isGranted()).isTrue();
+    }
+
+    @Test
+    void sharedLeaseAdmitsMaxHolders() {
+        LeaseTerms shared = new LeaseTerms(2, 30 * SECOND);
+        StoreCandidate a = candidate("a");
+        assertThat(acquire(shared, T0, "l1", a).isGranted()).isTrue();
+        assertThat(acquire(shared, T0, "l2", a).isGranted()).isTrue();
+        assertThat(acquire(shared, T0, "l3", a).isGranted()).isFalse();
+        assertThat(store.usage(endpoint, a, shared, T0).holders()).isEqualTo(2);
+        store.release(endpoint, a, shared, "l1", T0, 0, false);
+        assertThat(acquire(shared, T0, "l4", a).isGranted()).isTrue();
+    }
+
+    @Test
+    void releasingAnUnknownLeaseIsHarmless() {
+        LeaseTerms exclusive = new LeaseTerms(1, 30 * SECOND);
+        StoreCandidate a = candidate("a");
+        acquire(exclusive, T0, "l1", a);
+        store.release(endpoint, a, exclusive, "other", T0, 0, false);
+        assertThat(acquire(exclusive, T0, "l2", a).isGranted()).isFalse();
+    }
+
+    @Test
+    void releaseCooldownBlocksUntilItEnds() {
+        StoreCandidate a = candidate("a");
+        acquire(LeaseTerms.NONE, T0, "l1", a);
+        Availability after = store.release(endpoint, a, LeaseTerms.NONE, null, T0, T0 + 5 * SECOND, false);
+        assertThat(after).isEqualTo(new Availability(T0 + 5 * SECOND, Availability.COOLDOWN));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 5 * SECOND - 1, "l2", a).isGranted()).isFalse();
+        assertThat(acquire(LeaseTerms.NONE, T0 + 5 * SECOND, "l3", a).isGranted()).isTrue();
+    }
+
+    @Test
+    void shorterCooldownDoesNotShortenALongerOne() {
+        StoreCandidate a = candidate("a");
+        store.release(endpoint, a, LeaseTerms.NONE, null, T0, T0 + 50 * SECOND, false);
+        store.release(endpoint, a, LeaseTerms.NONE, null, T0, T0 + 5 * SECOND, false);
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0).cooldownUntil()).isEqualTo(T0 + 50 * SECOND);
+    }
+
+    @Test
+    void usageCapStartsCooldownOnTheUseThatReachesIt() {
+        StoreCandidate a = candidate("a", new UsageLimit(2, 60 * SECOND, 600 * SECOND));
+        assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).capCooldownUntil()).isZero();
+        StoreDecision d = acquire(LeaseTerms.NONE, T0 + SECOND, "l2", a);
+        assertThat(d.capCooldownUntil()).isEqualTo(T0 + 601 * SECOND);
+        assertThat(d.examined()).containsExactly(new Availability(T0 + 601 * SECOND, Availability.COOLDOWN));
+    }
+
+    @Test
+    void removedSecretIsNeverGrantedUntilRestored() {
+        StoreCandidate a = candidate("a");
+        store.remove(endpoint, "a");
+        StoreDecision d = acquire(LeaseTerms.NONE, T0, "l1", a);
+        assertThat(d.examined()).containsExactly(new Availability(Long.MAX_VALUE, Availability.REMOVED));
+        store.restore(endpoint, "a");
+        assertThat(acquire(LeaseTerms.NONE, T0, "l2", a).isGranted()).isTrue();
+    }
+
+    @Test
+    void removalThroughReleaseOutcome() {
+        StoreCandidate a = candidate("a");
+        assertThat(store.release(endpoint, a, LeaseTerms.NONE, null, T0, 0, true).cause()).isEqualTo(Availability.REMOVED);
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0).removed()).isTrue();
+    }
+
+    @Test
+    void pastUsesCountInOpenWindows() {
+        StoreCandidate a = candidate("a", new UsageLimit(3, 60 * SECOND, 0));
+        store.recordPastUses(endpoint, a, new long[] {T0 - 70 * SECOND, T0 - 30 * SECOND, T0 - 20 * SECOND});
+        SecretUsage u = store.usage(endpoint, a, LeaseTerms.NONE, T0);
+        assertThat(u.usesPerLimit()).containsExactly(2);
+        assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).isGranted()).isTrue();
+        assertThat(acquire(LeaseTerms.NONE, T0, "l2", a).examined()).containsExactly(new Availability(T0 + 30 * SECOND, 0));
+    }
+
+    @Test
+    void changedLimitsKeepRecentUses() {
+        StoreCandidate wide = candidate("a", new UsageLimit(10, 60 * SECOND, 0));
+        for (int i = 0; i < 5; i++) {
+            acquire(LeaseTerms.NONE, T0 + i, "l" + i, wide);
+        }
+        StoreCandidate narrow = candidate("a", new UsageLimit(5, 60 * SECOND, 0));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 10, "x", narrow).isGranted()).isFalse();
+    }
+
+    @Test
+    void forgetDropsASecret() {
+        StoreCandidate a = candidate("a", new UsageLimit(1, 60 * SECOND, 0));
+        acquire(LeaseTerms.NONE, T0, "l1", a);
+        store.forget(endpoint, "a");
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0).totalUses()).isZero();
+        assertThat(acquire(LeaseTerms.NONE, T0, "l2", a).isGranted()).isTrue();
+    }
+
+    @Test
+    void endpointsAreIndependent() {
+        StoreCandidate a = candidate("a", new UsageLimit(1, 60 * SECOND, 0));
+        store.acquire("one-" + endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l1", T0);
+        assertThat(store.acquire("two-" + endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l2", T0).isGranted())
+                .isTrue();
+    }
+}
