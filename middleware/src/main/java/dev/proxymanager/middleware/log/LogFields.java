@@ -44,6 +44,11 @@ public final class LogFields {
     /** Format version of stored documents (integer). */
     public static final String SCHEMA_VERSION = "schema_version";
 
+    /** Log-line key: request-log documents dropped so far (buffer full, rejected, undelivered at close) (long). */
+    public static final String LOG_DOCUMENTS_DROPPED = "log_documents_dropped";
+    /** Log-line key: request-log documents buffered, not yet delivered (integer). */
+    public static final String LOG_BUFFER_SIZE = "log_buffer_size";
+
     private LogFields() {
     }
 }

@@ -1,0 +1,85 @@
+package dev.proxymanager.middleware.elastic;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import co.elastic.clients.json.jackson.JacksonJsonpMapper;
+import co.elastic.clients.transport.rest5_client.Rest5ClientTransport;
+import co.elastic.clients.transport.rest5_client.low_level.Rest5Client;
+import org.apache.hc.core5.reactor.IOReactorConfig;
+import org.apache.hc.core5.util.Timeout;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Creates {@link ElasticsearchClient}s for the cache and the request log from a plain URL, with timeouts short
+ * enough that an unreachable cluster degrades the cache to a bypass rather than stalling requests.
+ *
+ * <p>This class is threadsafe (stateless).
+ */
+public final class ElasticsearchClients {
+    /** Default connect timeout: 2 seconds. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    /** Default response timeout: 10 seconds. */
+    public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(10);
+
+    private ElasticsearchClients() {
+    }
+
+    /**
+     * A client for {@code url} (e.g. {@code http://127.0.0.1:9200}) with the default timeouts and a Jackson mapper.
+     *
+     * @throws NullPointerException if {@code url} is null
+     * @throws IllegalArgumentException if {@code url} is not an absolute http(s) URL
+     */
+    public static ElasticsearchClient create(String url) {
+        return create(url, DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT);
+    }
+
+    /**
+     * A client for {@code url} with the given connect and response timeouts. Close it with {@link #close}.
+     *
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code url} is not an absolute http(s) URL or a timeout is not positive
+     */
+    public static ElasticsearchClient create(String url, Duration connectTimeout, Duration responseTimeout) {
+        Objects.requireNonNull(url, "url");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(responseTimeout, "responseTimeout");
+        URI uri;
+        try {
+            uri = URI.create(url);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("elasticsearch url must be an absolute http(s) URL, was " + url, e);
+        }
+        if (uri.getScheme() == null || !uri.getScheme().matches("(?i)https?") || uri.getHost() == null) {
+            throw new IllegalArgumentException("elasticsearch url must be an absolute http(s) URL, was " + url);
+        }
+        if (connectTimeout.isNegative() || connectTimeout.isZero()
+                || responseTimeout.isNegative() || responseTimeout.isZero()) {
+            throw new IllegalArgumentException("elasticsearch timeouts must be > 0, were connect=" + connectTimeout
+                    + " response=" + responseTimeout);
+        }
+        Rest5Client rest = Rest5Client.builder(uri)
+                .setRequestConfigCallback(b -> b
+                        .setConnectionRequestTimeout(Timeout.of(connectTimeout))
+                        .setResponseTimeout(Timeout.of(responseTimeout)))
+                .setConnectionConfigCallback(b -> b.setConnectTimeout(Timeout.of(connectTimeout)))
+                // bulk bodies go out in many small chunks: no Nagle delay, and room to buffer them
+                .setHttpClientConfigCallback(b -> b.setIOReactorConfig(IOReactorConfig.custom()
+                        .setTcpNoDelay(true).setSndBufSize(1 << 20).build()))
+                .build();
+        return new ElasticsearchClient(new Rest5ClientTransport(rest, new JacksonJsonpMapper()));
+    }
+
+    /** Closes the client's transport and its connections. */
+    public static void close(ElasticsearchClient client) {
+        try {
+            client._transport().close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("closing the elasticsearch client failed", e);
+        }
+    }
+}

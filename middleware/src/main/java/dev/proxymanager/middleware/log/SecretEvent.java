@@ -1,0 +1,59 @@
+package dev.proxymanager.middleware.log;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A change of a secret's state (cooldown, ban, removal, restoration), recorded in the request log's data stream
+ * for the dashboards: a document with {@link LogFields#EVENT} and, for a cooldown, {@link LogFields#COOLDOWN_UNTIL}.
+ *
+ * @param timestamp when the change happened
+ * @param instanceId which process saw it; may be null
+ * @param endpoint the endpoint name
+ * @param secretId the secret's id or masked form, never its value
+ * @param secretType {@code key} or {@code proxy}; may be null
+ * @param type what happened
+ * @param cooldownUntil until when the secret cools down; null unless {@code type} is COOLDOWN
+ */
+public record SecretEvent(Instant timestamp, String instanceId, String endpoint, String secretId, String secretType,
+                          Type type, Instant cooldownUntil) {
+
+    /** What happened to the secret; {@link #value()} is the document's {@code event}. */
+    public enum Type {
+        COOLDOWN, BAN, REMOVED, RESTORED;
+
+        /** {@code cooldown}, {@code ban}, {@code removed} or {@code restored}. */
+        public String value() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public SecretEvent {
+        Objects.requireNonNull(timestamp, "timestamp");
+        Objects.requireNonNull(endpoint, "endpoint");
+        Objects.requireNonNull(secretId, "secretId");
+        Objects.requireNonNull(type, "type");
+        if (type == Type.COOLDOWN && cooldownUntil == null) {
+            throw new IllegalArgumentException("a cooldown event needs cooldownUntil");
+        }
+    }
+
+    /** The document: field names from {@link LogFields}, null fields left out. */
+    public Map<String, Object> toDocument() {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put(LogFields.TIMESTAMP, timestamp.toString());
+        RequestLogEntry.putIfSet(doc, LogFields.INSTANCE_ID, instanceId);
+        doc.put(LogFields.ENDPOINT, endpoint);
+        doc.put(LogFields.SECRET_ID, secretId);
+        RequestLogEntry.putIfSet(doc, LogFields.SECRET_TYPE, secretType);
+        doc.put(LogFields.EVENT, type.value());
+        if (cooldownUntil != null) {
+            doc.put(LogFields.COOLDOWN_UNTIL, cooldownUntil.toString());
+        }
+        doc.put(LogFields.SCHEMA_VERSION, RequestLogEntry.SCHEMA_VERSION);
+        return doc;
+    }
+}

@@ -1,0 +1,167 @@
+package dev.proxymanager.middleware.log;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import co.elastic.clients.elasticsearch._types.mapping.Property;
+import co.elastic.clients.elasticsearch.indices.IndexState;
+import dev.proxymanager.middleware.elastic.ElasticsearchClients;
+import dev.proxymanager.testsupport.elasticsearch.ElasticsearchExtension;
+import dev.proxymanager.testsupport.elasticsearch.ElasticsearchTestNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+@ExtendWith(ElasticsearchExtension.class)
+class ElasticsearchRequestLogTest {
+    static final Instant T = Instant.parse("2026-05-01T12:00:00Z");
+
+    static RequestLogEntry entry(int i, String endpoint, String secretId, String cache) {
+        return RequestLogEntry.builder().withTimestamp(T.plusSeconds(i)).withInstanceId("test")
+                .withEndpoint(endpoint).withMethod("GET").withUrl("https://api.example.com/items/" + i)
+                .withSecretId(secretId).withSecretType("key").withStatus(200).withLatencyMs(5L).withBytes(100L)
+                .withCache(cache).withOutcome("success").build();
+    }
+
+    private static long count(ElasticsearchClient client, String dataStream) throws IOException {
+        client.indices().refresh(r -> r.index(dataStream));
+        return client.count(c -> c.index(dataStream)).count();
+    }
+
+    @Test
+    void deliversEntriesAndSecretEventsIntoADataStreamFromOurTemplate(ElasticsearchTestNode es) throws IOException {
+        // given
+        String stream = es.index("requests");
+        ElasticsearchRequestLog log = ElasticsearchRequestLog.builder(es.client()).withDataStream(stream)
+                .withFlushInterval(Duration.ofMillis(100)).build();
+
+        // when
+        for (int i = 0; i < 50; i++) {
+            log.record(entry(i, "github", "gh-1", "miss"));
+        }
+        log.record(new SecretEvent(T, "test", "github", "gh-1", "key", SecretEvent.Type.COOLDOWN,
+                T.plusSeconds(900)));
+
+        // then
+        await().atMost(Duration.ofSeconds(20)).until(() -> log.deliveredCount() == 51);
+        log.close();
+        assertThat(count(es.client(), stream)).isEqualTo(51);
+        assertThat(log.bufferedCount()).isZero();
+        assertThat(log.droppedCount()).isZero();
+        // GET _data_stream is not on every cluster; the backing index says which data stream it belongs to
+        Map<String, IndexState> backingIndices = es.client().indices().get(g -> g.index(stream)).indices();
+        assertThat(backingIndices).hasSize(1);
+        String backing = backingIndices.keySet().iterator().next();
+        assertThat(backingIndices.get(backing).dataStream()).isEqualTo(stream);
+        Map<String, Property> props = es.client().indices().getMapping(m -> m.index(backing)).get(backing)
+                .mappings().properties();
+        assertThat(props.get(LogFields.URL).isKeyword()).isTrue();
+        assertThat(props.get(LogFields.LATENCY_MS).isLong()).isTrue();
+        assertThat(props.get(LogFields.COOLDOWN_UNTIL).isDate()).isTrue();
+        long events = es.client().count(c -> c.index(stream).query(q -> q.term(t -> t.field(LogFields.EVENT)
+                .value("cooldown")))).count();
+        assertThat(events).isEqualTo(1);
+    }
+
+    @Test
+    void closeDeliversWhatIsStillBuffered(ElasticsearchTestNode es) throws IOException {
+        // given a log that would not flush on its own for an hour
+        String stream = es.index("close");
+        ElasticsearchRequestLog log = ElasticsearchRequestLog.builder(es.client()).withDataStream(stream)
+                .withFlushInterval(Duration.ofHours(1)).withMaxBatch(10_000).build();
+        for (int i = 0; i < 20; i++) {
+            log.record(entry(i, "github", "gh-1", "miss"));
+        }
+
+        // when
+        log.close();
+
+        // then
+        assertThat(log.deliveredCount()).isEqualTo(20);
+        assertThat(count(es.client(), stream)).isEqualTo(20);
+    }
+
+    @Test
+    void pastTheBoundDocumentsAreDroppedCountedAndReportedWithoutBlocking() throws IOException {
+        // given a cluster address where nothing listens (loopback, refused at once)
+        int deadPort;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            deadPort = s.getLocalPort();
+        }
+        ElasticsearchClient unreachable = ElasticsearchClients.create("http://127.0.0.1:" + deadPort);
+        Logger logger = (Logger) LoggerFactory.getLogger(ElasticsearchRequestLog.class);
+        ListAppender<ILoggingEvent> captured = new ListAppender<>();
+        captured.start();
+        logger.addAppender(captured);
+        ElasticsearchRequestLog log = ElasticsearchRequestLog.builder(unreachable).withDataStream("unreachable")
+                .withBufferSize(10).withCloseTimeout(Duration.ZERO).build();
+        try {
+            // when
+            for (int i = 0; i < 25; i++) {
+                log.record(entry(i, "github", "gh-1", "miss"));
+            }
+
+            // then
+            assertThat(log.droppedCount()).isEqualTo(15);
+            assertThat(log.bufferedCount()).isEqualTo(10);
+            assertThat(captured.list).anySatisfy(e -> assertThat(e.getKeyValuePairs())
+                    .anySatisfy(kv -> {
+                        assertThat(kv.key).isEqualTo(LogFields.LOG_DOCUMENTS_DROPPED);
+                        assertThat(kv.value).isEqualTo(1L);
+                    }));
+        } finally {
+            log.close();
+            logger.detachAppender(captured);
+            ElasticsearchClients.close(unreachable);
+        }
+        assertThat(log.droppedCount()).isEqualTo(25);
+    }
+
+    @Test
+    void usageHistoryReadsBackUsesPerEndpointAndSecret(ElasticsearchTestNode es) {
+        // given: gh-1 used 3 times (one before the window), gh-2 once, a cache hit and an event that are no use
+        String stream = es.index("usage");
+        try (ElasticsearchRequestLog log = ElasticsearchRequestLog.builder(es.client()).withDataStream(stream)
+                .withFlushInterval(Duration.ofMillis(100)).build()) {
+            log.record(entry(-3600, "github", "gh-1", "miss"));
+            log.record(entry(1, "github", "gh-1", "miss"));
+            log.record(entry(2, "github", "gh-1", "bypass"));
+            log.record(entry(3, "github", "gh-2", "miss"));
+            log.record(entry(4, "github", "gh-2", "hit"));
+            log.record(entry(5, "search", "s-1", "miss"));
+            log.record(new SecretEvent(T.plusSeconds(6), "test", "github", "gh-1", "key", SecretEvent.Type.BAN, null));
+            await().atMost(Duration.ofSeconds(20)).until(() -> log.deliveredCount() == 7);
+        }
+        ElasticsearchUsageHistory history = ElasticsearchUsageHistory.builder(es.client()).withDataStream(stream)
+                .withPageSize(2).build();
+        await().atMost(Duration.ofSeconds(10)).until(() -> history.usesSince(T).size() == 3); // after a refresh
+
+        // when
+        List<SecretUsage> all = history.usesSince(T);
+        List<SecretUsage> github = history.usesSince("github", T);
+
+        // then
+        assertThat(all).containsExactly(
+                new SecretUsage("github", "gh-1", List.of(T.plusSeconds(1), T.plusSeconds(2))),
+                new SecretUsage("github", "gh-2", List.of(T.plusSeconds(3))),
+                new SecretUsage("search", "s-1", List.of(T.plusSeconds(5))));
+        assertThat(github).extracting(SecretUsage::secretId).containsExactly("gh-1", "gh-2");
+    }
+
+    @Test
+    void usageHistoryOfALogNeverWrittenIsEmpty(ElasticsearchTestNode es) {
+        assertThat(ElasticsearchUsageHistory.builder(es.client()).withDataStream(es.index("never")).build()
+                .usesSince(T)).isEmpty();
+    }
+}
