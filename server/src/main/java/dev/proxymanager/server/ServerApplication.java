@@ -67,6 +67,28 @@ public final class ServerApplication implements AutoCloseable {
      */
     public ServerApplication start() throws Exception {
         try {
+            doStart();
+            return this;
+        } catch (Exception | Error e) {
+            // leave nothing running behind a failed start (demo ports, the local node)
+            closeQuietly(demo);
+            closeQuietly(localElasticsearch);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // already failing: the original error matters
+            }
+        }
+    }
+
+    private void doStart() throws Exception {
+        try {
             if (config.demoMode()) {
                 demo = DemoEnvironment.start(DemoEnvironment.loadExample(env), 0, 60, clock);
                 secrets = demo.config();
@@ -137,8 +159,12 @@ public final class ServerApplication implements AutoCloseable {
             server.onStopped(demo);
         }
         server.onStopped(forwarder);
-        server.start();
-        return this;
+        try {
+            server.start();
+        } catch (Exception e) {
+            closeQuietly(forwarder);
+            throw e;
+        }
     }
 
     /** The running server. */

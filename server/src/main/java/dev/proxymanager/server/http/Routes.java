@@ -265,7 +265,7 @@ public final class Routes extends Handler.Abstract {
         /** More store states for /ready (e.g. Elasticsearch), read on each call. */
         public Builder withReadiness(Supplier<Map<String, String>> states) { this.extraReadiness = states; return this; }
         /** Settings shown read-only under {@code server} in /api/v1/settings (no secrets). */
-        public Builder withStaticSettings(Map<String, Object> settings) { this.staticSettings = Map.copyOf(settings); return this; }
+        public Builder withStaticSettings(Map<String, Object> settings) { this.staticSettings = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(settings)); return this; }
 
         public Routes build() {
             return new Routes(this);
