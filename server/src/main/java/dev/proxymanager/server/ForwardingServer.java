@@ -67,6 +67,11 @@ public final class ForwardingServer implements AutoCloseable {
         return connector.getLocalPort();
     }
 
+    /** Whether shutdown has begun (new requests are refused, in-flight ones finishing). */
+    public boolean isDraining() {
+        return jetty.isStopping() || jetty.isStopped();
+    }
+
     /** The routes, e.g. to {@linkplain Routes#mount mount} a handler. */
     public Routes routes() {
         return routes;

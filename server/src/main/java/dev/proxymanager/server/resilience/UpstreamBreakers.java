@@ -27,6 +27,7 @@ public final class UpstreamBreakers {
     private final Duration openDuration;
     private final Clock clock;
     private volatile Consumer<CircuitBreaker> onCreate = b -> { };
+    private final java.util.Set<String> announced = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * @param threshold consecutive failures that open a breaker; must be > 0
@@ -61,12 +62,8 @@ public final class UpstreamBreakers {
 
     /** The breaker of {@code endpoint}, created closed on first use. */
     public CircuitBreaker forEndpoint(String endpoint) {
-        boolean[] created = {false};
-        CircuitBreaker b = registry.find(endpoint).orElseGet(() -> {
-            created[0] = true;
-            return registry.circuitBreaker(endpoint);
-        });
-        if (created[0]) {
+        CircuitBreaker b = registry.circuitBreaker(endpoint);
+        if (announced.add(endpoint)) {
             onCreate.accept(b);
         }
         return b;

@@ -23,6 +23,7 @@ final class ServerHarness implements AutoCloseable {
     final FakeClock clock = new FakeClock();
     final ConcurrencyLimiter limiter;
     final ForwardingServer server;
+    final int port;
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect) throws Exception {
@@ -39,10 +40,11 @@ final class ServerHarness implements AutoCloseable {
                 .withMaxResponseBytes(1024 * 1024)
                 .build();
         server = new ForwardingServer("127.0.0.1", 0, routes, Duration.ofSeconds(10)).onStopped(forwarder).start();
+        port = server.port();
     }
 
     URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + server.port() + path);
+        return URI.create("http://127.0.0.1:" + port + path);
     }
 
     HttpResponse<String> get(String path, String... headers) throws Exception {
