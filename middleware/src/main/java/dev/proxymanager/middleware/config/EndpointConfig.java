@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.config;
 
+import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.cache.CachePolicy;
 
 import java.net.URI;

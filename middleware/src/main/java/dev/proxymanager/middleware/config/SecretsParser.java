@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.config;
 
+import dev.proxymanager.middleware.SecretType;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,7 +1,7 @@
 package dev.proxymanager.middleware.lease;
 
 import dev.proxymanager.middleware.clock.Clock;
-import dev.proxymanager.middleware.config.SecretType;
+import dev.proxymanager.middleware.SecretType;
 
 import java.time.Instant;
 import java.util.Objects;

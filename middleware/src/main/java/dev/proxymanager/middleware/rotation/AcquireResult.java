@@ -45,6 +45,8 @@ public sealed interface AcquireResult permits AcquireResult.Granted, AcquireResu
         /** Held by other callers (exclusive or shared leases). */
         LEASED,
         /** Every secret is out of rotation until restored. */
-        ALL_REMOVED
+        ALL_REMOVED,
+        /** The usage store failed and the store mode is fail-closed. */
+        STORE_UNAVAILABLE
     }
 }

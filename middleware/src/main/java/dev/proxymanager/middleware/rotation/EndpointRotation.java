@@ -33,6 +33,9 @@ final class EndpointRotation {
 
     /** Denied with every secret removed: a suggestion for clients, since removal has no end. */
     static final Duration REMOVED_RETRY_AFTER = Duration.ofSeconds(60);
+    /** Denied because a fail-closed store is down: a short suggestion, stores usually come back quickly. */
+    static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(5);
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EndpointRotation.class);
 
     private record Wait(long at, Slot slot, int gen) {
     }
@@ -44,6 +47,7 @@ final class EndpointRotation {
     private final SplittableRandom random;
     private final String leasePrefix;
     private final java.util.function.Consumer<List<SecretStateEvent>> sink;
+    private final boolean failOpen;
     private long leaseCounter;
 
     private EndpointConfig config;
@@ -55,8 +59,9 @@ final class EndpointRotation {
     private final Slot[] picked = new Slot[16];
 
     EndpointRotation(EndpointConfig config, Clock clock, UsageStore store, SplittableRandom random, String leasePrefix,
-                     java.util.function.Consumer<List<SecretStateEvent>> sink) {
+                     java.util.function.Consumer<List<SecretStateEvent>> sink, boolean failOpen) {
         this.name = config.name();
+        this.failOpen = failOpen;
         this.sink = sink;
         this.clock = clock;
         this.store = store;
@@ -137,7 +142,12 @@ final class EndpointRotation {
                     return denied(now);
                 }
                 String leaseId = leasePrefix + (++leaseCounter);
-                StoreDecision d = store.acquire(name, candidateBuffer, k, terms, leaseId, now);
+                StoreDecision d;
+                try {
+                    d = store.acquire(name, candidateBuffer, k, terms, leaseId, now);
+                } catch (RuntimeException e) {
+                    return storeFailed(e, k, leaseId, now);
+                }
                 List<Availability> examined = d.examined();
                 if (d.isGranted()) {
                     picked[d.granted()].rank++; // before placing it, so least-used orders it by its new count
@@ -171,6 +181,31 @@ final class EndpointRotation {
                 sink.accept(events);
             }
         }
+    }
+
+    /**
+     * The store failed. Fail-open (seed C: service over strictness) hands out the preferred candidate unchecked;
+     * fail-closed denies. Either way the candidates go back to the ready set.
+     */
+    private AcquireResult storeFailed(RuntimeException e, int k, String leaseId, long now) {
+        Slot first = picked[0];
+        for (int i = k - 1; i >= 0; i--) {
+            picked[i].location = Slot.Location.READY;
+            selector.putBack(picked[i]);
+        }
+        java.util.Arrays.fill(picked, 0, k, null);
+        // put the chosen one at the back so the next caller gets another secret
+        if (failOpen) {
+            selector.remove(first);
+            selector.add(first);
+            first.rank++;
+            LOG.warn("usage store failed for endpoint {}; fail-open: using {} without limit checks", name, first.id, e);
+            return new AcquireResult.Granted(new SecretLease(name, config.type(), first.id, first.maskedValue,
+                    first.value, leaseId, now, Long.MAX_VALUE));
+        }
+        LOG.warn("usage store failed for endpoint {}; fail-closed: denying", name, e);
+        return new AcquireResult.Denied(name, AcquireResult.Cause.STORE_UNAVAILABLE, "the usage store of '" + name
+                + "' is unavailable (" + e.getClass().getSimpleName() + "); fail-closed", STORE_RETRY_AFTER);
     }
 
     private String capDescription(Slot g, long now) {
@@ -257,8 +292,14 @@ final class EndpointRotation {
             if (!terms.leased() && v.cooldownUntil() == 0 && !v.remove()) {
                 return; // nothing for the store to change: spare it the call (a round trip for a remote store)
             }
-            Availability a = store.release(name, s.candidate, terms, terms.leased() ? lease.leaseId() : null, now,
-                    v.cooldownUntil(), v.remove());
+            Availability a;
+            try {
+                a = store.release(name, s.candidate, terms, terms.leased() ? lease.leaseId() : null, now,
+                        v.cooldownUntil(), v.remove());
+            } catch (RuntimeException e) {
+                LOG.warn("usage store failed releasing {} of endpoint {}; its lease lapses by TTL", s.id, name, e);
+                return;
+            }
             if (!(s.location == Slot.Location.READY && a.freeAt() <= now)) {
                 place(s, a, now);
             }

@@ -31,8 +31,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <pre>{@code
  * RotationEngine engine = RotationEngine.builder().withConfig(SecretsConfig.load(path)).build();
  * switch (engine.acquire("search")) {
- *     case AcquireResult.Granted g -> { try { ...use g.lease().value()...; engine.release(g.lease(), Outcome.status(200)); } ... }
- *     case AcquireResult.Denied d -> // 429/503 with Retry-After d.retryAfter()
+ *     case AcquireResult.Granted g -> {
+ *         Outcome outcome = send(request, g.lease().value()); // the transport applies the key or proxy
+ *         engine.release(g.lease(), outcome);
+ *     }
+ *     case AcquireResult.Denied d -> respond(429, d.reason(), d.retryAfter());
  * }
  * }</pre>
  *
@@ -48,6 +51,7 @@ public final class RotationEngine {
     private final SplittableRandom random;
     private final String leasePrefix;
     private final List<RotationListener> listeners;
+    private final boolean failOpen;
     private final ConcurrentHashMap<String, EndpointRotation> endpoints = new ConcurrentHashMap<>();
 
     private RotationEngine(Builder b) {
@@ -56,6 +60,7 @@ public final class RotationEngine {
         this.random = b.seed != null ? new SplittableRandom(b.seed) : new SplittableRandom();
         this.leasePrefix = HexFormat.of().toHexDigits(random.nextInt()) + "-";
         this.listeners = new CopyOnWriteArrayList<>(b.listeners);
+        this.failOpen = b.failOpen;
         for (EndpointConfig e : b.endpoints.values()) {
             endpoints.put(e.name(), newRotation(e));
         }
@@ -66,7 +71,7 @@ public final class RotationEngine {
         synchronized (random) {
             r = random.split();
         }
-        return new EndpointRotation(e, clock, store, r, leasePrefix, this::fire);
+        return new EndpointRotation(e, clock, store, r, leasePrefix, this::fire, failOpen);
     }
 
     /** A builder; see its methods for defaults. */
@@ -160,6 +165,14 @@ public final class RotationEngine {
         listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
+    /**
+     * How many secrets {@code endpoint} has (removed ones included). A batch caller sizes its concurrency with it:
+     * with exclusive leases, more workers than secrets only wait (seed B reduces concurrency, with a warning).
+     */
+    public int secretCount(String endpoint) {
+        return rotation(endpoint).secretCount();
+    }
+
     /** The configured endpoint names. */
     public Set<String> endpoints() {
         return Set.copyOf(endpoints.keySet());
@@ -208,6 +221,7 @@ public final class RotationEngine {
         private Clock clock = Clock.system();
         private UsageStore store;
         private Long seed;
+        private boolean failOpen = true;
         private final List<RotationListener> listeners = new ArrayList<>();
         private final Map<String, EndpointConfig> endpoints = new LinkedHashMap<>();
 
@@ -244,9 +258,20 @@ public final class RotationEngine {
             return this;
         }
 
-        /** Adds every endpoint of a secrets configuration. */
+        /** Adds every endpoint of a secrets configuration and takes its store mode (fail-open or fail-closed). */
         public Builder withConfig(SecretsConfig config) {
             config.endpoints().values().forEach(this::withEndpoint);
+            this.failOpen = config.usageStore().failOpen();
+            return this;
+        }
+
+        /**
+         * What to do when the store throws: {@code true} (default, seed C's "service over strictness") hands out a
+         * secret without limit checks and logs a warning; {@code false} denies with
+         * {@link AcquireResult.Cause#STORE_UNAVAILABLE}.
+         */
+        public Builder withStoreFailOpen(boolean failOpen) {
+            this.failOpen = failOpen;
             return this;
         }
 

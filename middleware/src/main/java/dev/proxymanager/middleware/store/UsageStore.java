@@ -42,7 +42,7 @@ public interface UsageStore extends AutoCloseable {
 
     /**
      * Adds past uses (e.g. rebuilt from the request log after a restart) to a secret's windows, keeping the newest
-     * {@code secret.logCapacity()}. Does not count them in total uses' future grants twice: callers pass each use once.
+     * {@code secret.logCapacity()}. They are added to total uses too, so pass each past use once.
      */
     void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes);
 

@@ -2,7 +2,7 @@ package dev.proxymanager.middleware.rotation;
 
 import dev.proxymanager.middleware.clock.FakeClock;
 import dev.proxymanager.middleware.config.EndpointConfig;
-import dev.proxymanager.middleware.config.SecretType;
+import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.lease.SecretLease;
 
 import java.net.URI;

@@ -34,10 +34,21 @@ class RotationConcurrencyTest {
     @ParameterizedTest
     @EnumSource(RotationMethod.class)
     void neverOverALimitInAnyWindowAndNeverTwoHoldersOfAnExclusiveLease(RotationMethod method) throws Exception {
-        // given: 5 proxies, 3 uses per 100 ms and 20 per second each, exclusive leases
+        run(method, LeaseMode.EXCLUSIVE, 1, 5, 2);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = RotationMethod.class, names = {"LEAST_USED", "ROUND_ROBIN"})
+    void neverMoreThanMaxHoldersOfASharedLease(RotationMethod method) throws Exception {
+        run(method, LeaseMode.SHARED, 2, 2, 3);
+    }
+
+    private void run(RotationMethod method, LeaseMode lease, int maxHolders, int proxies, int holdsPerWorker)
+            throws Exception {
+        // given: 3 uses per 100 ms and 20 per second per proxy
         FakeClock clock = new FakeClock();
-        RotationEngine engine = Fixtures.engine(clock, Fixtures.proxies("search", 5).withRotation(method)
-                .withLease(LeaseMode.EXCLUSIVE).withLeaseTtl(Duration.ofHours(1))
+        RotationEngine engine = Fixtures.engine(clock, Fixtures.proxies("search", proxies).withRotation(method)
+                .withLease(lease).withMaxHolders(maxHolders).withLeaseTtl(Duration.ofHours(1))
                 .withLimit(LimitConfig.of(3, Duration.ofMillis(100))).withLimit(LimitConfig.of(20, Duration.ofSeconds(1)))
                 .build());
         Map<String, ConcurrentLinkedQueue<Long>> grants = new ConcurrentHashMap<>();
@@ -61,18 +72,21 @@ class RotationConcurrencyTest {
             workers.add(pool.submit(() -> {
                 start.await();
                 for (int i = 0; i < ITERATIONS; i++) {
-                    if (engine.acquire("search") instanceof AcquireResult.Granted g) {
-                        SecretLease l = g.lease();
-                        granted.incrementAndGet();
-                        grants.computeIfAbsent(l.secretId(), k -> new ConcurrentLinkedQueue<>()).add(l.acquiredAtNanos());
-                        AtomicInteger h = holders.computeIfAbsent(l.secretId(), k -> new AtomicInteger());
-                        if (h.incrementAndGet() != 1) {
-                            doubleHolds.incrementAndGet();
+                    // hold several leases at once, so holds overlap even on a machine with few cores
+                    List<SecretLease> held = new ArrayList<>(holdsPerWorker);
+                    for (int j = 0; j < holdsPerWorker; j++) {
+                        if (engine.acquire("search") instanceof AcquireResult.Granted g) {
+                            SecretLease l = g.lease();
+                            granted.incrementAndGet();
+                            grants.computeIfAbsent(l.secretId(), k -> new ConcurrentLinkedQueue<>()).add(l.acquiredAtNanos());
+                            if (holders.computeIfAbsent(l.secretId(), k -> new AtomicInteger()).incrementAndGet() > maxHolders) {
+                                doubleHolds.incrementAndGet();
+                            }
+                            held.add(l);
                         }
-                        for (int spin = 0; spin < 200; spin++) {
-                            Thread.onSpinWait(); // hold it a moment, as a caller would
-                        }
-                        h.decrementAndGet(); // before release: a new holder may come right after it
+                    }
+                    for (SecretLease l : held) {
+                        holders.get(l.secretId()).decrementAndGet(); // before release: a new holder may come right after
                         engine.release(l, Outcome.success());
                     }
                 }

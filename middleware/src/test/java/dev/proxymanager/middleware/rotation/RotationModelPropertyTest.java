@@ -7,7 +7,7 @@ import dev.proxymanager.middleware.config.LeaseMode;
 import dev.proxymanager.middleware.config.LimitConfig;
 import dev.proxymanager.middleware.config.RotationMethod;
 import dev.proxymanager.middleware.config.SecretConfig;
-import dev.proxymanager.middleware.config.SecretType;
+import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.health.Outcome;
 import dev.proxymanager.middleware.lease.SecretLease;
 import net.jqwik.api.Arbitraries;

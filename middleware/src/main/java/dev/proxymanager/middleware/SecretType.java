@@ -1,4 +1,4 @@
-package dev.proxymanager.middleware.config;
+package dev.proxymanager.middleware;
 
 /** What protects an endpoint: API keys sent with each request, or per-IP limits answered by proxies. */
 public enum SecretType {

@@ -1,0 +1,319 @@
+package dev.proxymanager.middleware;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import dev.proxymanager.middleware.cache.ElasticsearchCacheStore;
+import dev.proxymanager.middleware.cache.ResponseCache;
+import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.clock.Sleeper;
+import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.middleware.config.SecretsConfig;
+import dev.proxymanager.middleware.elastic.ElasticsearchClients;
+import dev.proxymanager.middleware.log.ElasticsearchRequestLog;
+import dev.proxymanager.middleware.log.RequestLog;
+import dev.proxymanager.middleware.rotation.RotationEngine;
+import dev.proxymanager.middleware.rotation.SecretStats;
+import dev.proxymanager.middleware.store.UsageStore;
+import dev.proxymanager.middleware.transport.HttpTransport;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The library's entry point: holds the rotation engine, the HTTP connection pool and, with
+ * {@link Builder#elasticsearch(String)}, the response cache and request log; hands out {@link Request}s.
+ *
+ * <pre>{@code
+ * try (ProxyManager pm = ProxyManager.builder().secrets(Path.of("secrets.json")).build();
+ *      Request req = pm.request(SecretType.KEY, "github", true)) {
+ *     Response r = req.send("GET", "https://api.github.com/rate_limit", null, null);
+ * }
+ * }</pre>
+ *
+ * <p>Long-lived: build one per application and share it. This class is threadsafe.
+ */
+public final class ProxyManager implements AutoCloseable {
+
+    /** Default longest wait for a secret to free up before {@link NoSecretAvailableException}: 10 s. */
+    public static final Duration DEFAULT_MAX_WAIT = Duration.ofSeconds(10);
+
+    private final RotationEngine engine;
+    private final HttpTransport transport;
+    private final ResponseCache cache;
+    private final RequestLog log;
+    private final ElasticsearchClient ownedClient;
+    private final Dispatcher dispatcher;
+    private final ExecutorService executor;
+    private volatile SecretsConfig config;
+
+    private ProxyManager(Builder b, SecretsConfig config) {
+        this.config = config;
+        RotationEngine.Builder eb = RotationEngine.builder().withConfig(config).withClock(b.clock);
+        if (b.usageStore != null) {
+            eb.withStore(b.usageStore);
+        }
+        this.engine = eb.build();
+        this.transport = b.transport != null ? b.transport : HttpTransport.builder().build();
+        ElasticsearchClient client = b.esClient;
+        this.ownedClient = client == null && b.esUrl != null ? ElasticsearchClients.create(b.esUrl) : null;
+        if (client == null) {
+            client = ownedClient;
+        }
+        if (client != null) {
+            ElasticsearchCacheStore.Builder cs = ElasticsearchCacheStore.builder(client);
+            if (b.cacheIndex != null) {
+                cs.withIndex(b.cacheIndex);
+            }
+            this.cache = ResponseCache.builder(cs.build()).withClock(wallClock(b.clock)).build();
+            ElasticsearchRequestLog.Builder lb = ElasticsearchRequestLog.builder(client);
+            if (b.requestLogDataStream != null) {
+                lb.withDataStream(b.requestLogDataStream);
+            }
+            this.log = lb.build();
+        } else {
+            this.cache = null;
+            this.log = b.requestLog;
+        }
+        this.executor = Executors.newVirtualThreadPerTaskExecutor();
+        this.dispatcher = new Dispatcher(engine, transport, cache, log, b.clock, b.sleeper, b.maxWait,
+                b.instanceId != null ? b.instanceId : UUID.randomUUID().toString());
+    }
+
+    /** Starts a builder; {@link Builder#secrets} is required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * A new session against {@code endpoint}.
+     *
+     * @param type whether the endpoint is protected by API keys or by IP limits (proxies); must match its config
+     * @param endpoint an endpoint name of the secrets configuration
+     * @param cache whether this session uses the response cache (when the manager has one)
+     * @throws IllegalArgumentException if the endpoint is unknown (the message lists the known ones) or its type
+     *                                  differs from {@code type}
+     */
+    public Request request(SecretType type, String endpoint, boolean cache) {
+        Objects.requireNonNull(type, "type");
+        EndpointConfig e = engine.endpoint(Objects.requireNonNull(endpoint, "endpoint"));
+        if (e.type() != type) {
+            throw new IllegalArgumentException("endpoint '" + endpoint + "' is a " + e.type().jsonName()
+                    + " endpoint, was asked for as " + type.jsonName());
+        }
+        return new Request(this, e, cache);
+    }
+
+    /** {@link #request(SecretType, String, boolean)} with the cache on. */
+    public Request request(SecretType type, String endpoint) {
+        return request(type, endpoint, true);
+    }
+
+    /** The rotation engine: acquire/release, stats, secret removal and restoring. */
+    public RotationEngine engine() {
+        return engine;
+    }
+
+    /** Usage, state and health of every secret of {@code endpoint}. */
+    public List<SecretStats> stats(String endpoint) {
+        return engine.stats(endpoint);
+    }
+
+    /** The configuration of {@code endpoint} as the engine runs it now. */
+    public EndpointConfig endpoint(String endpoint) {
+        return engine.endpoint(endpoint);
+    }
+
+    /** The endpoint configurations, by name, as last applied. */
+    public Map<String, EndpointConfig> endpoints() {
+        return config.endpoints();
+    }
+
+    /**
+     * Replaces the secrets and endpoint settings while running: secrets that remain keep their usage, leases and
+     * health; removed ones are forgotten; new ones join at once. Requests created before use their endpoint's
+     * configuration of then, except for which secrets the engine hands out.
+     */
+    public void replaceSecrets(SecretsConfig newConfig) {
+        Objects.requireNonNull(newConfig, "newConfig");
+        engine.reconfigure(newConfig);
+        this.config = newConfig;
+    }
+
+    /** The response cache, or null without Elasticsearch. */
+    public ResponseCache cache() {
+        return cache;
+    }
+
+    /** The request log, or null without Elasticsearch (or a given one). */
+    public RequestLog requestLog() {
+        return log;
+    }
+
+    /** The cache keeps wall-clock expiry times: give it ours, so a fake clock moves it too. */
+    private static java.time.Clock wallClock(Clock clock) {
+        return new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return java.time.Clock.fixed(clock.now(), zone);
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return clock.now();
+            }
+        };
+    }
+
+    Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    ExecutorService executor() {
+        return executor;
+    }
+
+    /** Stops async work, flushes the request log and cache writes (bounded), closes connections. */
+    @Override
+    public void close() {
+        executor.shutdownNow();
+        if (cache != null) {
+            cache.close();
+        }
+        if (log != null) {
+            log.close();
+        }
+        transport.close();
+        if (ownedClient != null) {
+            ElasticsearchClients.close(ownedClient);
+        }
+    }
+
+    /** Builds a {@link ProxyManager}; {@code build()} validates and copies. Not threadsafe. */
+    public static final class Builder {
+        private Path secretsPath;
+        private SecretsConfig secrets;
+        private String esUrl;
+        private ElasticsearchClient esClient;
+        private String cacheIndex;
+        private String requestLogDataStream;
+        private RequestLog requestLog;
+        private UsageStore usageStore;
+        private HttpTransport transport;
+        private Clock clock = Clock.system();
+        private Sleeper sleeper = Sleeper.system();
+        private Duration maxWait = DEFAULT_MAX_WAIT;
+        private String instanceId;
+
+        private Builder() {
+        }
+
+        /** The secrets file, loaded and validated by {@code build()} ({@link dev.proxymanager.middleware.config.ConfigException} names the JSON path). */
+        public Builder secrets(Path file) {
+            this.secretsPath = Objects.requireNonNull(file, "file");
+            return this;
+        }
+
+        /** An already loaded configuration. */
+        public Builder secrets(SecretsConfig config) {
+            this.secrets = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** Elasticsearch at {@code url} for the response cache and the request log; without it, neither is used. */
+        public Builder elasticsearch(String url) {
+            this.esUrl = Objects.requireNonNull(url, "url");
+            return this;
+        }
+
+        /** A client to use for the cache and request log; the caller keeps ownership. */
+        public Builder elasticsearch(ElasticsearchClient client) {
+            this.esClient = Objects.requireNonNull(client, "client");
+            return this;
+        }
+
+        /** The cache index name; default {@link ElasticsearchCacheStore#DEFAULT_INDEX}. */
+        public Builder cacheIndex(String index) {
+            this.cacheIndex = Objects.requireNonNull(index, "index");
+            return this;
+        }
+
+        /** The request-log data stream; default {@link ElasticsearchRequestLog#DEFAULT_DATA_STREAM}. */
+        public Builder requestLogDataStream(String name) {
+            this.requestLogDataStream = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /** A request log to use without Elasticsearch (e.g. an in-memory one); the manager closes it. */
+        public Builder requestLog(RequestLog log) {
+            this.requestLog = Objects.requireNonNull(log, "log");
+            return this;
+        }
+
+        /** Where usage is shared; default in-memory (this process only). */
+        public Builder usageStore(UsageStore store) {
+            this.usageStore = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /** The HTTP transport; default {@code HttpTransport.builder().build()}. The manager closes it. */
+        public Builder transport(HttpTransport transport) {
+            this.transport = Objects.requireNonNull(transport, "transport");
+            return this;
+        }
+
+        /** The clock for limits, cooldowns and timestamps; default the system clock. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** How waits happen (retry backoff, waiting for a secret); default real sleeping. */
+        public Builder sleeper(Sleeper sleeper) {
+            this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+            return this;
+        }
+
+        /** Longest wait for a secret to free up; default 10 s; zero fails at once. */
+        public Builder maxWait(Duration maxWait) {
+            Objects.requireNonNull(maxWait, "maxWait");
+            if (maxWait.isNegative()) {
+                throw new IllegalArgumentException("maxWait must be >= 0, was " + maxWait);
+            }
+            this.maxWait = maxWait;
+            return this;
+        }
+
+        /** This process's id in request-log documents; default a random UUID. */
+        public Builder instanceId(String instanceId) {
+            this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
+            return this;
+        }
+
+        /**
+         * @throws IllegalStateException if no secrets were given, or both a file and a configuration, or both an
+         *                               Elasticsearch URL and a client
+         * @throws dev.proxymanager.middleware.config.ConfigException if the secrets file is invalid
+         */
+        public ProxyManager build() {
+            if ((secretsPath == null) == (secrets == null)) {
+                throw new IllegalStateException(secretsPath == null
+                        ? "secrets are required: call secrets(Path) or secrets(SecretsConfig)"
+                        : "secrets were given twice: a file and a configuration; give one");
+            }
+            if (esUrl != null && esClient != null) {
+                throw new IllegalStateException("elasticsearch was given twice: a URL and a client; give one");
+            }
+            SecretsConfig c = secrets != null ? secrets : SecretsConfig.load(secretsPath);
+            return new ProxyManager(this, c);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.proxymanager.middleware;
+
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.hc.core5.http.ContentType;
+
+/**
+ * An upstream response (or a cached one): status, headers, the whole body, whether it came from the cache and
+ * which secret was used. Immutable and threadsafe; the body is copied out.
+ */
+public final class Response {
+
+    private final int status;
+    private final Map<String, List<String>> headers;
+    private final byte[] body;
+    private final boolean fromCache;
+    private final String secretId;
+    private final int attempts;
+
+    Response(int status, Map<String, List<String>> headers, byte[] body, boolean fromCache, String secretId,
+             int attempts) {
+        this.status = status;
+        Map<String, List<String>> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        headers.forEach((k, v) -> h.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
+        this.headers = Collections.unmodifiableMap(h);
+        this.body = body;
+        this.fromCache = fromCache;
+        this.secretId = secretId;
+        this.attempts = attempts;
+    }
+
+    /** The HTTP status. */
+    public int status() {
+        return status;
+    }
+
+    /** The first value of header {@code name} (any case), or null when absent. */
+    public String header(String name) {
+        List<String> v = headers.get(name);
+        return v == null || v.isEmpty() ? null : v.getFirst();
+    }
+
+    /** All headers, names lower-cased, looked up in any case; unmodifiable. */
+    public Map<String, List<String>> headers() {
+        return headers;
+    }
+
+    /** The body bytes (a copy). */
+    public byte[] body() {
+        return body.clone();
+    }
+
+    /** The body decoded with the charset of its {@code Content-Type}, UTF-8 when none is given. */
+    public String bodyAsString() {
+        Charset charset = StandardCharsets.UTF_8;
+        String ct = header("content-type");
+        if (ct != null) {
+            try {
+                Charset c = ContentType.parse(ct).getCharset();
+                if (c != null) {
+                    charset = c;
+                }
+            } catch (RuntimeException ignored) {
+                // an unparseable or unknown charset: fall back to UTF-8 rather than fail reading
+            }
+        }
+        return new String(body, charset);
+    }
+
+    /** True when served from the cache without calling the upstream. */
+    public boolean fromCache() {
+        return fromCache;
+    }
+
+    /** The id of the secret used for the last attempt (never its value); null when served from the cache. */
+    public String secretId() {
+        return secretId;
+    }
+
+    /** Attempts made: 1 without retries, 0 when served from the cache. */
+    public int attempts() {
+        return attempts;
+    }
+
+    @Override
+    public String toString() {
+        return "Response[status=" + status + ", bytes=" + body.length + ", fromCache=" + fromCache + ", secretId="
+                + secretId + ", attempts=" + attempts + "]";
+    }
+}

@@ -1,0 +1,182 @@
+package dev.proxymanager.middleware.transport;
+
+import dev.proxymanager.middleware.SecretType;
+import dev.proxymanager.middleware.cache.CachedResponse;
+import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.middleware.lease.SecretLease;
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import org.apache.hc.client5.http.auth.AuthScope;
+import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.auth.BasicCredentialsProvider;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
+
+/**
+ * Sends requests with Apache HttpClient 5 (classic), applying a leased secret: an API key through
+ * {@link KeyInjectionInterceptor}, a proxy through {@link SecretRoutePlanner}. Connections are pooled and kept
+ * alive per route, so a proxy's connections are reused for that proxy. HttpClient's own retries are off: a failed
+ * attempt is retried by the caller on another secret.
+ *
+ * <p>Defaults: {@link #DEFAULT_MAX_CONNECTIONS} connections in all, {@link #DEFAULT_MAX_CONNECTIONS_PER_ROUTE} per
+ * route, {@link #DEFAULT_CONNECTION_REQUEST_TIMEOUT} to lease a pooled connection.
+ *
+ * <p>This class is threadsafe.
+ */
+public final class HttpTransport implements Closeable {
+
+    /** Default bound on pooled connections in all: 500. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 500;
+    /** Default bound on pooled connections per route (target, or target through one proxy): 100. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_ROUTE = 100;
+    /** Default wait for a free pooled connection: 60 s. */
+    public static final Duration DEFAULT_CONNECTION_REQUEST_TIMEOUT = Duration.ofSeconds(60);
+
+    private final PoolingHttpClientConnectionManager pool;
+    private final CloseableHttpClient client;
+    private final Duration connectionRequestTimeout;
+
+    private HttpTransport(Builder b) {
+        this.pool = PoolingHttpClientConnectionManagerBuilder.create()
+                .setMaxConnTotal(b.maxConnections)
+                .setMaxConnPerRoute(b.maxConnectionsPerRoute)
+                .build();
+        this.connectionRequestTimeout = b.connectionRequestTimeout;
+        this.client = HttpClients.custom()
+                .setConnectionManager(pool)
+                .setRoutePlanner(new SecretRoutePlanner())
+                .addRequestInterceptorLast(new KeyInjectionInterceptor())
+                .disableAutomaticRetries()
+                .evictIdleConnections(TimeValue.ofSeconds(30))
+                .build();
+    }
+
+    /** Starts a transport with the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Sends {@code request} with {@code lease}'s secret applied and reads the whole response.
+     *
+     * @param request the request, without the secret
+     * @param lease the secret to apply (a key for a key endpoint, a proxy URL for a proxy endpoint)
+     * @param endpoint the endpoint's configuration: key placement, allowed hosts, connect timeout
+     * @param responseTimeout the longest wait for response data
+     * @return the response, body read
+     * @throws java.net.SocketTimeoutException if the response does not come in time
+     * @throws java.net.ConnectException if the target or proxy cannot be reached
+     * @throws IOException for any other transport failure
+     */
+    @SuppressWarnings("deprecation") // per-request connect timeout: the endpoint, not the route, decides it
+    public CachedResponse execute(TransportRequest request, SecretLease lease, EndpointConfig endpoint,
+                                  Duration responseTimeout) throws IOException {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(lease, "lease");
+        Objects.requireNonNull(endpoint, "endpoint");
+        HttpUriRequestBase http = new HttpUriRequestBase(request.method(), request.uri());
+        request.headers().forEach(http::addHeader);
+        if (request.body() != null) {
+            http.setEntity(new ByteArrayEntity(request.body(),
+                    request.contentType() == null ? null : ContentType.parse(request.contentType())));
+        }
+        HttpClientContext context = HttpClientContext.create();
+        SecretContext secret;
+        if (lease.type() == SecretType.PROXY) {
+            ProxyAddress proxy = ProxyAddress.parse(lease.value());
+            secret = new SecretContext(null, null, List.of(), proxy);
+            if (proxy.hasCredentials()) {
+                BasicCredentialsProvider credentials = new BasicCredentialsProvider();
+                credentials.setCredentials(new AuthScope(proxy.host()),
+                        new UsernamePasswordCredentials(proxy.user(), proxy.password().toCharArray()));
+                context.setCredentialsProvider(credentials);
+            }
+        } else {
+            secret = new SecretContext(endpoint.key(), lease.value(), endpoint.allowedHosts(), null);
+        }
+        context.setAttribute(SecretContext.ATTRIBUTE, secret);
+        context.setRequestConfig(RequestConfig.custom()
+                .setConnectTimeout(Timeout.of(endpoint.timeouts().connect()))
+                .setResponseTimeout(Timeout.of(responseTimeout))
+                .setConnectionRequestTimeout(Timeout.of(connectionRequestTimeout))
+                .build());
+        return client.execute(http, context, response -> {
+            Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+            for (Header h : response.getHeaders()) {
+                headers.computeIfAbsent(h.getName(), n -> new ArrayList<>()).add(h.getValue());
+            }
+            HttpEntity entity = response.getEntity();
+            byte[] body = entity == null ? new byte[0] : EntityUtils.toByteArray(entity);
+            String contentType = entity == null ? null : entity.getContentType();
+            return CachedResponse.of(response.getCode(), headers, body, contentType);
+        });
+    }
+
+    /** Closes pooled connections at once. */
+    @Override
+    public void close() {
+        client.close(CloseMode.IMMEDIATE);
+    }
+
+    /** Builds an {@link HttpTransport}. Not threadsafe. */
+    public static final class Builder {
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private int maxConnectionsPerRoute = DEFAULT_MAX_CONNECTIONS_PER_ROUTE;
+        private Duration connectionRequestTimeout = DEFAULT_CONNECTION_REQUEST_TIMEOUT;
+
+        private Builder() {
+        }
+
+        /** Bound on pooled connections in all; default 500. */
+        public Builder withMaxConnections(int n) {
+            if (n <= 0) {
+                throw new IllegalArgumentException("maxConnections must be > 0, was " + n);
+            }
+            this.maxConnections = n;
+            return this;
+        }
+
+        /** Bound on pooled connections per route; default 100. */
+        public Builder withMaxConnectionsPerRoute(int n) {
+            if (n <= 0) {
+                throw new IllegalArgumentException("maxConnectionsPerRoute must be > 0, was " + n);
+            }
+            this.maxConnectionsPerRoute = n;
+            return this;
+        }
+
+        /** Longest wait for a free pooled connection; default 60 s. */
+        public Builder withConnectionRequestTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("connectionRequestTimeout must be > 0, was " + timeout);
+            }
+            this.connectionRequestTimeout = timeout;
+            return this;
+        }
+
+        /** The transport; owns its connection pool. */
+        public HttpTransport build() {
+            return new HttpTransport(this);
+        }
+    }
+}
