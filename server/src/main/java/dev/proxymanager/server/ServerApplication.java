@@ -2,12 +2,15 @@ package dev.proxymanager.server;
 
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.SecretsConfig;
-import dev.proxymanager.middleware.rotation.RotationEngine;
+import dev.proxymanager.middleware.ProxyManager;
+import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.middleware.config.RetryPolicy;
+import dev.proxymanager.middleware.transport.HttpTransport;
 import dev.proxymanager.monitor.elasticsearch.LocalElasticsearch;
 import dev.proxymanager.server.config.ServerConfig;
 import dev.proxymanager.server.config.ServerConfigException;
 import dev.proxymanager.server.demo.DemoEnvironment;
-import dev.proxymanager.server.forward.EngineForwarder;
+import dev.proxymanager.server.forward.ProxyManagerForwarder;
 import dev.proxymanager.server.forward.Forwarder;
 import dev.proxymanager.server.http.Routes;
 import dev.proxymanager.server.limit.ConcurrencyLimiter;
@@ -111,9 +114,20 @@ public final class ServerApplication implements AutoCloseable {
                 elasticsearchUrl = URI.create(localElasticsearch.httpUrl());
             }
         }
-        RotationEngine engine = RotationEngine.builder().withClock(clock).withConfig(secrets).build();
-        Forwarder forwarder = new EngineForwarder(engine, Math.max(64, config.maxConcurrentRequests() * 2),
-                config.connectTimeout(), config.readTimeout(), config.retries());
+        if (config.retries() != null) {
+            secrets = withRetries(secrets, config.retries());
+        }
+        ProxyManager.Builder pm = ProxyManager.builder().secrets(secrets).clock(clock)
+                // a busy pool answers 429 with Retry-After at once; holding the request would only fill the queue
+                .maxWait(Duration.ZERO)
+                .transport(HttpTransport.builder()
+                        .withMaxConnections(Math.max(64, config.maxConcurrentRequests() * 2))
+                        .withMaxConnectionsPerRoute(Math.max(64, config.maxConcurrentRequests() * 2))
+                        .build());
+        if (elasticsearchUrl != null) {
+            pm.elasticsearch(elasticsearchUrl.toString());
+        }
+        Forwarder forwarder = new ProxyManagerForwarder(pm.build()).withUsageStoreSettings(secrets.usageStore());
 
         adminToken = config.adminToken();
         if (adminToken == null && config.demoMode()) {
@@ -165,6 +179,17 @@ public final class ServerApplication implements AutoCloseable {
             closeQuietly(forwarder);
             throw e;
         }
+    }
+
+    private static SecretsConfig withRetries(SecretsConfig c, int retries) {
+        Map<String, EndpointConfig> out = new LinkedHashMap<>();
+        for (EndpointConfig e : c.endpoints().values()) {
+            RetryPolicy r = e.retry();
+            out.put(e.name(), new EndpointConfig(e.name(), e.type(), e.baseUrl(), e.allowedHosts(), e.key(), e.limits(),
+                    e.rotation(), e.rotationInterval(), e.lease(), e.maxHolders(), e.leaseTtl(), e.health(), e.timeouts(),
+                    new RetryPolicy(retries, r.backoffBase(), r.backoffMax(), r.retryNonIdempotent()), e.cache(), e.secrets()));
+        }
+        return new SecretsConfig(c.usageStore(), out);
     }
 
     /** The running server. */

@@ -20,6 +20,7 @@ import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 @ExtendWith(ElasticsearchExtension.class)
 class ServerApplicationTest {
@@ -42,11 +43,14 @@ class ServerApplicationTest {
             // when a newcomer follows the printed curl line, a few times
             Set<String> keys = new HashSet<>();
             for (int i = 0; i < 3; i++) {
-                HttpResponse<String> r = get(port, "/proxy/demo-api/items/42");
+                HttpResponse<String> r = get(port, "/proxy/demo-api/items/" + i);
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.body()).contains("\"served_to\":\"key:");
                 keys.add(r.headers().firstValue("X-Proxy-Manager-Secret").orElseThrow());
             }
+            // and asks for an item again: the response cache in Elasticsearch answers
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    get(port, "/proxy/demo-api/items/1").headers().firstValue("X-Cache").orElse("").equals("HIT"));
             // and calls the proxy-protected endpoint
             HttpResponse<String> viaProxy = get(port, "/proxy/demo-search/search?q=java");
 

@@ -3,7 +3,7 @@ package dev.proxymanager.server.demo;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.SecretConfig;
-import dev.proxymanager.middleware.config.SecretType;
+import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.config.SecretsConfig;
 
 import java.io.IOException;

@@ -2,9 +2,9 @@ package dev.proxymanager.server.http;
 
 import dev.proxymanager.middleware.clock.FakeClock;
 import dev.proxymanager.middleware.config.SecretsConfig;
-import dev.proxymanager.middleware.rotation.RotationEngine;
+import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.server.ForwardingServer;
-import dev.proxymanager.server.forward.EngineForwarder;
+import dev.proxymanager.server.forward.ProxyManagerForwarder;
 import dev.proxymanager.server.limit.ConcurrencyLimiter;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
@@ -28,8 +28,8 @@ final class ServerHarness implements AutoCloseable {
 
     ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect) throws Exception {
         SecretsConfig secrets = SecretsConfig.parse(secretsJson, Map.of());
-        RotationEngine engine = RotationEngine.builder().withClock(clock).withConfig(secrets).build();
-        EngineForwarder forwarder = new EngineForwarder(engine, 64, Duration.ofSeconds(2), Duration.ofSeconds(10), null);
+        ProxyManagerForwarder forwarder = new ProxyManagerForwarder(ProxyManager.builder().secrets(secrets).clock(clock)
+                .maxWait(Duration.ZERO).build());
         limiter = new ConcurrencyLimiter(maxConcurrent, maxQueue);
         UpstreamBreakers breakers = new UpstreamBreakers(breakerThreshold, Duration.ofSeconds(30), clock);
         Routes routes = Routes.builder(forwarder, limiter, breakers, new ServerMetrics())
