@@ -2,6 +2,7 @@
 # Throughput and latency of the forwarding server vs nginx proxy_pass, to the same fast upstream, on loopback.
 #
 #   server/bench/wrk-vs-nginx.sh [connections] [duration]      (defaults: 64 connections, 20s)
+#   BENCH_ELASTICSEARCH=false server/bench/wrk-vs-nginx.sh    (request log off: to see what it costs)
 #
 # Needs wrk and nginx on PATH and the shaded jar (./mvnw -B -q -DskipTests package). Runs, in one go:
 #   1. nginx serving a tiny static answer on 127.0.0.1:19001 (the "fast upstream");
@@ -58,6 +59,7 @@ host: 127.0.0.1
 secrets_file: secrets.json
 max_concurrent_requests: 512
 max_queue_size: 2048
+elasticsearch: ${BENCH_ELASTICSEARCH:-true}
 YAML
 LOG_LEVEL=WARN "$JAVA" -Xmx1g -jar "$JAR" --config "$WORK/server.yaml" > "$WORK/server.log" 2>&1 &
 SERVER_PID=$!
@@ -81,3 +83,6 @@ echo "== summary"
 echo "nginx:  $(rps "$WORK/nginx.txt") req/s, p99 $(p99 "$WORK/nginx.txt")"
 echo "server: $(rps "$WORK/server.txt") req/s, p99 $(p99 "$WORK/server.txt")"
 awk -v a="$(rps "$WORK/server.txt")" -v b="$(rps "$WORK/nginx.txt")" 'BEGIN { printf "throughput ratio server/nginx: %.2f\n", a / b }'
+
+echo "== loadtest: 1000 concurrent, 5000 requests through the server"
+"$JAVA" -jar "$JAR" loadtest --url http://127.0.0.1:19003/proxy/bench/x --concurrent 1000 --total-requests 5000 --timeout 30 2>/dev/null

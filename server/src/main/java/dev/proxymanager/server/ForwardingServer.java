@@ -1,6 +1,8 @@
 package dev.proxymanager.server;
 
 import dev.proxymanager.server.http.Routes;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
@@ -42,7 +44,9 @@ public final class ForwardingServer implements AutoCloseable {
         threads.setName("proxy-manager");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
         this.jetty = new Server(threads);
-        this.connector = new ServerConnector(jetty);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false); // no version banner for scanners
+        this.connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
         connector.setHost(host);
         connector.setPort(port);
         connector.setIdleTimeout(Duration.ofMinutes(6).toMillis()); // above the 300 s read timeout

@@ -29,7 +29,8 @@ public final class HeaderPolicy {
     /** Whether an upstream response header goes back to the client. */
     public static boolean forwardsResponseHeader(String name) {
         String n = name.toLowerCase(Locale.ROOT);
-        return !HOP_BY_HOP.contains(n) && !n.equals("content-length") && !n.equals("x-cache")
+        // Date is set by this server; a second one would make the response ambiguous
+        return !HOP_BY_HOP.contains(n) && !n.equals("content-length") && !n.equals("x-cache") && !n.equals("date")
                 && !n.startsWith("x-proxy-manager-");
     }
 
