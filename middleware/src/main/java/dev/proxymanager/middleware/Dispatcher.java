@@ -85,9 +85,14 @@ final class Dispatcher {
      * @throws NoSecretAvailableException when none frees up within the bound
      */
     SecretLease acquire(String endpoint) {
+        return acquire(endpoint, null);
+    }
+
+    /** As {@link #acquire(String)}, preferring secret {@code preferredId} when it is usable. */
+    SecretLease acquire(String endpoint, String preferredId) {
         long deadline = clock.nanoTime() + maxWait.toNanos();
         while (true) {
-            switch (engine.acquire(endpoint)) {
+            switch (engine.acquire(endpoint, preferredId)) {
                 case AcquireResult.Granted g -> {
                     return g.lease();
                 }
@@ -244,7 +249,7 @@ final class Dispatcher {
         return k != null && !k.inHeader() ? List.of(k.queryParameter()) : List.of();
     }
 
-    private static CacheKey cacheKey(EndpointConfig endpoint, TransportRequest request, Call call) {
+    static CacheKey cacheKey(EndpointConfig endpoint, TransportRequest request, Call call) {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         request.headers().forEach((k, v) -> headers.put(k, List.of(v)));
         CacheKey.Builder b = CacheKey.builder(request.method(), request.uri().toString())

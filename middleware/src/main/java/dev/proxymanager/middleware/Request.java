@@ -40,6 +40,8 @@ public final class Request implements AutoCloseable {
     private final boolean cache;
     /** The secret handed out by {@link #getKeyProxy()}, not yet used by a send. */
     private SecretLease pending;
+    /** The secret this session stays on while it is usable: sticky, like the original's session. */
+    private String stickyId;
     private boolean closed;
 
     Request(ProxyManager manager, EndpointConfig endpoint, boolean cache) {
@@ -69,6 +71,7 @@ public final class Request implements AutoCloseable {
             pending = null;
         }
         pending = manager.dispatcher().acquire(endpoint.name());
+        stickyId = pending.secretId();
         return pending.value();
     }
 
@@ -122,12 +125,16 @@ public final class Request implements AutoCloseable {
         ensureOpen();
         Call call = new Call(method, url, headers, params, body, options);
         return manager.dispatcher().send(endpoint, checked(call), cache, (e, retry) -> {
+            SecretLease l;
             if (!retry && pending != null) {
-                SecretLease l = pending;
+                l = pending;
                 pending = null;
-                return l;
+            } else {
+                // after a failed attempt, move on; otherwise stay on the session's secret while it is usable
+                l = manager.dispatcher().acquire(e.name(), retry ? null : stickyId);
             }
-            return manager.dispatcher().acquire(e.name());
+            stickyId = l.secretId();
+            return l;
         });
     }
 

@@ -52,10 +52,12 @@ public final class ElasticsearchClients {
         try {
             uri = URI.create(url);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("elasticsearch url must be an absolute http(s) URL, was " + url, e);
+            throw new IllegalArgumentException("elasticsearch url must be an absolute http(s) URL, was "
+                    + withoutCredentials(url), e);
         }
         if (uri.getScheme() == null || !uri.getScheme().matches("(?i)https?") || uri.getHost() == null) {
-            throw new IllegalArgumentException("elasticsearch url must be an absolute http(s) URL, was " + url);
+            throw new IllegalArgumentException("elasticsearch url must be an absolute http(s) URL, was "
+                    + withoutCredentials(url));
         }
         if (connectTimeout.isNegative() || connectTimeout.isZero()
                 || responseTimeout.isNegative() || responseTimeout.isZero()) {
@@ -72,6 +74,11 @@ public final class ElasticsearchClients {
                         .setTcpNoDelay(true).setSndBufSize(1 << 20).build()))
                 .build();
         return new ElasticsearchClient(new Rest5ClientTransport(rest, new JacksonJsonpMapper()));
+    }
+
+    private static String withoutCredentials(String url) {
+        // a URL may carry user:password; never echo it
+        return url.replaceAll("//[^/@]*@", "//");
     }
 
     /** Closes the client's transport and its connections. */

@@ -41,20 +41,31 @@ public final class IndexTemplates {
     }
 
     /**
-     * Puts the index template {@code name} from {@code template}, matching {@code name*}, with
-     * {@code number_of_replicas} set to {@code replicas}. Replaces an existing template of that name.
+     * Installs the index template {@code name} from {@code template}, matching exactly the data stream or index
+     * {@code name}, with {@code number_of_replicas} set to {@code replicas} — unless a template of that name exists:
+     * one installed by the operator (e.g. the docker-compose setup script, which adds an ILM policy where the
+     * cluster has ILM) is kept as it is.
      *
+     * @return true if this call installed the template, false if one was already there
      * @throws IOException if Elasticsearch cannot be reached
      * @throws ElasticsearchException if Elasticsearch rejects the template
      */
-    public static void putIndexTemplate(ElasticsearchClient client, String name, ObjectNode template, int replicas)
-            throws IOException {
+    public static boolean putIndexTemplateIfAbsent(ElasticsearchClient client, String name, ObjectNode template,
+                                                   int replicas) throws IOException {
         ObjectNode body = template.deepCopy();
         ArrayNode patterns = body.putArray("index_patterns");
-        patterns.add(name + "*");
+        patterns.add(name);
         settings(body).put("number_of_replicas", replicas);
         String json = body.toString();
-        client.indices().putIndexTemplate(r -> r.name(name).withJson(new StringReader(json)));
+        try {
+            client.indices().putIndexTemplate(r -> r.name(name).create(true).withJson(new StringReader(json)));
+            return true;
+        } catch (ElasticsearchException e) {
+            if (e.status() == 400 && e.getMessage() != null && e.getMessage().contains("already exists")) {
+                return false;
+            }
+            throw e;
+        }
     }
 
     /**

@@ -28,8 +28,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The request log in an Elasticsearch data stream (default {@value #DEFAULT_DATA_STREAM}), auto-created from the
- * index template in {@code request-log-template.json}, which this class installs (matching exactly the data
- * stream's name, with the configured {@code number_of_replicas}).
+ * index template in {@code request-log-template.json}, which this class installs when no template of the data
+ * stream's name exists (matching exactly that name, with the configured {@code number_of_replicas}); a template the
+ * operator installed — e.g. with an ILM policy by the docker-compose setup — is kept.
  *
  * <p>{@link #record} puts the document in a bounded buffer and returns at once; one background thread feeds the
  * buffer to the client's {@link BulkIngester}. While Elasticsearch is slow or down, documents stay in the buffer
@@ -78,6 +79,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
     private final Thread drainer;
 
     private volatile boolean running = true;
+    private volatile boolean closed;
     private volatile boolean templateInstalled;
     private volatile long backoffUntilNanos;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
@@ -169,7 +171,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
 
     private void drain() {
         long closeDeadline = Long.MAX_VALUE;
-        while (true) {
+        while (!closed) {
             if (!running) {
                 if (closeDeadline == Long.MAX_VALUE) {
                     closeDeadline = System.nanoTime() + closeTimeout.toNanos();
@@ -192,8 +194,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
             try {
                 doc = queue.pollFirst(50, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
-                // close() interrupts to wake us: keep draining until the deadline
-                continue;
+                return;
             }
             if (doc == null) {
                 if (!running) {
@@ -213,15 +214,19 @@ public final class ElasticsearchRequestLog implements RequestLog {
 
     private void installTemplate() {
         try {
-            IndexTemplates.putIndexTemplate(client, dataStream, TEMPLATE, replicas);
+            boolean installed = IndexTemplates.putIndexTemplateIfAbsent(client, dataStream, TEMPLATE, replicas);
             templateInstalled = true;
-            LOG.atDebug().addKeyValue("data_stream", dataStream).log("request log index template installed");
+            LOG.atDebug().addKeyValue("data_stream", dataStream).log(installed
+                    ? "request log index template installed" : "request log index template already present; kept");
         } catch (Exception e) {
             failed(e);
         }
     }
 
     private void failed(Throwable e) {
+        if (closed) {
+            return;
+        }
         failedBulks.increment();
         int n = consecutiveFailures.incrementAndGet();
         long delay = Math.min(retryMax.toNanos(), retryMin.toNanos() << Math.min(n - 1, 20));
@@ -295,6 +300,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        closed = true; // the drainer, if still inside a slow call, stops at its next turn
         scheduler.shutdownNow();
         int lost = pending.getAndSet(0);
         if (lost > 0) {

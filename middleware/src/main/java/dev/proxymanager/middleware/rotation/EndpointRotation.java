@@ -123,15 +123,31 @@ final class EndpointRotation {
     }
 
     AcquireResult acquire() {
+        return acquire(null);
+    }
+
+    /** As {@link #acquire()}, but tries {@code preferredId} first when it is ready (sticky sessions). */
+    AcquireResult acquire(String preferredId) {
         List<SecretStateEvent> events = null;
         lock.lock();
         try {
             long now = clock.nanoTime(); // read under the lock: uses reach the store in time order
             promote(now);
             int batch = 1;
+            Slot preferred = preferredId == null ? null : slots.get(preferredId);
             while (true) {
                 int k = 0;
                 Slot s;
+                if (preferred != null) {
+                    if (preferred.location == Slot.Location.READY) {
+                        selector.remove(preferred);
+                        preferred.location = Slot.Location.ELSEWHERE;
+                        picked[0] = preferred;
+                        candidateBuffer[0] = preferred.candidate;
+                        k = 1;
+                    }
+                    preferred = null; // one try: if the store refuses it, the rotation method picks
+                }
                 while (k < batch && (s = selector.poll(now)) != null) {
                     s.location = Slot.Location.ELSEWHERE;
                     picked[k] = s;

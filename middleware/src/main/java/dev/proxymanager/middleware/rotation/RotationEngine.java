@@ -90,6 +90,17 @@ public final class RotationEngine {
     }
 
     /**
+     * As {@link #acquire(String)}, but hands out secret {@code preferredSecretId} when it is usable now — under its
+     * limits, not cooling down, a lease slot free — so a session can stay on one secret; otherwise the rotation
+     * method picks as usual. An unknown id is ignored.
+     *
+     * @throws IllegalArgumentException if the endpoint is unknown (the message lists the known ones)
+     */
+    public AcquireResult acquire(String endpoint, String preferredSecretId) {
+        return rotation(endpoint).acquire(preferredSecretId);
+    }
+
+    /**
      * Returns a lease and reports what happened with it; the outcome feeds the secret's health (cooldowns, bans,
      * removal) and the store ends the lease in the same call. Releasing twice, or after the lease's TTL, is harmless.
      * Leases of secrets or endpoints removed from the configuration since are ignored.

@@ -6,6 +6,7 @@ import dev.proxymanager.middleware.health.ThompsonSampler;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.PriorityQueue;
+import java.util.Queue;
 import java.util.random.RandomGenerator;
 
 /**
@@ -36,6 +37,18 @@ abstract class Selector {
         };
     }
 
+    /** Takes entries off the head until a live one, which it claims (its slot leaves the ready set). */
+    static Slot pollLive(Queue<Entry> entries) {
+        Entry e;
+        while ((e = entries.poll()) != null) {
+            if (e.live()) {
+                e.slot.readyGen++;
+                return e.slot;
+            }
+        }
+        return null;
+    }
+
     record Entry(Slot slot, int gen, long rank, long seq) {
         boolean live() {
             return slot.location == Slot.Location.READY && slot.readyGen == gen;
@@ -58,14 +71,7 @@ abstract class Selector {
 
         @Override
         Slot poll(long now) {
-            Entry e;
-            while ((e = queue.pollFirst()) != null) {
-                if (e.live()) {
-                    e.slot.readyGen++;
-                    return e.slot;
-                }
-            }
-            return null;
+            return pollLive(queue);
         }
 
         @Override
@@ -119,14 +125,7 @@ abstract class Selector {
 
         @Override
         Slot poll(long now) {
-            Entry e;
-            while ((e = heap.poll()) != null) {
-                if (e.live()) {
-                    e.slot.readyGen++;
-                    return e.slot;
-                }
-            }
-            return null;
+            return pollLive(heap);
         }
 
         @Override

@@ -15,6 +15,7 @@ import java.util.TreeMap;
 import org.apache.hc.client5.http.auth.AuthScope;
 import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.auth.BasicCredentialsProvider;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
@@ -34,8 +35,9 @@ import org.apache.hc.core5.util.Timeout;
 /**
  * Sends requests with Apache HttpClient 5 (classic), applying a leased secret: an API key through
  * {@link KeyInjectionInterceptor}, a proxy through {@link SecretRoutePlanner}. Connections are pooled and kept
- * alive per route, so a proxy's connections are reused for that proxy. HttpClient's own retries are off: a failed
- * attempt is retried by the caller on another secret.
+ * alive per route, so a proxy's connections are reused for that proxy. HttpClient retries only a request whose pooled
+ * connection was found closed ({@link StaleConnectionRetry}); any other failed attempt is retried by the caller on
+ * another secret.
  *
  * <p>Defaults: {@link #DEFAULT_MAX_CONNECTIONS} connections in all, {@link #DEFAULT_MAX_CONNECTIONS_PER_ROUTE} per
  * route, {@link #DEFAULT_CONNECTION_REQUEST_TIMEOUT} to lease a pooled connection.
@@ -51,6 +53,9 @@ public final class HttpTransport implements Closeable {
     /** Default wait for a free pooled connection: 60 s. */
     public static final Duration DEFAULT_CONNECTION_REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
+    private static final ConnectionConfig PROXY_CONNECTIONS = ConnectionConfig.custom()
+            .setValidateAfterInactivity(TimeValue.ZERO_MILLISECONDS).build();
+
     private final PoolingHttpClientConnectionManager pool;
     private final CloseableHttpClient client;
     private final Duration connectionRequestTimeout;
@@ -59,13 +64,16 @@ public final class HttpTransport implements Closeable {
         this.pool = PoolingHttpClientConnectionManagerBuilder.create()
                 .setMaxConnTotal(b.maxConnections)
                 .setMaxConnPerRoute(b.maxConnectionsPerRoute)
+                // proxies close idle kept-alive connections without notice: check a proxy connection before reuse
+                .setConnectionConfigResolver(route -> route.getProxyHost() != null ? PROXY_CONNECTIONS
+                        : ConnectionConfig.DEFAULT)
                 .build();
         this.connectionRequestTimeout = b.connectionRequestTimeout;
         this.client = HttpClients.custom()
                 .setConnectionManager(pool)
                 .setRoutePlanner(new SecretRoutePlanner())
                 .addRequestInterceptorLast(new KeyInjectionInterceptor())
-                .disableAutomaticRetries()
+                .setRetryStrategy(new StaleConnectionRetry())
                 .evictIdleConnections(TimeValue.ofSeconds(30))
                 .build();
     }

@@ -201,7 +201,7 @@ public final class CacheAndLogBenchmark {
     }
 
     private static void rawIngester(ElasticsearchClient client) throws Exception {
-        IndexTemplates.putIndexTemplate(client, "bench-baseline",
+        IndexTemplates.putIndexTemplateIfAbsent(client, "bench-baseline",
                 IndexTemplates.load(ElasticsearchRequestLog.class, ElasticsearchRequestLog.TEMPLATE_RESOURCE), 0);
         Instant base = Instant.parse("2026-01-01T00:00:00Z");
         int n = LOG_DOCS;

@@ -75,6 +75,29 @@ class ElasticsearchRequestLogTest {
     }
 
     @Test
+    void keepsATemplateTheOperatorInstalled(ElasticsearchTestNode es) throws IOException {
+        // given a template of the data stream's name already installed, e.g. by the setup script with ILM
+        String stream = es.index("operator");
+        String operatorTemplate = "{\"index_patterns\":[\"" + stream + "*\"],\"data_stream\":{},\"priority\":300,"
+                + "\"_meta\":{\"installed_by\":\"operator\"},"
+                + "\"template\":{\"settings\":{\"number_of_replicas\":0}}}";
+        es.client().indices().putIndexTemplate(t -> t.name(stream)
+                .withJson(new java.io.StringReader(operatorTemplate)));
+
+        // when the log starts and delivers
+        try (ElasticsearchRequestLog log = ElasticsearchRequestLog.builder(es.client()).withDataStream(stream)
+                .withFlushInterval(Duration.ofMillis(100)).build()) {
+            log.record(entry(0, "github", "gh-1", "miss"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> log.deliveredCount() == 1);
+        }
+
+        // then the operator's template is still the one in place
+        var installed = es.client().indices().getIndexTemplate(t -> t.name(stream)).indexTemplates();
+        assertThat(installed).singleElement().satisfies(t ->
+                assertThat(t.indexTemplate().meta().get("installed_by").to(String.class)).isEqualTo("operator"));
+    }
+
+    @Test
     void closeDeliversWhatIsStillBuffered(ElasticsearchTestNode es) throws IOException {
         // given a log that would not flush on its own for an hour
         String stream = es.index("close");
