@@ -288,6 +288,10 @@ final class EndpointRotation {
             return new AcquireResult.Denied(name, AcquireResult.Cause.RATE_LIMITED,
                     what + " have reached rate limit (" + w.slot.limits.get(cause).describe() + ")" + next, after);
         }
+        if (cause == Availability.UNAVAILABLE) { // a failover store in fail-closed mode, while its backend is down
+            return new AcquireResult.Denied(name, AcquireResult.Cause.STORE_UNAVAILABLE, "the usage store of '" + name
+                    + "' is unavailable; fail-closed" + next, after);
+        }
         if (cause == Availability.LEASED) {
             return new AcquireResult.Denied(name, AcquireResult.Cause.LEASED,
                     what + " are leased to other callers" + next, after);

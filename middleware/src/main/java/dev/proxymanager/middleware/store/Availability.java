@@ -5,7 +5,8 @@ package dev.proxymanager.middleware.store;
  * zero or more, the index (in the candidate's limit list) of the limit that blocks. Immutable and threadsafe.
  *
  * @param freeAt when it may be granted ({@code now} if now; {@link Long#MAX_VALUE} when removed), clock nanos
- * @param cause {@link #FREE}, {@link #COOLDOWN}, {@link #LEASED}, {@link #REMOVED} or a limit index
+ * @param cause {@link #FREE}, {@link #COOLDOWN}, {@link #LEASED}, {@link #REMOVED}, {@link #UNAVAILABLE} or a limit
+ *              index
  */
 public record Availability(long freeAt, int cause) {
     /** Grantable now. */
@@ -16,4 +17,6 @@ public record Availability(long freeAt, int cause) {
     public static final int LEASED = -3;
     /** Out of rotation until restored. */
     public static final int REMOVED = -4;
+    /** The shared usage store is unreachable and the configured mode is fail-closed; ask again at {@code freeAt}. */
+    public static final int UNAVAILABLE = -5;
 }

@@ -1,0 +1,392 @@
+package dev.proxymanager.middleware.store;
+
+import dev.proxymanager.middleware.clock.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * Wraps a networked {@link UsageStore} (Redis) so an outage never turns into exceptions on the hot path.
+ * When the primary throws {@link UsageStoreUnavailableException}, the store goes down and, per {@link Mode}:
+ * <ul>
+ *   <li>{@link Mode#FAIL_OPEN} (default, "service over strictness"): calls are served by a local
+ *       {@link InMemoryUsageStore}, so limits hold per process only; state {@link State#DEGRADED};</li>
+ *   <li>{@link Mode#FAIL_CLOSED}: nothing is granted; every candidate reads {@link Availability#UNAVAILABLE} until
+ *       the next probe; state {@link State#UNAVAILABLE}.</li>
+ * </ul>
+ * Each transition is logged once (WARN when going down, INFO on recovery) and counted in {@link #status()}.
+ * While down, at most one call per probe interval (default 1 s) tries the primary again; the first success
+ * recovers automatically. Leases granted locally during an outage are released locally. Operator actions
+ * (remove, restore, past uses, forget) during an outage apply to the local store only.
+ *
+ * <p>This class is threadsafe.
+ */
+public final class FailoverUsageStore implements UsageStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FailoverUsageStore.class);
+
+    /** What to do while the primary store is unreachable. */
+    public enum Mode {
+        /** Count locally in each process and keep serving. */
+        FAIL_OPEN,
+        /** Hand out nothing until the store returns. */
+        FAIL_CLOSED
+    }
+
+    /** Where calls go now. */
+    public enum State {
+        /** The primary store answers. */
+        CONNECTED,
+        /** Fail-open: the primary is down, this process counts locally. */
+        DEGRADED,
+        /** Fail-closed: the primary is down, nothing is granted. */
+        UNAVAILABLE
+    }
+
+    /**
+     * A snapshot for {@code /ready} and metrics. Immutable and threadsafe.
+     *
+     * @param state where calls go now
+     * @param mode the configured failure mode
+     * @param primary the primary store's description (credentials masked)
+     * @param outages how many times the primary went down since start
+     * @param fallbackCalls calls served locally (fail-open) or refused (fail-closed) because the primary was down
+     * @param since when the current state began
+     * @param lastError the last outage's message, or {@code null} if none yet
+     */
+    public record Status(State state, Mode mode, String primary, long outages, long fallbackCalls, Instant since,
+                         String lastError) {
+        /** Whether the service can serve requests: false only when fail-closed and down. */
+        public boolean ready() {
+            return state != State.UNAVAILABLE;
+        }
+
+        /** Whether the primary store is down (degraded or unavailable). */
+        public boolean down() {
+            return state != State.CONNECTED;
+        }
+    }
+
+    private final UsageStore primary;
+    private final UsageStore local;
+    private final Mode mode;
+    private final Clock clock;
+    private final long probeNanos;
+    private final BooleanSupplier healthCheck;
+    private final Consumer<Status> listener;
+
+    private final AtomicLong nextProbeAt = new AtomicLong();
+    private final AtomicLong outages = new AtomicLong();
+    private final AtomicLong fallbackCalls = new AtomicLong();
+    private final Set<String> localLeases = ConcurrentHashMap.newKeySet();
+    private volatile State state = State.CONNECTED;
+    private volatile Instant since;
+    private volatile String lastError;
+
+    private FailoverUsageStore(Builder b) {
+        this.primary = b.primary;
+        this.local = b.local != null ? b.local : new InMemoryUsageStore();
+        this.mode = b.mode;
+        this.clock = b.clock;
+        this.probeNanos = b.probeInterval.toNanos();
+        this.healthCheck = b.healthCheck;
+        this.listener = b.listener;
+        this.since = clock.now();
+    }
+
+    /**
+     * A builder around {@code primary}.
+     *
+     * @throws NullPointerException if {@code primary} is null
+     */
+    public static Builder builder(UsageStore primary) {
+        return new Builder(primary);
+    }
+
+    /** The current state, counters and last error. */
+    public Status status() {
+        return new Status(state, mode, primary.toString(), outages.get(), fallbackCalls.get(), since, lastError);
+    }
+
+    /**
+     * Tries to recover now when down and a health check was configured (e.g. for {@code /ready} when there is no
+     * traffic); returns the status afterwards. Never throws.
+     */
+    public Status probe() {
+        if (state != State.CONNECTED && healthCheck != null) {
+            boolean ok;
+            try {
+                ok = healthCheck.getAsBoolean();
+            } catch (RuntimeException e) {
+                ok = false;
+            }
+            if (ok) {
+                recovered();
+            }
+        }
+        return status();
+    }
+
+    @Override
+    public StoreDecision acquire(String endpoint, StoreCandidate[] candidates, int count, LeaseTerms terms,
+                                 String leaseId, long now) {
+        if (tryPrimary()) {
+            try {
+                StoreDecision d = primary.acquire(endpoint, candidates, count, terms, leaseId, now);
+                recovered();
+                return d;
+            } catch (UsageStoreUnavailableException e) {
+                wentDown(e);
+            }
+        }
+        fallbackCalls.incrementAndGet();
+        if (mode == Mode.FAIL_CLOSED) {
+            List<Availability> examined = new ArrayList<>(count);
+            Availability retry = new Availability(retryAt(now), Availability.UNAVAILABLE);
+            for (int i = 0; i < count; i++) {
+                examined.add(retry);
+            }
+            return new StoreDecision(-1, examined, 0);
+        }
+        StoreDecision d = local.acquire(endpoint, candidates, count, terms, leaseId, now);
+        if (d.isGranted() && terms.leased() && leaseId != null) {
+            localLeases.add(leaseId);
+        }
+        return d;
+    }
+
+    @Override
+    public Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
+                                long cooldownUntil, boolean remove) {
+        if (leaseId != null && localLeases.remove(leaseId)) {
+            return local.release(endpoint, secret, terms, leaseId, now, cooldownUntil, remove);
+        }
+        if (tryPrimary()) {
+            try {
+                Availability a = primary.release(endpoint, secret, terms, leaseId, now, cooldownUntil, remove);
+                recovered();
+                return a;
+            } catch (UsageStoreUnavailableException e) {
+                wentDown(e);
+            }
+        }
+        fallbackCalls.incrementAndGet();
+        // the primary's lease, if any, lapses after its TTL
+        Availability a = local.release(endpoint, secret, terms, null, now, cooldownUntil, remove);
+        return mode == Mode.FAIL_CLOSED && a.cause() != Availability.REMOVED
+                ? new Availability(Math.max(a.freeAt(), retryAt(now)), Availability.UNAVAILABLE) : a;
+    }
+
+    @Override
+    public void restore(String endpoint, String secretId) {
+        local.restore(endpoint, secretId);
+        runOnPrimary("restore", () -> primary.restore(endpoint, secretId));
+    }
+
+    @Override
+    public void remove(String endpoint, String secretId) {
+        local.remove(endpoint, secretId);
+        runOnPrimary("remove", () -> primary.remove(endpoint, secretId));
+    }
+
+    @Override
+    public void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes) {
+        local.recordPastUses(endpoint, secret, useTimes);
+        runOnPrimary("recordPastUses", () -> primary.recordPastUses(endpoint, secret, useTimes));
+    }
+
+    @Override
+    public SecretUsage usage(String endpoint, StoreCandidate secret, LeaseTerms terms, long now) {
+        if (tryPrimary()) {
+            try {
+                SecretUsage u = primary.usage(endpoint, secret, terms, now);
+                recovered();
+                return u;
+            } catch (UsageStoreUnavailableException e) {
+                wentDown(e);
+            }
+        }
+        if (mode == Mode.FAIL_CLOSED) {
+            return new SecretUsage(Collections.nCopies(secret.limits().size(), 0), 0, 0, 0, false,
+                    new Availability(retryAt(now), Availability.UNAVAILABLE));
+        }
+        return local.usage(endpoint, secret, terms, now);
+    }
+
+    @Override
+    public void forget(String endpoint, String secretId) {
+        local.forget(endpoint, secretId);
+        runOnPrimary("forget", () -> primary.forget(endpoint, secretId));
+    }
+
+    /** Closes the primary and the local store. */
+    @Override
+    public void close() {
+        try {
+            primary.close();
+        } finally {
+            local.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FailoverUsageStore[" + primary + ", " + mode + ", " + state + "]";
+    }
+
+    private void runOnPrimary(String operation, Runnable call) {
+        if (!tryPrimary()) {
+            LOG.warn("usage store down: {} applied to this process only", operation);
+            return;
+        }
+        try {
+            call.run();
+            recovered();
+        } catch (UsageStoreUnavailableException e) {
+            wentDown(e);
+            LOG.warn("usage store down: {} applied to this process only", operation);
+        }
+    }
+
+    /** Whether this call should go to the primary: always when up; when down, one call per probe interval. */
+    private boolean tryPrimary() {
+        if (state == State.CONNECTED) {
+            return true;
+        }
+        long now = clock.nanoTime();
+        long next = nextProbeAt.get();
+        return now >= next && nextProbeAt.compareAndSet(next, now + probeNanos);
+    }
+
+    private long retryAt(long now) {
+        long r = now + probeNanos;
+        return r < now ? Long.MAX_VALUE : r;
+    }
+
+    private void wentDown(UsageStoreUnavailableException e) {
+        lastError = e.getMessage();
+        Status changed = null;
+        synchronized (this) {
+            if (state == State.CONNECTED) {
+                state = mode == Mode.FAIL_OPEN ? State.DEGRADED : State.UNAVAILABLE;
+                since = clock.now();
+                outages.incrementAndGet();
+                nextProbeAt.set(clock.nanoTime() + probeNanos);
+                changed = status();
+            }
+        }
+        if (changed != null) {
+            if (mode == Mode.FAIL_OPEN) {
+                LOG.warn("{}; fail-open: counting usage in this process only until it returns", e.getMessage());
+            } else {
+                LOG.warn("{}; fail-closed: no secrets are handed out until it returns", e.getMessage());
+            }
+            notifyListener(changed);
+        }
+    }
+
+    private void recovered() {
+        if (state == State.CONNECTED) {
+            return;
+        }
+        Status changed = null;
+        Instant downSince;
+        synchronized (this) {
+            if (state == State.CONNECTED) {
+                return;
+            }
+            downSince = since;
+            state = State.CONNECTED;
+            since = clock.now();
+            changed = status();
+        }
+        LOG.info("usage store {} is back after {}; shared counting resumed", primary,
+                Duration.between(downSince, changed.since()));
+        notifyListener(changed);
+    }
+
+    private void notifyListener(Status s) {
+        if (listener != null) {
+            try {
+                listener.accept(s);
+            } catch (RuntimeException e) {
+                LOG.warn("usage store state listener failed: {}", e.toString());
+            }
+        }
+    }
+
+    /** Settings of a {@link FailoverUsageStore}. Not threadsafe; {@link #build()} copies them. */
+    public static final class Builder {
+        private final UsageStore primary;
+        private UsageStore local;
+        private Mode mode = Mode.FAIL_OPEN;
+        private Clock clock = Clock.system();
+        private Duration probeInterval = Duration.ofSeconds(1);
+        private BooleanSupplier healthCheck;
+        private Consumer<Status> listener;
+
+        private Builder(UsageStore primary) {
+            this.primary = Objects.requireNonNull(primary, "primary");
+        }
+
+        /** Default {@link Mode#FAIL_OPEN}. */
+        public Builder withMode(Mode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /** The store used while fail-open and down. Default: a new {@link InMemoryUsageStore}. */
+        public Builder withLocalStore(UsageStore local) {
+            this.local = Objects.requireNonNull(local, "local");
+            return this;
+        }
+
+        /** Time source for probes and {@link Status#since()}. Default {@link Clock#system()}. */
+        public Builder withClock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * How often, while down, one call tries the primary again. Default 1 second.
+         *
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder withProbeInterval(Duration interval) {
+            Objects.requireNonNull(interval, "probeInterval");
+            if (interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("probeInterval must be > 0, was " + interval);
+            }
+            this.probeInterval = interval;
+            return this;
+        }
+
+        /** A cheap check (e.g. Redis {@code PING}) that {@link #probe()} uses to recover without traffic. */
+        public Builder withHealthCheck(BooleanSupplier check) {
+            this.healthCheck = Objects.requireNonNull(check, "healthCheck");
+            return this;
+        }
+
+        /** Called after every state change, outside any lock. */
+        public Builder onStateChange(Consumer<Status> listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** The wrapper, starting in {@link State#CONNECTED}. */
+        public FailoverUsageStore build() {
+            return new FailoverUsageStore(this);
+        }
+    }
+}

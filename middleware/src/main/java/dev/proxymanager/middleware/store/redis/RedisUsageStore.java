@@ -1,0 +1,456 @@
+package dev.proxymanager.middleware.store.redis;
+
+import dev.proxymanager.middleware.config.SecretMasking;
+import dev.proxymanager.middleware.store.Availability;
+import dev.proxymanager.middleware.store.LeaseTerms;
+import dev.proxymanager.middleware.store.SecretUsage;
+import dev.proxymanager.middleware.store.StoreCandidate;
+import dev.proxymanager.middleware.store.StoreDecision;
+import dev.proxymanager.middleware.store.UsageLimit;
+import dev.proxymanager.middleware.store.UsageStore;
+import dev.proxymanager.middleware.store.UsageStoreUnavailableException;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import io.lettuce.core.resource.DefaultClientResources;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A {@link UsageStore} in Redis, shared by every process that points at the same server, so limits, leases and
+ * cooldowns hold for a whole fleet. Each call is one round trip: one {@code EVALSHA} of a Lua script (loaded on first
+ * use and again after {@code NOSCRIPT}, e.g. when Redis restarted) that does the whole operation atomically.
+ *
+ * <p>Keys are {@code pm:{<endpoint>}:v1:<secretId>:log|st|ls} (see {@code docs/redis.md}): the hash tag puts one
+ * endpoint's keys in one Redis Cluster slot, {@code v1} is the key format version, and every key has an expiry
+ * (windows are trimmed to the largest limit; leases are entries with their own expiry, so a process that dies loses
+ * its leases after the lease TTL).
+ *
+ * <p>The connection is opened on first use, so a process may start while Redis is down; afterwards the client
+ * reconnects by itself. While disconnected, calls fail at once (commands are not queued) and every failure to reach
+ * Redis is a {@link UsageStoreUnavailableException}; wrap the store in a
+ * {@link dev.proxymanager.middleware.store.FailoverUsageStore} to turn that into fail-open or fail-closed behaviour.
+ * A script error (a bug, not an outage) is an {@link IllegalStateException}.
+ *
+ * <p>This class is threadsafe: concurrent calls share one connection and are pipelined.
+ */
+public final class RedisUsageStore implements UsageStore {
+
+    /** Version of the key layout; part of every key name. */
+    public static final String FORMAT_VERSION = "v1";
+
+    static final String SCRIPT = loadScript();
+    static final String SCRIPT_SHA = sha1(SCRIPT);
+
+    private static final long MIN_KEEP_MS = 60_000;
+
+    private final RedisURI uri;
+    private final String maskedUri;
+    private final String prefix;
+    private final long stateTtlMs;
+    private final long timeoutNanos;
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, String[]>> keys = new ConcurrentHashMap<>();
+    private volatile StatefulRedisConnection<String, String> connection;
+    private volatile boolean closed;
+
+    private RedisUsageStore(Builder b) {
+        this.uri = b.uri;
+        this.maskedUri = SecretMasking.maskUri(b.uriText);
+        this.prefix = b.keyPrefix;
+        this.stateTtlMs = b.stateTtl.toMillis();
+        this.timeoutNanos = b.commandTimeout.toNanos();
+        // reconnect quickly after an outage (the default backs off to 30 s): recovery should follow Redis's return
+        this.resources = DefaultClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
+        this.client = RedisClient.create(resources, uri);
+        client.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                // an outage must surface at once so the failover mode applies, not queue requests for minutes
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .socketOptions(SocketOptions.builder().connectTimeout(b.commandTimeout).build())
+                .timeoutOptions(TimeoutOptions.builder().timeoutCommands(false).build()) // await() bounds each call
+                .build());
+        uri.setTimeout(b.commandTimeout);
+    }
+
+    /**
+     * A builder for a store at {@code uri}, e.g. {@code redis://127.0.0.1:6379}, {@code redis://:password@host:6379/0}
+     * or {@code rediss://host} (TLS).
+     *
+     * @throws NullPointerException if {@code uri} is null
+     * @throws IllegalArgumentException if it is not a Redis URI
+     */
+    public static Builder builder(String uri) {
+        return new Builder(uri);
+    }
+
+    /** The store's address with any password masked. */
+    public String address() {
+        return maskedUri;
+    }
+
+    /** Whether the connection to Redis is open right now (false before first use and during an outage). */
+    public boolean isConnected() {
+        StatefulRedisConnection<String, String> c = connection;
+        return c != null && c.isOpen();
+    }
+
+    /** Sends {@code PING}; true when Redis answered. Never throws. */
+    public boolean ping() {
+        try {
+            return "PONG".equals(await(commands("ping").ping(), "ping"));
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public StoreDecision acquire(String endpoint, StoreCandidate[] candidates, int count, LeaseTerms terms,
+                                 String leaseId, long now) {
+        if (count <= 0) {
+            return new StoreDecision(-1, List.of(), 0);
+        }
+        String[] k = new String[3 * count];
+        List<String> args = new ArrayList<>(10 + count * 6);
+        args.add("acquire");
+        args.add(TimeCodec.encode(now));
+        args.add(Integer.toString(count));
+        args.add(terms.leased() ? "1" : "0");
+        args.add(Integer.toString(terms.maxHolders()));
+        args.add(TimeCodec.encode(terms.ttlNanos()));
+        args.add(leaseId == null ? "" : leaseId);
+        args.add(Long.toString(leaseKeepMs(terms)));
+        args.add(Long.toString(stateTtlMs));
+        for (int i = 0; i < count; i++) {
+            System.arraycopy(keysOf(endpoint, candidates[i].secretId()), 0, k, 3 * i, 3);
+            addBlock(args, candidates[i]);
+        }
+        List<Object> r = eval("acquire", k, args);
+        int granted = toInt(r.get(0));
+        long cap = "0".equals(r.get(1)) ? 0 : TimeCodec.decode((String) r.get(1));
+        List<Availability> examined = new ArrayList<>((r.size() - 2) / 2);
+        for (int i = 2; i < r.size(); i += 2) {
+            examined.add(availability(r.get(i), r.get(i + 1)));
+        }
+        return new StoreDecision(granted, examined, cap);
+    }
+
+    @Override
+    public Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
+                                long cooldownUntil, boolean remove) {
+        List<String> args = new ArrayList<>(16);
+        args.add("release");
+        args.add(TimeCodec.encode(now));
+        args.add(terms.leased() ? "1" : "0");
+        args.add(Integer.toString(terms.maxHolders()));
+        args.add(leaseId == null ? "" : leaseId);
+        args.add(cooldownUntil > 0 ? TimeCodec.encode(cooldownUntil) : "");
+        args.add(remove ? "1" : "0");
+        args.add(Long.toString(stateTtlMs));
+        addBlock(args, secret);
+        List<Object> r = eval("release", keysOf(endpoint, secret.secretId()), args);
+        return availability(r.get(0), r.get(1));
+    }
+
+    @Override
+    public void restore(String endpoint, String secretId) {
+        eval("restore", keysOf(endpoint, secretId), List.of("restore"));
+    }
+
+    @Override
+    public void remove(String endpoint, String secretId) {
+        eval("remove", keysOf(endpoint, secretId), List.of("remove", Long.toString(stateTtlMs)));
+    }
+
+    @Override
+    public void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes) {
+        List<String> args = new ArrayList<>(8 + useTimes.length);
+        args.add("past");
+        args.add(Long.toString(stateTtlMs));
+        addBlock(args, secret);
+        for (long t : useTimes) {
+            args.add(TimeCodec.encode(t));
+        }
+        eval("recordPastUses", keysOf(endpoint, secret.secretId()), args);
+    }
+
+    @Override
+    public SecretUsage usage(String endpoint, StoreCandidate secret, LeaseTerms terms, long now) {
+        List<String> args = new ArrayList<>(12);
+        args.add("usage");
+        args.add(TimeCodec.encode(now));
+        args.add(terms.leased() ? "1" : "0");
+        args.add(Integer.toString(terms.maxHolders()));
+        addBlock(args, secret);
+        List<Object> r = eval("usage", keysOf(endpoint, secret.secretId()), args);
+        long total = (Long) r.get(0);
+        int holders = toInt(r.get(1));
+        String cd = (String) r.get(2);
+        boolean removed = toInt(r.get(3)) == 1;
+        Availability a = availability(r.get(4), r.get(5));
+        List<Integer> counts = new ArrayList<>(secret.limits().size());
+        for (int i = 6; i < r.size(); i++) {
+            counts.add(toInt(r.get(i)));
+        }
+        return new SecretUsage(counts, total, holders, cd.isEmpty() ? 0 : TimeCodec.decode(cd), removed, a);
+    }
+
+    @Override
+    public void forget(String endpoint, String secretId) {
+        eval("forget", keysOf(endpoint, secretId), List.of("forget"));
+        ConcurrentHashMap<String, String[]> ep = keys.get(endpoint);
+        if (ep != null) {
+            ep.remove(secretId);
+        }
+    }
+
+    /** Closes the connection and the client's threads. Later calls fail with {@link IllegalStateException}. */
+    @Override
+    public void close() {
+        closed = true;
+        StatefulRedisConnection<String, String> c = connection;
+        if (c != null) {
+            c.close();
+        }
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public String toString() {
+        return "RedisUsageStore[" + maskedUri + ", " + (isConnected() ? "connected" : "not connected") + "]";
+    }
+
+    /** The three key names of a secret: log, state, leases. */
+    String[] keysOf(String endpoint, String secretId) {
+        return keys.computeIfAbsent(endpoint, e -> new ConcurrentHashMap<>()).computeIfAbsent(secretId, id -> {
+            String base = prefix + ":{" + endpoint + "}:" + FORMAT_VERSION + ":" + id;
+            return new String[] {base + ":log", base + ":st", base + ":ls"};
+        });
+    }
+
+    private static void addBlock(List<String> args, StoreCandidate c) {
+        List<UsageLimit> limits = c.limits();
+        args.add(Integer.toString(limits.size()));
+        long keep = 0;
+        for (UsageLimit l : limits) {
+            args.add(Integer.toString(l.requests()));
+            args.add(TimeCodec.encode(l.perNanos()));
+            args.add(TimeCodec.encode(l.cooldownNanos()));
+            keep = Math.max(keep, l.perNanos());
+        }
+        // a window's uses matter for one window length; keep a minute more for clock skew and slow callers
+        args.add(Long.toString(Math.max(MIN_KEEP_MS, ceilMillis(keep) + MIN_KEEP_MS)));
+    }
+
+    private static long leaseKeepMs(LeaseTerms terms) {
+        return terms.leased() ? ceilMillis(terms.ttlNanos()) + 1_000 : MIN_KEEP_MS;
+    }
+
+    private static long ceilMillis(long nanos) {
+        return nanos / 1_000_000 + (nanos % 1_000_000 == 0 ? 0 : 1);
+    }
+
+    private static Availability availability(Object cause, Object freeAt) {
+        return new Availability(TimeCodec.decode((String) freeAt), toInt(cause));
+    }
+
+    private static int toInt(Object o) {
+        return ((Long) o).intValue();
+    }
+
+    private List<Object> eval(String operation, String[] keyNames, List<String> args) {
+        String[] a = args.toArray(new String[0]);
+        // the async API, awaited here: the sync API's proxy costs a reflective lookup per call
+        RedisAsyncCommands<String, String> cmd = commands(operation);
+        try {
+            try {
+                return await(cmd.evalsha(SCRIPT_SHA, ScriptOutputType.MULTI, keyNames, a), operation);
+            } catch (RedisNoScriptException e) {
+                await(cmd.scriptLoad(SCRIPT), operation); // first use on this server, or it restarted and lost its scripts
+                return await(cmd.evalsha(SCRIPT_SHA, ScriptOutputType.MULTI, keyNames, a), operation);
+            }
+        } catch (RedisCommandExecutionException e) {
+            if (isOutage(e)) {
+                throw unavailable(operation, e);
+            }
+            throw new IllegalStateException("usage store script failed during " + operation + " on " + maskedUri
+                    + ": " + e.getMessage(), e);
+        } catch (RedisException e) {
+            throw unavailable(operation, e);
+        }
+    }
+
+    private <T> T await(RedisFuture<T> future, String operation) {
+        try {
+            // bounded here rather than by a timer task per command (TimeoutOptions), which costs more CPU
+            return future.get(timeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RedisException re) {
+                throw re;
+            }
+            throw unavailable(operation, new RedisException(String.valueOf(e.getCause()), e.getCause()));
+        } catch (TimeoutException e) {
+            future.cancel(false);
+            throw unavailable(operation, new RedisException("no answer within " + Duration.ofNanos(timeoutNanos), e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable(operation, new RedisException("interrupted while waiting for Redis", e));
+        }
+    }
+
+    private static boolean isOutage(RedisCommandExecutionException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.startsWith("LOADING") || m.startsWith("BUSY") || m.startsWith("MASTERDOWN") || m.startsWith("READONLY")
+                || m.startsWith("TRYAGAIN") || m.startsWith("CLUSTERDOWN") || m.startsWith("NOAUTH") || m.startsWith("OOM");
+    }
+
+    private RedisAsyncCommands<String, String> commands(String operation) {
+        if (closed) {
+            throw new IllegalStateException("usage store " + maskedUri + " is closed");
+        }
+        StatefulRedisConnection<String, String> c = connection;
+        if (c == null) {
+            synchronized (this) {
+                c = connection;
+                if (c == null) {
+                    try {
+                        c = client.connect(StringCodec.UTF8);
+                    } catch (RedisException e) {
+                        throw unavailable(operation, e);
+                    }
+                    connection = c;
+                }
+            }
+        }
+        return c.async();
+    }
+
+    private UsageStoreUnavailableException unavailable(String operation, RuntimeException e) {
+        String why = e.getMessage();
+        if (e.getCause() != null && e.getCause().getMessage() != null) {
+            why = why + " (" + e.getCause().getMessage() + ")";
+        }
+        return new UsageStoreUnavailableException("usage store " + maskedUri + " unavailable during " + operation + ": "
+                + why, e);
+    }
+
+    private static String loadScript() {
+        try (InputStream in = RedisUsageStore.class.getResourceAsStream("usage-store.lua")) {
+            if (in == null) {
+                throw new IllegalStateException("usage-store.lua is missing from the middleware jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read usage-store.lua", e);
+        }
+    }
+
+    static String sha1(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is not available", e);
+        }
+    }
+
+    /**
+     * Settings of a {@link RedisUsageStore}. Not threadsafe; {@link #build()} copies them.
+     */
+    public static final class Builder {
+        private final String uriText;
+        private final RedisURI uri;
+        private Duration commandTimeout = Duration.ofSeconds(1);
+        private Duration stateTtl = Duration.ofDays(7);
+        private String keyPrefix = "pm";
+
+        private Builder(String uri) {
+            Objects.requireNonNull(uri, "uri");
+            this.uriText = uri;
+            try {
+                this.uri = RedisURI.create(uri);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("usage_store.uri must be a redis:// or rediss:// URI, was \""
+                        + SecretMasking.maskUri(uri) + "\"", e);
+            }
+        }
+
+        /**
+         * How long one call may take before Redis counts as unavailable (also the connect timeout).
+         * Default 1 second.
+         *
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder withCommandTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "commandTimeout");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("commandTimeout must be > 0, was " + timeout);
+            }
+            this.commandTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * How long a secret's state (total uses, removal) lives after its last change; cooldowns always live until
+         * they end. Default 7 days.
+         *
+         * @throws IllegalArgumentException if shorter than one minute
+         */
+        public Builder withStateTtl(Duration ttl) {
+            Objects.requireNonNull(ttl, "stateTtl");
+            if (ttl.compareTo(Duration.ofMinutes(1)) < 0) {
+                throw new IllegalArgumentException("stateTtl must be >= 1 minute, was " + ttl);
+            }
+            this.stateTtl = ttl;
+            return this;
+        }
+
+        /**
+         * The first part of every key name, so several deployments can share one Redis. Default {@code pm}.
+         *
+         * @throws IllegalArgumentException if blank or containing braces (they would break the hash tag)
+         */
+        public Builder withKeyPrefix(String prefix) {
+            Objects.requireNonNull(prefix, "keyPrefix");
+            if (prefix.isBlank() || prefix.contains("{") || prefix.contains("}")) {
+                throw new IllegalArgumentException("keyPrefix must be non-blank without braces, was \"" + prefix + "\"");
+            }
+            this.keyPrefix = prefix;
+            return this;
+        }
+
+        /** A store with these settings; it connects on first use. */
+        public RedisUsageStore build() {
+            return new RedisUsageStore(this);
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package dev.proxymanager.middleware.store.redis;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.proxymanager.middleware.rotation.AcquireResult;
+import dev.proxymanager.middleware.rotation.RotationEngine;
+import dev.proxymanager.testsupport.redis.RedisTestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Three separate JVMs ({@link UsageLoadWorker}) share one real redis-server and drive one endpoint against a loopback
+ * upstream that counts per secret by itself — the limits must hold for the fleet, not per process.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RedisMultiProcessTest {
+
+    static final int LIMIT = 4;
+    static final Duration WINDOW = Duration.ofSeconds(2);
+    static final Duration LOAD_LEASE_TTL = Duration.ofSeconds(3);
+    static final Duration LEASE_TTL = Duration.ofSeconds(8);
+    /**
+     * Uses are timed by the store when granted and by the upstream when they arrive; the gap (send latency, long on a
+     * loaded machine) can bunch arrivals, so the upstream checks windows this much shorter than the limit's. Without
+     * a shared store the three processes send three times the limit, which even these shorter windows catch.
+     */
+    private static final Duration ARRIVAL_SLACK = Duration.ofSeconds(1);
+
+    private static RedisTestServer redis;
+    private static HttpServer upstream;
+    private static final Map<String, List<Long>> arrivals = new ConcurrentHashMap<>();
+    /** Milliseconds from grant to arrival, from the workers' grant times: only to explain a failure. */
+    private static final List<Long> sendDelays = new CopyOnWriteArrayList<>();
+    private static final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    private static final Map<String, AtomicInteger> maxInFlight = new ConcurrentHashMap<>();
+
+    private final List<Process> processes = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws IOException {
+        redis = RedisTestServer.dedicated();
+        upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        upstream.setExecutor(Executors.newFixedThreadPool(16));
+        upstream.createContext("/", exchange -> {
+            long at = System.nanoTime();
+            String secret = String.valueOf(exchange.getRequestHeaders().getFirst("X-Secret"));
+            if (secret.equals("warm")) {
+                exchange.sendResponseHeaders(200, -1);
+                exchange.close();
+                return;
+            }
+            long grantedAt = Long.parseLong(exchange.getRequestHeaders().getFirst("X-Granted-At"));
+            sendDelays.add((dev.proxymanager.middleware.clock.Clock.system().nanoTime() - grantedAt) / 1_000_000);
+            AtomicInteger now = inFlight.computeIfAbsent(secret, k -> new AtomicInteger());
+            int holders = now.incrementAndGet();
+            maxInFlight.computeIfAbsent(secret, k -> new AtomicInteger()).accumulateAndGet(holders, Math::max);
+            arrivals.computeIfAbsent(secret, k -> new CopyOnWriteArrayList<>()).add(at);
+            now.decrementAndGet(); // before answering: the caller releases its lease only after the answer
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        upstream.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        upstream.stop(0);
+        ((java.util.concurrent.ExecutorService) upstream.getExecutor()).shutdownNow();
+        redis.close();
+    }
+
+    @AfterEach
+    void killLeftovers() {
+        processes.forEach(Process::destroyForcibly);
+    }
+
+    @Test
+    void threeProcessesNeverExceedAPerSecretLimitOrShareALeaseEvenWhenOneIsKilled() throws Exception {
+        // given three processes with three threads each, on one endpoint of 4 keys x 4 requests/2 s, exclusive leases
+        String url = "http://127.0.0.1:" + upstream.getAddress().getPort() + "/";
+        List<Worker> workers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            workers.add(spawn("load", redis.uri(), url, "8000", "3"));
+        }
+        for (Worker w : workers) {
+            w.awaitLine("READY", Duration.ofSeconds(30));
+        }
+        for (Worker w : workers) {
+            w.process.getOutputStream().write("GO\n".getBytes(StandardCharsets.US_ASCII));
+            w.process.getOutputStream().flush();
+        }
+
+        // when they run, and the third is killed (SIGKILL, leases still held) once the load is under way
+        await().atMost(Duration.ofSeconds(20)).until(() -> arrivals.values().stream().mapToInt(List::size).sum() >= 16);
+        long killedAt = System.nanoTime();
+        workers.get(2).process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        String done0 = workers.get(0).awaitLine("DONE", Duration.ofSeconds(30));
+        String done1 = workers.get(1).awaitLine("DONE", Duration.ofSeconds(30));
+
+        // then, counted at the upstream: no key ever exceeded its limit in any window, nor had two holders at once
+        long window = WINDOW.minus(ARRIVAL_SLACK).toNanos();
+        int total = 0;
+        for (Map.Entry<String, List<Long>> e : arrivals.entrySet()) {
+            List<Long> times = new ArrayList<>(e.getValue());
+            times.sort(null);
+            total += times.size();
+            for (int i = 0; i + LIMIT < times.size(); i++) {
+                assertThat(times.get(i + LIMIT) - times.get(i))
+                        .as("key %s: %d uses within %d ms (largest send delay %d ms)", e.getKey(), LIMIT + 1,
+                                window / 1_000_000, sendDelays.stream().mapToLong(Long::longValue).max().orElse(0))
+                        .isGreaterThanOrEqualTo(window);
+            }
+            assertThat(maxInFlight.get(e.getKey())).as("holders of %s at once", e.getKey()).hasValue(1);
+        }
+        // the load was real: both survivors were served, and the keys kept being used after the kill
+        assertThat(arrivals.keySet()).containsExactlyInAnyOrder("k1", "k2", "k3", "k4");
+        assertThat(Long.parseLong(done0.substring(5))).isPositive();
+        assertThat(Long.parseLong(done1.substring(5))).isPositive();
+        assertThat(total).isGreaterThan(30);
+        long freedBy = killedAt + LOAD_LEASE_TTL.toNanos();
+        for (Map.Entry<String, List<Long>> e : arrivals.entrySet()) {
+            assertThat(e.getValue()).as("uses of %s after the killed process's leases expired", e.getKey())
+                    .anyMatch(t -> t > freedBy);
+        }
+    }
+
+    @Test
+    void killedProcessLosesItsLeaseWithinTheTtl() throws Exception {
+        try (RedisUsageStore store = RedisUsageStore.builder(redis.uri()).build()) {
+            RotationEngine engine = RotationEngine.builder().withStore(store)
+                    .withEndpoint(UsageLoadWorker.heldEndpoint()).build();
+            assertThat(store.ping()).isTrue();
+            // given another process holding the only key of an exclusive endpoint
+            Worker holder = spawn("hold", redis.uri());
+            holder.awaitLine("HOLDING", Duration.ofSeconds(30));
+            assertThat(engine.acquire("held")).isInstanceOfSatisfying(AcquireResult.Denied.class,
+                    d -> assertThat(d.cause()).isEqualTo(AcquireResult.Cause.LEASED));
+
+            // when that process dies without releasing
+            holder.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+
+            // then the key is handed out again within the lease TTL
+            await().atMost(LEASE_TTL.plusSeconds(2)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> engine.acquire("held") instanceof AcquireResult.Granted);
+        }
+    }
+
+    private Worker spawn(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"), UsageLoadWorker.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        processes.add(p);
+        return new Worker(p);
+    }
+
+    /** A child process and the lines it printed. */
+    private static final class Worker {
+        final Process process;
+        final List<String> lines = new CopyOnWriteArrayList<>();
+
+        Worker(Process process) {
+            this.process = process;
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        lines.add(line);
+                    }
+                } catch (IOException e) {
+                    lines.add("(output closed: " + e.getMessage() + ")");
+                }
+            }, "worker-output");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        String awaitLine(String prefix, Duration atMost) {
+            await().atMost(atMost).pollInterval(Duration.ofMillis(20))
+                    .failFast("worker exited: " + lines, () -> !process.isAlive() && lines.stream().noneMatch(l -> l.startsWith(prefix)))
+                    .until(() -> lines.stream().anyMatch(l -> l.startsWith(prefix)));
+            return lines.stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow();
+        }
+    }
+}
