@@ -3,6 +3,10 @@ package dev.proxymanager.server;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.SecretsConfig;
 import dev.proxymanager.middleware.ProxyManager;
+import dev.proxymanager.middleware.config.UsageStoreSettings;
+import dev.proxymanager.middleware.store.FailoverUsageStore;
+import dev.proxymanager.middleware.store.UsageStore;
+import dev.proxymanager.middleware.store.UsageStores;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.RetryPolicy;
 import dev.proxymanager.middleware.transport.HttpTransport;
@@ -50,6 +54,7 @@ public final class ServerApplication implements AutoCloseable {
     private String adminToken;
     private boolean generatedToken;
     private SecretsConfig secrets;
+    private UsageStore usageStore;
 
     /**
      * @param config the validated configuration
@@ -101,9 +106,23 @@ public final class ServerApplication implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new ServerConfigException("secrets_file", e.getMessage(), e);
         }
-        if ("redis".equals(config.usageStoreType())) {
-            throw new ServerConfigException("usage_store.type", "redis is not available in this build yet; use memory");
+        UsageStoreSettings storeSettings = secrets.usageStore();
+        if (config.usageStoreType() != null) {
+            // server.yaml / REDIS_URL win over secrets.json, keeping its failure mode and lease TTL
+            try {
+                storeSettings = new UsageStoreSettings(config.usageStoreType(), config.usageStoreUri(),
+                        storeSettings.failOpen(), storeSettings.leaseTtl());
+            } catch (IllegalArgumentException e) {
+                throw new ServerConfigException("usage_store", e.getMessage(), e);
+            }
         }
+        UsageStore store;
+        try {
+            store = UsageStores.create(storeSettings, clock);
+        } catch (IllegalArgumentException e) {
+            throw new ServerConfigException("usage_store.uri", e.getMessage(), e);
+        }
+        usageStore = store;
         if (config.elasticsearchEnabled()) {
             elasticsearchUrl = config.elasticsearchUrl();
             if (elasticsearchUrl == null) {
@@ -117,7 +136,7 @@ public final class ServerApplication implements AutoCloseable {
         if (config.retries() != null) {
             secrets = withRetries(secrets, config.retries());
         }
-        ProxyManager.Builder pm = ProxyManager.builder().secrets(secrets).clock(clock)
+        ProxyManager.Builder pm = ProxyManager.builder().secrets(secrets).clock(clock).usageStore(usageStore)
                 // a busy pool answers 429 with Retry-After at once; holding the request would only fill the queue
                 .maxWait(Duration.ZERO)
                 .transport(HttpTransport.builder()
@@ -128,6 +147,7 @@ public final class ServerApplication implements AutoCloseable {
             pm.elasticsearch(elasticsearchUrl.toString());
         }
         Forwarder forwarder = new ProxyManagerForwarder(pm.build()).withUsageStoreSettings(secrets.usageStore());
+        UsageStore storeForReadiness = usageStore;
 
         adminToken = config.adminToken();
         if (adminToken == null && config.demoMode()) {
@@ -161,7 +181,14 @@ public final class ServerApplication implements AutoCloseable {
                 .withMaxQueueWait(config.maxQueueWait())
                 .withMaxRequestBytes(config.maxRequestBytes())
                 .withMaxResponseBytes(config.maxResponseBytes())
-                .withReadiness(() -> probe == null ? Map.of() : Map.of("elasticsearch", probe.state()))
+                .withReadiness(() -> {
+                    Map<String, String> states = new LinkedHashMap<>();
+                    states.put("usage_store", usageStoreState(storeForReadiness));
+                    if (probe != null) {
+                        states.put("elasticsearch", probe.state());
+                    }
+                    return states;
+                })
                 .withStaticSettings(staticSettings)
                 .build();
         server = new ForwardingServer(config.host(), config.port(), routes, config.drainTimeout());
@@ -172,6 +199,7 @@ public final class ServerApplication implements AutoCloseable {
         if (demo != null) {
             server.onStopped(demo);
         }
+        server.onStopped(usageStore);
         server.onStopped(forwarder);
         try {
             server.start();
@@ -179,6 +207,15 @@ public final class ServerApplication implements AutoCloseable {
             closeQuietly(forwarder);
             throw e;
         }
+    }
+
+    /** "up", "degraded" (fail-open, counting locally) or "down" (fail-closed and unreachable). */
+    static String usageStoreState(UsageStore store) {
+        if (store instanceof FailoverUsageStore f) {
+            FailoverUsageStore.Status s = f.status();
+            return !s.ready() ? "down" : (s.down() ? "degraded" : "up");
+        }
+        return "up";
     }
 
     private static SecretsConfig withRetries(SecretsConfig c, int retries) {

@@ -103,7 +103,6 @@ public final class ProxyManagerForwarder implements Forwarder {
     @Override
     public Map<String, String> storeStates() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("usage_store", "up");
         m.put("request_log", manager.requestLog() == null ? "off" : "up");
         m.put("cache", manager.cache() == null ? "off" : "up");
         return m;
