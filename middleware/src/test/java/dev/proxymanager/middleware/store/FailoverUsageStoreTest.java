@@ -4,7 +4,7 @@ import dev.proxymanager.middleware.clock.FakeClock;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.LeaseMode;
 import dev.proxymanager.middleware.config.LimitConfig;
-import dev.proxymanager.middleware.config.SecretType;
+import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.config.UsageStoreSettings;
 import dev.proxymanager.middleware.health.Outcome;
 import dev.proxymanager.middleware.rotation.AcquireResult;

@@ -3,7 +3,7 @@ package dev.proxymanager.middleware.store.redis;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.LeaseMode;
 import dev.proxymanager.middleware.config.LimitConfig;
-import dev.proxymanager.middleware.config.SecretType;
+import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.health.Outcome;
 import dev.proxymanager.middleware.rotation.AcquireResult;
 import dev.proxymanager.middleware.rotation.RotationEngine;

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Throughput and latency of the forwarding server vs nginx proxy_pass, to the same fast upstream, on loopback.
+#
+#   server/bench/wrk-vs-nginx.sh [connections] [duration]      (defaults: 64 connections, 20s)
+#   BENCH_ELASTICSEARCH=false server/bench/wrk-vs-nginx.sh    (request log off: to see what it costs)
+#
+# Needs wrk and nginx on PATH and the shaded jar (./mvnw -B -q -DskipTests package). Runs, in one go:
+#   1. nginx serving a tiny static answer on 127.0.0.1:19001 (the "fast upstream");
+#   2. nginx proxy_pass (keep-alive upstream pool) on 127.0.0.1:19002 → 19001;
+#   3. our server on 127.0.0.1:19003, endpoint "bench" → 19001, with rotation over 8 keys and the request log on
+#      (the local Elasticsearch node, started by the server itself);
+# then wrk with the same threads, connections and duration against 19002 and 19003 (after a warm-up of each),
+# and prints both results. Everything it started is stopped on exit.
+set -euo pipefail
+CONNECTIONS="${1:-64}"
+DURATION="${2:-20s}"
+THREADS=2
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+JAR="$ROOT/server/target/proxy-manager-server.jar"
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+WORK="$(mktemp -d /tmp/pm-bench.XXXXXX)"
+[ -f "$JAR" ] || { echo "missing $JAR: run ./mvnw -B -q -DskipTests package first" >&2; exit 1; }
+
+cleanup() {
+  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+cat > "$WORK/nginx.conf" <<NGINX
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream fast { server 127.0.0.1:19001; keepalive 256; }
+  server { listen 127.0.0.1:19001; location / { return 200 '{"ok":true}'; } }
+  server {
+    listen 127.0.0.1:19002;
+    location / { proxy_pass http://fast; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGINX
+nginx -c "$WORK/nginx.conf" -p "$WORK"
+
+KEYS=""
+for i in 1 2 3 4 5 6 7 8; do KEYS="$KEYS${KEYS:+,}{\"id\":\"bench-$i\",\"value\":\"bench-key-000$i-abcdef\"}"; done
+cat > "$WORK/secrets.json" <<JSON
+{ "endpoints": { "bench": {
+    "type": "key", "base_url": "http://127.0.0.1:19001",
+    "limits": [ { "requests": 100000000, "per": "1s" } ],
+    "cache": { "enabled": false },
+    "secrets": [ $KEYS ] } } }
+JSON
+cat > "$WORK/server.yaml" <<YAML
+port: 19003
+host: 127.0.0.1
+secrets_file: secrets.json
+max_concurrent_requests: 512
+max_queue_size: 2048
+elasticsearch: ${BENCH_ELASTICSEARCH:-true}
+YAML
+LOG_LEVEL=WARN "$JAVA" -Xmx1g -jar "$JAR" --config "$WORK/server.yaml" > "$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 180); do
+  curl -sf -o /dev/null http://127.0.0.1:19003/ready && break
+  sleep 1
+done
+curl -sf -o /dev/null http://127.0.0.1:19003/ready || { echo "server did not become ready; see $WORK/server.log" >&2; exit 1; }
+
+echo "== warm-up"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d10s http://127.0.0.1:19002/x > /dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d10s http://127.0.0.1:19003/proxy/bench/x > /dev/null
+echo "== nginx proxy_pass ($CONNECTIONS connections, $DURATION)"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency http://127.0.0.1:19002/x | tee "$WORK/nginx.txt"
+echo "== proxy-manager-server ($CONNECTIONS connections, $DURATION)"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency http://127.0.0.1:19003/proxy/bench/x | tee "$WORK/server.txt"
+
+rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
+p99() { awk '$1=="99%" {print $2}' "$1"; }
+echo "== summary"
+echo "nginx:  $(rps "$WORK/nginx.txt") req/s, p99 $(p99 "$WORK/nginx.txt")"
+echo "server: $(rps "$WORK/server.txt") req/s, p99 $(p99 "$WORK/server.txt")"
+awk -v a="$(rps "$WORK/server.txt")" -v b="$(rps "$WORK/nginx.txt")" 'BEGIN { printf "throughput ratio server/nginx: %.2f\n", a / b }'
+
+echo "== loadtest: 1000 concurrent, 5000 requests through the server"
+"$JAVA" -jar "$JAR" loadtest --url http://127.0.0.1:19003/proxy/bench/x --concurrent 1000 --total-requests 5000 --timeout 30 2>/dev/null

@@ -1,0 +1,123 @@
+package dev.proxymanager.server;
+
+import dev.proxymanager.server.http.Routes;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+
+/**
+ * The Jetty 12 server around {@link Routes}: requests run on virtual threads, and {@link #stop()} drains —
+ * it stops accepting, lets in-flight requests finish within the drain timeout, then closes the resources
+ * registered with {@link #onStopped} (forwarder, usage store, request log), in reverse order.
+ * This class is threadsafe.
+ */
+public final class ForwardingServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ForwardingServer.class);
+
+    private final Server jetty;
+    private final ServerConnector connector;
+    private final Routes routes;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private boolean stopped;
+
+    /**
+     * @param host listen address
+     * @param port listen port (0 = a free one)
+     * @param routes the routes
+     * @param drainTimeout how long {@link #stop()} waits for in-flight requests
+     */
+    public ForwardingServer(String host, int port, Routes routes, Duration drainTimeout) {
+        this.routes = Objects.requireNonNull(routes, "routes");
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("proxy-manager");
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        this.jetty = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false); // no version banner for scanners
+        this.connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+        connector.setHost(host);
+        connector.setPort(port);
+        connector.setIdleTimeout(Duration.ofMinutes(6).toMillis()); // above the 300 s read timeout
+        connector.setAcceptQueueSize(4096);
+        jetty.addConnector(connector);
+        // GracefulHandler answers 503 to new requests once shutdown starts and waits for those in flight
+        GracefulHandler graceful = new GracefulHandler(routes);
+        jetty.setHandler(graceful);
+        jetty.setStopTimeout(drainTimeout.toMillis());
+        jetty.setStopAtShutdown(false); // our own hook orders Jetty before the resources it uses
+    }
+
+    /** Starts listening; returns this. */
+    public ForwardingServer start() throws Exception {
+        jetty.start();
+        LOG.atInfo().setMessage("forwarding server listening").addKeyValue("port", port()).log();
+        return this;
+    }
+
+    /** The bound port. */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    /** Whether shutdown has begun (new requests are refused, in-flight ones finishing). */
+    public boolean isDraining() {
+        return jetty.isStopping() || jetty.isStopped();
+    }
+
+    /** The routes, e.g. to {@linkplain Routes#mount mount} a handler. */
+    public Routes routes() {
+        return routes;
+    }
+
+    /** Registers a resource to close after the server has drained (closed in reverse order of registration). */
+    public synchronized ForwardingServer onStopped(AutoCloseable resource) {
+        closeables.add(Objects.requireNonNull(resource, "resource"));
+        return this;
+    }
+
+    /** Closes this server when the JVM exits (SIGTERM, Ctrl-C). */
+    public ForwardingServer stopOnShutdown() {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("proxy-manager-shutdown").unstarted(this::stop));
+        return this;
+    }
+
+    /** Drains and stops the server, then closes the registered resources. Idempotent. */
+    public synchronized void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        routes.markNotReady();
+        LOG.atInfo().setMessage("draining").addKeyValue("drain_timeout_ms", jetty.getStopTimeout()).log();
+        try {
+            jetty.stop();
+        } catch (Exception e) {
+            LOG.atWarn().setMessage("server stop failed").addKeyValue("error", e.toString()).log();
+        }
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                LOG.atWarn().setMessage("closing a resource failed").addKeyValue("error", e.toString()).log();
+            }
+        }
+        LOG.info("stopped");
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

@@ -1,0 +1,317 @@
+package dev.proxymanager.server;
+
+import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.config.SecretsConfig;
+import dev.proxymanager.middleware.ProxyManager;
+import dev.proxymanager.middleware.config.UsageStoreSettings;
+import dev.proxymanager.middleware.store.FailoverUsageStore;
+import dev.proxymanager.middleware.store.UsageStore;
+import dev.proxymanager.middleware.store.UsageStores;
+import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.middleware.config.RetryPolicy;
+import dev.proxymanager.middleware.transport.HttpTransport;
+import dev.proxymanager.monitor.elasticsearch.LocalElasticsearch;
+import dev.proxymanager.server.config.ServerConfig;
+import dev.proxymanager.server.config.ServerConfigException;
+import dev.proxymanager.server.demo.DemoEnvironment;
+import dev.proxymanager.server.forward.ProxyManagerForwarder;
+import dev.proxymanager.server.forward.Forwarder;
+import dev.proxymanager.server.http.Routes;
+import dev.proxymanager.server.limit.ConcurrencyLimiter;
+import dev.proxymanager.server.metrics.ServerMetrics;
+import dev.proxymanager.server.resilience.UpstreamBreakers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.security.SecureRandom;
+
+/**
+ * Assembles and starts the whole server from a {@link ServerConfig}: the Elasticsearch to use (the local node when
+ * none is configured), the secrets (the demo upstream and examples/secrets.json when no secrets file is configured),
+ * the rotation engine and forwarder, the limiter, breakers, metrics and routes. Not threadsafe; call once.
+ */
+public final class ServerApplication implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServerApplication.class);
+
+    private final ServerConfig config;
+    private final Map<String, String> env;
+    private final Clock clock;
+    private ForwardingServer server;
+    private LocalElasticsearch localElasticsearch;
+    private DemoEnvironment demo;
+    private URI elasticsearchUrl;
+    private String adminToken;
+    private boolean generatedToken;
+    private SecretsConfig secrets;
+    private UsageStore usageStore;
+
+    /**
+     * @param config the validated configuration
+     * @param env the environment (for secrets.json {@code ${NAME}} references)
+     * @param clock the clock of the engine and breakers
+     */
+    public ServerApplication(ServerConfig config, Map<String, String> env, Clock clock) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.env = Objects.requireNonNull(env, "env");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /**
+     * Starts everything.
+     *
+     * @throws ServerConfigException when the secrets file or the usage store setting is invalid (names the setting)
+     * @throws Exception when a component cannot start (port in use, Elasticsearch not starting)
+     */
+    public ServerApplication start() throws Exception {
+        try {
+            doStart();
+            return this;
+        } catch (Exception | Error e) {
+            // leave nothing running behind a failed start (demo ports, the local node)
+            closeQuietly(demo);
+            closeQuietly(localElasticsearch);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // already failing: the original error matters
+            }
+        }
+    }
+
+    private void doStart() throws Exception {
+        try {
+            if (config.demoMode()) {
+                demo = DemoEnvironment.start(DemoEnvironment.loadExample(env), 0, 60, clock);
+                secrets = demo.config();
+            } else {
+                secrets = SecretsConfig.load(config.secretsFile());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ServerConfigException("secrets_file", e.getMessage(), e);
+        }
+        UsageStoreSettings storeSettings = secrets.usageStore();
+        if (config.usageStoreType() != null) {
+            // server.yaml / REDIS_URL win over secrets.json, keeping its failure mode and lease TTL
+            try {
+                storeSettings = new UsageStoreSettings(config.usageStoreType(), config.usageStoreUri(),
+                        storeSettings.failOpen(), storeSettings.leaseTtl());
+            } catch (IllegalArgumentException e) {
+                throw new ServerConfigException("usage_store", e.getMessage(), e);
+            }
+        }
+        UsageStore store;
+        try {
+            store = UsageStores.create(storeSettings, clock);
+        } catch (IllegalArgumentException e) {
+            throw new ServerConfigException("usage_store.uri", e.getMessage(), e);
+        }
+        usageStore = store;
+        if (config.elasticsearchEnabled()) {
+            elasticsearchUrl = config.elasticsearchUrl();
+            if (elasticsearchUrl == null) {
+                Path data = Path.of(System.getProperty("java.io.tmpdir"), "proxy-manager", "elasticsearch");
+                LOG.atInfo().setMessage("no elasticsearch_url: starting the local Elasticsearch node")
+                        .addKeyValue("data", data.toString()).log();
+                localElasticsearch = LocalElasticsearch.builder().withDataDirectory(data).build().start();
+                elasticsearchUrl = URI.create(localElasticsearch.httpUrl());
+            }
+        }
+        if (config.retries() != null) {
+            secrets = withRetries(secrets, config.retries());
+        }
+        ProxyManager.Builder pm = ProxyManager.builder().secrets(secrets).clock(clock).usageStore(usageStore)
+                // a busy pool answers 429 with Retry-After at once; holding the request would only fill the queue
+                .maxWait(Duration.ZERO)
+                .transport(HttpTransport.builder()
+                        .withMaxConnections(Math.max(64, config.maxConcurrentRequests() * 2))
+                        .withMaxConnectionsPerRoute(Math.max(64, config.maxConcurrentRequests() * 2))
+                        .build());
+        if (elasticsearchUrl != null) {
+            pm.elasticsearch(elasticsearchUrl.toString());
+        }
+        Forwarder forwarder = new ProxyManagerForwarder(pm.build()).withUsageStoreSettings(secrets.usageStore());
+        UsageStore storeForReadiness = usageStore;
+
+        adminToken = config.adminToken();
+        if (adminToken == null && config.demoMode()) {
+            // the demo has no admin token configured: make one, so the admin APIs and dashboard are usable but not open
+            byte[] bytes = new byte[18];
+            new SecureRandom().nextBytes(bytes);
+            adminToken = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+            generatedToken = true;
+        }
+        ServerMetrics metrics = new ServerMetrics();
+        ConcurrencyLimiter limiter = new ConcurrencyLimiter(config.maxConcurrentRequests(), config.maxQueueSize());
+        UpstreamBreakers breakers = new UpstreamBreakers(config.circuitBreakerThreshold(),
+                config.circuitBreakerOpenDuration(), clock);
+        ElasticsearchProbe probe = elasticsearchUrl == null ? null : new ElasticsearchProbe(elasticsearchUrl);
+        Map<String, Object> staticSettings = new LinkedHashMap<>();
+        staticSettings.put("port", config.port());
+        staticSettings.put("connect_timeout", config.connectTimeout().toMillis() + "ms");
+        staticSettings.put("read_timeout", config.readTimeout().toMillis() + "ms");
+        staticSettings.put("retries", config.retries());
+        staticSettings.put("circuit_breaker_threshold", config.circuitBreakerThreshold());
+        staticSettings.put("circuit_breaker_open_duration", config.circuitBreakerOpenDuration().toMillis() + "ms");
+        staticSettings.put("protect_forwarding", config.protectForwarding());
+        staticSettings.put("max_request_bytes", config.maxRequestBytes());
+        staticSettings.put("max_response_bytes", config.maxResponseBytes());
+        staticSettings.put("drain_timeout", config.drainTimeout().toMillis() + "ms");
+        staticSettings.put("elasticsearch", elasticsearchUrl == null ? "off" : elasticsearchUrl.getScheme() + "://"
+                + elasticsearchUrl.getHost() + ":" + elasticsearchUrl.getPort());
+        Routes routes = Routes.builder(forwarder, limiter, breakers, metrics)
+                .withAdminToken(adminToken)
+                .withProtectForwarding(config.protectForwarding())
+                .withMaxQueueWait(config.maxQueueWait())
+                .withMaxRequestBytes(config.maxRequestBytes())
+                .withMaxResponseBytes(config.maxResponseBytes())
+                .withReadiness(() -> {
+                    Map<String, String> states = new LinkedHashMap<>();
+                    states.put("usage_store", usageStoreState(storeForReadiness));
+                    if (probe != null) {
+                        states.put("elasticsearch", probe.state());
+                    }
+                    return states;
+                })
+                .withStaticSettings(staticSettings)
+                .build();
+        server = new ForwardingServer(config.host(), config.port(), routes, config.drainTimeout());
+        // closed in reverse: forwarder (flush usage and logs) first, then the demo and the local node
+        if (localElasticsearch != null) {
+            server.onStopped(localElasticsearch);
+        }
+        if (demo != null) {
+            server.onStopped(demo);
+        }
+        server.onStopped(usageStore);
+        server.onStopped(forwarder);
+        try {
+            server.start();
+        } catch (Exception e) {
+            closeQuietly(forwarder);
+            throw e;
+        }
+    }
+
+    /** "up", "degraded" (fail-open, counting locally) or "down" (fail-closed and unreachable). */
+    static String usageStoreState(UsageStore store) {
+        if (store instanceof FailoverUsageStore f) {
+            FailoverUsageStore.Status s = f.status();
+            return !s.ready() ? "down" : (s.down() ? "degraded" : "up");
+        }
+        return "up";
+    }
+
+    private static SecretsConfig withRetries(SecretsConfig c, int retries) {
+        Map<String, EndpointConfig> out = new LinkedHashMap<>();
+        for (EndpointConfig e : c.endpoints().values()) {
+            RetryPolicy r = e.retry();
+            out.put(e.name(), new EndpointConfig(e.name(), e.type(), e.baseUrl(), e.allowedHosts(), e.key(), e.limits(),
+                    e.rotation(), e.rotationInterval(), e.lease(), e.maxHolders(), e.leaseTtl(), e.health(), e.timeouts(),
+                    new RetryPolicy(retries, r.backoffBase(), r.backoffMax(), r.retryNonIdempotent()), e.cache(), e.secrets()));
+        }
+        return new SecretsConfig(c.usageStore(), out);
+    }
+
+    /** The running server. */
+    public ForwardingServer server() {
+        return server;
+    }
+
+    /** The secrets in use (for the demo: rewritten to the demo upstream). */
+    public SecretsConfig secrets() {
+        return secrets;
+    }
+
+    /** The Elasticsearch in use, or {@code null}. */
+    public URI elasticsearchUrl() {
+        return elasticsearchUrl;
+    }
+
+    /** The lines printed after start: where to point curl, the dashboard and the metrics. */
+    public String banner() {
+        String base = "http://127.0.0.1:" + server.port();
+        StringBuilder b = new StringBuilder();
+        b.append("\nProxy Manager is listening on ").append(base).append('\n');
+        if (demo != null) {
+            b.append("Demo mode: examples/secrets.json against a demo API on ").append(demo.upstream().url()).append('\n');
+        }
+        if (elasticsearchUrl != null) {
+            b.append("Elasticsearch: ").append(elasticsearchUrl.getScheme()).append("://").append(elasticsearchUrl.getHost())
+                    .append(':').append(elasticsearchUrl.getPort()).append(localElasticsearch != null ? " (local node)" : "")
+                    .append('\n');
+        }
+        String firstKeyEndpoint = secrets.endpoints().values().stream()
+                .filter(e -> e.baseUrl() != null).map(e -> e.name()).findFirst().orElse(null);
+        b.append("\nTry:\n");
+        if (firstKeyEndpoint != null) {
+            b.append("  curl -i ").append(base).append("/proxy/").append(firstKeyEndpoint).append("/items/42\n");
+        }
+        String admin = adminToken == null ? "" : " -H 'Authorization: Bearer " + (generatedToken ? adminToken : "<admin token>") + "'";
+        b.append("  curl").append(admin).append(' ').append(base).append("/api/v1/proxies\n");
+        b.append("  curl ").append(base).append("/proxy-metrics\n");
+        b.append("  Metrics (Prometheus): ").append(base).append("/metrics\n");
+        b.append("  Dashboard: ").append(base).append("/dashboard")
+                .append(generatedToken ? "?token=" + adminToken : "").append('\n');
+        if (generatedToken) {
+            b.append("  (admin token generated for this run: ").append(adminToken).append(")\n");
+        }
+        b.append("  Load test: java -jar server/target/proxy-manager-server.jar loadtest --url ").append(base)
+                .append("/proxy-metrics --concurrent 100 --total-requests 1000\n");
+        return b.toString();
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.stop();
+        }
+    }
+
+    /** Asks Elasticsearch for its cluster health, at most every two seconds. */
+    static final class ElasticsearchProbe {
+        private final URI url;
+        private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        private volatile long checkedAt;
+        private volatile String state = "unknown";
+
+        ElasticsearchProbe(URI url) {
+            this.url = url;
+        }
+
+        String state() {
+            long now = System.nanoTime();
+            if (now - checkedAt > 2_000_000_000L || state.equals("unknown")) {
+                checkedAt = now;
+                try {
+                    HttpResponse<Void> r = client.send(HttpRequest.newBuilder(url.resolve("/_cluster/health"))
+                            .timeout(Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.discarding());
+                    state = r.statusCode() == 200 ? "up" : "degraded";
+                } catch (Exception e) {
+                    if (e instanceof InterruptedException) {
+                        Thread.currentThread().interrupt();
+                    }
+                    // the request log buffers and the cache is bypassed: still serving
+                    state = "degraded";
+                }
+            }
+            return state;
+        }
+    }
+}

@@ -1,0 +1,267 @@
+package dev.proxymanager.server.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.proxymanager.middleware.config.Durations;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Reads {@link ServerConfig} from a YAML (or JSON) file, then the environment, then command-line overrides — each
+ * later source wins. Keys are the snake_case names of server.yaml ({@code port}, {@code secrets_file},
+ * {@code max_concurrent_requests}, …); durations are written {@code 250ms}, {@code 30s}, {@code 5m} or a number of
+ * seconds. Unknown keys are refused, so a typo does not silently fall back to a default. This class is threadsafe.
+ */
+public final class ServerConfigLoader {
+
+    /** Every key server.yaml accepts. */
+    public static final Set<String> KEYS = Set.of("host", "port", "secrets_file", "elasticsearch_url", "elasticsearch",
+            "max_concurrent_requests", "max_queue_size", "max_queue_wait", "read_timeout", "connect_timeout", "retries",
+            "circuit_breaker_threshold", "circuit_breaker_open_duration", "usage_store", "admin_token_file",
+            "protect_forwarding", "max_request_bytes", "max_response_bytes", "drain_timeout");
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    private ServerConfigLoader() {
+    }
+
+    /**
+     * Loads the configuration.
+     *
+     * @param file server.yaml, or {@code null} for the defaults (the embedded demo)
+     * @param env the environment ({@code ELASTICSEARCH_URL}, {@code ELASTICSEARCH_USERNAME}, {@code ELASTICSEARCH_PASSWORD},
+     *            {@code REDIS_URL}, {@code PROXY_MANAGER_ADMIN_TOKEN})
+     * @param overrides command-line values by server.yaml key (strings, as typed)
+     * @throws ServerConfigException naming the setting when a value is missing, malformed or out of range
+     */
+    public static ServerConfig load(Path file, Map<String, String> env, Map<String, String> overrides) {
+        Objects.requireNonNull(env, "env");
+        Objects.requireNonNull(overrides, "overrides");
+        Map<String, JsonNode> values = new LinkedHashMap<>();
+        Path baseDir = Path.of("");
+        if (file != null) {
+            baseDir = file.toAbsolutePath().getParent();
+            JsonNode root = readFile(file);
+            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (!KEYS.contains(e.getKey())) {
+                    throw new ServerConfigException(e.getKey(), "is not a known setting of " + file + "; known settings: "
+                            + new TreeSet<>(KEYS));
+                }
+                values.put(e.getKey(), e.getValue());
+            }
+        }
+        ServerConfig.Builder b = ServerConfig.builder();
+        b.withHost(text(values, "host", "0.0.0.0"));
+        b.withPort(integer(values, "port", ServerConfig.DEFAULT_PORT));
+        String secrets = text(values, "secrets_file", null);
+        if (secrets != null) {
+            b.withSecretsFile(baseDir.resolve(secrets));
+        }
+        String esUrl = firstNonNull(env.get("ELASTICSEARCH_URL"), text(values, "elasticsearch_url", null));
+        if (values.containsKey("elasticsearch") && !values.get("elasticsearch").asBoolean(true)) {
+            b.withElasticsearchEnabled(false);
+        }
+        b.withMaxConcurrentRequests(integer(values, "max_concurrent_requests", 200));
+        b.withMaxQueueSize(integer(values, "max_queue_size", 500));
+        b.withMaxQueueWait(duration(values, "max_queue_wait", Duration.ofSeconds(30)));
+        b.withConnectTimeout(duration(values, "connect_timeout", Duration.ofSeconds(10)));
+        b.withReadTimeout(duration(values, "read_timeout", Duration.ofSeconds(300)));
+        if (values.containsKey("retries")) {
+            b.withRetries(integer(values, "retries", 0));
+        }
+        b.withCircuitBreakerThreshold(integer(values, "circuit_breaker_threshold", 5));
+        b.withCircuitBreakerOpenDuration(duration(values, "circuit_breaker_open_duration", Duration.ofSeconds(30)));
+        b.withProtectForwarding(bool(values, "protect_forwarding", false));
+        b.withMaxRequestBytes(longValue(values, "max_request_bytes", 10L * 1024 * 1024));
+        b.withMaxResponseBytes(longValue(values, "max_response_bytes", 100L * 1024 * 1024));
+        b.withDrainTimeout(duration(values, "drain_timeout", Duration.ofSeconds(30)));
+
+        // usage_store: { type, uri }; REDIS_URL fills in the URI
+        String storeType = null;
+        String storeUri = env.get("REDIS_URL");
+        JsonNode store = values.get("usage_store");
+        if (store != null && !store.isNull()) {
+            if (!store.isObject()) {
+                throw new ServerConfigException("usage_store", "must be a map with type and uri, was " + store);
+            }
+            for (Iterator<String> it = store.fieldNames(); it.hasNext(); ) {
+                String k = it.next();
+                if (!k.equals("type") && !k.equals("uri")) {
+                    throw new ServerConfigException("usage_store." + k, "is not a known setting; known: [type, uri]");
+                }
+            }
+            storeType = store.path("type").isMissingNode() ? null : store.path("type").asText();
+            if (store.hasNonNull("uri")) {
+                storeUri = store.get("uri").asText();
+            }
+        }
+        String tokenFile = text(values, "admin_token_file", null);
+        String token = env.get("PROXY_MANAGER_ADMIN_TOKEN");
+        if (tokenFile != null) {
+            token = readToken(baseDir.resolve(tokenFile));
+        }
+
+        // command-line overrides, by the same names
+        for (Map.Entry<String, String> o : overrides.entrySet()) {
+            String key = o.getKey();
+            String v = o.getValue();
+            if (v == null) {
+                continue;
+            }
+            switch (key) {
+                case "port" -> b.withPort(parseInt(key, v));
+                case "host" -> b.withHost(v);
+                case "secrets_file" -> b.withSecretsFile(Path.of(v));
+                case "elasticsearch_url" -> esUrl = v;
+                case "max_concurrent_requests" -> b.withMaxConcurrentRequests(parseInt(key, v));
+                case "max_queue_size" -> b.withMaxQueueSize(parseInt(key, v));
+                case "read_timeout" -> b.withReadTimeout(parseDuration(key, v));
+                case "connect_timeout" -> b.withConnectTimeout(parseDuration(key, v));
+                case "retries" -> b.withRetries(parseInt(key, v));
+                case "circuit_breaker_threshold" -> b.withCircuitBreakerThreshold(parseInt(key, v));
+                case "drain_timeout" -> b.withDrainTimeout(parseDuration(key, v));
+                case "protect_forwarding" -> b.withProtectForwarding(Boolean.parseBoolean(v));
+                case "admin_token_file" -> token = readToken(Path.of(v));
+                case "max_request_bytes" -> b.withMaxRequestBytes(parseLong(key, v));
+                case "max_response_bytes" -> b.withMaxResponseBytes(parseLong(key, v));
+                default -> throw new ServerConfigException(key, "is not a setting the command line can override");
+            }
+        }
+        if (esUrl != null && !esUrl.isBlank()) {
+            b.withElasticsearchUrl(uri("elasticsearch_url", esUrl));
+        }
+        b.withElasticsearchCredentials(env.get("ELASTICSEARCH_USERNAME"), env.get("ELASTICSEARCH_PASSWORD"));
+        if (storeType == null && storeUri != null) {
+            storeType = "redis";
+        }
+        b.withUsageStore(storeType, storeUri == null ? null : uri("usage_store.uri", storeUri));
+        b.withAdminToken(token == null || token.isBlank() ? null : token.strip());
+        return b.build();
+    }
+
+    private static JsonNode readFile(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ServerConfigException("--config", "cannot read " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            JsonNode root = YAML.readTree(text);
+            if (root == null || root.isMissingNode() || root.isNull()) {
+                return YAML.createObjectNode();
+            }
+            if (!(root instanceof ObjectNode)) {
+                throw new ServerConfigException("--config", file + " must hold a map of settings, was " + root.getNodeType());
+            }
+            return root;
+        } catch (IOException e) {
+            throw new ServerConfigException("--config", file + " is not valid YAML: " + e.getMessage(), e);
+        }
+    }
+
+    private static String readToken(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new ServerConfigException("admin_token_file", "cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String firstNonNull(String a, String b) {
+        return a != null && !a.isBlank() ? a : b;
+    }
+
+    private static String text(Map<String, JsonNode> v, String key, String def) {
+        JsonNode n = v.get(key);
+        if (n == null || n.isNull()) {
+            return def;
+        }
+        if (!n.isValueNode()) {
+            throw new ServerConfigException(key, "must be a single value, was " + n);
+        }
+        return n.asText();
+    }
+
+    private static int integer(Map<String, JsonNode> v, String key, int def) {
+        String t = text(v, key, null);
+        return t == null ? def : parseInt(key, t);
+    }
+
+    private static long longValue(Map<String, JsonNode> v, String key, long def) {
+        String t = text(v, key, null);
+        return t == null ? def : parseLong(key, t);
+    }
+
+    private static boolean bool(Map<String, JsonNode> v, String key, boolean def) {
+        String t = text(v, key, null);
+        if (t == null) {
+            return def;
+        }
+        if (!t.equals("true") && !t.equals("false")) {
+            throw new ServerConfigException(key, "must be true or false, was " + t);
+        }
+        return Boolean.parseBoolean(t);
+    }
+
+    private static Duration duration(Map<String, JsonNode> v, String key, Duration def) {
+        String t = text(v, key, null);
+        return t == null ? def : parseDuration(key, t);
+    }
+
+    static int parseInt(String key, String text) {
+        try {
+            return Integer.parseInt(text.strip());
+        } catch (NumberFormatException e) {
+            throw new ServerConfigException(key, "must be a whole number, was '" + text + "'");
+        }
+    }
+
+    static long parseLong(String key, String text) {
+        try {
+            return Long.parseLong(text.strip());
+        } catch (NumberFormatException e) {
+            throw new ServerConfigException(key, "must be a whole number of bytes, was '" + text + "'");
+        }
+    }
+
+    /** Parses {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h} or a plain number of seconds. */
+    static Duration parseDuration(String key, String text) {
+        String t = text.strip();
+        try {
+            if (t.matches("\\d+")) {
+                return Duration.ofSeconds(Long.parseLong(t));
+            }
+            return Durations.parse(t);
+        } catch (RuntimeException e) {
+            throw new ServerConfigException(key, "must be a duration like 250ms, 30s or 5m, was '" + text + "'");
+        }
+    }
+
+    private static URI uri(String key, String text) {
+        try {
+            URI u = URI.create(text.strip());
+            if (u.getScheme() == null || u.getHost() == null) {
+                throw new IllegalArgumentException("no scheme or host");
+            }
+            return u;
+        } catch (IllegalArgumentException e) {
+            // the URI may carry a password: name the setting, not the value
+            throw new ServerConfigException(key, "must be an absolute URL with a scheme and host");
+        }
+    }
+}

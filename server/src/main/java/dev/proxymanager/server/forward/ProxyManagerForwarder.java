@@ -1,0 +1,141 @@
+package dev.proxymanager.server.forward;
+
+import dev.proxymanager.middleware.NoSecretAvailableException;
+import dev.proxymanager.middleware.ProxyManager;
+import dev.proxymanager.middleware.Request;
+import dev.proxymanager.middleware.Response;
+import dev.proxymanager.middleware.SendOptions;
+import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.middleware.config.SecretsConfig;
+import dev.proxymanager.middleware.rotation.SecretStats;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A {@link Forwarder} over the library's {@link ProxyManager}: the same rotation, key injection, proxy routing and
+ * retries as library users get, plus its response cache ({@code X-Cache: HIT}) and request log in Elasticsearch when
+ * the manager has them. Responses are buffered by the library (its {@code Response} holds the whole body), so
+ * {@code max_response_bytes} is checked after the read; a streaming transport is future work.
+ *
+ * <p>The manager should be built with a zero {@code maxWait}, so "no secret free" becomes a 429 at once rather than
+ * a held request. This class is threadsafe.
+ */
+public final class ProxyManagerForwarder implements Forwarder {
+
+    private final ProxyManager manager;
+
+    /** @param manager the long-lived manager; closed by {@link #close()} */
+    public ProxyManagerForwarder(ProxyManager manager) {
+        this.manager = Objects.requireNonNull(manager, "manager");
+    }
+
+    @Override
+    public ForwardResult forward(ForwardRequest request) {
+        EndpointConfig endpoint = endpointConfig(request.endpoint());
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (Map.Entry<String, String> h : request.headers()) {
+            headers.merge(h.getKey(), h.getValue(), (a, b) -> a + ", " + b);
+        }
+        SendOptions options = SendOptions.defaults().withNoCache(!request.useCache());
+        try (Request session = manager.request(endpoint.type(), endpoint.name(), request.useCache())) {
+            Response r = session.send(request.method(), request.target().toString(), headers, null,
+                    request.body().length == 0 ? null : request.body(), options);
+            List<Map.Entry<String, String>> out = new ArrayList<>();
+            r.headers().forEach((k, vs) -> vs.forEach(v -> out.add(Map.entry(k, v))));
+            byte[] body = r.body();
+            return new ForwardResult.Response(r.status(), out, new ByteArrayInputStream(body), body.length, r.fromCache(),
+                    r.fromCache() ? null : r.secretId(), r.attempts());
+        } catch (NoSecretAvailableException e) {
+            return new ForwardResult.NoSecret(e.reason(), e.retryAfter());
+        } catch (IOException e) {
+            boolean timeout = e instanceof SocketTimeoutException || e instanceof InterruptedIOException;
+            return new ForwardResult.Failed(timeout, (timeout ? "upstream timed out" : "upstream unreachable")
+                    + " (" + e.getClass().getSimpleName() + ") for endpoint " + endpoint.name(), 1 + endpoint.retry().maxRetries());
+        }
+    }
+
+    @Override
+    public Set<String> endpoints() {
+        return manager.endpoints().keySet();
+    }
+
+    @Override
+    public EndpointConfig endpointConfig(String endpoint) {
+        EndpointConfig c = manager.endpoints().get(endpoint);
+        if (c == null) {
+            throw new UnknownEndpointException("no endpoint named '" + endpoint + "'; known endpoints: "
+                    + new java.util.TreeSet<>(manager.endpoints().keySet()));
+        }
+        return manager.endpoint(endpoint);
+    }
+
+    @Override
+    public void updateEndpoint(EndpointConfig config) {
+        Map<String, EndpointConfig> all = new LinkedHashMap<>(manager.endpoints());
+        all.put(config.name(), config);
+        manager.replaceSecrets(new SecretsConfig(settings, all));
+    }
+
+    private volatile dev.proxymanager.middleware.config.UsageStoreSettings settings =
+            dev.proxymanager.middleware.config.UsageStoreSettings.DEFAULT;
+
+    /** The usage-store settings to keep when endpoints are replaced live (from secrets.json). */
+    public ProxyManagerForwarder withUsageStoreSettings(dev.proxymanager.middleware.config.UsageStoreSettings s) {
+        this.settings = Objects.requireNonNull(s, "settings");
+        return this;
+    }
+
+    @Override
+    public List<Map<String, Object>> secretStats(String endpoint) {
+        endpointConfig(endpoint);
+        return describe(manager.stats(endpoint));
+    }
+
+    @Override
+    public Map<String, String> storeStates() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("request_log", manager.requestLog() == null ? "off" : "up");
+        m.put("cache", manager.cache() == null ? "off" : "up");
+        return m;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    /** Per-secret stats as JSON-ready maps: ids, masked values and counts, never a clear value. */
+    static List<Map<String, Object>> describe(List<SecretStats> stats) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (SecretStats s : stats) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", s.secretId());
+            m.put("masked_value", s.maskedValue());
+            m.put("state", s.state().name().toLowerCase(java.util.Locale.ROOT));
+            m.put("total_uses", s.totalUses());
+            m.put("in_use", s.inUse());
+            m.put("successes", s.successes());
+            m.put("failures", s.failures());
+            m.put("consecutive_failures", s.consecutiveFailures());
+            List<Map<String, Object>> windows = new ArrayList<>();
+            for (SecretStats.WindowUsage w : s.windows()) {
+                windows.add(Map.of("limit", w.limit().describe(), "uses", w.uses(), "max", w.limit().requests()));
+            }
+            m.put("windows", windows);
+            m.put("cooling_down_until", s.coolingDownUntil() == null ? null : s.coolingDownUntil().toString());
+            m.put("next_available", s.nextAvailable() == null ? null : s.nextAvailable().toString());
+            out.add(m);
+        }
+        return out;
+    }
+}
+

@@ -1,0 +1,357 @@
+package dev.proxymanager.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.server.forward.ForwardRequest;
+import dev.proxymanager.server.forward.ForwardResult;
+import dev.proxymanager.server.forward.Forwarder;
+import dev.proxymanager.server.limit.ConcurrencyLimiter;
+import dev.proxymanager.server.metrics.ServerMetrics;
+import dev.proxymanager.server.resilience.UpstreamBreakers;
+import dev.proxymanager.server.security.HeaderPolicy;
+import dev.proxymanager.server.security.TargetGuard;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The forwarding routes: {@code ANY /proxy/{endpoint}/{path...}} (reverse proxy to the endpoint's base_url) and
+ * {@code POST /api/v1/send} (the original Flask endpoint: {@code {endpoint, method, url, headers, data, params}}).
+ * Both run the same pipeline: SSRF guard → body limit → concurrency limiter (503 when the queue is full) → circuit
+ * breaker (503 while open) → forwarder (429 when no secret is free) → streamed answer with {@code X-Cache} and the
+ * secret's id in {@code X-Proxy-Manager-Secret}. Threadsafe.
+ */
+final class ForwardingRoutes {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ForwardingRoutes.class);
+    static final String SECRET_HEADER = "X-Proxy-Manager-Secret";
+
+    private final Forwarder forwarder;
+    private final ConcurrencyLimiter limiter;
+    private final UpstreamBreakers breakers;
+    private final ServerMetrics metrics;
+    private final TargetGuard guard = new TargetGuard();
+    private final AdminGate gate;
+    private final Supplier<Boolean> protect;
+    private final Supplier<Duration> maxQueueWait;
+    private final long maxRequestBytes;
+    private final long maxResponseBytes;
+
+    ForwardingRoutes(Forwarder forwarder, ConcurrencyLimiter limiter, UpstreamBreakers breakers, ServerMetrics metrics,
+                     AdminGate gate, Supplier<Boolean> protect, Supplier<Duration> maxQueueWait, long maxRequestBytes,
+                     long maxResponseBytes) {
+        this.forwarder = forwarder;
+        this.limiter = limiter;
+        this.breakers = breakers;
+        this.metrics = metrics;
+        this.gate = gate;
+        this.protect = protect;
+        this.maxQueueWait = maxQueueWait;
+        this.maxRequestBytes = maxRequestBytes;
+        this.maxResponseBytes = maxResponseBytes;
+    }
+
+    /** {@code /proxy/{endpoint}/{path...}}: {@code rest} is what follows {@code /proxy/}. */
+    void proxy(Request request, Response response, Callback callback, String rest) throws Exception {
+        long start = System.nanoTime();
+        if (protect.get() && !gate.permits(request)) {
+            unauthorized(response, callback);
+            return;
+        }
+        int slash = rest.indexOf('/');
+        String name = slash < 0 ? rest : rest.substring(0, slash);
+        String path = slash < 0 ? "" : rest.substring(slash);
+        EndpointConfig endpoint = endpoint(name, response, callback);
+        if (endpoint == null) {
+            return;
+        }
+        if (endpoint.baseUrl() == null) {
+            HttpExchange.error(response, callback, 400, "no_base_url", "endpoint '" + name
+                    + "' has no base_url; use POST /api/v1/send with a full url");
+            return;
+        }
+        String query = request.getHttpURI().getQuery();
+        URI target;
+        try {
+            String base = endpoint.baseUrl().toString();
+            if (base.endsWith("/") && path.startsWith("/")) {
+                base = base.substring(0, base.length() - 1);
+            }
+            target = URI.create(base + path + (query == null ? "" : "?" + query));
+        } catch (IllegalArgumentException e) {
+            HttpExchange.error(response, callback, 400, "bad_path", "the path is not a valid URL path");
+            return;
+        }
+        List<Map.Entry<String, String>> headers = new ArrayList<>();
+        boolean adminAuth = gate.authorizationIsAdminToken(request);
+        for (HttpField f : request.getHeaders()) {
+            if (HeaderPolicy.forwardsRequestHeader(f.getName(), adminAuth)) {
+                headers.add(Map.entry(f.getName(), f.getValue()));
+            }
+        }
+        byte[] body;
+        try {
+            body = HttpExchange.readBody(request, maxRequestBytes);
+        } catch (HttpExchange.BodyTooLargeException e) {
+            metrics.recordRejection("request_too_large");
+            HttpExchange.error(response, callback, 413, "request_too_large", e.getMessage());
+            return;
+        }
+        boolean useCache = !noCache(request.getHeaders().get(HttpHeader.CACHE_CONTROL));
+        run(new ForwardRequest(name, request.getMethod().toUpperCase(java.util.Locale.ROOT), target, headers, body, useCache),
+                endpoint, response, callback, start);
+    }
+
+    /** {@code POST /api/v1/send}. */
+    void send(Request request, Response response, Callback callback) throws Exception {
+        long start = System.nanoTime();
+        if (protect.get() && !gate.permits(request)) {
+            unauthorized(response, callback);
+            return;
+        }
+        if (!request.getMethod().equals("POST")) {
+            response.getHeaders().put(HttpHeader.ALLOW, "POST");
+            HttpExchange.error(response, callback, 405, "method_not_allowed", "use POST /api/v1/send");
+            return;
+        }
+        JsonNode json;
+        try {
+            json = HttpExchange.JSON.readTree(HttpExchange.readBody(request, maxRequestBytes));
+        } catch (HttpExchange.BodyTooLargeException e) {
+            metrics.recordRejection("request_too_large");
+            HttpExchange.error(response, callback, 413, "request_too_large", e.getMessage());
+            return;
+        } catch (IOException e) {
+            HttpExchange.error(response, callback, 400, "bad_json", "the body must be JSON {endpoint, method, url, "
+                    + "headers, data, params}");
+            return;
+        }
+        if (json == null || !json.isObject() || !json.path("endpoint").isTextual()) {
+            HttpExchange.error(response, callback, 400, "bad_request", "endpoint is required (a string)");
+            return;
+        }
+        String name = json.get("endpoint").asText();
+        EndpointConfig endpoint = endpoint(name, response, callback);
+        if (endpoint == null) {
+            return;
+        }
+        String method = json.path("method").asText("GET").toUpperCase(java.util.Locale.ROOT);
+        if (!method.matches("[A-Z]{1,16}")) {
+            HttpExchange.error(response, callback, 400, "bad_request", "method must be an HTTP method like GET, was '"
+                    + method + "'");
+            return;
+        }
+        String url = json.path("url").asText("");
+        URI target;
+        try {
+            URI u = URI.create(url);
+            if (!u.isAbsolute()) {
+                if (endpoint.baseUrl() == null) {
+                    throw new IllegalArgumentException("relative url without base_url");
+                }
+                String base = endpoint.baseUrl().toString();
+                u = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base)
+                        + (url.startsWith("/") || url.isEmpty() ? url : "/" + url));
+            }
+            JsonNode params = json.path("params");
+            if (params.isObject() && !params.isEmpty()) {
+                StringBuilder q = new StringBuilder(u.getRawQuery() == null ? "" : u.getRawQuery());
+                for (Iterator<Map.Entry<String, JsonNode>> it = params.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> p = it.next();
+                    if (!q.isEmpty()) {
+                        q.append('&');
+                    }
+                    q.append(URLEncoder.encode(p.getKey(), StandardCharsets.UTF_8)).append('=')
+                            .append(URLEncoder.encode(p.getValue().asText(), StandardCharsets.UTF_8));
+                }
+                String s = u.toString();
+                int cut = s.indexOf('?') >= 0 ? s.indexOf('?') : (s.indexOf('#') >= 0 ? s.indexOf('#') : s.length());
+                u = URI.create(s.substring(0, cut) + "?" + q);
+            }
+            target = u;
+        } catch (IllegalArgumentException e) {
+            HttpExchange.error(response, callback, 400, "bad_url", "url must be an absolute URL or a path under the "
+                    + "endpoint's base_url");
+            return;
+        }
+        List<Map.Entry<String, String>> headers = new ArrayList<>();
+        JsonNode h = json.path("headers");
+        if (h.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = h.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                String value = e.getValue().asText();
+                if (HeaderPolicy.hasLineBreak(e.getKey()) || HeaderPolicy.hasLineBreak(value)) {
+                    metrics.recordRejection("bad_header");
+                    HttpExchange.error(response, callback, 400, "bad_header", "header " + e.getKey().replaceAll("[\\r\\n]", "")
+                            + " contains CR or LF");
+                    return;
+                }
+                if (HeaderPolicy.forwardsRequestHeader(e.getKey(), false)) {
+                    headers.add(Map.entry(e.getKey(), value));
+                }
+            }
+        }
+        byte[] body = new byte[0];
+        JsonNode data = json.path("data");
+        if (data.isTextual()) {
+            body = data.asText().getBytes(StandardCharsets.UTF_8);
+        } else if (data.isContainerNode()) {
+            body = HttpExchange.JSON.writeValueAsBytes(data);
+            if (headers.stream().noneMatch(e -> e.getKey().equalsIgnoreCase("content-type"))) {
+                headers.add(Map.entry("Content-Type", "application/json"));
+            }
+        }
+        run(new ForwardRequest(name, method, target, headers, body, true), endpoint, response, callback, start);
+    }
+
+    private void run(ForwardRequest fr, EndpointConfig endpoint, Response response, Callback callback, long start)
+            throws Exception {
+        TargetGuard.Refusal refusal = guard.check(fr.target(), endpoint.allowedHosts());
+        if (refusal != null) {
+            metrics.recordRejection("forbidden_target");
+            LOG.atWarn().setMessage("refused target").addKeyValue("endpoint", fr.endpoint())
+                    .addKeyValue("host", fr.target().getHost()).addKeyValue("reason", refusal.reason()).log();
+            finish(fr.endpoint(), 403, "refused", start);
+            HttpExchange.error(response, callback, 403, "forbidden_target", refusal.reason());
+            return;
+        }
+        ConcurrencyLimiter.Permit permit = limiter.tryAcquire(maxQueueWait.get());
+        if (permit == null) {
+            metrics.recordRejection("queue_full");
+            finish(fr.endpoint(), 503, "queue_full", start);
+            HttpExchange.errorRetryAfter(response, callback, 503, "overloaded", "too many requests in flight and in the "
+                    + "queue (max_concurrent_requests " + limiter.maxConcurrent() + ", max_queue_size "
+                    + limiter.maxQueue() + "); retry later", ConcurrencyLimiter.RETRY_AFTER);
+            return;
+        }
+        try (permit) {
+            CircuitBreaker breaker = breakers.forEndpoint(fr.endpoint());
+            if (!breaker.tryAcquirePermission()) {
+                metrics.recordRejection("circuit_open");
+                finish(fr.endpoint(), 503, "circuit_open", start);
+                HttpExchange.errorRetryAfter(response, callback, 503, "circuit_open", "the circuit breaker of endpoint '"
+                        + fr.endpoint() + "' is open after repeated upstream failures; retry later", breakers.retryAfter());
+                return;
+            }
+            long callStart = breakers.clock().nanoTime();
+            ForwardResult result;
+            try {
+                result = forwarder.forward(fr);
+            } catch (RuntimeException e) {
+                breaker.onError(breakers.clock().nanoTime() - callStart, TimeUnit.NANOSECONDS, e);
+                throw e;
+            }
+            long elapsed = breakers.clock().nanoTime() - callStart;
+            switch (result) {
+                case ForwardResult.NoSecret n -> {
+                    breaker.releasePermission();
+                    metrics.recordRejection("no_secret");
+                    finish(fr.endpoint(), 429, "no_secret", start);
+                    HttpExchange.errorRetryAfter(response, callback, 429, "no_secret_available", n.reason(), n.retryAfter());
+                }
+                case ForwardResult.Failed f -> {
+                    breaker.onError(elapsed, TimeUnit.NANOSECONDS, new IOException(f.reason()));
+                    int status = f.timeout() ? 504 : 502;
+                    finish(fr.endpoint(), status, f.timeout() ? "timeout" : "upstream_error", start);
+                    HttpExchange.error(response, callback, status, f.timeout() ? "upstream_timeout" : "bad_gateway",
+                            f.reason() + " after " + f.attempts() + " attempt(s)");
+                }
+                case ForwardResult.Response r -> {
+                    if (r.status() >= 500) {
+                        breaker.onError(elapsed, TimeUnit.NANOSECONDS, new IOException("upstream status " + r.status()));
+                    } else {
+                        breaker.onSuccess(elapsed, TimeUnit.NANOSECONDS);
+                    }
+                    metrics.recordCache(fr.endpoint(), r.cacheHit());
+                    if (r.secretId() != null) {
+                        metrics.recordSecretUse(fr.endpoint(), r.secretId());
+                    }
+                    relay(r, response, callback);
+                    finish(fr.endpoint(), r.status(), r.status() < 400 ? "success" : "upstream_status", start);
+                }
+            }
+        }
+    }
+
+    private void relay(ForwardResult.Response r, Response response, Callback callback) {
+        try (InputStream in = r.body()) {
+            if (r.contentLength() > maxResponseBytes) {
+                metrics.recordRejection("response_too_large");
+                HttpExchange.error(response, callback, 502, "response_too_large", "the upstream response is larger than "
+                        + "max_response_bytes (" + maxResponseBytes + " bytes)");
+                return;
+            }
+            response.setStatus(r.status());
+            for (Map.Entry<String, String> h : r.headers()) {
+                if (HeaderPolicy.forwardsResponseHeader(h.getKey()) && !HeaderPolicy.hasLineBreak(h.getValue())) {
+                    response.getHeaders().add(h.getKey(), h.getValue());
+                }
+            }
+            response.getHeaders().put("X-Cache", r.cacheHit() ? "HIT" : "MISS");
+            if (r.secretId() != null) {
+                response.getHeaders().put(SECRET_HEADER, r.secretId());
+            }
+            if (r.contentLength() >= 0) {
+                response.getHeaders().put(HttpHeader.CONTENT_LENGTH, r.contentLength());
+            }
+            long total = 0;
+            try (OutputStream out = Content.Sink.asOutputStream(response)) {
+                byte[] buf = new byte[16384];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    total += n;
+                    if (total > maxResponseBytes) {
+                        throw new IOException("upstream response exceeded max_response_bytes (" + maxResponseBytes + ")");
+                    }
+                    out.write(buf, 0, n);
+                }
+            }
+            callback.succeeded();
+        } catch (IOException e) {
+            // the status is on the wire already: abort the response so the client sees a truncated body
+            callback.failed(e);
+        }
+    }
+
+    private void finish(String endpoint, int status, String outcome, long start) {
+        metrics.recordRequest(endpoint, status, outcome, System.nanoTime() - start);
+    }
+
+    private EndpointConfig endpoint(String name, Response response, Callback callback) {
+        try {
+            return forwarder.endpointConfig(name);
+        } catch (Forwarder.UnknownEndpointException e) {
+            HttpExchange.error(response, callback, 404, "unknown_endpoint", e.getMessage());
+            return null;
+        }
+    }
+
+    private static boolean noCache(String cacheControl) {
+        return cacheControl != null && cacheControl.toLowerCase(java.util.Locale.ROOT).contains("no-cache");
+    }
+
+    static void unauthorized(Response response, Callback callback) {
+        response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"proxy-manager\"");
+        HttpExchange.error(response, callback, 401, "unauthorized", "this route needs Authorization: Bearer <admin token>");
+    }
+}

@@ -1,0 +1,122 @@
+package dev.proxymanager.server.metrics;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.HistogramSnapshot;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The server's Micrometer meters, scraped as Prometheus text at {@code GET /metrics}:
+ * {@code proxy_requests_seconds} (histogram, by endpoint, status and outcome), {@code proxy_secret_uses_total}
+ * (by endpoint and secret id — ids only, never values), {@code proxy_cache_total} (hit/miss),
+ * {@code proxy_rejections_total} (by reason), {@code proxy_circuit_breaker_state} (1 for the current state),
+ * {@code proxy_inflight_requests}, {@code proxy_queued_requests}, {@code proxy_request_log_dropped_total}.
+ * Also keeps the overall figures of {@code GET /proxy-metrics}. This class is threadsafe.
+ */
+public final class ServerMetrics {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Timer all;
+    private final AtomicLong total = new AtomicLong();
+    private final AtomicLong succeeded = new AtomicLong();
+    private final long startedNanos = System.nanoTime();
+
+    public ServerMetrics() {
+        all = Timer.builder("proxy.requests.all")
+                .description("Every proxied request, for overall percentiles")
+                .publishPercentiles(0.5, 0.95, 0.99)
+                .distributionStatisticExpiry(Duration.ofMinutes(2))
+                .register(registry);
+    }
+
+    /** Records one forwarded (or refused) request. */
+    public void recordRequest(String endpoint, int status, String outcome, long nanos) {
+        Timer.builder("proxy.requests")
+                .description("Requests through /proxy and /api/v1/send")
+                .tag("endpoint", endpoint).tag("status", Integer.toString(status)).tag("outcome", outcome)
+                .publishPercentileHistogram()
+                .register(registry)
+                .record(Duration.ofNanos(nanos));
+        all.record(Duration.ofNanos(nanos));
+        total.incrementAndGet();
+        if (status < 400) {
+            succeeded.incrementAndGet();
+        }
+    }
+
+    /** Counts one use of a secret (by id). */
+    public void recordSecretUse(String endpoint, String secretId) {
+        Counter.builder("proxy.secret.uses").description("Upstream calls by secret id")
+                .tag("endpoint", endpoint).tag("secret", secretId).register(registry).increment();
+    }
+
+    /** Counts a cache hit or miss. */
+    public void recordCache(String endpoint, boolean hit) {
+        Counter.builder("proxy.cache").description("Cache lookups")
+                .tag("endpoint", endpoint).tag("result", hit ? "hit" : "miss").register(registry).increment();
+    }
+
+    /** Counts a request refused before reaching the upstream ({@code queue_full}, {@code no_secret}, {@code circuit_open}, …). */
+    public void recordRejection(String reason) {
+        Counter.builder("proxy.rejections").description("Requests refused by the server")
+                .tag("reason", reason).register(registry).increment();
+    }
+
+    /** Exposes a breaker's state as a gauge per state (1 = current). */
+    public void bindBreaker(CircuitBreaker breaker) {
+        for (CircuitBreaker.State s : new CircuitBreaker.State[]{CircuitBreaker.State.CLOSED, CircuitBreaker.State.OPEN,
+                CircuitBreaker.State.HALF_OPEN}) {
+            Gauge.builder("proxy.circuit.breaker.state", breaker, b -> b.getState() == s ? 1 : 0)
+                    .description("Circuit breaker state per endpoint (1 = current)")
+                    .tag("endpoint", breaker.getName()).tag("state", s.name().toLowerCase(java.util.Locale.ROOT))
+                    .register(registry);
+        }
+    }
+
+    /** Exposes a number read on every scrape (in-flight, queued, dropped log documents). */
+    public void gauge(String name, String description, Supplier<Number> value) {
+        Gauge.builder(name, value).description(description).register(registry);
+    }
+
+    /** The Prometheus text exposition. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    /** The registry, for other components to add meters. */
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** Seed E's summary: totals, success rate, throughput and latency percentiles (recent two minutes). */
+    public Map<String, Object> summary() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        long t = total.get();
+        long ok = succeeded.get();
+        double seconds = Math.max(1e-3, (System.nanoTime() - startedNanos) / 1e9);
+        m.put("total_requests", t);
+        m.put("successful_requests", ok);
+        m.put("success_rate", t == 0 ? 1.0 : (double) ok / t);
+        m.put("throughput_per_second", t / seconds);
+        m.put("uptime_seconds", (long) seconds);
+        HistogramSnapshot snap = all.takeSnapshot();
+        Map<String, Double> latency = new LinkedHashMap<>();
+        for (ValueAtPercentile p : snap.percentileValues()) {
+            latency.put("p" + Math.round(p.percentile() * 100), p.value(java.util.concurrent.TimeUnit.MILLISECONDS));
+        }
+        latency.put("mean", snap.mean(java.util.concurrent.TimeUnit.MILLISECONDS));
+        latency.put("max", snap.max(java.util.concurrent.TimeUnit.MILLISECONDS));
+        m.put("latency_ms", latency);
+        return m;
+    }
+}

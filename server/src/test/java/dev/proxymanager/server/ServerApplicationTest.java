@@ -1,0 +1,79 @@
+package dev.proxymanager.server;
+
+import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.server.config.ServerConfig;
+import dev.proxymanager.server.config.ServerConfigException;
+import dev.proxymanager.testsupport.elasticsearch.ElasticsearchExtension;
+import dev.proxymanager.testsupport.elasticsearch.ElasticsearchTestNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+@ExtendWith(ElasticsearchExtension.class)
+class ServerApplicationTest {
+
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private HttpResponse<String> get(int port, String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void embeddedDefaultServesTheDemoThroughRotatedKeysAndProxies(ElasticsearchTestNode es) throws Exception {
+        // given the embedded default (no secrets file) on a free port, with the test's real Elasticsearch
+        ServerConfig config = ServerConfig.builder().withHost("127.0.0.1").withPort(0)
+                .withElasticsearchUrl(URI.create(es.url())).build();
+        try (ServerApplication app = new ServerApplication(config, Map.of(), Clock.system()).start()) {
+            int port = app.server().port();
+
+            // when a newcomer follows the printed curl line, a few times
+            Set<String> keys = new HashSet<>();
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> r = get(port, "/proxy/demo-api/items/" + i);
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).contains("\"served_to\":\"key:");
+                keys.add(r.headers().firstValue("X-Proxy-Manager-Secret").orElseThrow());
+            }
+            // and asks for an item again: the response cache in Elasticsearch answers
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    get(port, "/proxy/demo-api/items/1").headers().firstValue("X-Cache").orElse("").equals("HIT"));
+            // and calls the proxy-protected endpoint
+            HttpResponse<String> viaProxy = get(port, "/proxy/demo-search/search?q=java");
+
+            // then keys rotate, the proxy endpoint goes through a demo proxy, and readiness sees Elasticsearch
+            assertThat(keys).hasSizeGreaterThan(1);
+            assertThat(viaProxy.statusCode()).isEqualTo(200);
+            assertThat(viaProxy.body()).contains("\"served_to\":\"proxy:proxy-");
+            HttpResponse<String> ready = get(port, "/ready");
+            assertThat(ready.statusCode()).isEqualTo(200);
+            assertThat(ready.body()).contains("\"elasticsearch\" : \"up\"");
+            assertThat(app.banner()).contains("curl -i http://127.0.0.1:" + port + "/proxy/demo-api/items/42")
+                    .contains("/dashboard?token=").contains("/metrics");
+            assertThat(app.banner()).doesNotContain("demo-key-aaaa-1111");
+        }
+    }
+
+    @Test
+    void aMissingSecretsFileStopsStartUpNamingTheSetting() {
+        ServerConfig config = ServerConfig.builder().withPort(0).withElasticsearchEnabled(false)
+                .withSecretsFile(Path.of("/nonexistent/secrets.json")).build();
+
+        assertThatThrownBy(() -> new ServerApplication(config, Map.of(), Clock.system()).start())
+                .isInstanceOf(ServerConfigException.class).hasMessageStartingWith("secrets_file: ")
+                .hasMessageContaining("/nonexistent/secrets.json");
+    }
+}

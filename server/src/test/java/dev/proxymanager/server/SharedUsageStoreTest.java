@@ -1,0 +1,54 @@
+package dev.proxymanager.server;
+
+import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.server.config.ServerConfig;
+import dev.proxymanager.server.config.ServerConfigLoader;
+import dev.proxymanager.testsupport.redis.RedisTestServer;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class SharedUsageStoreTest {
+
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private HttpResponse<String> get(int port, String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void redisUrlSharesUsageAndReadinessReportsTheStoreDegradedButServingWhenItGoesDown() throws Exception {
+        try (RedisTestServer redis = RedisTestServer.dedicated()) {
+            // given the demo, with REDIS_URL set as the Kubernetes manifests do, and no Elasticsearch
+            Map<String, String> env = Map.of("REDIS_URL", redis.uri());
+            ServerConfig config = ServerConfigLoader.load(null, env, Map.of("port", "0", "host", "127.0.0.1")).toBuilder()
+                    .withElasticsearchEnabled(false).build();
+            try (ServerApplication app = new ServerApplication(config, env, Clock.system()).start()) {
+                int port = app.server().port();
+
+                // when requests go through
+                assertThat(get(port, "/proxy/demo-api/items/1").statusCode()).isEqualTo(200);
+
+                // then the store is up and ready
+                HttpResponse<String> ready = get(port, "/ready");
+                assertThat(ready.statusCode()).isEqualTo(200);
+                assertThat(ready.body()).contains("\"usage_store\" : \"up\"");
+
+                // and when Redis goes away, the server keeps serving (fail-open) and reports degraded, still ready
+                redis.stop();
+                assertThat(get(port, "/proxy/demo-api/items/2").statusCode()).isEqualTo(200);
+                await().atMost(Duration.ofSeconds(10)).until(() -> get(port, "/ready").body().contains("\"usage_store\" : \"degraded\""));
+                assertThat(get(port, "/ready").statusCode()).isEqualTo(200);
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+package dev.proxymanager.server.http;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class ForwardingRoutesTest {
+
+    private static final String KEY_A = "sk-live-aaaaaaaa-1111";
+    private static final String KEY_B = "sk-live-bbbbbbbb-2222";
+
+    private TestUpstream upstream;
+    private ServerHarness harness;
+
+    private void start(String limits, String extra, int maxConcurrent, int maxQueue, String... keys) throws Exception {
+        upstream = new TestUpstream();
+        harness = new ServerHarness("{\"endpoints\":{" + ServerHarness.keyEndpoint("api", upstream.url(), limits, extra, keys)
+                + "}}", maxConcurrent, maxQueue, 3, false);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (harness != null) {
+            harness.close();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    @Test
+    void proxiesToBaseUrlWithInjectedKeyAndShowsOnlyTheSecretId() throws Exception {
+        // given an endpoint with one key
+        start("[{\"requests\":10,\"per\":\"60s\"}]", "", 10, 10, KEY_A);
+
+        // when a client calls through /proxy with its own hop-by-hop header and query
+        HttpResponse<String> r = harness.get("/proxy/api/items/7?q=x", "X-Client", "yes");
+
+        // then the upstream got the path, query and key; the client sees the id, never the key
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("upstream 200 /items/7?q=x");
+        assertThat(upstream.lastHeaders).containsEntry("authorization", "Bearer " + KEY_A).containsEntry("x-client", "yes");
+        assertThat(r.headers().firstValue("X-Proxy-Manager-Secret")).hasValue("key-1");
+        assertThat(r.headers().firstValue("X-Cache")).hasValue("MISS");
+        assertThat(r.headers().map().toString()).doesNotContain(KEY_A);
+    }
+
+    @Test
+    void rotatesToTheOtherKeyAndAnswers429WithRetryAfterWhenAllKeysAreAtTheirLimit() throws Exception {
+        // given two keys of one request per minute each
+        start("[{\"requests\":1,\"per\":\"60s\"}]", "", 10, 10, KEY_A, KEY_B);
+
+        // when three requests arrive within the minute
+        HttpResponse<String> first = harness.get("/proxy/api/a");
+        HttpResponse<String> second = harness.get("/proxy/api/b");
+        HttpResponse<String> third = harness.get("/proxy/api/c");
+
+        // then each key serves once, and the third is told when to come back
+        assertThat(first.headers().firstValue("X-Proxy-Manager-Secret").orElseThrow())
+                .isNotEqualTo(second.headers().firstValue("X-Proxy-Manager-Secret").orElseThrow());
+        assertThat(third.statusCode()).isEqualTo(429);
+        assertThat(Long.parseLong(third.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 60L);
+        assertThat(third.body()).contains("rate limit").doesNotContain(KEY_A).doesNotContain(KEY_B);
+        assertThat(upstream.calls.get()).isEqualTo(2);
+
+        // and once the window has passed, a key is free again
+        harness.clock.advance(Duration.ofSeconds(61));
+        assertThat(harness.get("/proxy/api/d").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void rejectsAtOnceWith503WhenTheSlotIsTakenAndTheQueueIsFull() throws Exception {
+        // given one slot, no queue, and a request holding the slot at the upstream
+        start("[{\"requests\":100,\"per\":\"60s\"}]", "", 1, 0, KEY_A);
+        upstream.hold = new CountDownLatch(1);
+        CompletableFuture<HttpResponse<String>> holding = CompletableFuture.supplyAsync(() -> {
+            try {
+                return harness.get("/proxy/api/slow");
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> upstream.held.get() == 1);
+
+        // when another request arrives
+        HttpResponse<String> rejected = harness.get("/proxy/api/fast");
+
+        // then it is refused with 503 and Retry-After, and the held one still completes
+        assertThat(rejected.statusCode()).isEqualTo(503);
+        assertThat(rejected.headers().firstValue("Retry-After")).hasValue("1");
+        upstream.hold.countDown();
+        assertThat(holding.get().statusCode()).isEqualTo(200);
+        assertThat(harness.get("/metrics").body()).contains("proxy_rejections_total{reason=\"queue_full\"}");
+    }
+
+    @Test
+    void breakerOpensAfterConsecutiveFailuresThenHalfOpensAndCloses() throws Exception {
+        // given an upstream answering 500 and a threshold of 3
+        start("[{\"requests\":100,\"per\":\"60s\"}]", "", 10, 10, KEY_A);
+        upstream.failWith = 500;
+
+        // when three requests fail
+        for (int i = 0; i < 3; i++) {
+            assertThat(harness.get("/proxy/api/x").statusCode()).isEqualTo(500);
+        }
+
+        // then the breaker is open: the next request fails fast without reaching the upstream
+        HttpResponse<String> fastFail = harness.get("/proxy/api/x");
+        assertThat(fastFail.statusCode()).isEqualTo(503);
+        assertThat(fastFail.body()).contains("circuit_open");
+        assertThat(upstream.calls.get()).isEqualTo(3);
+        assertThat(harness.get("/proxy-health").body()).contains("\"api\" : \"open\"");
+
+        // when the open period passes and the upstream recovered
+        upstream.failWith = 0;
+        harness.clock.advance(Duration.ofSeconds(31));
+
+        // then one trial call goes through (half-open) and closes the breaker
+        assertThat(harness.get("/proxy/api/x").statusCode()).isEqualTo(200);
+        assertThat(harness.get("/proxy-health").body()).contains("\"api\" : \"closed\"");
+        assertThat(harness.get("/proxy/api/y").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void readTimeoutAnswers504() throws Exception {
+        // given an endpoint with a 300 ms read timeout and an upstream that holds the request
+        start("[{\"requests\":100,\"per\":\"60s\"}]", ",\"timeouts\":{\"connect\":\"1s\",\"read\":\"300ms\"}", 10, 10, KEY_A);
+        upstream.hold = new CountDownLatch(1);
+
+        // when a request is forwarded
+        HttpResponse<String> r = harness.get("/proxy/api/slow");
+
+        // then the server gives up with 504
+        assertThat(r.statusCode()).isEqualTo(504);
+        assertThat(r.body()).contains("upstream timed out");
+        upstream.hold.countDown();
+    }
+
+    @Test
+    void connectionRefusedAnswers502() throws Exception {
+        // given an endpoint whose upstream is gone
+        start("[{\"requests\":100,\"per\":\"60s\"}]", "", 10, 10, KEY_A);
+        upstream.close();
+
+        // when a request is forwarded / then the server answers 502 naming the endpoint
+        HttpResponse<String> r = harness.get("/proxy/api/x");
+        assertThat(r.statusCode()).isEqualTo(502);
+        assertThat(r.body()).contains("endpoint api").doesNotContain(KEY_A);
+    }
+
+    @Test
+    void sendRefusesHostsTheEndpointDoesNotAllowAndMetadataAddresses() throws Exception {
+        // given an endpoint on loopback that also lists the metadata address
+        upstream = new TestUpstream();
+        harness = new ServerHarness("{\"endpoints\":{" + ServerHarness.keyEndpoint("api", upstream.url(),
+                "[{\"requests\":100,\"per\":\"60s\"}]", ",\"allowed_hosts\":[\"127.0.0.1\",\"169.254.169.254\"]", KEY_A)
+                + "}}", 10, 10, 3, false);
+
+        // when /api/v1/send names another host, or the metadata address
+        HttpResponse<String> other = harness.send("POST", "/api/v1/send",
+                "{\"endpoint\":\"api\",\"method\":\"GET\",\"url\":\"http://example.org/x\"}");
+        HttpResponse<String> metadata = harness.send("POST", "/api/v1/send",
+                "{\"endpoint\":\"api\",\"method\":\"GET\",\"url\":\"http://169.254.169.254/latest/meta-data/\"}");
+
+        // then both are refused with 403 and nothing reaches any upstream
+        assertThat(other.statusCode()).isEqualTo(403);
+        assertThat(other.body()).contains("example.org is not allowed");
+        assertThat(metadata.statusCode()).isEqualTo(403);
+        assertThat(metadata.body()).contains("link-local");
+        assertThat(upstream.calls.get()).isZero();
+    }
+
+    @Test
+    void sendForwardsMethodParamsHeadersAndDataLikeTheFlaskEndpoint() throws Exception {
+        start("[{\"requests\":100,\"per\":\"60s\"}]", "", 10, 10, KEY_A);
+
+        HttpResponse<String> r = harness.send("POST", "/api/v1/send", "{\"endpoint\":\"api\",\"method\":\"POST\","
+                + "\"url\":\"/search\",\"params\":{\"q\":\"a b\"},\"headers\":{\"X-Trace\":\"t1\"},\"data\":{\"k\":1}}");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(upstream.lastUri).isEqualTo("/search?q=a+b");
+        assertThat(upstream.lastHeaders).containsEntry("x-trace", "t1").containsEntry("content-type", "application/json")
+                .containsEntry("authorization", "Bearer " + KEY_A);
+    }
+
+    @Test
+    void refusesHeaderValuesWithLineBreaksAndBodiesOverTheLimit() throws Exception {
+        start("[{\"requests\":100,\"per\":\"60s\"}]", "", 10, 10, KEY_A);
+
+        HttpResponse<String> crlf = harness.send("POST", "/api/v1/send", "{\"endpoint\":\"api\",\"url\":\"/x\","
+                + "\"headers\":{\"X-Evil\":\"a\\r\\nSet-Cookie: x=1\"}}");
+        HttpResponse<String> big = harness.send("POST", "/proxy/api/upload", "x".repeat(2048));
+
+        assertThat(crlf.statusCode()).isEqualTo(400);
+        assertThat(crlf.body()).contains("CR or LF");
+        assertThat(big.statusCode()).isEqualTo(413);
+        assertThat(upstream.calls.get()).isZero();
+    }
+
+    @Test
+    void unknownEndpointIs404ListingTheKnownOnes() throws Exception {
+        start("[{\"requests\":100,\"per\":\"60s\"}]", "", 10, 10, KEY_A);
+
+        HttpResponse<String> r = harness.get("/proxy/nope/x");
+
+        assertThat(r.statusCode()).isEqualTo(404);
+        assertThat(r.body()).contains("known endpoints: [api]");
+    }
+
+    @Test
+    void healthReadyAndMetricsAnswer() throws Exception {
+        start("[{\"requests\":100,\"per\":\"60s\"}]", "", 10, 10, KEY_A);
+        harness.get("/proxy/api/x");
+
+        assertThat(harness.get("/health").statusCode()).isEqualTo(200);
+        assertThat(harness.get("/ready").statusCode()).isEqualTo(200);
+        String metrics = harness.get("/metrics").body();
+        assertThat(metrics).contains("proxy_requests_seconds_bucket").contains("proxy_secret_uses_total{endpoint=\"api\",secret=\"key-1\"}")
+                .contains("proxy_cache_total").doesNotContain(KEY_A);
+        String summary = harness.get("/proxy-metrics").body();
+        assertThat(summary).contains("\"success_rate\"").contains("\"p99\"").contains("\"max_concurrent_requests\" : 10");
+    }
+}

@@ -1,0 +1,71 @@
+package dev.proxymanager.server.http;
+
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A real upstream on loopback for the route tests: echoes what it got, can fail with 500 or hold requests on a latch. */
+final class TestUpstream implements AutoCloseable {
+    private final Server server = new Server();
+    private final ServerConnector connector = new ServerConnector(server);
+    volatile int failWith;
+    volatile CountDownLatch hold;
+    final AtomicInteger calls = new AtomicInteger();
+    final AtomicInteger held = new AtomicInteger();
+    final Map<String, String> lastHeaders = new ConcurrentHashMap<>();
+    volatile String lastUri;
+
+    TestUpstream() throws Exception {
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        server.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) throws Exception {
+                calls.incrementAndGet();
+                lastHeaders.clear();
+                for (HttpField f : request.getHeaders()) {
+                    lastHeaders.put(f.getLowerCaseName(), f.getValue());
+                }
+                lastUri = request.getHttpURI().getPathQuery();
+                CountDownLatch latch = hold;
+                if (latch != null) {
+                    held.incrementAndGet();
+                    latch.await(20, TimeUnit.SECONDS);
+                }
+                int status = failWith == 0 ? 200 : failWith;
+                response.setStatus(status);
+                response.getHeaders().put("Content-Type", "text/plain");
+                response.getHeaders().put("Connection", "keep-alive");
+                response.write(true, ByteBuffer.wrap(("upstream " + status + " " + lastUri).getBytes(StandardCharsets.UTF_8)),
+                        callback);
+                return true;
+            }
+        });
+        server.start();
+    }
+
+    String url() {
+        return "http://127.0.0.1:" + connector.getLocalPort();
+    }
+
+    @Override
+    public void close() throws Exception {
+        CountDownLatch latch = hold;
+        if (latch != null) {
+            latch.countDown();
+        }
+        server.stop();
+    }
+}
