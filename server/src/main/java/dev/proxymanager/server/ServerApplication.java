@@ -9,10 +9,15 @@ import dev.proxymanager.middleware.store.UsageStore;
 import dev.proxymanager.middleware.store.UsageStores;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.RetryPolicy;
+import dev.proxymanager.middleware.elastic.ElasticsearchClients;
+import dev.proxymanager.middleware.log.ElasticsearchRequestLog;
 import dev.proxymanager.middleware.transport.HttpTransport;
 import dev.proxymanager.monitor.elasticsearch.LocalElasticsearch;
 import dev.proxymanager.server.config.ServerConfig;
 import dev.proxymanager.server.config.ServerConfigException;
+import dev.proxymanager.server.dashboard.DashboardHandler;
+import dev.proxymanager.server.dashboard.ElasticsearchRequestHistory;
+import dev.proxymanager.server.dashboard.EngineSecretStatuses;
 import dev.proxymanager.server.demo.DemoEnvironment;
 import dev.proxymanager.server.forward.ProxyManagerForwarder;
 import dev.proxymanager.server.forward.Forwarder;
@@ -20,6 +25,8 @@ import dev.proxymanager.server.http.Routes;
 import dev.proxymanager.server.limit.ConcurrencyLimiter;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import org.eclipse.jetty.server.handler.ContextHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -146,7 +153,8 @@ public final class ServerApplication implements AutoCloseable {
         if (elasticsearchUrl != null) {
             pm.elasticsearch(elasticsearchUrl.toString());
         }
-        Forwarder forwarder = new ProxyManagerForwarder(pm.build()).withUsageStoreSettings(secrets.usageStore());
+        ProxyManager manager = pm.build();
+        Forwarder forwarder = new ProxyManagerForwarder(manager).withUsageStoreSettings(secrets.usageStore());
         UsageStore storeForReadiness = usageStore;
 
         adminToken = config.adminToken();
@@ -191,6 +199,7 @@ public final class ServerApplication implements AutoCloseable {
                 })
                 .withStaticSettings(staticSettings)
                 .build();
+        ElasticsearchClient historyClient = mountDashboard(routes, manager);
         server = new ForwardingServer(config.host(), config.port(), routes, config.drainTimeout());
         // closed in reverse: forwarder (flush usage and logs) first, then the demo and the local node
         if (localElasticsearch != null) {
@@ -200,6 +209,9 @@ public final class ServerApplication implements AutoCloseable {
             server.onStopped(demo);
         }
         server.onStopped(usageStore);
+        if (historyClient != null) {
+            server.onStopped(() -> ElasticsearchClients.close(historyClient));
+        }
         server.onStopped(forwarder);
         try {
             server.start();
@@ -207,6 +219,31 @@ public final class ServerApplication implements AutoCloseable {
             closeQuietly(forwarder);
             throw e;
         }
+    }
+
+    /**
+     * Mounts the dashboard at /dashboard: live secret states from the engine and, with Elasticsearch, the request
+     * history from the request log. It takes the admin token itself (header or a one-time ?token= that sets a
+     * cookie), so it is mounted open; without an admin token it is not mounted at all.
+     *
+     * @return the Elasticsearch client the history reads with, to close on stop, or {@code null}
+     */
+    private ElasticsearchClient mountDashboard(Routes routes, ProxyManager manager) {
+        if (adminToken == null) {
+            LOG.atInfo().setMessage("no admin_token: the dashboard and admin APIs are off").log();
+            return null;
+        }
+        DashboardHandler.Builder dashboard = DashboardHandler.builder().withAccessToken(adminToken)
+                .withLiveSecrets(new EngineSecretStatuses(() -> manager.endpoints().keySet(), manager::stats));
+        ElasticsearchClient client = null;
+        if (elasticsearchUrl != null) {
+            client = ElasticsearchClients.create(elasticsearchUrl.toString());
+            String index = manager.requestLog() instanceof ElasticsearchRequestLog log ? log.dataStream()
+                    : ElasticsearchRequestLog.DEFAULT_DATA_STREAM;
+            dashboard.withHistory(ElasticsearchRequestHistory.builder().withClient(client).withIndex(index).build());
+        }
+        routes.mount("/dashboard", new ContextHandler(dashboard.build(), "/dashboard"), false);
+        return client;
     }
 
     /** "up", "degraded" (fail-open, counting locally) or "down" (fail-closed and unreachable). */
@@ -237,6 +274,11 @@ public final class ServerApplication implements AutoCloseable {
     /** The secrets in use (for the demo: rewritten to the demo upstream). */
     public SecretsConfig secrets() {
         return secrets;
+    }
+
+    /** The admin token the APIs and dashboard take (generated in demo mode when none is configured), or null. */
+    public String adminToken() {
+        return adminToken;
     }
 
     /** The Elasticsearch in use, or {@code null}. */

@@ -68,6 +68,34 @@ class ServerApplicationTest {
     }
 
     @Test
+    void dashboardShowsTheEnginesSecretsAndTheRequestHistoryBehindTheAdminToken(ElasticsearchTestNode es)
+            throws Exception {
+        ServerConfig config = ServerConfig.builder().withHost("127.0.0.1").withPort(0)
+                .withElasticsearchUrl(URI.create(es.url())).build();
+        try (ServerApplication app = new ServerApplication(config, Map.of(), Clock.system()).start()) {
+            int port = app.server().port();
+            // given traffic through the demo API
+            for (int i = 0; i < 4; i++) {
+                assertThat(get(port, "/proxy/demo-api/items/" + i).statusCode()).isEqualTo(200);
+            }
+
+            // then the dashboard refuses a visitor without the token
+            assertThat(get(port, "/dashboard/api/summary").statusCode()).isEqualTo(401);
+            // and with it shows every demo secret by id, and the logged requests once they are searchable
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                HttpResponse<String> summary = client.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + "/dashboard/api/summary?range=1h"))
+                        .header("Authorization", "Bearer " + app.adminToken()).timeout(Duration.ofSeconds(15)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(summary.statusCode()).isEqualTo(200);
+                assertThat(summary.body()).contains("\"endpoint\":\"demo-api\"").contains("\"endpoint\":\"demo-search\"")
+                        .contains("\"available\":true").doesNotContain("\"totalRequests\":0");
+                assertThat(summary.body()).doesNotContain("demo-key-aaaa-1111");
+            });
+        }
+    }
+
+    @Test
     void aMissingSecretsFileStopsStartUpNamingTheSetting() {
         ServerConfig config = ServerConfig.builder().withPort(0).withElasticsearchEnabled(false)
                 .withSecretsFile(Path.of("/nonexistent/secrets.json")).build();

@@ -12,9 +12,10 @@ import java.util.Objects;
  * @param endpoint the endpoint name from secrets.json
  * @param secretId the secret's id or masked form (e.g. {@code key-3} or {@code ghp_…9f2a})
  * @param state where the secret stands now
- * @param usesInWindow requests counted against the secret in its current window; {@code >= 0}
- * @param limit requests allowed per window; {@code > 0}
- * @param window the limit's window; positive
+ * @param usesInWindow requests counted against the secret in its current window (without a limit: all its uses);
+ *                     {@code >= 0}
+ * @param limit requests allowed per window; {@code > 0}, or {@code 0} when the secret has no limit
+ * @param window the limit's window; positive, or {@code null} exactly when {@code limit} is 0
  */
 public record SecretStatus(String endpoint, String secretId, SecretState state, long usesInWindow, long limit,
                            Duration window) {
@@ -23,15 +24,25 @@ public record SecretStatus(String endpoint, String secretId, SecretState state, 
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(secretId, "secretId");
         Objects.requireNonNull(state, "state");
-        Objects.requireNonNull(window, "window");
         if (usesInWindow < 0) {
             throw new IllegalArgumentException("usesInWindow must be >= 0, was " + usesInWindow);
         }
-        if (limit <= 0) {
-            throw new IllegalArgumentException("limit must be > 0, was " + limit);
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must be >= 0 (0: no limit), was " + limit);
         }
-        if (window.isNegative() || window.isZero()) {
-            throw new IllegalArgumentException("window must be > 0, was " + window);
+        if (limit == 0 ? window != null : window == null || window.isNegative() || window.isZero()) {
+            throw new IllegalArgumentException("window must be > 0 with a limit and absent without one, was "
+                    + window + " with limit " + limit);
         }
+    }
+
+    /** A secret without a limit: {@code uses} so far. */
+    public static SecretStatus unlimited(String endpoint, String secretId, SecretState state, long uses) {
+        return new SecretStatus(endpoint, secretId, state, uses, 0, null);
+    }
+
+    /** Whether a limit applies. */
+    public boolean limited() {
+        return limit > 0;
     }
 }

@@ -57,7 +57,11 @@ final class SummaryJson {
                 row.put("state", s.state().wireName());
                 row.put("usesInWindow", s.usesInWindow());
                 row.put("limit", s.limit());
-                row.put("windowSeconds", s.window().toSeconds());
+                if (s.limited()) {
+                    row.put("windowSeconds", s.window().toSeconds());
+                } else {
+                    row.putNull("windowSeconds");
+                }
                 Long inRange = requested.get(s.secretId());
                 if (inRange == null) {
                     row.putNull("requestsInRange");

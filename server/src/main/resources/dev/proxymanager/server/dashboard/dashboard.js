@@ -185,13 +185,14 @@
       var bar = document.createElement('div');
       bar.className = 'bar';
       var fill = document.createElement('span');
-      var ratio = Math.min(1, s.usesInWindow / s.limit);
+      var ratio = s.limit > 0 ? Math.min(1, s.usesInWindow / s.limit) : 0;
       fill.style.width = (ratio * 100).toFixed(1) + '%';
       fill.className = ratio >= 1 ? 'full' : ratio >= 0.8 ? 'high' : '';
       bar.appendChild(fill);
       var text = document.createElement('span');
       text.className = 'usage-text';
-      text.textContent = s.usesInWindow + ' / ' + s.limit + ' per ' + window_(s.windowSeconds);
+      text.textContent = s.limit > 0 ? s.usesInWindow + ' / ' + s.limit + ' per ' + window_(s.windowSeconds)
+          : s.usesInWindow + ' uses, no limit';
       usage.appendChild(bar);
       usage.appendChild(text);
       cell(row, null, 'usage-cell').appendChild(usage);

@@ -1,0 +1,65 @@
+package dev.proxymanager.server.dashboard;
+
+import dev.proxymanager.middleware.rotation.SecretStats;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The rotation engine's stats as the dashboard's live panel shows them: one row per secret, with the limit that is
+ * closest to being reached (a secret at 29/30 per minute and 100/500 per 15 minutes shows the per-minute one, since
+ * that is what keeps it out of rotation first). This class is threadsafe.
+ */
+public final class EngineSecretStatuses implements Supplier<List<SecretStatus>> {
+
+    private final Supplier<? extends Collection<String>> endpoints;
+    private final Function<String, List<SecretStats>> stats;
+
+    /**
+     * @param endpoints the endpoint names, read on every refresh (the settings API may add or remove some)
+     * @param stats the engine's stats of one endpoint
+     */
+    public EngineSecretStatuses(Supplier<? extends Collection<String>> endpoints,
+                                Function<String, List<SecretStats>> stats) {
+        this.endpoints = Objects.requireNonNull(endpoints, "endpoints");
+        this.stats = Objects.requireNonNull(stats, "stats");
+    }
+
+    @Override
+    public List<SecretStatus> get() {
+        List<SecretStatus> out = new ArrayList<>();
+        for (String endpoint : endpoints.get()) {
+            for (SecretStats s : stats.apply(endpoint)) {
+                out.add(toStatus(s));
+            }
+        }
+        return out;
+    }
+
+    static SecretStatus toStatus(SecretStats s) {
+        SecretState state = switch (s.state()) {
+            case READY -> SecretState.READY;
+            case LEASED -> SecretState.LEASED;
+            // at a limit or cooling down: out of rotation until a time the engine knows
+            case RATE_LIMITED, COOLING_DOWN -> SecretState.COOLING_DOWN;
+            case REMOVED -> SecretState.REMOVED;
+        };
+        SecretStats.WindowUsage fullest = null;
+        for (SecretStats.WindowUsage w : s.windows()) {
+            // compare uses/requests without division: a/b > c/d  <=>  a*d > c*b
+            if (fullest == null || (long) w.uses() * fullest.limit().requests()
+                    > (long) fullest.uses() * w.limit().requests()) {
+                fullest = w;
+            }
+        }
+        if (fullest == null) {
+            return SecretStatus.unlimited(s.endpoint(), s.secretId(), state, s.totalUses());
+        }
+        return new SecretStatus(s.endpoint(), s.secretId(), state, fullest.uses(), fullest.limit().requests(),
+                fullest.limit().per());
+    }
+}
