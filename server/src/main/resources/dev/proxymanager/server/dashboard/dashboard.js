@@ -133,7 +133,8 @@
       data: { labels: [], datasets: [] },
       options: {
         spanGaps: true,
-        elements: { point: { radius: 0 }, line: { borderWidth: 2, cubicInterpolationMode: 'monotone' } },
+        // points visible: a range with one busy bucket has no line to draw
+        elements: { point: { radius: 2 }, line: { borderWidth: 2, cubicInterpolationMode: 'monotone' } },
         interaction: { mode: 'index', intersect: false },
         scales: { x: { grid: { display: false }, ticks: { maxTicksLimit: 12 } }, y: { beginAtZero: true } },
         plugins: { legend: { position: 'bottom' } }
