@@ -23,6 +23,8 @@ import dev.proxymanager.server.forward.ProxyManagerForwarder;
 import dev.proxymanager.server.forward.Forwarder;
 import dev.proxymanager.server.http.Routes;
 import dev.proxymanager.server.limit.ConcurrencyLimiter;
+import dev.proxymanager.server.logging.LogstashShipping;
+import dev.proxymanager.server.metrics.BackendMetrics;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
@@ -38,8 +40,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import java.security.SecureRandom;
 
 /**
@@ -183,20 +187,22 @@ public final class ServerApplication implements AutoCloseable {
         staticSettings.put("drain_timeout", config.drainTimeout().toMillis() + "ms");
         staticSettings.put("elasticsearch", elasticsearchUrl == null ? "off" : elasticsearchUrl.getScheme() + "://"
                 + elasticsearchUrl.getHost() + ":" + elasticsearchUrl.getPort());
+        Supplier<Map<String, String>> backendStates = () -> {
+            Map<String, String> states = new LinkedHashMap<>();
+            states.put("usage_store", usageStoreState(storeForReadiness));
+            if (probe != null) {
+                states.put("elasticsearch", probe.state());
+            }
+            return states;
+        };
+        bindBackendMetrics(metrics, manager, backendStates, probe != null);
         Routes routes = Routes.builder(forwarder, limiter, breakers, metrics)
                 .withAdminToken(adminToken)
                 .withProtectForwarding(config.protectForwarding())
                 .withMaxQueueWait(config.maxQueueWait())
                 .withMaxRequestBytes(config.maxRequestBytes())
                 .withMaxResponseBytes(config.maxResponseBytes())
-                .withReadiness(() -> {
-                    Map<String, String> states = new LinkedHashMap<>();
-                    states.put("usage_store", usageStoreState(storeForReadiness));
-                    if (probe != null) {
-                        states.put("elasticsearch", probe.state());
-                    }
-                    return states;
-                })
+                .withReadiness(backendStates)
                 .withStaticSettings(staticSettings)
                 .build();
         ElasticsearchClient historyClient = mountDashboard(routes, manager);
@@ -219,6 +225,21 @@ public final class ServerApplication implements AutoCloseable {
             closeQuietly(forwarder);
             throw e;
         }
+    }
+
+    /** Backend states, request log and cache failures, and Logstash shipping in /metrics: outages must show. */
+    private static void bindBackendMetrics(ServerMetrics metrics, ProxyManager manager,
+                                           Supplier<Map<String, String>> backendStates, boolean elasticsearch) {
+        BackendMetrics.bindStates(metrics.registry(),
+                elasticsearch ? List.of("usage_store", "elasticsearch") : List.of("usage_store"), backendStates);
+        if (manager.requestLog() != null) {
+            BackendMetrics.bindRequestLog(metrics.registry(), manager.requestLog());
+        }
+        if (manager.cache() != null) {
+            BackendMetrics.bindCache(metrics.registry(), manager.cache());
+        }
+        LogstashShipping.attach(LogstashShipping.APPENDER_NAME)
+                .ifPresent(shipping -> BackendMetrics.bindLogstash(metrics.registry(), shipping));
     }
 
     /**

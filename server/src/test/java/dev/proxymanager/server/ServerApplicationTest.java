@@ -96,6 +96,35 @@ class ServerApplicationTest {
     }
 
     @Test
+    void anElasticsearchOutageDegradesServingAndShowsInMetrics() throws Exception {
+        // given an Elasticsearch URL where nothing listens
+        int deadPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            deadPort = s.getLocalPort();
+        }
+        ServerConfig config = ServerConfig.builder().withHost("127.0.0.1").withPort(0)
+                .withElasticsearchUrl(URI.create("http://127.0.0.1:" + deadPort)).build();
+        try (ServerApplication app = new ServerApplication(config, Map.of(), Clock.system()).start()) {
+            int port = app.server().port();
+
+            // when requests come in, then they are still served (no cache, the log buffers)
+            for (int i = 0; i < 3; i++) {
+                assertThat(get(port, "/proxy/demo-api/items/" + i).statusCode()).isEqualTo(200);
+            }
+            // and the outage is visible to monitoring, the usage store being fine
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                String metrics = get(port, "/metrics").body();
+                assertThat(metrics)
+                        .contains("proxy_backend_state{backend=\"elasticsearch\",state=\"degraded\"} 1.0")
+                        .contains("proxy_backend_state{backend=\"elasticsearch\",state=\"up\"} 0.0")
+                        .contains("proxy_backend_state{backend=\"usage_store\",state=\"up\"} 1.0")
+                        .containsPattern("proxy_request_log_failed_bulks_total [1-9]")
+                        .contains("proxy_request_log_delivered_total 0.0");
+            });
+        }
+    }
+
+    @Test
     void aMissingSecretsFileStopsStartUpNamingTheSetting() {
         ServerConfig config = ServerConfig.builder().withPort(0).withElasticsearchEnabled(false)
                 .withSecretsFile(Path.of("/nonexistent/secrets.json")).build();

@@ -9,6 +9,7 @@ import ch.qos.logback.core.status.Status;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.proxymanager.middleware.log.LogFields;
+import net.logstash.logback.appender.LogstashTcpSocketAppender;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** The server's logback.xml, loaded into a private LoggerContext, writing to a Logstash stand-in on loopback. */
 class LogstashAppenderTest {
@@ -116,6 +118,8 @@ class LogstashAppenderTest {
         System.setProperty("LOGSTASH_PORT", Integer.toString(deadPort));
         Logger log = configure().getLogger("dev.proxymanager.test");
         context.getLogger(Logger.ROOT_LOGGER_NAME).detachAppender("CONSOLE"); // keep the test output small
+        LogstashShipping shipping = LogstashShipping.attachTo((LogstashTcpSocketAppender)
+                context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender(LogstashShipping.APPENDER_NAME));
 
         // when far more events than the ring buffer holds are logged
         long start = System.nanoTime();
@@ -124,7 +128,37 @@ class LogstashAppenderTest {
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
 
-        // then the caller was never held up waiting for the connection
+        // then the caller was never held up waiting for the connection, and the loss shows in the figures
         assertThat(took).isLessThan(Duration.ofSeconds(5));
+        assertThat(shipping.dropped()).isGreaterThanOrEqualTo(50_000 - 8192);
+        await().atMost(Duration.ofSeconds(15)).until(() -> shipping.connectionFailures() > 0);
+        assertThat(shipping.connected()).isFalse();
+        assertThat(shipping.sent()).isZero();
+    }
+
+    @Test
+    void shippingFiguresCountWhatReachedLogstash() throws Exception {
+        try (ServerSocket logstash = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            logstash.setSoTimeout((int) Duration.ofSeconds(10).toMillis());
+            System.setProperty("LOGSTASH_HOST", "127.0.0.1");
+            System.setProperty("LOGSTASH_PORT", Integer.toString(logstash.getLocalPort()));
+            Logger log = configure().getLogger("dev.proxymanager.test");
+            LogstashShipping shipping = LogstashShipping.attachTo((LogstashTcpSocketAppender)
+                    context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender(LogstashShipping.APPENDER_NAME));
+
+            for (int i = 0; i < 5; i++) {
+                log.info("event {}", i);
+            }
+            try (Socket s = logstash.accept()) {
+                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+                s.setSoTimeout((int) Duration.ofSeconds(10).toMillis());
+                for (int i = 0; i < 5; i++) {
+                    assertThat(in.readLine()).contains("event " + i);
+                }
+                await().atMost(Duration.ofSeconds(10)).until(() -> shipping.sent() == 5);
+                assertThat(shipping.connected()).isTrue();
+                assertThat(shipping.dropped()).isZero();
+            }
+        }
     }
 }
