@@ -43,6 +43,8 @@ public final class Main implements Callable<Integer> {
     String maxConcurrentRequests;
     @Option(names = "--max-queue-size", description = "Requests waiting for a slot before 503 (default 500).")
     String maxQueueSize;
+    @Option(names = "--pool-maxsize", description = "Pooled upstream connections (default 2 x max concurrent, >= 64).")
+    String poolMaxSize;
     @Option(names = "--circuit-breaker-threshold", description = "Consecutive failures that open a breaker (default 5).")
     String circuitBreakerThreshold;
     @Option(names = "--retries", description = "Retries on another secret (overrides the endpoints').")
@@ -95,6 +97,7 @@ public final class Main implements Callable<Integer> {
         o.put("connect_timeout", connectTimeout);
         o.put("max_concurrent_requests", maxConcurrentRequests);
         o.put("max_queue_size", maxQueueSize);
+        o.put("pool_max_size", poolMaxSize);
         o.put("circuit_breaker_threshold", circuitBreakerThreshold);
         o.put("retries", retries);
         o.put("drain_timeout", drainTimeout);

@@ -151,8 +151,8 @@ public final class ServerApplication implements AutoCloseable {
                 // a busy pool answers 429 with Retry-After at once; holding the request would only fill the queue
                 .maxWait(Duration.ZERO)
                 .transport(HttpTransport.builder()
-                        .withMaxConnections(Math.max(64, config.maxConcurrentRequests() * 2))
-                        .withMaxConnectionsPerRoute(Math.max(64, config.maxConcurrentRequests() * 2))
+                        .withMaxConnections(config.effectivePoolMaxSize())
+                        .withMaxConnectionsPerRoute(config.effectivePoolMaxSize())
                         .build());
         if (elasticsearchUrl != null) {
             pm.elasticsearch(elasticsearchUrl.toString());
@@ -184,6 +184,7 @@ public final class ServerApplication implements AutoCloseable {
         staticSettings.put("protect_forwarding", config.protectForwarding());
         staticSettings.put("max_request_bytes", config.maxRequestBytes());
         staticSettings.put("max_response_bytes", config.maxResponseBytes());
+        staticSettings.put("pool_max_size", config.effectivePoolMaxSize());
         staticSettings.put("drain_timeout", config.drainTimeout().toMillis() + "ms");
         staticSettings.put("elasticsearch", elasticsearchUrl == null ? "off" : elasticsearchUrl.getScheme() + "://"
                 + elasticsearchUrl.getHost() + ":" + elasticsearchUrl.getPort());

@@ -32,13 +32,16 @@ import java.util.Objects;
  * @param maxRequestBytes largest request body accepted (413 above); default 10 MiB
  * @param maxResponseBytes largest upstream response relayed (502 above); default 100 MiB
  * @param drainTimeout how long shutdown waits for in-flight requests; default 30 s
+ * @param poolMaxSize pooled upstream connections, in all and per route (one route per upstream host or proxy);
+ *                    {@code null}: twice {@code maxConcurrentRequests}, at least 64
  */
 public record ServerConfig(String host, int port, Path secretsFile, URI elasticsearchUrl, String elasticsearchUsername,
                            String elasticsearchPassword, boolean elasticsearchEnabled, int maxConcurrentRequests,
                            int maxQueueSize, Duration maxQueueWait, Duration connectTimeout, Duration readTimeout,
                            Integer retries, int circuitBreakerThreshold, Duration circuitBreakerOpenDuration,
                            String usageStoreType, URI usageStoreUri, String adminToken, boolean protectForwarding,
-                           long maxRequestBytes, long maxResponseBytes, Duration drainTimeout) {
+                           long maxRequestBytes, long maxResponseBytes, Duration drainTimeout,
+                           Integer poolMaxSize) {
 
     /** Default port: 8080. */
     public static final int DEFAULT_PORT = 8080;
@@ -60,6 +63,9 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         }
         if (maxQueueSize < 0) {
             throw new ServerConfigException("max_queue_size", "must be >= 0, was " + maxQueueSize);
+        }
+        if (poolMaxSize != null && poolMaxSize <= 0) {
+            throw new ServerConfigException("pool_max_size", "must be > 0, was " + poolMaxSize);
         }
         positive("max_queue_wait", maxQueueWait);
         positive("connect_timeout", connectTimeout);
@@ -118,6 +124,11 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         return new Builder();
     }
 
+    /** The upstream connection pool's size: {@code pool_max_size}, else twice the concurrency bound, at least 64. */
+    public int effectivePoolMaxSize() {
+        return poolMaxSize != null ? poolMaxSize : Math.max(64, maxConcurrentRequests * 2);
+    }
+
     /** A builder starting from this configuration. */
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -143,6 +154,7 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         b.maxRequestBytes = maxRequestBytes;
         b.maxResponseBytes = maxResponseBytes;
         b.drainTimeout = drainTimeout;
+        b.poolMaxSize = poolMaxSize;
         return b;
     }
 
@@ -180,6 +192,7 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         private long maxRequestBytes = 10L * 1024 * 1024;
         private long maxResponseBytes = 100L * 1024 * 1024;
         private Duration drainTimeout = Duration.ofSeconds(30);
+        private Integer poolMaxSize;
 
         private Builder() {
         }
@@ -228,6 +241,8 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         public Builder withMaxResponseBytes(long n) { this.maxResponseBytes = n; return this; }
         /** Shutdown grace period; default 30 s. */
         public Builder withDrainTimeout(Duration d) { this.drainTimeout = d; return this; }
+        /** Pooled upstream connections (seed E's {@code --pool-maxsize}); default twice the concurrency, at least 64. */
+        public Builder withPoolMaxSize(Integer n) { this.poolMaxSize = n; return this; }
 
         /**
          * Validates and returns the configuration.
@@ -238,7 +253,7 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
             return new ServerConfig(host, port, secretsFile, elasticsearchUrl, elasticsearchUsername, elasticsearchPassword,
                     elasticsearchEnabled, maxConcurrentRequests, maxQueueSize, maxQueueWait, connectTimeout, readTimeout,
                     retries, circuitBreakerThreshold, circuitBreakerOpenDuration, usageStoreType, usageStoreUri, adminToken,
-                    protectForwarding, maxRequestBytes, maxResponseBytes, drainTimeout);
+                    protectForwarding, maxRequestBytes, maxResponseBytes, drainTimeout, poolMaxSize);
         }
     }
 }

@@ -29,7 +29,7 @@ public final class ServerConfigLoader {
 
     /** Every key server.yaml accepts. */
     public static final Set<String> KEYS = Set.of("host", "port", "secrets_file", "elasticsearch_url", "elasticsearch",
-            "max_concurrent_requests", "max_queue_size", "max_queue_wait", "read_timeout", "connect_timeout", "retries",
+            "max_concurrent_requests", "max_queue_size", "pool_max_size", "max_queue_wait", "read_timeout", "connect_timeout", "retries",
             "circuit_breaker_threshold", "circuit_breaker_open_duration", "usage_store", "admin_token_file",
             "protect_forwarding", "max_request_bytes", "max_response_bytes", "drain_timeout");
 
@@ -78,6 +78,9 @@ public final class ServerConfigLoader {
         b.withMaxConcurrentRequests(integer(values, "max_concurrent_requests", 200));
         b.withMaxQueueSize(integer(values, "max_queue_size", 500));
         b.withMaxQueueWait(duration(values, "max_queue_wait", Duration.ofSeconds(30)));
+        if (values.containsKey("pool_max_size")) {
+            b.withPoolMaxSize(integer(values, "pool_max_size", 0));
+        }
         b.withConnectTimeout(duration(values, "connect_timeout", Duration.ofSeconds(10)));
         b.withReadTimeout(duration(values, "read_timeout", Duration.ofSeconds(300)));
         if (values.containsKey("retries")) {
@@ -129,6 +132,7 @@ public final class ServerConfigLoader {
                 case "elasticsearch_url" -> esUrl = v;
                 case "max_concurrent_requests" -> b.withMaxConcurrentRequests(parseInt(key, v));
                 case "max_queue_size" -> b.withMaxQueueSize(parseInt(key, v));
+                case "pool_max_size" -> b.withPoolMaxSize(parseInt(key, v));
                 case "read_timeout" -> b.withReadTimeout(parseDuration(key, v));
                 case "connect_timeout" -> b.withConnectTimeout(parseDuration(key, v));
                 case "retries" -> b.withRetries(parseInt(key, v));

@@ -28,6 +28,7 @@ class ServerConfigLoaderTest {
                 elasticsearch_url: http://es.internal:9200
                 max_concurrent_requests: 50
                 max_queue_size: 100
+                pool_max_size: 300
                 read_timeout: 120s
                 connect_timeout: 5s
                 circuit_breaker_threshold: 7
@@ -41,6 +42,7 @@ class ServerConfigLoaderTest {
         Map<String, String> flags = new HashMap<>();
         flags.put("port", "9100");
         flags.put("read_timeout", "60s");
+        flags.put("pool_max_size", "400");
 
         // when loaded
         ServerConfig c = ServerConfigLoader.load(yaml, env, flags);
@@ -52,6 +54,7 @@ class ServerConfigLoaderTest {
         assertThat(c.secretsFile()).isEqualTo(dir.resolve("secrets.json"));
         assertThat(c.maxConcurrentRequests()).isEqualTo(50);
         assertThat(c.maxQueueSize()).isEqualTo(100);
+        assertThat(c.effectivePoolMaxSize()).isEqualTo(400);
         assertThat(c.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.circuitBreakerThreshold()).isEqualTo(7);
         assertThat(c.usageStoreType()).isEqualTo("redis");
@@ -69,6 +72,7 @@ class ServerConfigLoaderTest {
         assertThat(c.demoMode()).isTrue();
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.maxConcurrentRequests()).isEqualTo(200);
+        assertThat(c.effectivePoolMaxSize()).isEqualTo(400);
         assertThat(c.adminToken()).isNull();
     }
 
@@ -87,6 +91,8 @@ class ServerConfigLoaderTest {
                 .hasMessage("read_timeout: must be a duration like 250ms, 30s or 5m, was '10 minutes'");
         assertThatThrownBy(() -> ServerConfigLoader.load(null, Map.of(), Map.of("read_timeout", "301s")))
                 .hasMessage("read_timeout: must be at most 300s, was 301s");
+        assertThatThrownBy(() -> ServerConfigLoader.load(null, Map.of(), Map.of("pool_max_size", "0")))
+                .hasMessage("pool_max_size: must be > 0, was 0");
         assertThatThrownBy(() -> ServerConfigLoader.load(null, Map.of(), Map.of("port", "eighty")))
                 .hasMessage("port: must be a whole number, was 'eighty'");
         assertThatThrownBy(() -> ServerConfigLoader.load(null, Map.of(), Map.of("protect_forwarding", "true")))
