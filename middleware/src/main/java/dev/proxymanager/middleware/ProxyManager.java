@@ -9,9 +9,11 @@ import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.SecretsConfig;
 import dev.proxymanager.middleware.elastic.ElasticsearchClients;
 import dev.proxymanager.middleware.log.ElasticsearchRequestLog;
+import dev.proxymanager.middleware.log.ElasticsearchUsageHistory;
 import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.rotation.RotationEngine;
 import dev.proxymanager.middleware.rotation.SecretStats;
+import dev.proxymanager.middleware.store.InMemoryUsageStore;
 import dev.proxymanager.middleware.store.UsageStore;
 import dev.proxymanager.middleware.transport.HttpTransport;
 import java.nio.file.Path;
@@ -74,6 +76,11 @@ public final class ProxyManager implements AutoCloseable {
                 lb.withDataStream(b.requestLogDataStream);
             }
             this.log = lb.build();
+            boolean sharedStore = b.usageStore != null && !(b.usageStore instanceof InMemoryUsageStore);
+            if (b.restoreUsageFromLog && !sharedStore) {
+                UsageRestore.restore(engine, config, ElasticsearchUsageHistory.builder(client)
+                        .withDataStream(((ElasticsearchRequestLog) log).dataStream()).build(), b.clock.now());
+            }
         } else {
             this.cache = null;
             this.log = b.requestLog;
@@ -222,6 +229,7 @@ public final class ProxyManager implements AutoCloseable {
         private Sleeper sleeper = Sleeper.system();
         private Duration maxWait = DEFAULT_MAX_WAIT;
         private String instanceId;
+        private boolean restoreUsageFromLog = true;
 
         private Builder() {
         }
@@ -305,6 +313,17 @@ public final class ProxyManager implements AutoCloseable {
         /** This process's id in request-log documents; default a random UUID. */
         public Builder instanceId(String instanceId) {
             this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
+            return this;
+        }
+
+        /**
+         * Whether {@code build()} reads the uses still inside each endpoint's longest limit window back from the
+         * request log in Elasticsearch, so a restart does not reset a daily limit; default true. Only with
+         * Elasticsearch and a usage store of this process (a shared Redis store keeps its counts itself). An
+         * unreadable log is logged and skipped.
+         */
+        public Builder restoreUsageFromLog(boolean restore) {
+            this.restoreUsageFromLog = restore;
             return this;
         }
 

@@ -75,7 +75,13 @@ public final class ElasticsearchUsageHistory implements UsageHistory {
                             add(uses, hit);
                         }
                     });
-        } catch (IOException | ElasticsearchException e) {
+        } catch (ElasticsearchException e) {
+            if ("index_not_found_exception".equals(e.error().type())) {
+                return List.of(); // nothing logged yet: no past uses
+            }
+            throw new UsageHistoryException("reading usage history from " + dataStream + " failed: "
+                    + e.getMessage(), e);
+        } catch (IOException e) {
             throw new UsageHistoryException("reading usage history from " + dataStream + " failed: "
                     + e.getMessage(), e);
         }
