@@ -48,6 +48,11 @@ class SharedUsageStoreTest {
                 assertThat(get(port, "/proxy/demo-api/items/2").statusCode()).isEqualTo(200);
                 await().atMost(Duration.ofSeconds(10)).until(() -> get(port, "/ready").body().contains("\"usage_store\" : \"degraded\""));
                 assertThat(get(port, "/ready").statusCode()).isEqualTo(200);
+                // and monitoring sees it
+                assertThat(get(port, "/metrics").body())
+                        .contains("proxy_backend_state{backend=\"usage_store\",state=\"degraded\"} 1.0")
+                        .contains("proxy_backend_state{backend=\"usage_store\",state=\"up\"} 0.0")
+                        .doesNotContain("backend=\"elasticsearch\"");
             }
         }
     }
