@@ -14,6 +14,7 @@ import dev.proxymanager.middleware.log.ElasticsearchRequestLog;
 import dev.proxymanager.middleware.transport.HttpTransport;
 import dev.proxymanager.monitor.elasticsearch.LocalElasticsearch;
 import dev.proxymanager.server.config.ServerConfig;
+import dev.proxymanager.server.config.SecretsReloader;
 import dev.proxymanager.server.config.ServerConfigException;
 import dev.proxymanager.server.dashboard.DashboardHandler;
 import dev.proxymanager.server.dashboard.ElasticsearchRequestHistory;
@@ -28,6 +29,7 @@ import dev.proxymanager.server.metrics.BackendMetrics;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import io.micrometer.core.instrument.FunctionCounter;
 import org.eclipse.jetty.server.handler.ContextHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +68,8 @@ public final class ServerApplication implements AutoCloseable {
     private boolean generatedToken;
     private SecretsConfig secrets;
     private UsageStore usageStore;
+    private SecretsReloader secretsReloader;
+    private Forwarder forwarder;
 
     /**
      * @param config the validated configuration
@@ -110,9 +114,11 @@ public final class ServerApplication implements AutoCloseable {
         try {
             if (config.demoMode()) {
                 demo = DemoEnvironment.start(DemoEnvironment.loadExample(env), 0, 60, clock);
-                secrets = demo.config();
+                secrets = adjust(demo.config());
             } else {
-                secrets = SecretsConfig.load(config.secretsFile());
+                secretsReloader = new SecretsReloader(config.secretsFile(), env, this::adjust,
+                        reloaded -> forwarder.replaceSecrets(reloaded));
+                secrets = secretsReloader.loadInitial();
             }
         } catch (IllegalArgumentException e) {
             throw new ServerConfigException("secrets_file", e.getMessage(), e);
@@ -144,9 +150,6 @@ public final class ServerApplication implements AutoCloseable {
                 elasticsearchUrl = URI.create(localElasticsearch.httpUrl());
             }
         }
-        if (config.retries() != null) {
-            secrets = withRetries(secrets, config.retries());
-        }
         ProxyManager.Builder pm = ProxyManager.builder().secrets(secrets).clock(clock).usageStore(usageStore)
                 // a busy pool answers 429 with Retry-After at once; holding the request would only fill the queue
                 .maxWait(Duration.ZERO)
@@ -158,7 +161,7 @@ public final class ServerApplication implements AutoCloseable {
             pm.elasticsearch(elasticsearchUrl.toString());
         }
         ProxyManager manager = pm.build();
-        Forwarder forwarder = new ProxyManagerForwarder(manager).withUsageStoreSettings(secrets.usageStore());
+        forwarder = new ProxyManagerForwarder(manager).withUsageStoreSettings(secrets.usageStore());
         UsageStore storeForReadiness = usageStore;
 
         adminToken = config.adminToken();
@@ -205,6 +208,7 @@ public final class ServerApplication implements AutoCloseable {
                 .withMaxResponseBytes(config.maxResponseBytes())
                 .withReadiness(backendStates)
                 .withStaticSettings(staticSettings)
+                .withSecretsReloader(secretsReloader)
                 .build();
         ElasticsearchClient historyClient = mountDashboard(routes, manager);
         server = new ForwardingServer(config.host(), config.port(), routes, config.drainTimeout());
@@ -220,6 +224,17 @@ public final class ServerApplication implements AutoCloseable {
             server.onStopped(() -> ElasticsearchClients.close(historyClient));
         }
         server.onStopped(forwarder);
+        if (secretsReloader != null) {
+            FunctionCounter.builder("proxy.secrets.reloads", secretsReloader, SecretsReloader::reloads)
+                    .description("secrets.json changes applied while running").register(metrics.registry());
+            FunctionCounter.builder("proxy.secrets.reload.failures", secretsReloader, SecretsReloader::failures)
+                    .description("secrets.json reloads refused (unreadable or invalid; the running secrets stay)")
+                    .register(metrics.registry());
+            if (!config.secretsReloadInterval().isZero()) {
+                secretsReloader.start(config.secretsReloadInterval());
+            }
+            server.onStopped(secretsReloader); // closed first: no reload into a closing forwarder
+        }
         try {
             server.start();
         } catch (Exception e) {
@@ -275,6 +290,11 @@ public final class ServerApplication implements AutoCloseable {
             return !s.ready() ? "down" : (s.down() ? "degraded" : "up");
         }
         return "up";
+    }
+
+    /** The server's overrides of what secrets.json says (today: the retry count), for the start and every reload. */
+    private SecretsConfig adjust(SecretsConfig c) {
+        return config.retries() == null ? c : withRetries(c, config.retries());
     }
 
     private static SecretsConfig withRetries(SecretsConfig c, int retries) {

@@ -34,6 +34,8 @@ import java.util.Objects;
  * @param drainTimeout how long shutdown waits for in-flight requests; default 30 s
  * @param poolMaxSize pooled upstream connections, in all and per route (one route per upstream host or proxy);
  *                    {@code null}: twice {@code maxConcurrentRequests}, at least 64
+ * @param secretsReloadInterval how often secrets.json is checked for changes; default 10 s, zero: never (a reload
+ *                              is still possible through {@code POST /api/v1/secrets/reload})
  */
 public record ServerConfig(String host, int port, Path secretsFile, URI elasticsearchUrl, String elasticsearchUsername,
                            String elasticsearchPassword, boolean elasticsearchEnabled, int maxConcurrentRequests,
@@ -41,7 +43,7 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
                            Integer retries, int circuitBreakerThreshold, Duration circuitBreakerOpenDuration,
                            String usageStoreType, URI usageStoreUri, String adminToken, boolean protectForwarding,
                            long maxRequestBytes, long maxResponseBytes, Duration drainTimeout,
-                           Integer poolMaxSize) {
+                           Integer poolMaxSize, Duration secretsReloadInterval) {
 
     /** Default port: 8080. */
     public static final int DEFAULT_PORT = 8080;
@@ -55,6 +57,11 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         Objects.requireNonNull(readTimeout, "readTimeout");
         Objects.requireNonNull(circuitBreakerOpenDuration, "circuitBreakerOpenDuration");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
+        Objects.requireNonNull(secretsReloadInterval, "secretsReloadInterval");
+        if (secretsReloadInterval.isNegative()) {
+            throw new ServerConfigException("secrets_reload_interval", "must be >= 0 (0: never), was "
+                    + secretsReloadInterval);
+        }
         if (port < 0 || port > 65535) {
             throw new ServerConfigException("port", "must be between 0 and 65535, was " + port);
         }
@@ -155,6 +162,7 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         b.maxResponseBytes = maxResponseBytes;
         b.drainTimeout = drainTimeout;
         b.poolMaxSize = poolMaxSize;
+        b.secretsReloadInterval = secretsReloadInterval;
         return b;
     }
 
@@ -193,6 +201,7 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         private long maxResponseBytes = 100L * 1024 * 1024;
         private Duration drainTimeout = Duration.ofSeconds(30);
         private Integer poolMaxSize;
+        private Duration secretsReloadInterval = Duration.ofSeconds(10);
 
         private Builder() {
         }
@@ -243,6 +252,8 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         public Builder withDrainTimeout(Duration d) { this.drainTimeout = d; return this; }
         /** Pooled upstream connections (seed E's {@code --pool-maxsize}); default twice the concurrency, at least 64. */
         public Builder withPoolMaxSize(Integer n) { this.poolMaxSize = n; return this; }
+        /** How often secrets.json is checked for changes; default 10 s; zero: never. */
+        public Builder withSecretsReloadInterval(Duration d) { this.secretsReloadInterval = d; return this; }
 
         /**
          * Validates and returns the configuration.
@@ -253,7 +264,8 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
             return new ServerConfig(host, port, secretsFile, elasticsearchUrl, elasticsearchUsername, elasticsearchPassword,
                     elasticsearchEnabled, maxConcurrentRequests, maxQueueSize, maxQueueWait, connectTimeout, readTimeout,
                     retries, circuitBreakerThreshold, circuitBreakerOpenDuration, usageStoreType, usageStoreUri, adminToken,
-                    protectForwarding, maxRequestBytes, maxResponseBytes, drainTimeout, poolMaxSize);
+                    protectForwarding, maxRequestBytes, maxResponseBytes, drainTimeout, poolMaxSize,
+                    secretsReloadInterval);
         }
     }
 }

@@ -29,7 +29,7 @@ public final class ServerConfigLoader {
 
     /** Every key server.yaml accepts. */
     public static final Set<String> KEYS = Set.of("host", "port", "secrets_file", "elasticsearch_url", "elasticsearch",
-            "max_concurrent_requests", "max_queue_size", "pool_max_size", "max_queue_wait", "read_timeout", "connect_timeout", "retries",
+            "max_concurrent_requests", "max_queue_size", "pool_max_size", "secrets_reload_interval", "max_queue_wait", "read_timeout", "connect_timeout", "retries",
             "circuit_breaker_threshold", "circuit_breaker_open_duration", "usage_store", "admin_token_file",
             "protect_forwarding", "max_request_bytes", "max_response_bytes", "drain_timeout");
 
@@ -92,6 +92,7 @@ public final class ServerConfigLoader {
         b.withMaxRequestBytes(longValue(values, "max_request_bytes", 10L * 1024 * 1024));
         b.withMaxResponseBytes(longValue(values, "max_response_bytes", 100L * 1024 * 1024));
         b.withDrainTimeout(duration(values, "drain_timeout", Duration.ofSeconds(30)));
+        b.withSecretsReloadInterval(duration(values, "secrets_reload_interval", Duration.ofSeconds(10)));
 
         // usage_store: { type, uri }; REDIS_URL fills in the URI
         String storeType = null;

@@ -33,6 +33,12 @@ public interface Forwarder extends AutoCloseable {
      */
     void updateEndpoint(dev.proxymanager.middleware.config.EndpointConfig config);
 
+    /**
+     * Replaces every endpoint and secret (secrets.json reloaded): new secrets join the rotation at once, removed
+     * ones leave it; those that remain keep their usage counts, leases and health.
+     */
+    void replaceSecrets(dev.proxymanager.middleware.config.SecretsConfig config);
+
     /** Health of the backing stores (usage store, Elasticsearch), by name: "up", "degraded" or "down". */
     Map<String, String> storeStates();
 

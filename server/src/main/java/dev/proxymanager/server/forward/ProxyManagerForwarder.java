@@ -85,6 +85,12 @@ public final class ProxyManagerForwarder implements Forwarder {
         manager.replaceSecrets(new SecretsConfig(settings, all));
     }
 
+    @Override
+    public void replaceSecrets(SecretsConfig config) {
+        // the usage store is chosen at start; a reloaded file cannot switch it
+        manager.replaceSecrets(new SecretsConfig(settings, config.endpoints()));
+    }
+
     private volatile dev.proxymanager.middleware.config.UsageStoreSettings settings =
             dev.proxymanager.middleware.config.UsageStoreSettings.DEFAULT;
 

@@ -1,5 +1,6 @@
 package dev.proxymanager.server.http;
 
+import dev.proxymanager.server.config.SecretsReloader;
 import dev.proxymanager.server.forward.Forwarder;
 import dev.proxymanager.server.limit.ConcurrencyLimiter;
 import dev.proxymanager.server.metrics.ServerMetrics;
@@ -27,6 +28,7 @@ import java.util.function.Supplier;
  *   <li>{@code ANY /proxy/{endpoint}/{path...}} and {@code POST /api/v1/send} — forwarding (see {@link ForwardingRoutes});</li>
  *   <li>{@code GET /health} (liveness), {@code GET /ready} (readiness), {@code GET /metrics} (Prometheus),
  *       {@code GET /proxy-metrics} and {@code GET /proxy-health} (seed E's JSON views);</li>
+ *   <li>{@code POST /api/v1/secrets/reload} (admin): secrets.json applied now, if changed and valid;</li>
  *   <li>{@code GET /api/v1/proxies}, {@code GET/PUT /api/v1/settings} — admin, Bearer token;</li>
  *   <li>handlers {@linkplain #mount mounted} under a path prefix, optionally behind the admin token (the dashboard).</li>
  * </ul>
@@ -42,6 +44,7 @@ public final class Routes extends Handler.Abstract {
     private final UpstreamBreakers breakers;
     private final AdminGate gate;
     private final Supplier<Map<String, String>> extraReadiness;
+    private final SecretsReloader secretsReloader;
     private final Map<String, Mount> mounts = new ConcurrentSkipListMap<>((a, b) -> b.length() != a.length()
             ? Integer.compare(b.length(), a.length()) : a.compareTo(b));
     private volatile boolean ready = true;
@@ -61,6 +64,7 @@ public final class Routes extends Handler.Abstract {
         this.forwarding = new ForwardingRoutes(forwarder, limiter, breakers, metrics, gate, () -> protect, wait::get,
                 b.maxRequestBytes, b.maxResponseBytes);
         this.settings = new SettingsRoutes(forwarder, limiter, wait, b.staticSettings);
+        this.secretsReloader = b.secretsReloader;
         metrics.gauge("proxy.inflight.requests", "Upstream requests holding a concurrency slot", limiter::active);
         metrics.gauge("proxy.queued.requests", "Requests waiting for a concurrency slot", limiter::waiting);
         breakers.onCreate(metrics::bindBreaker);
@@ -130,6 +134,13 @@ public final class Routes extends Handler.Abstract {
                     case "GET" -> settings.get(request, response, callback);
                     case "PUT" -> settings.put(request, response, callback);
                     default -> methodNotAllowed(response, callback, "GET, PUT");
+                }
+            });
+            case "/api/v1/secrets/reload" -> admin(request, response, callback, () -> {
+                if (!method.equals("POST")) {
+                    methodNotAllowed(response, callback, "POST");
+                } else {
+                    reloadSecrets(response, callback);
                 }
             });
             default -> {
@@ -225,6 +236,24 @@ public final class Routes extends Handler.Abstract {
         HttpExchange.json(response, callback, 200, body);
     }
 
+    private void reloadSecrets(Response response, Callback callback) {
+        if (secretsReloader == null) {
+            HttpExchange.error(response, callback, 409, "no_secrets_file",
+                    "this server runs without a secrets file (the demo); start it with --secrets-file to reload one");
+            return;
+        }
+        try {
+            SecretsReloader.Outcome o = secretsReloader.reload();
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("changed", o.changed());
+            body.put("endpoints", o.endpoints());
+            body.put("secrets", o.secrets());
+            HttpExchange.json(response, callback, 200, body);
+        } catch (IllegalArgumentException e) {
+            HttpExchange.error(response, callback, 400, "invalid_secrets", e.getMessage());
+        }
+    }
+
     /** A builder; every component is required except the admin token, extra readiness and static settings. */
     public static Builder builder(Forwarder forwarder, ConcurrencyLimiter limiter, UpstreamBreakers breakers,
                                   ServerMetrics metrics) {
@@ -244,6 +273,7 @@ public final class Routes extends Handler.Abstract {
         private long maxResponseBytes = 100L * 1024 * 1024;
         private Supplier<Map<String, String>> extraReadiness = Map::of;
         private Map<String, Object> staticSettings = Map.of();
+        private SecretsReloader secretsReloader;
 
         private Builder(Forwarder forwarder, ConcurrencyLimiter limiter, UpstreamBreakers breakers, ServerMetrics metrics) {
             this.forwarder = Objects.requireNonNull(forwarder, "forwarder");
@@ -266,6 +296,9 @@ public final class Routes extends Handler.Abstract {
         public Builder withReadiness(Supplier<Map<String, String>> states) { this.extraReadiness = states; return this; }
         /** Settings shown read-only under {@code server} in /api/v1/settings (no secrets). */
         public Builder withStaticSettings(Map<String, Object> settings) { this.staticSettings = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(settings)); return this; }
+
+        /** Serves {@code POST /api/v1/secrets/reload} (admin) with it; default none (409: no secrets file). */
+        public Builder withSecretsReloader(SecretsReloader reloader) { this.secretsReloader = reloader; return this; }
 
         public Routes build() {
             return new Routes(this);
