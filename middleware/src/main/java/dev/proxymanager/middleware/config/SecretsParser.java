@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.proxymanager.middleware.cache.CachePolicy;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -283,9 +284,25 @@ final class SecretsParser {
         return o.build(b::build);
     }
 
+    /** A wrong value, described without printing what may be a secret (a key pasted in the wrong place). */
     static String shown(JsonNode n) {
-        String s = n.toString();
-        return s.length() > 60 ? s.substring(0, 57) + "..." : s;
+        if (n.isArray()) {
+            return n.isEmpty() ? "[]" : "an array of " + n.size() + (n.size() == 1 ? " item" : " items");
+        }
+        if (n.isObject()) {
+            List<String> names = new ArrayList<>();
+            n.fieldNames().forEachRemaining(names::add);
+            return "an object with fields " + names;
+        }
+        if (n.isTextual() && n.asText().length() > 12) {
+            return "\"" + SecretMasking.mask(n.asText()) + "\""; // long enough to be a key: masked
+        }
+        return n.toString();
+    }
+
+    /** A URL as it may be shown in an error: credentials in it replaced. */
+    static String withoutUserInfo(String url) {
+        return url.replaceAll("//[^/@]*@", "//***@");
     }
 
     /** A JSON object at a path, with its known fields; unknown fields are rejected at construction. */
@@ -454,7 +471,11 @@ final class SecretsParser {
             try {
                 return f.apply(value);
             } catch (IllegalArgumentException e) {
-                throw new ConfigException(path(field), "is not valid (" + e.getMessage() + "), was \"" + value + "\"");
+                // URI.create repeats its input in its message: give the reason only, and the value without credentials
+                String reason = e.getCause() instanceof URISyntaxException u ? u.getReason() + " at index " + u.getIndex()
+                        : e.getMessage();
+                throw new ConfigException(path(field), "is not valid (" + reason + "), was \""
+                        + withoutUserInfo(value) + "\"");
             }
         }
 

@@ -149,6 +149,20 @@ class SecretsConfigTest {
     }
 
     @Test
+    void anErrorNeverRepeatsASecretPutInTheWrongPlace() {
+        // a key pasted where an object or array belongs
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"secrets\": { \"value\": \"ghp_pastedWrong123\" } }")))
+                .hasMessage("endpoints.search.secrets must be a non-empty array of secrets, was an object with fields [value]");
+        assertThatThrownBy(() -> parse("{ \"endpoints\": [\"ghp_pastedWrong123\"] }"))
+                .hasMessageNotContaining("ghp_pastedWrong123").hasMessageContaining("an array of 1 item");
+        // a Redis URI with a password that does not parse
+        assertThatThrownBy(() -> parse("{ \"usage_store\": { \"type\": \"redis\", \"uri\": \"redis://:s3cret pass@cache:6379\" },"
+                + " \"endpoints\": { \"search\": { \"type\": \"proxy\", \"secrets\": [\"http://127.0.0.1:1\"] } } }"))
+                .hasMessageStartingWith("usage_store.uri is not valid (").hasMessageContaining("redis://***@cache:6379")
+                .hasMessageNotContaining("s3cret");
+    }
+
+    @Test
     void emptySecretsAndWrongTypesAreRejected() {
         assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"secrets\": [] }")))
                 .hasMessage("endpoints.search.secrets must be a non-empty array of secrets, was []");
