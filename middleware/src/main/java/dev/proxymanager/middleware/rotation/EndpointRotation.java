@@ -309,6 +309,7 @@ final class EndpointRotation {
                 return; // the secret left the configuration while leased
             }
             HealthVerdict v = HealthRules.apply(config.health(), s.health, outcome, now, random);
+            selector.healthChanged(s);
             if (!terms.leased() && v.cooldownUntil() == 0 && !v.remove()) {
                 return; // nothing for the store to change: spare it the call (a round trip for a remote store)
             }
