@@ -361,4 +361,34 @@ class RotationEngineTest {
         }
         assertThat(uses.get("k2")).isGreaterThan(350);
     }
+
+    @Test
+    void healthWeightedMovesTrafficOffSecretsThatStartFailing() {
+        // given: 50 keys, all fine at first, so a few of them win the draws and carry the traffic
+        RotationEngine engine = engine(clock, keys("api", 50).withRotation(RotationMethod.HEALTH_WEIGHTED)
+                .withHealth(new dev.proxymanager.middleware.config.HealthPolicy(Set.of(), false, 100_000,
+                        Duration.ofMinutes(5), Duration.ofMinutes(10), 100_000, Duration.ofMinutes(10),
+                        Duration.ofSeconds(2), Duration.ofMinutes(5), false)).build());
+        Map<String, Integer> early = new HashMap<>();
+        for (int i = 0; i < 1000; i++) {
+            SecretLease l = granted(engine.acquire("api"));
+            early.merge(l.secretId(), 1, Integer::sum);
+            engine.release(l, Outcome.success());
+        }
+        Set<String> busiest = new HashSet<>();
+        early.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(8)
+                .forEach(e -> busiest.add(e.getKey()));
+        // when: exactly those start failing every request (no cooldown rule catches it)
+        int lateOnBusiest = 0;
+        for (int i = 0; i < 6000; i++) {
+            SecretLease l = granted(engine.acquire("api"));
+            boolean failing = busiest.contains(l.secretId());
+            engine.release(l, failing ? Outcome.status(500) : Outcome.success());
+            if (i >= 5000 && failing) {
+                lateOnBusiest++;
+            }
+        }
+        // then: the bandit has moved nearly all traffic to the others
+        assertThat(lateOnBusiest).isLessThan(100);
+    }
 }
