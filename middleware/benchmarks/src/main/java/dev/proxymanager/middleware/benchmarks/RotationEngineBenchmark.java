@@ -27,6 +27,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * One acquire + release of the rotation engine (system clock, in-memory store, one limit per secret that never
  * binds, success outcome), with 10, 1 000 and 100 000 secrets, on 1 and 2 threads. Sample mode gives the median.
+ * {@code -p failures=0.05} makes that share of outcomes a 502 instead, so the default health rules cool secrets down
+ * and the engine's choice keeps changing (health-weighted's hot set churns).
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -41,6 +43,10 @@ public class RotationEngineBenchmark {
 
     @Param({"least-used", "round-robin", "health-weighted"})
     public String rotation;
+
+    /** Share of releases reported as a 502 (0 = all succeed). */
+    @Param({"0"})
+    public double failures;
 
     private RotationEngine engine;
 
@@ -61,7 +67,8 @@ public class RotationEngineBenchmark {
 
     private boolean acquireRelease() {
         if (engine.acquire("bench") instanceof AcquireResult.Granted g) {
-            engine.release(g.lease(), Outcome.success());
+            boolean failed = failures > 0 && java.util.concurrent.ThreadLocalRandom.current().nextDouble() < failures;
+            engine.release(g.lease(), failed ? Outcome.status(502) : Outcome.success());
             return true;
         }
         return false;
