@@ -186,7 +186,34 @@ abstract class Selector {
             healthChanged(s);
             if (hotSize < HOT) {
                 swap(hotSize++, s.readyIndex); // a free place in the hot set: returning winners get straight back in
+            } else {
+                // full (leases or limits took winners away and others filled in): a returning secret with a better
+                // record than the hot set's weakest takes its place, so good secrets do not wait to be drawn again
+                int weakest = weakestHot();
+                if (mean(s.readyIndex) > mean(weakest)) {
+                    swap(weakest, s.readyIndex);
+                }
             }
+        }
+
+        /** The hot slot with the lowest posterior mean success rate. */
+        private int weakestHot() {
+            int weakest = 0;
+            double lowest = mean(0);
+            for (int i = 1; i < hotSize; i++) {
+                double m = mean(i);
+                if (m < lowest) {
+                    lowest = m;
+                    weakest = i;
+                }
+            }
+            return weakest;
+        }
+
+        /** Mean of Beta(a, b) for ready[i]: the expected success rate. */
+        private double mean(int i) {
+            double a = betaParameters[2 * i];
+            return a / (a + betaParameters[2 * i + 1]);
         }
 
         @Override
