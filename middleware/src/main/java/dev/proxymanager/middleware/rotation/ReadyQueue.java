@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class ReadyQueue {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ReadyQueue.class);
+    /** A pause after an unexpected failure of the producer, so it does not spin. */
+    static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(1);
 
     /** A secret acquired ahead of demand, and the secret's invalidation count at the grant. */
     record Prefetched(SecretLease lease, Slot slot, int invalidations) {
@@ -115,9 +117,6 @@ final class ReadyQueue {
             scheduler.schedule(this::refill, RETRY_AFTER_FAILURE);
         }
     }
-
-    /** A pause after an unexpected failure of the producer, so it does not spin. */
-    static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(1);
 
     /** Returns whether to go on. */
     private boolean refillOne() {
