@@ -19,7 +19,8 @@ import java.util.Set;
 public record EndpointConfig(String name, SecretType type, URI baseUrl, List<String> allowedHosts, KeyPlacement key,
                              List<LimitConfig> limits, RotationMethod rotation, Duration rotationInterval,
                              LeaseMode lease, int maxHolders, Duration leaseTtl, HealthPolicy health,
-                             Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets) {
+                             Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets,
+                             PrefetchConfig prefetch) {
 
     /** Default {@code rotation_interval} for time-based rotation: 30 s. */
     public static final Duration DEFAULT_ROTATION_INTERVAL = Duration.ofSeconds(30);
@@ -39,6 +40,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(cache, "cache");
+        Objects.requireNonNull(prefetch, "prefetch");
         limits = List.copyOf(limits);
         secrets = List.copyOf(secrets);
         if (type == SecretType.KEY && baseUrl == null) {
@@ -67,6 +69,11 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         if (secrets.isEmpty()) {
             throw new IllegalArgumentException("secrets must not be empty");
         }
+        if (prefetch.enabled() && lease != LeaseMode.NONE && prefetch.maxAge().compareTo(leaseTtl) >= 0) {
+            // a prefetched lease older than its TTL may already be held by someone else
+            throw new IllegalArgumentException("prefetch.max_age must be shorter than lease_ttl ("
+                    + Durations.describe(leaseTtl) + "), was " + Durations.describe(prefetch.maxAge()));
+        }
         Set<String> ids = new HashSet<>();
         for (SecretConfig s : secrets) {
             if (!ids.add(s.id())) {
@@ -74,6 +81,15 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                         + "; give each secret a distinct \"id\"");
             }
         }
+    }
+
+    /** As the canonical constructor, without a ready queue ({@link PrefetchConfig#OFF}). */
+    public EndpointConfig(String name, SecretType type, URI baseUrl, List<String> allowedHosts, KeyPlacement key,
+                          List<LimitConfig> limits, RotationMethod rotation, Duration rotationInterval,
+                          LeaseMode lease, int maxHolders, Duration leaseTtl, HealthPolicy health,
+                          Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets) {
+        this(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval, lease, maxHolders, leaseTtl,
+                health, timeouts, retry, cache, secrets, PrefetchConfig.OFF);
     }
 
     /** The holders one secret admits at once: 1 for exclusive, {@code max_holders} for shared, unbounded for none. */
@@ -88,7 +104,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
     /** This endpoint with another list of secrets (for live replacement). */
     public EndpointConfig withSecrets(List<SecretConfig> newSecrets) {
         return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval, lease,
-                maxHolders, leaseTtl, health, timeouts, retry, cache, newSecrets);
+                maxHolders, leaseTtl, health, timeouts, retry, cache, newSecrets, prefetch);
     }
 
     /** A builder for endpoint {@code name} of {@code type}. */
@@ -113,6 +129,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         private Timeouts timeouts = Timeouts.DEFAULT;
         private RetryPolicy retry = RetryPolicy.DEFAULT;
         private CachePolicy cache = CachePolicy.DEFAULT;
+        private PrefetchConfig prefetch = PrefetchConfig.OFF;
         private final List<SecretConfig> secrets = new ArrayList<>();
 
         private Builder(String name, SecretType type) {
@@ -198,6 +215,12 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
             return this;
         }
 
+        /** Default {@link PrefetchConfig#OFF}: no ready queue. */
+        public Builder withPrefetch(PrefetchConfig prefetch) {
+            this.prefetch = prefetch;
+            return this;
+        }
+
         /** Adds a secret. */
         public Builder withSecret(SecretConfig secret) {
             this.secrets.add(Objects.requireNonNull(secret, "secret"));
@@ -211,7 +234,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
 
         public EndpointConfig build() {
             return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval,
-                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets);
+                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch);
         }
     }
 }

@@ -68,7 +68,7 @@ final class SecretsParser {
 
     private static final Set<String> ENDPOINT_FIELDS = Set.of("type", "base_url", "allowed_hosts", "key", "limits",
             "rotation", "rotation_interval", "lease", "max_holders", "lease_ttl", "health", "timeouts", "retry",
-            "cache", "secrets");
+            "cache", "prefetch", "secrets");
 
     private EndpointConfig endpoint(String name, JsonNode node, UsageStoreSettings store) {
         Obj o = new Obj(node, "endpoints." + name, ENDPOINT_FIELDS);
@@ -101,9 +101,11 @@ final class SecretsParser {
         limits(o, "limits").forEach(b::withLimit);
         b.withRotation(o.enumValue("rotation", RotationMethod.LEAST_USED, RotationMethod.values(), RotationMethod::jsonName));
         b.withRotationInterval(o.positiveDuration("rotation_interval", EndpointConfig.DEFAULT_ROTATION_INTERVAL));
-        b.withLease(o.enumValue("lease", LeaseMode.NONE, LeaseMode.values(), LeaseMode::jsonName));
+        LeaseMode lease = o.enumValue("lease", LeaseMode.NONE, LeaseMode.values(), LeaseMode::jsonName);
+        b.withLease(lease);
         b.withMaxHolders(o.positiveInt("max_holders", EndpointConfig.DEFAULT_MAX_HOLDERS));
-        b.withLeaseTtl(o.positiveDuration("lease_ttl", store.leaseTtl()));
+        Duration leaseTtl = o.positiveDuration("lease_ttl", store.leaseTtl());
+        b.withLeaseTtl(leaseTtl);
         if (o.has("health")) {
             b.withHealth(health(o.obj("health", Set.of("ban_statuses", "ban_on_connection_error", "failure_window",
                     "max_consecutive_failures", "consecutive_failures_cooldown", "backoff_base", "backoff_max",
@@ -127,6 +129,14 @@ final class SecretsParser {
             b.withCache(cache(o.obj("cache", Set.of("enabled", "ttl", "methods", "statuses", "vary_headers",
                     "stale_if_error"))));
         }
+        if (o.has("prefetch")) {
+            PrefetchConfig prefetch = prefetch(o);
+            if (prefetch.enabled() && lease != LeaseMode.NONE && prefetch.maxAge().compareTo(leaseTtl) >= 0) {
+                throw new ConfigException(o.path("prefetch") + ".max_age", "must be shorter than lease_ttl ("
+                        + Durations.describe(leaseTtl) + "), was " + Durations.describe(prefetch.maxAge()));
+            }
+            b.withPrefetch(prefetch);
+        }
         JsonNode secretsNode = o.required("secrets");
         String sp = o.path("secrets");
         if (!secretsNode.isArray() || secretsNode.isEmpty()) {
@@ -142,6 +152,31 @@ final class SecretsParser {
             b.withSecret(s);
         }
         return o.build(b::build);
+    }
+
+    /** {@code "prefetch": 4} (a size) or {@code "prefetch": {"size": 4, "max_age": "500ms"}}. */
+    private PrefetchConfig prefetch(Obj endpoint) {
+        JsonNode v = endpoint.node.get("prefetch");
+        if (v.isNumber()) {
+            return PrefetchConfig.of(prefetchSize(endpoint, "prefetch"));
+        }
+        if (!v.isObject()) {
+            throw new ConfigException(endpoint.path("prefetch"), "must be a number of secrets or an object with size"
+                    + " and max_age, was " + shown(v));
+        }
+        Obj p = endpoint.obj("prefetch", Set.of("size", "max_age"));
+        p.required("size");
+        int size = prefetchSize(p, "size");
+        Duration maxAge = p.positiveDuration("max_age", PrefetchConfig.DEFAULT_MAX_AGE);
+        return p.build(() -> new PrefetchConfig(size, maxAge));
+    }
+
+    private static int prefetchSize(Obj o, String field) {
+        int size = o.nonNegativeInt(field, 0);
+        if (size > PrefetchConfig.MAX_SIZE) {
+            throw new ConfigException(o.path(field), "must be <= " + PrefetchConfig.MAX_SIZE + ", was " + size);
+        }
+        return size;
     }
 
     private SecretConfig secret(JsonNode node, String path, SecretType type) {

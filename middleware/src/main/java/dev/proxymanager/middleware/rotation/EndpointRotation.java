@@ -57,17 +57,29 @@ final class EndpointRotation {
     private final PriorityQueue<Wait> waiting = new PriorityQueue<>((a, b) -> Long.compare(a.at, b.at));
     private StoreCandidate[] candidateBuffer = new StoreCandidate[16];
     private final Slot[] picked = new Slot[16];
+    /** State changes found under the lock, fired after it is released. */
+    private List<SecretStateEvent> pendingEvents;
+    private final java.util.function.Supplier<PrefetchScheduler> prefetchScheduler;
+    /** The producer queue when the endpoint prefetches; {@code null} otherwise. */
+    private ReadyQueue readyQueue;
 
     EndpointRotation(EndpointConfig config, Clock clock, UsageStore store, SplittableRandom random, String leasePrefix,
-                     java.util.function.Consumer<List<SecretStateEvent>> sink, boolean failOpen) {
+                     java.util.function.Consumer<List<SecretStateEvent>> sink, boolean failOpen,
+                     java.util.function.Supplier<PrefetchScheduler> prefetchScheduler) {
         this.name = config.name();
+        this.prefetchScheduler = prefetchScheduler;
         this.failOpen = failOpen;
         this.sink = sink;
         this.clock = clock;
         this.store = store;
         this.random = random;
         this.leasePrefix = leasePrefix + name + "-";
-        reconfigure(config, new ArrayList<>());
+        lock.lock(); // the producer may start at once and must see the whole setup
+        try {
+            reconfigure(config, new ArrayList<>());
+        } finally {
+            lock.unlock();
+        }
     }
 
     EndpointConfig config() {
@@ -98,7 +110,11 @@ final class EndpointRotation {
                 slot = new Slot(s, newConfig.limits(), newConfig.health().failureWindowFailures());
                 slot.rank = minRank;
             } else {
+                List<LimitConfig> before = slot.limits;
                 slot.update(s, newConfig.limits());
+                if (!before.equals(slot.limits)) {
+                    slot.invalidations++; // a use prefetched under the old limits may be over the new ones
+                }
                 slot.health.resizeWindow(newConfig.health().failureWindowFailures());
             }
             ordered.put(s.id(), slot);
@@ -120,82 +136,117 @@ final class EndpointRotation {
             s.location = Slot.Location.READY;
             selector.add(s);
         }
+        reconfigureReadyQueue(newConfig);
     }
 
     AcquireResult acquire() {
         return acquire(null);
     }
 
-    /** As {@link #acquire()}, but tries {@code preferredId} first when it is ready (sticky sessions). */
+    /**
+     * As {@link #acquire()}, but tries {@code preferredId} first when it is ready (sticky sessions). With a ready
+     * queue, hands out its newest good entry (entry {@code preferredId} when queued) and acquires directly only
+     * when it has none.
+     */
     AcquireResult acquire(String preferredId) {
-        List<SecretStateEvent> events = null;
+        List<SecretStateEvent> events;
         lock.lock();
         try {
             long now = clock.nanoTime(); // read under the lock: uses reach the store in time order
-            promote(now);
-            int batch = 1;
-            Slot preferred = preferredId == null ? null : slots.get(preferredId);
-            while (true) {
-                int k = 0;
-                Slot s;
-                if (preferred != null) {
-                    if (preferred.location == Slot.Location.READY) {
-                        selector.remove(preferred);
-                        preferred.location = Slot.Location.ELSEWHERE;
-                        picked[0] = preferred;
-                        candidateBuffer[0] = preferred.candidate;
-                        k = 1;
-                    }
-                    preferred = null; // one try: if the store refuses it, the rotation method picks
+            if (readyQueue != null) {
+                SecretLease prefetched = readyQueue.take(preferredId, now);
+                if (prefetched != null) {
+                    return new AcquireResult.Granted(prefetched);
                 }
-                while (k < batch && (s = selector.poll(now)) != null) {
-                    s.location = Slot.Location.ELSEWHERE;
-                    picked[k] = s;
-                    candidateBuffer[k] = s.candidate;
-                    k++;
-                }
-                if (k == 0) {
-                    return denied(now);
-                }
-                String leaseId = leasePrefix + (++leaseCounter);
-                StoreDecision d;
-                try {
-                    d = store.acquire(name, candidateBuffer, k, terms, leaseId, now);
-                } catch (RuntimeException e) {
-                    return storeFailed(e, k, leaseId, now);
-                }
-                List<Availability> examined = d.examined();
-                if (d.isGranted()) {
-                    picked[d.granted()].rank++; // before placing it, so least-used orders it by its new count
-                }
-                for (int i = 0; i < examined.size(); i++) {
-                    place(picked[i], examined.get(i), now);
-                }
-                for (int i = k - 1; i >= examined.size(); i--) {
-                    picked[i].location = Slot.Location.READY;
-                    selector.putBack(picked[i]);
-                }
-                if (d.isGranted()) {
-                    Slot g = picked[d.granted()];
-                    if (d.capCooldownUntil() > 0) {
-                        events = new ArrayList<>(1);
-                        events.add(new SecretStateEvent(name, g.id, SecretStateEvent.Kind.COOLDOWN,
-                                Clock.toInstant(now), Clock.toInstant(d.capCooldownUntil()),
-                                "usage cap reached (" + capDescription(g, now) + ")"));
-                    }
-                    long expires = terms.leased() ? now + terms.ttlNanos() : Long.MAX_VALUE;
-                    java.util.Arrays.fill(picked, 0, k, null);
-                    return new AcquireResult.Granted(new SecretLease(name, config.type(), g.id, g.maskedValue,
-                            g.value, leaseId, now, expires));
-                }
-                java.util.Arrays.fill(picked, 0, k, null);
-                batch = Math.min(batch * 4, picked.length); // our view was stale (another process?): widen
             }
+            return acquireLocked(preferredId, now);
         } finally {
+            events = takePendingEvents();
             lock.unlock();
-            if (events != null) {
-                sink.accept(events);
+            fire(events);
+        }
+    }
+
+    /** Selects and asks the store, as of {@code now}. Under the lock; events go to {@link #pendingEvents}. */
+    AcquireResult acquireLocked(String preferredId, long now) {
+        promote(now);
+        int batch = 1;
+        Slot preferred = preferredId == null ? null : slots.get(preferredId);
+        while (true) {
+            int k = 0;
+            Slot s;
+            if (preferred != null) {
+                if (preferred.location == Slot.Location.READY) {
+                    selector.remove(preferred);
+                    preferred.location = Slot.Location.ELSEWHERE;
+                    picked[0] = preferred;
+                    candidateBuffer[0] = preferred.candidate;
+                    k = 1;
+                }
+                preferred = null; // one try: if the store refuses it, the rotation method picks
             }
+            while (k < batch && (s = selector.poll(now)) != null) {
+                s.location = Slot.Location.ELSEWHERE;
+                picked[k] = s;
+                candidateBuffer[k] = s.candidate;
+                k++;
+            }
+            if (k == 0) {
+                return denied(now);
+            }
+            String leaseId = leasePrefix + (++leaseCounter);
+            StoreDecision d;
+            try {
+                d = store.acquire(name, candidateBuffer, k, terms, leaseId, now);
+            } catch (RuntimeException e) {
+                return storeFailed(e, k, leaseId, now);
+            }
+            List<Availability> examined = d.examined();
+            if (d.isGranted()) {
+                picked[d.granted()].rank++; // before placing it, so least-used orders it by its new count
+            }
+            for (int i = 0; i < examined.size(); i++) {
+                place(picked[i], examined.get(i), now);
+            }
+            for (int i = k - 1; i >= examined.size(); i--) {
+                picked[i].location = Slot.Location.READY;
+                selector.putBack(picked[i]);
+            }
+            if (d.isGranted()) {
+                Slot g = picked[d.granted()];
+                if (d.capCooldownUntil() > 0) {
+                    addEvent(new SecretStateEvent(name, g.id, SecretStateEvent.Kind.COOLDOWN,
+                            Clock.toInstant(now), Clock.toInstant(d.capCooldownUntil()),
+                            "usage cap reached (" + capDescription(g, now) + ")"));
+                }
+                long expires = terms.leased() ? now + terms.ttlNanos() : Long.MAX_VALUE;
+                java.util.Arrays.fill(picked, 0, k, null);
+                return new AcquireResult.Granted(new SecretLease(name, config.type(), g.id, g.maskedValue,
+                        g.value, leaseId, now, expires));
+            }
+            java.util.Arrays.fill(picked, 0, k, null);
+            batch = Math.min(batch * 4, picked.length); // our view was stale (another process?): widen
+        }
+    }
+
+    private void addEvent(SecretStateEvent e) {
+        if (pendingEvents == null) {
+            pendingEvents = new ArrayList<>(2);
+        }
+        pendingEvents.add(e);
+    }
+
+    /** Takes the events gathered under the lock; call before unlocking, fire after. */
+    List<SecretStateEvent> takePendingEvents() {
+        List<SecretStateEvent> e = pendingEvents;
+        pendingEvents = null;
+        return e;
+    }
+
+    /** Tells listeners, outside the lock. */
+    void fire(List<SecretStateEvent> events) {
+        if (events != null) {
+            sink.accept(events);
         }
     }
 
@@ -237,6 +288,9 @@ final class EndpointRotation {
     private void place(Slot s, Availability a, long now) {
         if (s.location == Slot.Location.GONE) {
             return;
+        }
+        if (a.cause() == Availability.REMOVED || a.cause() == Availability.COOLDOWN) {
+            s.invalidations++; // a prefetched use of it must not be handed out now
         }
         if (s.location == Slot.Location.READY) {
             selector.remove(s);
@@ -309,8 +363,12 @@ final class EndpointRotation {
                 return; // the secret left the configuration while leased
             }
             HealthVerdict v = HealthRules.apply(config.health(), s.health, outcome, now, random);
+            selector.healthChanged(s);
             if (!terms.leased() && v.cooldownUntil() == 0 && !v.remove()) {
                 return; // nothing for the store to change: spare it the call (a round trip for a remote store)
+            }
+            if (readyQueue != null && readyQueue.wantsMore()) {
+                readyQueue.requestRefill(); // a lease slot may have freed up
             }
             Availability a;
             try {
@@ -324,6 +382,7 @@ final class EndpointRotation {
                 place(s, a, now);
             }
             if (v.cooldownUntil() > now || v.remove()) {
+                s.invalidations++; // also when the store already knew a later cooldown: prefetched uses are stale
                 events = new ArrayList<>(2);
                 if (v.cooldownUntil() > now) {
                     events.add(new SecretStateEvent(name, s.id, v.ban() ? SecretStateEvent.Kind.BAN
@@ -370,6 +429,9 @@ final class EndpointRotation {
             s.waitGen++;
             s.location = Slot.Location.READY; // the store re-checks limits and leases on the next acquire
             selector.add(s);
+            if (readyQueue != null) {
+                readyQueue.requestRefill();
+            }
             return new SecretStateEvent(name, secretId, SecretStateEvent.Kind.RESTORED, Clock.toInstant(now), null,
                     "restored");
         } finally {
@@ -383,6 +445,7 @@ final class EndpointRotation {
             Slot s = slot(secretId);
             store.recordPastUses(name, s.candidate, times);
             s.rank += times.length;
+            s.invalidations++; // the restored uses may put a prefetched use over a limit
             if (s.location == Slot.Location.READY || s.location == Slot.Location.WAITING) {
                 // re-rank it; restored uses may block it, which the store tells on the next acquire
                 if (s.location == Slot.Location.READY) {
@@ -436,6 +499,76 @@ final class EndpointRotation {
         lock.lock();
         try {
             return slots.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The slot of a secret granted under the lock just now. */
+    Slot slotOf(String secretId) {
+        return slots.get(secretId);
+    }
+
+    /**
+     * Gives back a lease that was never used (a dropped ready-queue entry): ends it in the store without an outcome,
+     * so health is untouched; its use stays counted. Under the lock.
+     */
+    void releaseUnused(SecretLease lease, long now) {
+        Slot s = slots.get(lease.secretId());
+        if (s == null || lease.expiresAtNanos() == Long.MAX_VALUE || lease.expiresAtNanos() <= now) {
+            return; // gone, never leased, or already lapsed: nothing is held
+        }
+        Availability a;
+        try {
+            a = store.release(name, s.candidate, terms, lease.leaseId(), now, 0, false);
+        } catch (RuntimeException e) {
+            LOG.warn("usage store failed releasing unused {} of endpoint {}; its lease lapses by TTL", s.id, name, e);
+            return;
+        }
+        if (!(s.location == Slot.Location.READY && a.freeAt() <= now)) {
+            place(s, a, now);
+        }
+    }
+
+    private void reconfigureReadyQueue(EndpointConfig newConfig) {
+        long now = clock.nanoTime();
+        if (!newConfig.prefetch().enabled()) {
+            if (readyQueue != null) {
+                readyQueue.close(now);
+                readyQueue = null;
+            }
+            return;
+        }
+        if (readyQueue == null) {
+            PrefetchScheduler scheduler = prefetchScheduler.get();
+            if (scheduler == null) {
+                return; // the engine is closed
+            }
+            readyQueue = new ReadyQueue(this, newConfig.prefetch(), scheduler, clock);
+        } else {
+            readyQueue.reconfigure(newConfig.prefetch(), now);
+        }
+        readyQueue.requestRefill();
+    }
+
+    /** Stops prefetching and releases what the ready queue holds. */
+    void close() {
+        lock.lock();
+        try {
+            if (readyQueue != null) {
+                readyQueue.close(clock.nanoTime());
+                readyQueue = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How many secrets the ready queue holds now; 0 without one. */
+    int prefetched() {
+        lock.lock();
+        try {
+            return readyQueue == null ? 0 : readyQueue.size();
         } finally {
             lock.unlock();
         }

@@ -39,10 +39,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * }
  * }</pre>
  *
+ * <p>An endpoint with {@code prefetch} set has a ready queue (seed D's producer queue): a producer thread keeps that
+ * many secrets acquired ahead of demand, and {@link #acquire(String)} hands out the most recently acquired one first;
+ * see {@link dev.proxymanager.middleware.config.PrefetchConfig} for what a prefetched secret counts as. Close the
+ * engine to stop the producer and release what it holds.
+ *
  * <p>Cost: acquire and release are O(log n) in the number of secrets (no scan). Each endpoint has its own lock.
  * This class is threadsafe.
  */
-public final class RotationEngine {
+public final class RotationEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RotationEngine.class);
 
@@ -53,6 +58,10 @@ public final class RotationEngine {
     private final List<RotationListener> listeners;
     private final boolean failOpen;
     private final ConcurrentHashMap<String, EndpointRotation> endpoints = new ConcurrentHashMap<>();
+    private final PrefetchScheduler givenScheduler;
+    /** The default producer thread, started with the first endpoint that prefetches; closed with the engine. */
+    private PrefetchScheduler ownScheduler;
+    private boolean closed;
 
     private RotationEngine(Builder b) {
         this.clock = b.clock;
@@ -61,6 +70,7 @@ public final class RotationEngine {
         this.leasePrefix = HexFormat.of().toHexDigits(random.nextInt()) + "-";
         this.listeners = new CopyOnWriteArrayList<>(b.listeners);
         this.failOpen = b.failOpen;
+        this.givenScheduler = b.prefetchScheduler;
         for (EndpointConfig e : b.endpoints.values()) {
             endpoints.put(e.name(), newRotation(e));
         }
@@ -71,7 +81,21 @@ public final class RotationEngine {
         synchronized (random) {
             r = random.split();
         }
-        return new EndpointRotation(e, clock, store, r, leasePrefix, this::fire, failOpen);
+        return new EndpointRotation(e, clock, store, r, leasePrefix, this::fire, failOpen, this::prefetchScheduler);
+    }
+
+    /** The producer's scheduler, or {@code null} once the engine is closed (no more prefetching). */
+    private synchronized PrefetchScheduler prefetchScheduler() {
+        if (closed) {
+            return null;
+        }
+        if (givenScheduler != null) {
+            return givenScheduler;
+        }
+        if (ownScheduler == null) {
+            ownScheduler = PrefetchScheduler.singleThread("proxy-manager-prefetch");
+        }
+        return ownScheduler;
     }
 
     /** A builder; see its methods for defaults. */
@@ -140,7 +164,41 @@ public final class RotationEngine {
         for (EndpointConfig e : config.endpoints().values()) {
             updateEndpoint(e);
         }
-        endpoints.keySet().removeIf(name -> !config.endpoints().containsKey(name));
+        endpoints.entrySet().removeIf(e -> {
+            if (config.endpoints().containsKey(e.getKey())) {
+                return false;
+            }
+            e.getValue().close();
+            return true;
+        });
+    }
+
+    /**
+     * How many secrets the ready queue of {@code endpoint} holds now (0 when it does not prefetch). Each is leased and
+     * counted as a use.
+     */
+    public int prefetched(String endpoint) {
+        return rotation(endpoint).prefetched();
+    }
+
+    /**
+     * Stops the producer of the ready queues and releases every lease they hold (their uses stay counted). Acquire
+     * and release keep working, without prefetching. A scheduler passed to the builder is the caller's to close.
+     * Closing twice is harmless.
+     */
+    @Override
+    public void close() {
+        PrefetchScheduler own;
+        synchronized (this) {
+            closed = true;
+            own = ownScheduler;
+        }
+        for (EndpointRotation r : endpoints.values()) {
+            r.close();
+        }
+        if (own != null) {
+            own.close();
+        }
     }
 
     /** Stats of every secret of {@code endpoint}, in configuration order. Scans the endpoint: not for the hot path. */
@@ -233,6 +291,7 @@ public final class RotationEngine {
         private UsageStore store;
         private Long seed;
         private boolean failOpen = true;
+        private PrefetchScheduler prefetchScheduler;
         private final List<RotationListener> listeners = new ArrayList<>();
         private final Map<String, EndpointConfig> endpoints = new LinkedHashMap<>();
 
@@ -283,6 +342,16 @@ public final class RotationEngine {
          */
         public Builder withStoreFailOpen(boolean failOpen) {
             this.failOpen = failOpen;
+            return this;
+        }
+
+        /**
+         * Where the producer of endpoints with {@code prefetch} runs. Default: one daemon thread
+         * ({@link PrefetchScheduler#singleThread}), started with the first such endpoint and stopped by
+         * {@link RotationEngine#close()}; a scheduler given here is not closed by the engine.
+         */
+        public Builder withPrefetchScheduler(PrefetchScheduler scheduler) {
+            this.prefetchScheduler = Objects.requireNonNull(scheduler, "scheduler");
             return this;
         }
 

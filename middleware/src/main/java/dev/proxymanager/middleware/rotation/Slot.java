@@ -29,6 +29,7 @@ final class Slot {
     long rank;     // uses granted by this engine (least-used), offset for late joiners
     int blockCause; // Availability cause when WAITING
     long waitUntil; // when WAITING: the time of its live heap entry
+    int invalidations; // bumps when an earlier grant must not be handed out any more (cooldown, removal, new limits)
 
     Slot(SecretConfig config, List<LimitConfig> endpointLimits, int windowFailures) {
         this.id = config.id();

@@ -212,4 +212,50 @@ class SecretsConfigTest {
         assertThat(Durations.describe(Duration.ofHours(1))).isEqualTo("1 h");
         assertThat(Set.of(SecretMasking.mask("ghp_abcdefgh12a1b2"), SecretMasking.mask("short"))).containsExactlyInAnyOrder("ghp_…a1b2", "…");
     }
+
+    @Test
+    void prefetchAsANumberIsTheQueueSizeWithTheDefaultMaxAge() {
+        EndpointConfig e = parse(endpoint("{ \"type\": \"proxy\", \"prefetch\": 4, \"secrets\": [\"http://127.0.0.1:1\"] }"))
+                .endpoint("search");
+        assertThat(e.prefetch()).isEqualTo(new PrefetchConfig(4, Duration.ofSeconds(1)));
+    }
+
+    @Test
+    void prefetchAsAnObjectSetsSizeAndMaxAge() {
+        EndpointConfig e = parse(endpoint("{ \"type\": \"proxy\", \"prefetch\": { \"size\": 2, \"max_age\": \"250ms\" },"
+                + " \"secrets\": [\"http://127.0.0.1:1\"] }")).endpoint("search");
+        assertThat(e.prefetch()).isEqualTo(new PrefetchConfig(2, Duration.ofMillis(250)));
+    }
+
+    @Test
+    void prefetchIsOffByDefault() {
+        EndpointConfig e = parse(endpoint("{ \"type\": \"proxy\", \"secrets\": [\"http://127.0.0.1:1\"] }")).endpoint("search");
+        assertThat(e.prefetch()).isEqualTo(PrefetchConfig.OFF);
+        assertThat(e.prefetch().enabled()).isFalse();
+    }
+
+    @Test
+    void badPrefetchSettingsNamePathValueAndExpectation() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"prefetch\": -1, \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .isInstanceOf(ConfigException.class).hasMessage("endpoints.search.prefetch must be >= 0, was -1");
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"prefetch\": 5000, \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .hasMessage("endpoints.search.prefetch must be <= 1024, was 5000");
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"prefetch\": \"4\", \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .hasMessage("endpoints.search.prefetch must be a number of secrets or an object with size and max_age, was \"4\"");
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"prefetch\": { \"max_age\": \"1s\" },"
+                + " \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .hasMessage("endpoints.search.prefetch.size is required");
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"prefetch\": { \"size\": 2, \"max_age\": \"0s\" },"
+                + " \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .hasMessage("endpoints.search.prefetch.max_age must be > 0, was \"0s\"")
+                .extracting(e -> ((ConfigException) e).path()).isEqualTo("endpoints.search.prefetch.max_age");
+    }
+
+    @Test
+    void prefetchMaxAgeMustBeShorterThanTheLeaseTtl() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"lease\": \"exclusive\", \"lease_ttl\": \"30s\","
+                + " \"prefetch\": { \"size\": 2, \"max_age\": \"30s\" }, \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("endpoints.search.prefetch.max_age must be shorter than lease_ttl (30 s), was 30 s");
+    }
 }

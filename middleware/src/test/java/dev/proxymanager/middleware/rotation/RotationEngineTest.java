@@ -361,4 +361,64 @@ class RotationEngineTest {
         }
         assertThat(uses.get("k2")).isGreaterThan(350);
     }
+
+    @Test
+    void healthWeightedMovesTrafficOffSecretsThatStartFailing() {
+        // given: 50 keys, all fine at first, so a few of them win the draws and carry the traffic
+        RotationEngine engine = engine(clock, keys("api", 50).withRotation(RotationMethod.HEALTH_WEIGHTED)
+                .withHealth(new dev.proxymanager.middleware.config.HealthPolicy(Set.of(), false, 100_000,
+                        Duration.ofMinutes(5), Duration.ofMinutes(10), 100_000, Duration.ofMinutes(10),
+                        Duration.ofSeconds(2), Duration.ofMinutes(5), false)).build());
+        Map<String, Integer> early = new HashMap<>();
+        for (int i = 0; i < 1000; i++) {
+            SecretLease l = granted(engine.acquire("api"));
+            early.merge(l.secretId(), 1, Integer::sum);
+            engine.release(l, Outcome.success());
+        }
+        Set<String> busiest = new HashSet<>();
+        early.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(8)
+                .forEach(e -> busiest.add(e.getKey()));
+        // when: exactly those start failing every request (no cooldown rule catches it)
+        int lateOnBusiest = 0;
+        for (int i = 0; i < 6000; i++) {
+            SecretLease l = granted(engine.acquire("api"));
+            boolean failing = busiest.contains(l.secretId());
+            engine.release(l, failing ? Outcome.status(500) : Outcome.success());
+            if (i >= 5000 && failing) {
+                lateOnBusiest++;
+            }
+        }
+        // then: the bandit has moved nearly all traffic to the others
+        assertThat(lateOnBusiest).isLessThan(100);
+    }
+
+    @Test
+    void healthWeightedKeepsGoodSecretsInUseWhenLeasesTakeThemAway() {
+        // given: 40 keys leased exclusively, 10 good and 30 that fail 70 % of the time (no cooldown rule catches it);
+        // each caller round holds 6 leases at once, so winners leave the ready set while others are picked
+        RotationEngine engine = engine(clock, keys("api", 40).withRotation(RotationMethod.HEALTH_WEIGHTED)
+                .withLease(LeaseMode.EXCLUSIVE).withHealth(new dev.proxymanager.middleware.config.HealthPolicy(Set.of(),
+                        false, 100_000, Duration.ofMinutes(5), Duration.ofMinutes(10), 100_000, Duration.ofMinutes(10),
+                        Duration.ofSeconds(2), Duration.ofMinutes(5), false)).build());
+        java.util.SplittableRandom upstream = new java.util.SplittableRandom(3);
+        int late = 0;
+        int lateGood = 0;
+        // when
+        for (int round = 0; round < 3000; round++) {
+            List<SecretLease> held = new ArrayList<>();
+            for (int j = 0; j < 6; j++) {
+                held.add(granted(engine.acquire("api")));
+            }
+            for (SecretLease l : held) {
+                boolean good = Integer.parseInt(l.secretId().substring(1)) <= 10;
+                if (round >= 2000) {
+                    late++;
+                    lateGood += good ? 1 : 0;
+                }
+                engine.release(l, good || upstream.nextDouble() < 0.3 ? Outcome.success() : Outcome.status(500));
+            }
+        }
+        // then: picking at random would give the good keys a quarter of the traffic
+        assertThat((double) lateGood / late).isGreaterThan(0.8);
+    }
 }

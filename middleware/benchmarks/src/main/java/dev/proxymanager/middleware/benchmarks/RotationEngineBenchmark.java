@@ -2,6 +2,7 @@ package dev.proxymanager.middleware.benchmarks;
 
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.LimitConfig;
+import dev.proxymanager.middleware.config.PrefetchConfig;
 import dev.proxymanager.middleware.config.RotationMethod;
 import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.health.Outcome;
@@ -18,6 +19,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -27,6 +29,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * One acquire + release of the rotation engine (system clock, in-memory store, one limit per secret that never
  * binds, success outcome), with 10, 1 000 and 100 000 secrets, on 1 and 2 threads. Sample mode gives the median.
+ * {@code -p failures=0.05} makes that share of outcomes a 502 instead, so the default health rules cool secrets down
+ * and the engine's choice keeps changing (health-weighted's hot set churns). {@code -p prefetch=8} gives the endpoint a
+ * ready queue of 8: acquire then takes a secret the producer thread acquired ahead (its cost with an in-memory store,
+ * where there is no round trip to hide).
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -42,6 +48,14 @@ public class RotationEngineBenchmark {
     @Param({"least-used", "round-robin", "health-weighted"})
     public String rotation;
 
+    /** Share of releases reported as a 502 (0 = all succeed). */
+    @Param({"0"})
+    public double failures;
+
+    /** The endpoint's ready queue size (0 = no queue). */
+    @Param({"0"})
+    public int prefetch;
+
     private RotationEngine engine;
 
     @Setup(Level.Trial)
@@ -52,16 +66,23 @@ public class RotationEngineBenchmark {
             default -> RotationMethod.HEALTH_WEIGHTED;
         };
         EndpointConfig.Builder b = EndpointConfig.builder("bench", SecretType.PROXY).withRotation(method)
-                .withLimit(LimitConfig.of(1_000_000, Duration.ofSeconds(1)));
+                .withLimit(LimitConfig.of(1_000_000, Duration.ofSeconds(1)))
+                .withPrefetch(PrefetchConfig.of(prefetch));
         for (int i = 0; i < secrets; i++) {
             b.withSecret("p" + i, "http://127.0.0.1:" + (10_000 + i % 50_000));
         }
         engine = RotationEngine.builder().withEndpoint(b.build()).build();
     }
 
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        engine.close();
+    }
+
     private boolean acquireRelease() {
         if (engine.acquire("bench") instanceof AcquireResult.Granted g) {
-            engine.release(g.lease(), Outcome.success());
+            boolean failed = failures > 0 && java.util.concurrent.ThreadLocalRandom.current().nextDouble() < failures;
+            engine.release(g.lease(), failed ? Outcome.status(502) : Outcome.success());
             return true;
         }
         return false;
