@@ -202,6 +202,7 @@ public final class ProxyManager implements AutoCloseable {
     @Override
     public void close() {
         executor.shutdownNow();
+        engine.close(); // stops prefetching and gives back the leases it held
         if (cache != null) {
             cache.close();
         }

@@ -83,15 +83,6 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         }
     }
 
-    /** As the canonical constructor, without a ready queue ({@link PrefetchConfig#OFF}). */
-    public EndpointConfig(String name, SecretType type, URI baseUrl, List<String> allowedHosts, KeyPlacement key,
-                          List<LimitConfig> limits, RotationMethod rotation, Duration rotationInterval,
-                          LeaseMode lease, int maxHolders, Duration leaseTtl, HealthPolicy health,
-                          Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets) {
-        this(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval, lease, maxHolders, leaseTtl,
-                health, timeouts, retry, cache, secrets, PrefetchConfig.OFF);
-    }
-
     /** The holders one secret admits at once: 1 for exclusive, {@code max_holders} for shared, unbounded for none. */
     public int effectiveMaxHolders() {
         return switch (lease) {

@@ -249,7 +249,8 @@ final class SettingsRoutes {
         }
         try {
             return new EndpointConfig(c.name(), c.type(), c.baseUrl(), c.allowedHosts(), c.key(), limits, rotation,
-                    interval, c.lease(), c.maxHolders(), c.leaseTtl(), c.health(), timeouts, retry, c.cache(), c.secrets());
+                    interval, c.lease(), c.maxHolders(), c.leaseTtl(), c.health(), timeouts, retry, c.cache(), c.secrets(),
+                    c.prefetch());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
         }
