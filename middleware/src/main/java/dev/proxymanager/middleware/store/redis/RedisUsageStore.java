@@ -47,8 +47,8 @@ import java.util.concurrent.TimeoutException;
  * cooldowns hold for a whole fleet. Each call is one round trip: one {@code EVALSHA} of a Lua script (loaded on first
  * use and again after {@code NOSCRIPT}, e.g. when Redis restarted) that does the whole operation atomically.
  *
- * <p>Keys are {@code pm:{<endpoint>}:v1:<secretId>:log|st|ls} (see {@code docs/redis.md}): the hash tag puts one
- * endpoint's keys in one Redis Cluster slot, {@code v1} is the key format version, and every key has an expiry
+ * <p>Keys are {@code pm:{<endpoint>}:v2:<secretId>:log|st} (see {@code docs/redis.md}): the hash tag puts one
+ * endpoint's keys in one Redis Cluster slot, {@code v2} is the key format version, and every key has an expiry
  * (windows are trimmed to the largest limit; leases are entries with their own expiry, so a process that dies loses
  * its leases after the lease TTL).
  *
@@ -63,7 +63,7 @@ import java.util.concurrent.TimeoutException;
 public final class RedisUsageStore implements UsageStore {
 
     /** Version of the key layout; part of every key name. */
-    public static final String FORMAT_VERSION = "v1";
+    public static final String FORMAT_VERSION = "v2";
 
     static final String SCRIPT = loadScript();
     static final String SCRIPT_SHA = sha1(SCRIPT);
@@ -139,7 +139,7 @@ public final class RedisUsageStore implements UsageStore {
         if (count <= 0) {
             return new StoreDecision(-1, List.of(), 0);
         }
-        String[] k = new String[3 * count];
+        String[] k = new String[2 * count];
         List<String> args = new ArrayList<>(10 + count * 6);
         args.add("acquire");
         args.add(TimeCodec.encode(now));
@@ -148,10 +148,9 @@ public final class RedisUsageStore implements UsageStore {
         args.add(Integer.toString(terms.maxHolders()));
         args.add(TimeCodec.encode(terms.ttlNanos()));
         args.add(leaseId == null ? "" : leaseId);
-        args.add(Long.toString(leaseKeepMs(terms)));
         args.add(Long.toString(stateTtlMs));
         for (int i = 0; i < count; i++) {
-            System.arraycopy(keysOf(endpoint, candidates[i].secretId()), 0, k, 3 * i, 3);
+            System.arraycopy(keysOf(endpoint, candidates[i].secretId()), 0, k, 2 * i, 2);
             addBlock(args, candidates[i]);
         }
         List<Object> r = eval("acquire", k, args);
@@ -250,11 +249,11 @@ public final class RedisUsageStore implements UsageStore {
         return "RedisUsageStore[" + maskedUri + ", " + (isConnected() ? "connected" : "not connected") + "]";
     }
 
-    /** The three key names of a secret: log, state, leases. */
+    /** The two key names of a secret: log, state (with its leases). */
     String[] keysOf(String endpoint, String secretId) {
         return keys.computeIfAbsent(endpoint, e -> new ConcurrentHashMap<>()).computeIfAbsent(secretId, id -> {
             String base = prefix + ":{" + endpoint + "}:" + FORMAT_VERSION + ":" + id;
-            return new String[] {base + ":log", base + ":st", base + ":ls"};
+            return new String[] {base + ":log", base + ":st"};
         });
     }
 
@@ -270,10 +269,6 @@ public final class RedisUsageStore implements UsageStore {
         }
         // a window's uses matter for one window length; keep a minute more for clock skew and slow callers
         args.add(Long.toString(Math.max(MIN_KEEP_MS, ceilMillis(keep) + MIN_KEEP_MS)));
-    }
-
-    private static long leaseKeepMs(LeaseTerms terms) {
-        return terms.leased() ? ceilMillis(terms.ttlNanos()) + 1_000 : MIN_KEEP_MS;
     }
 
     private static long ceilMillis(long nanos) {
