@@ -22,7 +22,12 @@ until redis-cli -p "$PORT" ping >/dev/null 2>&1; do sleep 0.1; done
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $(redis-server --version | cut -d' ' -f1-3)"
 SHA=$(redis-cli -p "$PORT" SCRIPT LOAD "return 1")
 # only the final line: the progress lines end in carriage returns
-evalsha_benchmark() { redis-benchmark -p "$PORT" -c "$THREADS" -n 300000 -q EVALSHA "$SHA" 0 | tr '\r' '\n' | tail -1; }
+# and redis-benchmark's own CPU per request, to set against the store benchmark's client CPU per call
+evalsha_benchmark() {
+  /usr/bin/time -f '%U %S' -o "$DIR/time" redis-benchmark -p "$PORT" -c "$THREADS" -n 300000 -q EVALSHA "$SHA" 0 \
+    | tr '\r' '\n' | tail -1
+  awk '{ printf "redis-benchmark CPU per request: %.1f us\n", ($1 + $2) * 1e6 / 300000 }' "$DIR/time"
+}
 # Redis time per command of the phase just run (usec_per_call), then a fresh count for the next phase
 # and Redis's CPU time (user + sys, so network handling included) per EVALSHA of that phase
 cpu_seconds() { redis-cli -p "$PORT" INFO cpu | tr -d '\r' | awk -F: '/^used_cpu_(user|sys):/ { s += $2 } END { print s }'; }
