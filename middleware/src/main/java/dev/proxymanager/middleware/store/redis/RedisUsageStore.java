@@ -50,8 +50,8 @@ import java.util.concurrent.TimeoutException;
  * cooldowns hold for a whole fleet. Each call is one round trip: one {@code EVALSHA} of a Lua script (loaded on first
  * use and again after {@code NOSCRIPT}, e.g. when Redis restarted) that does the whole operation atomically.
  *
- * <p>Keys are {@code pm:{<endpoint>}:v2:<secretId>:log|st} (see {@code docs/redis.md}): the hash tag puts one
- * endpoint's keys in one Redis Cluster slot, {@code v2} is the key format version, and every key has an expiry
+ * <p>Keys are {@code pm:{<endpoint>}:v1:<secretId>:log|st|ls} (see {@code docs/redis.md}): the hash tag puts one
+ * endpoint's keys in one Redis Cluster slot, {@code v1} is the key format version, and every key has an expiry
  * (windows are trimmed to the largest limit; leases are entries with their own expiry, so a process that dies loses
  * its leases after the lease TTL).
  *
@@ -66,7 +66,7 @@ import java.util.concurrent.TimeoutException;
 public final class RedisUsageStore implements UsageStore {
 
     /** Version of the key layout; part of every key name. */
-    public static final String FORMAT_VERSION = "v2";
+    public static final String FORMAT_VERSION = "v1";
 
     static final String SCRIPT = loadScript();
     static final String SCRIPT_SHA = sha1(SCRIPT);
@@ -143,7 +143,7 @@ public final class RedisUsageStore implements UsageStore {
         if (count <= 0) {
             return new StoreDecision(-1, List.of(), 0);
         }
-        String[] k = new String[2 * count];
+        String[] k = new String[3 * count];
         List<String> args = new ArrayList<>(10 + count * 6);
         args.add("acquire");
         args.add(TimeCodec.encode(now));
@@ -152,9 +152,10 @@ public final class RedisUsageStore implements UsageStore {
         args.add(Integer.toString(terms.maxHolders()));
         args.add(TimeCodec.encode(terms.ttlNanos()));
         args.add(leaseId == null ? "" : leaseId);
+        args.add(Long.toString(leaseKeepMs(terms)));
         args.add(Long.toString(stateTtlMs));
         for (int i = 0; i < count; i++) {
-            System.arraycopy(keysOf(endpoint, candidates[i].secretId()), 0, k, 2 * i, 2);
+            System.arraycopy(keysOf(endpoint, candidates[i].secretId()), 0, k, 3 * i, 3);
             addBlock(args, candidates[i]);
         }
         List<Object> r = eval("acquire", k, args);
@@ -253,11 +254,11 @@ public final class RedisUsageStore implements UsageStore {
         return "RedisUsageStore[" + maskedUri + ", " + (isConnected() ? "connected" : "not connected") + "]";
     }
 
-    /** The two key names of a secret: log, state (with its leases). */
+    /** The three key names of a secret: log, state, leases. */
     String[] keysOf(String endpoint, String secretId) {
         return keys.computeIfAbsent(endpoint, e -> new ConcurrentHashMap<>()).computeIfAbsent(secretId, id -> {
             String base = prefix + ":{" + endpoint + "}:" + FORMAT_VERSION + ":" + id;
-            return new String[] {base + ":log", base + ":st"};
+            return new String[] {base + ":log", base + ":st", base + ":ls"};
         });
     }
 
@@ -273,6 +274,10 @@ public final class RedisUsageStore implements UsageStore {
         }
         // a window's uses matter for one window length; keep a minute more for clock skew and slow callers
         args.add(Long.toString(Math.max(MIN_KEEP_MS, ceilMillis(keep) + MIN_KEEP_MS)));
+    }
+
+    private static long leaseKeepMs(LeaseTerms terms) {
+        return terms.leased() ? ceilMillis(terms.ttlNanos()) + 1_000 : MIN_KEEP_MS;
     }
 
     private static long ceilMillis(long nanos) {
