@@ -21,10 +21,35 @@ until redis-cli -p "$PORT" ping >/dev/null 2>&1; do sleep 0.1; done
 
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $(redis-server --version | cut -d' ' -f1-3)"
 SHA=$(redis-cli -p "$PORT" SCRIPT LOAD "return 1")
+# only the final line: the progress lines end in carriage returns
+# and redis-benchmark's own CPU per request, to set against the store benchmark's client CPU per call
+evalsha_benchmark() {
+  /usr/bin/time -f '%U %S' -o "$DIR/time" redis-benchmark -p "$PORT" -c "$THREADS" -n 300000 -q EVALSHA "$SHA" 0 \
+    | tr '\r' '\n' | tail -1
+  awk '{ printf "redis-benchmark CPU per request: %.1f us\n", ($1 + $2) * 1e6 / 300000 }' "$DIR/time"
+}
+# Redis time per command of the phase just run (usec_per_call), then a fresh count for the next phase
+# and Redis's CPU time (user + sys, so network handling included) per EVALSHA of that phase
+cpu_seconds() { redis-cli -p "$PORT" INFO cpu | tr -d '\r' | awk -F: '/^used_cpu_(user|sys):/ { s += $2 } END { print s }'; }
+commandstats() {
+  local stats cpu
+  stats=$(redis-cli -p "$PORT" INFO commandstats | grep '^cmdstat' | tr -d '\r')
+  cpu=$(cpu_seconds)
+  echo "$stats"
+  echo "$stats" | awk -F'[=,]' -v cpu="$cpu" -v before="$CPU_BEFORE" \
+    '/^cmdstat_evalsha:/ { printf "redis CPU per EVALSHA: %.1f us\n", (cpu - before) * 1e6 / $2 }'
+  redis-cli -p "$PORT" CONFIG RESETSTAT >/dev/null
+  CPU_BEFORE=$(cpu_seconds)
+}
+CPU_BEFORE=$(cpu_seconds)
 echo "== redis-benchmark -p $PORT -c $THREADS -n 300000 -q EVALSHA $SHA 0"
-redis-benchmark -p "$PORT" -c "$THREADS" -n 300000 -q EVALSHA "$SHA" 0
+evalsha_benchmark
+commandstats
 echo "== RedisUsageStoreBenchmark redis://127.0.0.1:$PORT $SECONDS_RUN $THREADS"
 "$JAVA_HOME/bin/java" -cp "middleware/target/classes:middleware/target/test-classes:$(cat middleware/target/bench.classpath)" \
   dev.proxymanager.middleware.store.redis.RedisUsageStoreBenchmark "redis://127.0.0.1:$PORT" "$SECONDS_RUN" "$THREADS"
+echo "== INFO commandstats of the store benchmark (warm-up included)"
+commandstats
 echo "== redis-benchmark again (same run, after the store benchmark)"
-redis-benchmark -p "$PORT" -c "$THREADS" -n 300000 -q EVALSHA "$SHA" 0
+evalsha_benchmark
+
