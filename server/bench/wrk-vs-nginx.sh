@@ -3,6 +3,8 @@
 #
 #   server/bench/wrk-vs-nginx.sh [connections] [duration]      (defaults: 64 connections, 20s)
 #   BENCH_ELASTICSEARCH=false server/bench/wrk-vs-nginx.sh    (request log off: to see what it costs)
+#   BENCH_JAVA_OPTS="-XX:StartFlightRecording=..." ...         (extra JVM options for our server, e.g. to profile)
+#   BENCH_LOADTEST=false ...                                  (skip the 1 000-concurrent load test at the end)
 #
 # Needs wrk and nginx on PATH and the shaded jar (./mvnw -B -q -DskipTests package). Runs, in one go:
 #   1. nginx serving a tiny static answer on 127.0.0.1:19001 (the "fast upstream");
@@ -61,7 +63,8 @@ max_concurrent_requests: 512
 max_queue_size: 2048
 elasticsearch: ${BENCH_ELASTICSEARCH:-true}
 YAML
-LOG_LEVEL=WARN "$JAVA" -Xmx1g -jar "$JAR" --config "$WORK/server.yaml" > "$WORK/server.log" 2>&1 &
+# shellcheck disable=SC2086 # word splitting of the options is wanted
+LOG_LEVEL=WARN "$JAVA" -Xmx1g ${BENCH_JAVA_OPTS:-} -jar "$JAR" --config "$WORK/server.yaml" > "$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 180); do
   curl -sf -o /dev/null http://127.0.0.1:19003/ready && break
@@ -83,6 +86,8 @@ echo "== summary"
 echo "nginx:  $(rps "$WORK/nginx.txt") req/s, p99 $(p99 "$WORK/nginx.txt")"
 echo "server: $(rps "$WORK/server.txt") req/s, p99 $(p99 "$WORK/server.txt")"
 awk -v a="$(rps "$WORK/server.txt")" -v b="$(rps "$WORK/nginx.txt")" 'BEGIN { printf "throughput ratio server/nginx: %.2f\n", a / b }'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "${BENCH_LOADTEST:-true}" = true ] || exit 0
 
 echo "== loadtest: 1000 concurrent, 5000 requests through the server"
 "$JAVA" -jar "$JAR" loadtest --url http://127.0.0.1:19003/proxy/bench/x --concurrent 1000 --total-requests 5000 --timeout 30 2>/dev/null

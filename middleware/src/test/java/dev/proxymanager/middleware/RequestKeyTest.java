@@ -283,6 +283,23 @@ class RequestKeyTest {
     }
 
     @Test
+    void aKeyIsNeverSentToAHostOnlyALenientParserReadsNorToAMalformedUrl() throws IOException {
+        // given
+        start(1, 100, api());
+        try (Request req = pm.request(SecretType.KEY, "api", false)) {
+            // when / then: a host with an underscore (java.net.URI sees no host there) and a URL with a space
+            assertThatThrownBy(() -> req.send("GET", "http://other_host:" + upstream.baseUrl().getPort() + "/x",
+                    null, null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("other_host");
+            assertThatThrownBy(() -> req.send("GET", "http://local host/x", null, null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("not a valid URL");
+        }
+        assertThat(upstream.total()).isZero();
+    }
+
+    @Test
     void addUserAgentSetsARealisticBrowserString() throws IOException {
         // given
         start(1, 100, api());

@@ -18,7 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,6 +58,8 @@ public final class ElasticsearchRequestLog implements RequestLog {
 
     private static final ObjectNode TEMPLATE = IndexTemplates.load(ElasticsearchRequestLog.class, TEMPLATE_RESOURCE);
     private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** How long the drainer sleeps when the buffer is empty: short next to the flush interval. */
+    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     private record Doc(Map<String, Object> source) {
     }
@@ -70,7 +72,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
     private final Duration retryMax;
     private final Duration closeTimeout;
 
-    private final LinkedBlockingDeque<Doc> queue = new LinkedBlockingDeque<>();
+    private final ConcurrentLinkedDeque<Doc> queue = new ConcurrentLinkedDeque<>(); // lock-free: every request adds to it
     private final AtomicInteger pending = new AtomicInteger();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder delivered = new LongAdder();
@@ -192,15 +194,16 @@ public final class ElasticsearchRequestLog implements RequestLog {
                 installTemplate();
                 continue;
             }
-            Doc doc;
-            try {
-                doc = queue.pollFirst(50, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                return;
-            }
+            Doc doc = queue.pollFirst();
             if (doc == null) {
                 if (!running) {
                     ingester.flush();
+                }
+                // let documents gather instead of waiting on the queue: a waiting drainer is woken by every
+                // record(), one thread switch per request at full load; this is one per batch
+                LockSupport.parkNanos(LINGER_NANOS);
+                if (Thread.currentThread().isInterrupted()) {
+                    return;
                 }
                 continue;
             }

@@ -25,6 +25,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,6 +46,8 @@ final class ForwardingRoutes {
 
     private static final Logger LOG = LoggerFactory.getLogger(ForwardingRoutes.class);
     static final String SECRET_HEADER = "X-Proxy-Manager-Secret";
+    /** Bodies up to this size are relayed in one write instead of through a stream and a copy buffer. */
+    private static final int SINGLE_WRITE_BYTES = 64 * 1024;
 
     private final Forwarder forwarder;
     private final ConcurrencyLimiter limiter;
@@ -313,6 +316,11 @@ final class ForwardingRoutes {
             }
             if (r.contentLength() >= 0) {
                 response.getHeaders().put(HttpHeader.CONTENT_LENGTH, r.contentLength());
+            }
+            if (r.contentLength() >= 0 && r.contentLength() <= SINGLE_WRITE_BYTES) {
+                // a body known and small: one non-blocking write that also completes the response
+                response.write(true, ByteBuffer.wrap(in.readNBytes((int) r.contentLength())), callback);
+                return;
             }
             long total = 0;
             try (OutputStream out = Content.Sink.asOutputStream(response)) {

@@ -21,6 +21,7 @@ import java.util.Map;
 final class HttpExchange {
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final byte[] EMPTY = new byte[0];
 
     private HttpExchange() {
     }
@@ -84,9 +85,13 @@ final class HttpExchange {
         if (declared > limit) {
             throw new BodyTooLargeException(limit);
         }
+        if (declared == 0 || (declared < 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) {
+            // HTTP/1.1 without Content-Length or Transfer-Encoding has no body: skip the stream and its buffers
+            return EMPTY;
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 256);
         try (InputStream in = Content.Source.asInputStream(request)) {
-            byte[] buf = new byte[8192];
+            byte[] buf = new byte[declared > 0 ? (int) Math.min(declared, 8192) : 8192];
             long total = 0;
             int n;
             while ((n = in.read(buf)) > 0) {

@@ -12,6 +12,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -27,9 +29,19 @@ public final class ServerMetrics {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer all;
+    // the registry finds a meter only after building its id and sorting its tags: look ours up by a plain key first
+    private final Map<RequestKey, Timer> requests = new ConcurrentHashMap<>();
+    private final Map<CounterKey, Counter> counters = new ConcurrentHashMap<>();
     private final AtomicLong total = new AtomicLong();
     private final AtomicLong succeeded = new AtomicLong();
     private final long startedNanos = System.nanoTime();
+
+    private record RequestKey(String endpoint, int status, String outcome) {
+    }
+
+    /** {@code kind} names the counter; {@code a} and {@code b} are its tag values. */
+    private record CounterKey(String kind, String a, String b) {
+    }
 
     public ServerMetrics() {
         all = Timer.builder("proxy.requests.all")
@@ -41,13 +53,13 @@ public final class ServerMetrics {
 
     /** Records one forwarded (or refused) request. */
     public void recordRequest(String endpoint, int status, String outcome, long nanos) {
-        Timer.builder("proxy.requests")
-                .description("Requests through /proxy and /api/v1/send")
-                .tag("endpoint", endpoint).tag("status", Integer.toString(status)).tag("outcome", outcome)
-                .publishPercentileHistogram()
-                .register(registry)
-                .record(Duration.ofNanos(nanos));
-        all.record(Duration.ofNanos(nanos));
+        requests.computeIfAbsent(new RequestKey(endpoint, status, outcome), k -> Timer.builder("proxy.requests")
+                        .description("Requests through /proxy and /api/v1/send")
+                        .tag("endpoint", k.endpoint()).tag("status", Integer.toString(k.status())).tag("outcome", k.outcome())
+                        .publishPercentileHistogram()
+                        .register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
+        all.record(nanos, TimeUnit.NANOSECONDS);
         total.incrementAndGet();
         if (status < 400) {
             succeeded.incrementAndGet();
@@ -56,20 +68,24 @@ public final class ServerMetrics {
 
     /** Counts one use of a secret (by id). */
     public void recordSecretUse(String endpoint, String secretId) {
-        Counter.builder("proxy.secret.uses").description("Upstream calls by secret id")
-                .tag("endpoint", endpoint).tag("secret", secretId).register(registry).increment();
+        counters.computeIfAbsent(new CounterKey("secret", endpoint, secretId), k -> Counter.builder("proxy.secret.uses")
+                .description("Upstream calls by secret id")
+                .tag("endpoint", endpoint).tag("secret", secretId).register(registry)).increment();
     }
 
     /** Counts a cache hit or miss. */
     public void recordCache(String endpoint, boolean hit) {
-        Counter.builder("proxy.cache").description("Cache lookups")
-                .tag("endpoint", endpoint).tag("result", hit ? "hit" : "miss").register(registry).increment();
+        String result = hit ? "hit" : "miss";
+        counters.computeIfAbsent(new CounterKey("cache", endpoint, result), k -> Counter.builder("proxy.cache")
+                .description("Cache lookups")
+                .tag("endpoint", endpoint).tag("result", result).register(registry)).increment();
     }
 
     /** Counts a request refused before reaching the upstream ({@code queue_full}, {@code no_secret}, {@code circuit_open}, …). */
     public void recordRejection(String reason) {
-        Counter.builder("proxy.rejections").description("Requests refused by the server")
-                .tag("reason", reason).register(registry).increment();
+        counters.computeIfAbsent(new CounterKey("rejection", reason, ""), k -> Counter.builder("proxy.rejections")
+                .description("Requests refused by the server")
+                .tag("reason", reason).register(registry)).increment();
     }
 
     /** Exposes a breaker's state as a gauge per state (1 = current). */
@@ -112,10 +128,10 @@ public final class ServerMetrics {
         HistogramSnapshot snap = all.takeSnapshot();
         Map<String, Double> latency = new LinkedHashMap<>();
         for (ValueAtPercentile p : snap.percentileValues()) {
-            latency.put("p" + Math.round(p.percentile() * 100), p.value(java.util.concurrent.TimeUnit.MILLISECONDS));
+            latency.put("p" + Math.round(p.percentile() * 100), p.value(TimeUnit.MILLISECONDS));
         }
-        latency.put("mean", snap.mean(java.util.concurrent.TimeUnit.MILLISECONDS));
-        latency.put("max", snap.max(java.util.concurrent.TimeUnit.MILLISECONDS));
+        latency.put("mean", snap.mean(TimeUnit.MILLISECONDS));
+        latency.put("max", snap.max(TimeUnit.MILLISECONDS));
         m.put("latency_ms", latency);
         return m;
     }

@@ -3,7 +3,10 @@ package dev.proxymanager.server.http;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayInputStream;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -226,5 +229,58 @@ class ForwardingRoutesTest {
                 .contains("proxy_cache_total").doesNotContain(KEY_A);
         String summary = harness.get("/proxy-metrics").body();
         assertThat(summary).contains("\"success_rate\"").contains("\"p99\"").contains("\"max_concurrent_requests\" : 10");
+    }
+
+    @Test
+    void relaysAnUpstreamBodyLargerThanOneWriteWhole() throws Exception {
+        // given an upstream answering 200 000 bytes and more
+        start("[{\"requests\":100,\"per\":\"60s\"}]", "", 10, 10, KEY_A);
+        upstream.padding = 200_000;
+
+        // when a client fetches it through the server
+        HttpResponse<String> r = harness.get("/proxy/api/big");
+
+        // then every byte arrives, with its length declared
+        String expected = "upstream 200 /big" + "x".repeat(200_000);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(expected);
+        assertThat(r.headers().firstValueAsLong("Content-Length")).hasValue(expected.length());
+    }
+
+    @Test
+    void forwardsAChunkedRequestBodyAndAnEmptyOne() throws Exception {
+        // given
+        start("[{\"requests\":100,\"per\":\"60s\"}]", "", 10, 10, KEY_A);
+
+        // when a client posts a body of unknown length (sent chunked), then one without a body
+        HttpResponse<String> chunked = harness.client.send(HttpRequest.newBuilder(harness.uri("/proxy/api/upload"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new ByteArrayInputStream("chunked body".getBytes(StandardCharsets.UTF_8))))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        String chunkedBody = upstream.lastBody;
+        HttpResponse<String> empty = harness.get("/proxy/api/items");
+
+        // then the upstream got the first body whole and no body for the second
+        assertThat(chunked.statusCode()).isEqualTo(200);
+        assertThat(chunkedBody).isEqualTo("chunked body");
+        assertThat(empty.statusCode()).isEqualTo(200);
+        assertThat(upstream.lastBody).isEmpty();
+    }
+
+    @Test
+    void repeatedRequestsAddUpOnTheSameMeters() throws Exception {
+        // given
+        start("[{\"requests\":100,\"per\":\"60s\"}]", "", 10, 10, KEY_A);
+
+        // when three requests go through
+        for (int i = 0; i < 3; i++) {
+            assertThat(harness.get("/proxy/api/x").statusCode()).isEqualTo(200);
+        }
+
+        // then each meter counts all three
+        String metrics = harness.get("/metrics").body();
+        assertThat(metrics).contains("proxy_secret_uses_total{endpoint=\"api\",secret=\"key-1\"} 3.0")
+                .contains("proxy_cache_total{endpoint=\"api\",result=\"miss\"} 3.0")
+                .contains("proxy_requests_seconds_count{endpoint=\"api\",outcome=\"success\",status=\"200\"} 3");
     }
 }

@@ -1,6 +1,7 @@
 package dev.proxymanager.server.http;
 
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -16,7 +17,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A real upstream on loopback for the route tests: echoes what it got, can fail with 500 or hold requests on a latch. */
+/**
+ * A real upstream on loopback for the route tests: echoes what it got (keeping the last body), can pad its answer,
+ * fail with 500 or hold requests on a latch.
+ */
 final class TestUpstream implements AutoCloseable {
     private final Server server = new Server();
     private final ServerConnector connector = new ServerConnector(server);
@@ -26,6 +30,9 @@ final class TestUpstream implements AutoCloseable {
     final AtomicInteger held = new AtomicInteger();
     final Map<String, String> lastHeaders = new ConcurrentHashMap<>();
     volatile String lastUri;
+    volatile String lastBody;
+    /** Extra bytes ('x') appended to each answer, to make it large. */
+    volatile int padding;
 
     TestUpstream() throws Exception {
         connector.setHost("127.0.0.1");
@@ -39,6 +46,7 @@ final class TestUpstream implements AutoCloseable {
                     lastHeaders.put(f.getLowerCaseName(), f.getValue());
                 }
                 lastUri = request.getHttpURI().getPathQuery();
+                lastBody = Content.Source.asString(request, StandardCharsets.UTF_8);
                 CountDownLatch latch = hold;
                 if (latch != null) {
                     held.incrementAndGet();
@@ -48,8 +56,8 @@ final class TestUpstream implements AutoCloseable {
                 response.setStatus(status);
                 response.getHeaders().put("Content-Type", "text/plain");
                 response.getHeaders().put("Connection", "keep-alive");
-                response.write(true, ByteBuffer.wrap(("upstream " + status + " " + lastUri).getBytes(StandardCharsets.UTF_8)),
-                        callback);
+                response.write(true, ByteBuffer.wrap(("upstream " + status + " " + lastUri + "x".repeat(padding))
+                        .getBytes(StandardCharsets.UTF_8)), callback);
                 return true;
             }
         });
