@@ -78,7 +78,8 @@ class ElasticsearchRequestHistoryTest {
         assertThat(report.latency().p95()).isCloseTo(400.0, within(0.5));
         assertThat(report.latency().p99()).isCloseTo(2000.0, within(0.5));
         assertThat(report.latencyOverTime().getFirst()).isEqualTo(LatencyPercentiles.NONE);
-        assertThat(report.latencyOverTime().getLast().p50()).isNotNull();
+        // the newest bucket may be empty when now is in the first seconds of a minute; the one before never is
+        assertThat(report.latencyOverTime().get(report.latencyOverTime().size() - 2).p50()).isNotNull();
     }
 
     @Test
