@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.proxymanager.middleware.rotation.SlidingWindowAssertions.assertWithinLimit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -129,14 +130,6 @@ class ReadyQueueConcurrencyTest {
                 fail("the producer did not fill the queue; it holds " + engine.prefetched("search"));
             }
             Thread.yield();
-        }
-    }
-
-    private static void assertWithinLimit(String id, long[] sorted, int requests, long per) {
-        for (int i = 0; i + requests < sorted.length; i++) {
-            assertThat(sorted[i + requests] - sorted[i])
-                    .as("%s: %d uses within %d ns starting at index %d", id, requests + 1, per, i)
-                    .isGreaterThanOrEqualTo(per);
         }
     }
 }

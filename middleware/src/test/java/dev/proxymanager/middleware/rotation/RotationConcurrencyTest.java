@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.proxymanager.middleware.rotation.SlidingWindowAssertions.assertWithinLimit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Many threads against one engine: the invariants hold under contention, for every rotation method. */
@@ -110,15 +111,6 @@ class RotationConcurrencyTest {
             long[] times = e.getValue().stream().mapToLong(Long::longValue).sorted().toArray();
             assertWithinLimit(e.getKey(), times, 3, Duration.ofMillis(100).toNanos());
             assertWithinLimit(e.getKey(), times, 20, Duration.ofSeconds(1).toNanos());
-        }
-    }
-
-    private static void assertWithinLimit(String id, long[] sorted, int requests, long per) {
-        for (int i = 0; i + requests < sorted.length; i++) {
-            // the use after the next `requests` uses must be at least one window later
-            assertThat(sorted[i + requests] - sorted[i])
-                    .as("%s: %d uses within %d ns starting at index %d", id, requests + 1, per, i)
-                    .isGreaterThanOrEqualTo(per);
         }
     }
 }
