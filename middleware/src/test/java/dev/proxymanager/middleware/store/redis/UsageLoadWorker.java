@@ -8,6 +8,7 @@ import dev.proxymanager.middleware.health.Outcome;
 import dev.proxymanager.middleware.rotation.AcquireResult;
 import dev.proxymanager.middleware.rotation.RotationEngine;
 import dev.proxymanager.middleware.store.UsageStore;
+import dev.proxymanager.middleware.store.UsageStoreUnavailableException;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -59,7 +60,8 @@ public final class UsageLoadWorker {
 
     public static void main(String[] args) throws Exception {
         String mode = args[0];
-        UsageStore store = RedisUsageStore.builder(args[1]).build();
+        // a loaded CI machine can stall a process for more than the default second; the limits are what is tested
+        UsageStore store = RedisUsageStore.builder(args[1]).withCommandTimeout(Duration.ofSeconds(10)).build();
         if (mode.equals("hold")) {
             RotationEngine engine = RotationEngine.builder().withStore(store).withEndpoint(heldEndpoint()).build();
             AcquireResult r = engine.acquire("held");
@@ -104,19 +106,28 @@ public final class UsageLoadWorker {
             System.exit(3);
         }
         AtomicLong granted = new AtomicLong();
+        AtomicLong unavailable = new AtomicLong();
         long end = System.nanoTime() + Duration.ofMillis(millis).toNanos();
         List<Thread> workers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             Thread w = new Thread(() -> {
                 while (System.nanoTime() < end) {
-                    AcquireResult r = engine.acquire("shared");
-                    if (r instanceof AcquireResult.Granted g) {
-                        granted.incrementAndGet();
-                        int status = send(http, upstream, g.lease().secretId(), g.lease().acquiredAtNanos());
-                        engine.release(g.lease(), status > 0 ? Outcome.status(status) : Outcome.connectionError());
-                    } else if (r instanceof AcquireResult.Denied d) {
-                        // back off as a client would: until the next secret frees, at most 20 ms
-                        LockSupport.parkNanos(Math.min(d.retryAfter().toNanos(), 20_000_000L) + 1_000_000L);
+                    try {
+                        AcquireResult r = engine.acquire("shared");
+                        if (r instanceof AcquireResult.Granted g) {
+                            granted.incrementAndGet();
+                            int status = send(http, upstream, g.lease().secretId(), g.lease().acquiredAtNanos());
+                            engine.release(g.lease(), status > 0 ? Outcome.status(status) : Outcome.connectionError());
+                        } else if (r instanceof AcquireResult.Denied d) {
+                            // back off as a client would: until the next secret frees, at most 20 ms
+                            LockSupport.parkNanos(Math.min(d.retryAfter().toNanos(), 20_000_000L) + 1_000_000L);
+                        }
+                    } catch (UsageStoreUnavailableException e) {
+                        // counted and reported rather than ending the thread, so a stall shows in DONE
+                        if (unavailable.incrementAndGet() == 1) {
+                            System.out.println("UNAVAILABLE " + e.getMessage());
+                        }
+                        LockSupport.parkNanos(20_000_000L);
                     }
                 }
             }, "load-" + t);
@@ -126,7 +137,7 @@ public final class UsageLoadWorker {
         for (Thread w : workers) {
             w.join();
         }
-        System.out.println("DONE " + granted.get());
+        System.out.println("DONE " + granted.get() + " unavailable=" + unavailable.get());
         store.close();
         System.exit(0);
     }
