@@ -15,25 +15,17 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** {@link Request#sendAll} and {@link Request#sendAsync} against the loopback API. */
 class RequestBatchTest {
 
     private final FakeClock clock = new FakeClock();
+    @AutoClose
     private UpstreamServer upstream;
+    @AutoClose
     private ProxyManager pm;
-
-    @AfterEach
-    void tearDown() {
-        if (pm != null) {
-            pm.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
-    }
 
     private void start(int keys, LeaseMode lease) throws IOException {
         Map<String, Integer> limits = new LinkedHashMap<>();

@@ -15,8 +15,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -29,7 +29,9 @@ class RequestCacheTest {
     private static final String KEY_2 = "cache-test-key-value-2";
     private static ElasticsearchTestNode es;
 
+    @AutoClose
     private UpstreamServer upstream;
+    @AutoClose
     private ProxyManager pm;
     private String cacheIndex;
     private EndpointConfig endpoint;
@@ -37,16 +39,6 @@ class RequestCacheTest {
     @BeforeAll
     static void node(ElasticsearchTestNode node) {
         es = node;
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (pm != null) {
-            pm.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
     }
 
     private void start(KeyPlacement placement) throws IOException {

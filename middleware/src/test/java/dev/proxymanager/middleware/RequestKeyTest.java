@@ -18,25 +18,17 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** {@link Request} against a real key-checking, rate-limited API on loopback. */
 class RequestKeyTest {
 
     private final FakeClock clock = new FakeClock();
+    @AutoClose
     private UpstreamServer upstream;
+    @AutoClose
     private ProxyManager pm;
-
-    @AfterEach
-    void tearDown() {
-        if (pm != null) {
-            pm.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
-    }
 
     private static String keyValue(int i) {
         return "secret-key-value-" + i;

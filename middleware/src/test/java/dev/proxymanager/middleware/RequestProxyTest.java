@@ -13,8 +13,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** {@link Request} on an IP-limited endpoint, through a pool of real tinyproxy processes on loopback. */
@@ -27,6 +27,7 @@ class RequestProxyTest {
     private static UpstreamServer upstream;
 
     private final FakeClock clock = new FakeClock();
+    @AutoClose
     private ProxyManager pm;
 
     @BeforeAll
@@ -47,13 +48,6 @@ class RequestProxyTest {
         }
         if (upstream != null) {
             upstream.close();
-        }
-    }
-
-    @AfterEach
-    void closeManager() {
-        if (pm != null) {
-            pm.close();
         }
     }
 

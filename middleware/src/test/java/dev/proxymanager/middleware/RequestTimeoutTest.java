@@ -11,25 +11,17 @@ import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** Timeouts and their outcomes, against a slow loopback API. */
 class RequestTimeoutTest {
 
     private final FakeClock clock = new FakeClock();
+    @AutoClose
     private UpstreamServer upstream;
+    @AutoClose
     private ProxyManager pm;
-
-    @AfterEach
-    void tearDown() {
-        if (pm != null) {
-            pm.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-        }
-    }
 
     @Test
     void aResponseTimeoutIsRetriedOnAnotherKeyThenReported() throws IOException {

@@ -14,8 +14,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -27,6 +27,7 @@ class UsageRestoreTest {
     private static final String KEY = "restore-test-key-value-1";
     private static ElasticsearchTestNode es;
 
+    @AutoClose
     private UpstreamServer upstream;
     private SecretsConfig secrets;
     private String dataStream;
@@ -34,13 +35,6 @@ class UsageRestoreTest {
     @BeforeAll
     static void node(ElasticsearchTestNode node) {
         es = node;
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (upstream != null) {
-            upstream.close();
-        }
     }
 
     private void given(int dailyLimit) throws IOException {
