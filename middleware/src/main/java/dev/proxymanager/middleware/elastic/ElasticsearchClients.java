@@ -2,7 +2,6 @@ package dev.proxymanager.middleware.elastic;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import co.elastic.clients.json.jackson.JacksonJsonpMapper;
-import co.elastic.clients.transport.rest5_client.Rest5ClientTransport;
 import co.elastic.clients.transport.rest5_client.low_level.Rest5Client;
 import org.apache.hc.core5.reactor.IOReactorConfig;
 import org.apache.hc.core5.util.Timeout;
@@ -69,11 +68,11 @@ public final class ElasticsearchClients {
                         .setConnectionRequestTimeout(Timeout.of(connectTimeout))
                         .setResponseTimeout(Timeout.of(responseTimeout)))
                 .setConnectionConfigCallback(b -> b.setConnectTimeout(Timeout.of(connectTimeout)))
-                // bulk bodies go out in many small chunks: no Nagle delay, and room to buffer them
+                // no Nagle delay for small requests (cache gets), and room to buffer a bulk body
                 .setHttpClientConfigCallback(b -> b.setIOReactorConfig(IOReactorConfig.custom()
                         .setTcpNoDelay(true).setSndBufSize(1 << 20).build()))
                 .build();
-        return new ElasticsearchClient(new Rest5ClientTransport(rest, new JacksonJsonpMapper()));
+        return new ElasticsearchClient(new JoinedBodyTransport(rest, new JacksonJsonpMapper()));
     }
 
     private static String withoutCredentials(String url) {

@@ -64,6 +64,9 @@ public final class ElasticsearchRequestLog implements RequestLog {
     private record Doc(Map<String, Object> source) {
     }
 
+    /** What {@link Listener} reads of a bulk response ({@code _index} and {@code status} are required by the client). */
+    public static final String BULK_RESPONSE_FIELDS = "took,errors,items.*._index,items.*.status,items.*.error";
+
     private final ElasticsearchClient client;
     private final String dataStream;
     private final int replicas;
@@ -101,7 +104,11 @@ public final class ElasticsearchRequestLog implements RequestLog {
             t.setDaemon(true);
             return t;
         });
-        this.ingester = BulkIngester.of(i -> i.client(client)
+        // the node answers each document with ~230 bytes (id, version, shards, sequence numbers) that we never read;
+        // filtered to what the listener uses, parsing the answer costs the client (and the node) far less
+        ElasticsearchClient bulkClient = client.withTransportOptions(o -> o.setParameter("filter_path",
+                BULK_RESPONSE_FIELDS));
+        this.ingester = BulkIngester.of(i -> i.client(bulkClient)
                 .maxOperations(b.maxBatch)
                 .maxConcurrentRequests(b.maxConcurrentRequests)
                 .flushInterval(b.flushInterval.toMillis(), TimeUnit.MILLISECONDS, scheduler)

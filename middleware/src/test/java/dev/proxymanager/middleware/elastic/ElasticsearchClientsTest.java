@@ -1,6 +1,10 @@
 package dev.proxymanager.middleware.elastic;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import co.elastic.clients.elasticsearch._types.Refresh;
+import co.elastic.clients.elasticsearch.core.BulkResponse;
+import co.elastic.clients.elasticsearch.core.bulk.BulkOperation;
+import dev.proxymanager.middleware.log.ElasticsearchRequestLog;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchExtension;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchTestNode;
 import org.junit.jupiter.api.Test;
@@ -8,6 +12,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -20,6 +27,35 @@ class ElasticsearchClientsTest {
         ElasticsearchClient client = ElasticsearchClients.create(es.url());
         try {
             assertThat(client.cluster().health().numberOfNodes()).isEqualTo(1);
+        } finally {
+            ElasticsearchClients.close(client);
+        }
+    }
+
+    @Test
+    void aBulkOfManyDocumentsArrivesWholeAndItsFilteredAnswerStillParses(ElasticsearchTestNode es) throws IOException {
+        // given a client whose bulk bodies are joined into one buffer, asking for the request log's filtered answer
+        ElasticsearchClient client = ElasticsearchClients.create(es.url());
+        String index = es.index("joined-bulk");
+        try {
+            ElasticsearchClient filtered = client.withTransportOptions(o -> o.setParameter("filter_path",
+                    ElasticsearchRequestLog.BULK_RESPONSE_FIELDS));
+            List<BulkOperation> ops = new ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                Map<String, Object> doc = Map.of("n", i, "text", "document number " + i);
+                String id = "d" + i;
+                ops.add(BulkOperation.of(o -> o.create(c -> c.index(index).id(id).document(doc))));
+            }
+
+            // when 500 documents go in one bulk
+            BulkResponse response = filtered.bulk(b -> b.operations(ops).refresh(Refresh.True));
+
+            // then every one is created, in order, and reads back as sent
+            assertThat(response.errors()).isFalse();
+            assertThat(response.items()).hasSize(500).allSatisfy(item -> assertThat(item.status()).isEqualTo(201));
+            assertThat(client.count(c -> c.index(index)).count()).isEqualTo(500);
+            assertThat(client.get(g -> g.index(index).id("d499"), Map.class).source())
+                    .containsEntry("text", "document number 499");
         } finally {
             ElasticsearchClients.close(client);
         }

@@ -106,6 +106,41 @@ class ElasticsearchRequestLogTest {
     }
 
     @Test
+    void documentsTheNodeRefusesAreDroppedCountedAndNamedWhileTheOthersAreDelivered(ElasticsearchTestNode es)
+            throws IOException {
+        // given an operator's template that maps "endpoint" as a number: a document naming an endpoint does not fit
+        String stream = es.index("refused");
+        String operatorTemplate = "{\"index_patterns\":[\"" + stream + "*\"],\"data_stream\":{},\"priority\":300,"
+                + "\"template\":{\"settings\":{\"number_of_replicas\":0},"
+                + "\"mappings\":{\"properties\":{\"endpoint\":{\"type\":\"long\"}}}}}";
+        es.client().indices().putIndexTemplate(t -> t.name(stream)
+                .withJson(new java.io.StringReader(operatorTemplate)));
+        Logger logger = (Logger) LoggerFactory.getLogger(ElasticsearchRequestLog.class);
+        ListAppender<ILoggingEvent> captured = new ListAppender<>();
+        captured.start();
+        logger.addAppender(captured);
+
+        // when entries of endpoint "github" (refused) and "42" (fits) go in the same bulks
+        try (ElasticsearchRequestLog log = ElasticsearchRequestLog.builder(es.client()).withDataStream(stream)
+                .withFlushInterval(Duration.ofMillis(100)).build()) {
+            for (int i = 0; i < 10; i++) {
+                log.record(entry(i, i % 2 == 0 ? "github" : "42", "gh-1", "miss"));
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> log.deliveredCount() + log.droppedCount() == 10);
+
+            // then the refused are dropped, counted, not retried, and the log says why; the rest arrive
+            assertThat(log.droppedCount()).isEqualTo(5);
+            assertThat(log.deliveredCount()).isEqualTo(5);
+            assertThat(log.bufferedCount()).isZero();
+        } finally {
+            logger.detachAppender(captured);
+        }
+        assertThat(count(es.client(), stream)).isEqualTo(5);
+        assertThat(captured.list).anySatisfy(e -> assertThat(e.getFormattedMessage() + e.getKeyValuePairs())
+                .contains("rejected by elasticsearch").contains("exception"));
+    }
+
+    @Test
     void closeDeliversWhatIsStillBuffered(ElasticsearchTestNode es) throws IOException {
         // given a log that would not flush on its own for an hour
         String stream = es.index("close");
