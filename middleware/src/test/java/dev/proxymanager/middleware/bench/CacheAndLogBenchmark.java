@@ -45,7 +45,7 @@ import java.util.concurrent.locks.LockSupport;
  *       acknowledged by the node, and the caller's cost per {@code record}; target ≥ 20 000 documents/s.</li>
  * </ol>
  * Uses {@code ELASTICSEARCH_URL} when set, otherwise starts a local node in a temporary folder with the heap of
- * {@code -Dbench.heap} (default 2g: the node's heap bounds its indexing rate, see docs/benchmarks.md). The log part
+ * {@code -Dbench.heap} (default 512m, the local node's default). The log part
  * first warms the node up (one unmeasured round: its JIT and buffers), then measures {@code -Dbench.logRounds}
  * rounds (default 3), each into fresh data streams, and judges the median.
  * Command (from the repository root; see docs/benchmarks.md):
@@ -71,7 +71,7 @@ public final class CacheAndLogBenchmark {
         if (url == null || url.isBlank()) {
             data = Files.createTempDirectory("bench-es-");
             node = LocalElasticsearch.builder().withDataDirectory(data)
-                    .withHeapSize(System.getProperty("bench.heap", "2g")).build().start();
+                    .withHeapSize(System.getProperty("bench.heap", "512m")).build().start();
             url = node.httpUrl();
         }
         ElasticsearchClient client = ElasticsearchClients.create(url);
