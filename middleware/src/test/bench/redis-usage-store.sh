@@ -46,7 +46,7 @@ echo "== redis-benchmark -p $PORT -c $THREADS -n 300000 -q EVALSHA $SHA 0"
 evalsha_benchmark
 commandstats
 echo "== RedisUsageStoreBenchmark redis://127.0.0.1:$PORT $SECONDS_RUN $THREADS"
-"$JAVA_HOME/bin/java" -cp "middleware/target/classes:middleware/target/test-classes:$(cat middleware/target/bench.classpath)" \
+"$JAVA_HOME/bin/java" ${BENCH_JAVA_OPTS:-} -cp "middleware/target/classes:middleware/target/test-classes:$(cat middleware/target/bench.classpath)" \
   dev.proxymanager.middleware.store.redis.RedisUsageStoreBenchmark "redis://127.0.0.1:$PORT" "$SECONDS_RUN" "$THREADS"
 echo "== INFO commandstats of the store benchmark (warm-up included)"
 commandstats

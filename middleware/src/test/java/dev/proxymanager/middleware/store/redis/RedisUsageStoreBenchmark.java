@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.LongAdder;
  * two round trips, two script calls. A warm-up as long as the measured run comes first.
  */
 public final class RedisUsageStoreBenchmark {
+    /** {@code -Dbench.virtual=true}: the callers are virtual threads rather than platform threads. */
+    private static final boolean VIRTUAL = Boolean.getBoolean("bench.virtual");
 
     public static void main(String[] args) throws Exception {
         String uri = args.length > 0 ? args[0] : "redis://127.0.0.1:6379";
@@ -49,7 +51,8 @@ public final class RedisUsageStoreBenchmark {
             int n = (int) Math.min(latencyCount.get(), latencies.length);
             long[] sorted = Arrays.copyOf(latencies, n);
             Arrays.sort(sorted);
-            System.out.printf(Locale.ROOT, "threads=%d secrets=%d seconds=%d%n", threads, secrets, seconds);
+            System.out.printf(Locale.ROOT, "threads=%d (%s) secrets=%d seconds=%d%n", threads,
+                    VIRTUAL ? "virtual" : "platform", secrets, seconds);
             System.out.printf(Locale.ROOT, "acquire+release pairs/s: %.0f (granted %.1f %%)%n", r.pairs / r.seconds,
                     100.0 * r.granted / r.pairs);
             System.out.printf(Locale.ROOT, "store calls/s (EVALSHA round trips): %.0f%n", r.calls / r.seconds);
@@ -82,7 +85,7 @@ public final class RedisUsageStoreBenchmark {
         long end = start + seconds * 1_000_000_000L;
         List<Thread> workers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
-            Thread w = new Thread(() -> {
+            Runnable work = () -> {
                 StoreCandidate[] one = new StoreCandidate[1];
                 while (System.nanoTime() < end) {
                     long op = next.incrementAndGet();
@@ -101,8 +104,10 @@ public final class RedisUsageStoreBenchmark {
                         sink.add(System.nanoTime() - t0);
                     }
                 }
-            }, "bench-" + t);
-            w.start();
+            };
+            // virtual threads are how the server calls the store (Jetty runs each request on one)
+            Thread w = VIRTUAL ? Thread.ofVirtual().name("bench-" + t).start(work)
+                    : Thread.ofPlatform().name("bench-" + t).start(work);
             workers.add(w);
         }
         for (Thread w : workers) {
