@@ -82,15 +82,19 @@ class ElasticsearchRequestLogTest {
         assertThat(events).isEqualTo(1);
     }
 
+    /** A template of the data stream's name with a higher priority than ours, as an operator would install. */
+    private static void installOperatorTemplate(ElasticsearchTestNode es, String stream, String meta,
+                                                String templateExtra) throws IOException {
+        String json = "{\"index_patterns\":[\"" + stream + "*\"],\"data_stream\":{},\"priority\":300," + meta
+                + "\"template\":{\"settings\":{\"number_of_replicas\":0}" + templateExtra + "}}";
+        es.client().indices().putIndexTemplate(t -> t.name(stream).withJson(new java.io.StringReader(json)));
+    }
+
     @Test
     void keepsATemplateTheOperatorInstalled(ElasticsearchTestNode es) throws IOException {
         // given a template of the data stream's name already installed, e.g. by the setup script with ILM
         String stream = es.index("operator");
-        String operatorTemplate = "{\"index_patterns\":[\"" + stream + "*\"],\"data_stream\":{},\"priority\":300,"
-                + "\"_meta\":{\"installed_by\":\"operator\"},"
-                + "\"template\":{\"settings\":{\"number_of_replicas\":0}}}";
-        es.client().indices().putIndexTemplate(t -> t.name(stream)
-                .withJson(new java.io.StringReader(operatorTemplate)));
+        installOperatorTemplate(es, stream, "\"_meta\":{\"installed_by\":\"operator\"},", "");
 
         // when the log starts and delivers
         try (ElasticsearchRequestLog log = ElasticsearchRequestLog.builder(es.client()).withDataStream(stream)
@@ -110,11 +114,7 @@ class ElasticsearchRequestLogTest {
             throws IOException {
         // given an operator's template that maps "endpoint" as a number: a document naming an endpoint does not fit
         String stream = es.index("refused");
-        String operatorTemplate = "{\"index_patterns\":[\"" + stream + "*\"],\"data_stream\":{},\"priority\":300,"
-                + "\"template\":{\"settings\":{\"number_of_replicas\":0},"
-                + "\"mappings\":{\"properties\":{\"endpoint\":{\"type\":\"long\"}}}}}";
-        es.client().indices().putIndexTemplate(t -> t.name(stream)
-                .withJson(new java.io.StringReader(operatorTemplate)));
+        installOperatorTemplate(es, stream, "", ",\"mappings\":{\"properties\":{\"endpoint\":{\"type\":\"long\"}}}");
         Logger logger = (Logger) LoggerFactory.getLogger(ElasticsearchRequestLog.class);
         ListAppender<ILoggingEvent> captured = new ListAppender<>();
         captured.start();
