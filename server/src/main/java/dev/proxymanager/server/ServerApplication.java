@@ -29,7 +29,6 @@ import dev.proxymanager.server.metrics.BackendMetrics;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
-import io.micrometer.core.instrument.FunctionCounter;
 import org.eclipse.jetty.server.handler.ContextHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -225,11 +224,7 @@ public final class ServerApplication implements AutoCloseable {
         }
         server.onStopped(forwarder);
         if (secretsReloader != null) {
-            FunctionCounter.builder("proxy.secrets.reloads", secretsReloader, SecretsReloader::reloads)
-                    .description("secrets.json changes applied while running").register(metrics.registry());
-            FunctionCounter.builder("proxy.secrets.reload.failures", secretsReloader, SecretsReloader::failures)
-                    .description("secrets.json reloads refused (unreadable or invalid; the running secrets stay)")
-                    .register(metrics.registry());
+            BackendMetrics.bindSecretsReloads(metrics.registry(), secretsReloader);
             if (!config.secretsReloadInterval().isZero()) {
                 secretsReloader.start(config.secretsReloadInterval());
             }

@@ -1,12 +1,19 @@
 package dev.proxymanager.middleware.config;
 
 import java.net.URI;
+import java.util.regex.Pattern;
 
 /**
  * Masked forms of secret values, for ids, logs and messages: {@code ghp_…a1b2} for keys, and URLs with their
  * credentials hidden ({@code http://…@127.0.0.1:8888}). This class is threadsafe.
  */
 public final class SecretMasking {
+
+    /**
+     * The user info ({@code user:password@}) of a URL, with the {@code //} before it, found as text: for URLs that
+     * {@link URI} cannot parse, which must still be shown or logged without their credentials.
+     */
+    public static final Pattern USER_INFO = Pattern.compile("//[^/@]*@");
 
     private SecretMasking() {
     }

@@ -337,7 +337,7 @@ final class SecretsParser {
 
     /** A URL as it may be shown in an error: credentials in it replaced. */
     static String withoutUserInfo(String url) {
-        return url.replaceAll("//[^/@]*@", "//***@");
+        return SecretMasking.USER_INFO.matcher(url).replaceAll("//***@");
     }
 
     /** A JSON object at a path, with its known fields; unknown fields are rejected at construction. */

@@ -3,6 +3,7 @@ package dev.proxymanager.middleware.elastic;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import co.elastic.clients.json.jackson.JacksonJsonpMapper;
 import co.elastic.clients.transport.rest5_client.low_level.Rest5Client;
+import dev.proxymanager.middleware.config.SecretMasking;
 import org.apache.hc.core5.reactor.IOReactorConfig;
 import org.apache.hc.core5.util.Timeout;
 
@@ -77,7 +78,7 @@ public final class ElasticsearchClients {
 
     private static String withoutCredentials(String url) {
         // a URL may carry user:password; never echo it
-        return url.replaceAll("//[^/@]*@", "//");
+        return SecretMasking.USER_INFO.matcher(url).replaceAll("//");
     }
 
     /** Closes the client's transport and its connections. */

@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.log;
 
+import dev.proxymanager.middleware.config.SecretMasking;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Collection;
@@ -44,7 +45,7 @@ public final class Redaction {
             uri = new URI(url);
         } catch (URISyntaxException e) {
             String noQuery = url.replaceAll("[?#].*$", "");
-            return noQuery.replaceAll("//[^/@]*@", "//");
+            return SecretMasking.USER_INFO.matcher(noQuery).replaceAll("//");
         }
         String query = uri.getRawQuery();
         StringBuilder sb = new StringBuilder();

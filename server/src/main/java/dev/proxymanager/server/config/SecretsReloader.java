@@ -74,7 +74,7 @@ public final class SecretsReloader implements AutoCloseable {
      */
     public synchronized SecretsConfig loadInitial() {
         byte[] content = read();
-        SecretsConfig config = adjust.apply(SecretsConfig.parse(new String(content, StandardCharsets.UTF_8), env));
+        SecretsConfig config = parse(content);
         appliedDigest = digest(content);
         applied = counts(false, config);
         return config;
@@ -93,7 +93,7 @@ public final class SecretsReloader implements AutoCloseable {
             if (Arrays.equals(digest, appliedDigest)) {
                 return counts(false, applied);
             }
-            SecretsConfig config = adjust.apply(SecretsConfig.parse(new String(content, StandardCharsets.UTF_8), env));
+            SecretsConfig config = parse(content);
             apply.accept(config);
             appliedDigest = digest;
             lastFailure = null;
@@ -171,6 +171,11 @@ public final class SecretsReloader implements AutoCloseable {
 
     private static Outcome counts(boolean changed, Outcome o) {
         return new Outcome(changed, o.endpoints(), o.secrets());
+    }
+
+    /** Validates the file's content and applies the server's overrides. */
+    private SecretsConfig parse(byte[] content) {
+        return adjust.apply(SecretsConfig.parse(new String(content, StandardCharsets.UTF_8), env));
     }
 
     private byte[] read() {

@@ -3,6 +3,7 @@ package dev.proxymanager.server.metrics;
 import dev.proxymanager.middleware.cache.ResponseCache;
 import dev.proxymanager.middleware.log.ElasticsearchRequestLog;
 import dev.proxymanager.middleware.log.RequestLog;
+import dev.proxymanager.server.config.SecretsReloader;
 import dev.proxymanager.server.logging.LogstashShipping;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -26,7 +27,8 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@code proxy_cache_store_errors_total}, {@code proxy_cache_writes_dropped_total},
  *       {@code proxy_cache_corrupt_entries_total};</li>
  *   <li>{@code proxy_logstash_events_sent_total}, {@code _dropped_total}, {@code _send_failures_total},
- *       {@code proxy_logstash_connection_failures_total} and {@code proxy_logstash_connected}.</li>
+ *       {@code proxy_logstash_connection_failures_total} and {@code proxy_logstash_connected};</li>
+ *   <li>{@code proxy_secrets_reloads_total} and {@code proxy_secrets_reload_failures_total}.</li>
  * </ul>
  * Values are read on every scrape. This class is threadsafe.
  */
@@ -91,6 +93,15 @@ public final class BackendMetrics {
                 LogstashShipping::connectionFailures);
         Gauge.builder("proxy.logstash.connected", shipping, s -> s.connected() ? 1 : 0)
                 .description("1 while a connection to Logstash is open").register(registry);
+    }
+
+    /** Registers how many secrets.json reloads were applied and refused. */
+    public static void bindSecretsReloads(MeterRegistry registry, SecretsReloader reloader) {
+        counter(registry, "proxy.secrets.reloads", "secrets.json changes applied while running", reloader,
+                SecretsReloader::reloads);
+        counter(registry, "proxy.secrets.reload.failures",
+                "secrets.json reloads refused (unreadable or invalid; the running secrets stay)", reloader,
+                SecretsReloader::failures);
     }
 
     private static <T> void counter(MeterRegistry registry, String name, String description, T source,
