@@ -28,6 +28,12 @@ public interface Clock {
         return Instant.ofEpochSecond(Math.floorDiv(epochNanos, 1_000_000_000L), Math.floorMod(epochNanos, 1_000_000_000L));
     }
 
+    /** {@code time + nanos} on this timeline, saturating at {@link Long#MAX_VALUE} ("never") on overflow. */
+    static long plus(long time, long nanos) {
+        long sum = time + nanos;
+        return ((time ^ sum) & (nanos ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+    }
+
     /** Converts an {@link Instant} to the {@link #nanoTime()} timeline; saturates outside years 1678–2262. */
     static long toNanos(Instant instant) {
         try {

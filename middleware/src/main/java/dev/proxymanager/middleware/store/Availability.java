@@ -19,4 +19,39 @@ public record Availability(long freeAt, int cause) {
     public static final int REMOVED = -4;
     /** The shared usage store is unreachable and the configured mode is fail-closed; ask again at {@code freeAt}. */
     public static final int UNAVAILABLE = -5;
+
+    /**
+     * The rule every store applies to what it holds about a secret. A removed secret is {@link #REMOVED}; otherwise it
+     * frees at the latest of now, its cooldown's end, its limits' free time and, when every lease slot is held, the
+     * earliest lease end, and the cause is whichever of these decides (on a tie: the cooldown, then the limit, then
+     * the leases; full leases are the cause of a secret that is otherwise free now).
+     *
+     * @param limitsFreeAt when every limit admits a use ({@code now} or earlier if they do now)
+     * @param limit the index of the limit that frees last, for {@code limitsFreeAt}
+     */
+    public static Availability decide(long now, boolean removed, long cooldownUntil, long limitsFreeAt, int limit,
+                                      boolean leasesFull, long earliestLeaseEnd) {
+        if (removed) {
+            return new Availability(Long.MAX_VALUE, REMOVED);
+        }
+        long freeAt = now;
+        int cause = FREE;
+        if (cooldownUntil > freeAt) {
+            freeAt = cooldownUntil;
+            cause = COOLDOWN;
+        }
+        if (limitsFreeAt > freeAt) {
+            freeAt = limitsFreeAt;
+            cause = limit;
+        }
+        if (leasesFull) {
+            if (earliestLeaseEnd > freeAt) {
+                freeAt = earliestLeaseEnd;
+                cause = LEASED;
+            } else if (cause == FREE) {
+                cause = LEASED;
+            }
+        }
+        return new Availability(freeAt, cause);
+    }
 }

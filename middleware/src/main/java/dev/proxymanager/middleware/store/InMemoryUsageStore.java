@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.store;
 
+import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.lease.LeaseTable;
 import dev.proxymanager.middleware.limit.SlidingWindowLog;
 
@@ -67,14 +68,14 @@ public final class InMemoryUsageStore implements UsageStore {
                 r.log.record(now);
                 r.totalUses++;
                 if (terms.leased()) {
-                    r.leases.add(leaseId, saturatedAdd(now, terms.ttlNanos()));
+                    r.leases.add(leaseId, Clock.plus(now, terms.ttlNanos()));
                 }
                 long cap = 0;
                 List<UsageLimit> limits = c.limits();
                 for (int j = 0; j < limits.size(); j++) {
                     UsageLimit l = limits.get(j);
                     if (l.cooldownNanos() > 0 && r.log.reached(l.requests(), l.perNanos(), now)) {
-                        cap = Math.max(cap, saturatedAdd(now, l.cooldownNanos()));
+                        cap = Math.max(cap, Clock.plus(now, l.cooldownNanos()));
                     }
                 }
                 if (cap > r.cooldownUntil) {
@@ -88,34 +89,20 @@ public final class InMemoryUsageStore implements UsageStore {
     }
 
     private static Availability check(SecretRecord r, StoreCandidate c, LeaseTerms terms, long now) {
-        if (r.removed) {
-            return new Availability(Long.MAX_VALUE, Availability.REMOVED);
-        }
-        long freeAt = now;
-        int cause = Availability.FREE;
-        if (r.cooldownUntil > now) {
-            freeAt = r.cooldownUntil;
-            cause = Availability.COOLDOWN;
-        }
+        long limitsFreeAt = now;
+        int limit = Availability.FREE;
         List<UsageLimit> limits = c.limits();
         for (int j = 0; j < limits.size(); j++) {
             UsageLimit l = limits.get(j);
             long f = r.log.freeAt(l.requests(), l.perNanos(), now);
-            if (f > freeAt) {
-                freeAt = f;
-                cause = j;
+            if (f > limitsFreeAt) {
+                limitsFreeAt = f;
+                limit = j;
             }
         }
-        if (terms.leased() && r.leases.holders(now) >= terms.maxHolders()) {
-            long f = r.leases.earliestExpiry();
-            if (f > freeAt) {
-                freeAt = f;
-                cause = Availability.LEASED;
-            } else if (cause == Availability.FREE) {
-                cause = Availability.LEASED;
-            }
-        }
-        return new Availability(freeAt, cause);
+        boolean leasesFull = terms.leased() && r.leases.holders(now) >= terms.maxHolders();
+        return Availability.decide(now, r.removed, r.cooldownUntil, limitsFreeAt, limit, leasesFull,
+                leasesFull ? r.leases.earliestExpiry() : 0);
     }
 
     @Override
@@ -189,11 +176,6 @@ public final class InMemoryUsageStore implements UsageStore {
         synchronized (ep) {
             ep.secrets.remove(secretId);
         }
-    }
-
-    static long saturatedAdd(long a, long b) {
-        long r = a + b;
-        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
     }
 
     @Override

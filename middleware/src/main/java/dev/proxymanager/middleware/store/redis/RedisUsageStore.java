@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.store.redis;
 
+import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.SecretMasking;
 import dev.proxymanager.middleware.store.Availability;
 import dev.proxymanager.middleware.store.LeaseTerms;
@@ -72,6 +73,8 @@ public final class RedisUsageStore implements UsageStore {
     static final String SCRIPT_SHA = sha1(SCRIPT);
 
     private static final long MIN_KEEP_MS = 60_000;
+    /** A view's fields before its per-limit uses: removed, cooldown end, live leases, earliest lease end. */
+    private static final int VIEW_FIELDS = 4;
 
     private final RedisURI uri;
     private final String maskedUri;
@@ -144,45 +147,51 @@ public final class RedisUsageStore implements UsageStore {
             return new StoreDecision(-1, List.of(), 0);
         }
         String[] k = new String[3 * count];
-        List<String> args = new ArrayList<>(10 + count * 6);
+        List<String> args = new ArrayList<>(7 + count * 7);
+        String nowText = TimeCodec.encode(now);
         args.add("acquire");
-        args.add(TimeCodec.encode(now));
-        args.add(Integer.toString(count));
-        args.add(terms.leased() ? "1" : "0");
-        args.add(Integer.toString(terms.maxHolders()));
-        args.add(TimeCodec.encode(terms.ttlNanos()));
-        args.add(leaseId == null ? "" : leaseId);
+        args.add(nowText);
+        if (terms.leased()) {
+            args.add(Integer.toString(terms.maxHolders()));
+            args.add(Objects.requireNonNull(leaseId, "leaseId"));
+            args.add(TimeCodec.encode(Clock.plus(now, terms.ttlNanos())));
+        } else {
+            args.add("0");
+            args.add("");
+            args.add("");
+        }
         args.add(Long.toString(leaseKeepMs(terms)));
         args.add(Long.toString(stateTtlMs));
         for (int i = 0; i < count; i++) {
             System.arraycopy(keysOf(endpoint, candidates[i].secretId()), 0, k, 3 * i, 3);
-            addBlock(args, candidates[i]);
+            addBlock(args, candidates[i], now);
         }
         List<Object> r = eval("acquire", k, args);
         int granted = toInt(r.get(0));
-        long cap = "0".equals(r.get(1)) ? 0 : TimeCodec.decode((String) r.get(1));
-        List<Availability> examined = new ArrayList<>((r.size() - 2) / 2);
-        for (int i = 2; i < r.size(); i += 2) {
-            examined.add(availability(r.get(i), r.get(i + 1)));
+        String cap = (String) r.get(1);
+        List<Availability> examined = new ArrayList<>(granted < 0 ? count : granted + 1);
+        int at = 2;
+        for (int i = 0; at < r.size(); i++) {
+            examined.add(availability(r, at, candidates[i], terms, now));
+            at += VIEW_FIELDS + candidates[i].limits().size();
         }
-        return new StoreDecision(granted, examined, cap);
+        return new StoreDecision(granted, examined, cap.isEmpty() ? 0 : TimeCodec.decode(cap));
     }
 
     @Override
     public Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                                 long cooldownUntil, boolean remove) {
-        List<String> args = new ArrayList<>(16);
+        List<String> args = new ArrayList<>(10 + 4 * secret.limits().size());
         args.add("release");
         args.add(TimeCodec.encode(now));
         args.add(terms.leased() ? "1" : "0");
-        args.add(Integer.toString(terms.maxHolders()));
         args.add(leaseId == null ? "" : leaseId);
         args.add(cooldownUntil > 0 ? TimeCodec.encode(cooldownUntil) : "");
         args.add(remove ? "1" : "0");
         args.add(Long.toString(stateTtlMs));
-        addBlock(args, secret);
+        addBlock(args, secret, now);
         List<Object> r = eval("release", keysOf(endpoint, secret.secretId()), args);
-        return availability(r.get(0), r.get(1));
+        return availability(r, 0, secret, terms, now);
     }
 
     @Override
@@ -197,10 +206,10 @@ public final class RedisUsageStore implements UsageStore {
 
     @Override
     public void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes) {
-        List<String> args = new ArrayList<>(8 + useTimes.length);
+        List<String> args = new ArrayList<>(8 + 4 * secret.limits().size() + useTimes.length);
         args.add("past");
         args.add(Long.toString(stateTtlMs));
-        addBlock(args, secret);
+        addBlock(args, secret, 0); // no decision: the block's times are not read
         for (long t : useTimes) {
             args.add(TimeCodec.encode(t));
         }
@@ -209,23 +218,23 @@ public final class RedisUsageStore implements UsageStore {
 
     @Override
     public SecretUsage usage(String endpoint, StoreCandidate secret, LeaseTerms terms, long now) {
-        List<String> args = new ArrayList<>(12);
+        List<String> args = new ArrayList<>(6 + 4 * secret.limits().size());
         args.add("usage");
         args.add(TimeCodec.encode(now));
         args.add(terms.leased() ? "1" : "0");
-        args.add(Integer.toString(terms.maxHolders()));
-        addBlock(args, secret);
+        addBlock(args, secret, now);
         List<Object> r = eval("usage", keysOf(endpoint, secret.secretId()), args);
         long total = (Long) r.get(0);
-        int holders = toInt(r.get(1));
-        String cd = (String) r.get(2);
-        boolean removed = toInt(r.get(3)) == 1;
-        Availability a = availability(r.get(4), r.get(5));
-        List<Integer> counts = new ArrayList<>(secret.limits().size());
-        for (int i = 6; i < r.size(); i++) {
+        Availability a = availability(r, 1, secret, terms, now);
+        boolean removed = !((String) r.get(1)).isEmpty();
+        long cooldownUntil = time(r.get(2));
+        int holders = toInt(r.get(3));
+        int limits = secret.limits().size();
+        List<Integer> counts = new ArrayList<>(limits);
+        for (int i = 1 + VIEW_FIELDS + limits; i < r.size(); i++) {
             counts.add(toInt(r.get(i)));
         }
-        return new SecretUsage(counts, total, holders, cd.isEmpty() ? 0 : TimeCodec.decode(cd), removed, a);
+        return new SecretUsage(counts, total, holders, cooldownUntil > now ? cooldownUntil : 0, removed, a);
     }
 
     @Override
@@ -262,18 +271,54 @@ public final class RedisUsageStore implements UsageStore {
         });
     }
 
-    private static void addBlock(List<String> args, StoreCandidate c) {
+    /**
+     * A candidate's block (see usage-store.lua): per limit the indexes of the uses its window turns on before and
+     * after a grant, where its window starts at {@code now}, and when a cooldown it starts would end.
+     */
+    private static void addBlock(List<String> args, StoreCandidate c, long now) {
         List<UsageLimit> limits = c.limits();
         args.add(Integer.toString(limits.size()));
         long keep = 0;
         for (UsageLimit l : limits) {
-            args.add(Integer.toString(l.requests()));
-            args.add(TimeCodec.encode(l.perNanos()));
-            args.add(TimeCodec.encode(l.cooldownNanos()));
+            int req = l.requests();
+            args.add(Integer.toString(Math.max(0, req - 2)));
+            args.add(Integer.toString(req - 1));
+            args.add(TimeCodec.windowStart(now, l.perNanos()));
+            args.add(l.cooldownNanos() > 0 ? TimeCodec.encode(Clock.plus(now, l.cooldownNanos())) : "");
             keep = Math.max(keep, l.perNanos());
         }
+        args.add(Integer.toString(c.logCapacity()));
         // a window's uses matter for one window length; keep a minute more for clock skew and slow callers
         args.add(Long.toString(Math.max(MIN_KEEP_MS, ceilMillis(keep) + MIN_KEEP_MS)));
+    }
+
+    /**
+     * The availability of a secret from the script's view of it at {@code r[at..]}: removed, cooldown end, live
+     * leases, earliest lease end, then per limit the use its window turns on.
+     */
+    private static Availability availability(List<Object> r, int at, StoreCandidate c, LeaseTerms terms, long now) {
+        long limitsFreeAt = now;
+        int limit = Availability.FREE;
+        List<UsageLimit> limits = c.limits();
+        for (int j = 0; j < limits.size(); j++) {
+            String use = (String) r.get(at + VIEW_FIELDS + j);
+            if (!use.isEmpty()) {
+                long f = Clock.plus(TimeCodec.decode(use), limits.get(j).perNanos());
+                if (f > limitsFreeAt) {
+                    limitsFreeAt = f;
+                    limit = j;
+                }
+            }
+        }
+        boolean leasesFull = terms.leased() && toInt(r.get(at + 2)) >= terms.maxHolders();
+        return Availability.decide(now, !((String) r.get(at)).isEmpty(), time(r.get(at + 1)), limitsFreeAt, limit,
+                leasesFull, time(r.get(at + 3)));
+    }
+
+    /** A time from the script, 0 for none. */
+    private static long time(Object text) {
+        String s = (String) text;
+        return s.isEmpty() ? 0 : TimeCodec.decode(s);
     }
 
     private static long leaseKeepMs(LeaseTerms terms) {
@@ -282,10 +327,6 @@ public final class RedisUsageStore implements UsageStore {
 
     private static long ceilMillis(long nanos) {
         return nanos / 1_000_000 + (nanos % 1_000_000 == 0 ? 0 : 1);
-    }
-
-    private static Availability availability(Object cause, Object freeAt) {
-        return new Availability(TimeCodec.decode((String) freeAt), toInt(cause));
     }
 
     private static int toInt(Object o) {

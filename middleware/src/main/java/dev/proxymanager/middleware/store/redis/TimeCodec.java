@@ -1,36 +1,46 @@
 package dev.proxymanager.middleware.store.redis;
 
 /**
- * Times (nanoseconds, ~1.8e18 for today) as the Lua script reads them: {@code <seconds><9-digit nanos>}, exact
- * although Lua numbers are doubles (the script splits seconds and nanos). For non-negative values this is the
- * plain decimal form. Threadsafe (stateless).
+ * Times (nanoseconds on the engine's timeline, ~1.8e18 for today) as the Lua script holds them: 19-digit
+ * zero-padded decimals, so that comparing the strings compares the times and the script never converts a number
+ * (Lua numbers are doubles, and conversions were most of the script's cost). For times since 2001 this is the plain
+ * decimal form. Threadsafe (stateless).
  */
 final class TimeCodec {
 
-    private static final long E9 = 1_000_000_000L;
+    /** The width of every encoded time: {@link Long#MAX_VALUE} has 19 digits. */
+    static final int WIDTH = 19;
+
+    private static final long PADDING_NEEDED_BELOW = 1_000_000_000_000_000_000L;
+    private static final String ZEROS = "0".repeat(WIDTH);
 
     private TimeCodec() {
     }
 
+    /**
+     * @throws IllegalArgumentException if {@code t} is negative: the timeline starts at the Unix epoch
+     */
     static String encode(long t) {
-        if (t >= 0) {
-            String s = Long.toString(t);
-            return s.length() >= 10 ? s : "0".repeat(10 - s.length()) + s;
+        if (t >= PADDING_NEEDED_BELOW) {
+            return Long.toString(t);
         }
-        long sec = Math.floorDiv(t, E9);
-        String n = Long.toString(Math.floorMod(t, E9));
-        return sec + "0".repeat(9 - n.length()) + n;
+        if (t < 0) {
+            throw new IllegalArgumentException("times on the usage store's timeline are not negative, was " + t);
+        }
+        String digits = Long.toString(t);
+        return ZEROS.substring(digits.length()) + digits;
     }
 
-    /** Decodes, saturating at {@link Long#MAX_VALUE}/{@link Long#MIN_VALUE} (sums in the script may overflow). */
+    /**
+     * The start of a window of {@code lengthNanos} that ends at {@code now}, as the script compares it with use
+     * times: {@code ""} (before every time) when it would be negative.
+     */
+    static String windowStart(long now, long lengthNanos) {
+        long start = now - lengthNanos;
+        return start < 0 ? "" : encode(start);
+    }
+
     static long decode(String text) {
-        int split = text.length() - 9;
-        long sec = Long.parseLong(text, 0, split, 10);
-        long nanos = Long.parseLong(text, split, text.length(), 10);
-        try {
-            return Math.addExact(Math.multiplyExact(sec, E9), nanos);
-        } catch (ArithmeticException e) {
-            return sec < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
-        }
+        return Long.parseLong(text);
     }
 }

@@ -1,0 +1,133 @@
+package dev.proxymanager.middleware.store.redis;
+
+import dev.proxymanager.middleware.store.Availability;
+import dev.proxymanager.middleware.store.InMemoryUsageStore;
+import dev.proxymanager.middleware.store.LeaseTerms;
+import dev.proxymanager.middleware.store.StoreCandidate;
+import dev.proxymanager.middleware.store.StoreDecision;
+import dev.proxymanager.middleware.store.UsageLimit;
+import dev.proxymanager.testsupport.redis.RedisTestServer;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Redis store decides exactly as the in-memory one: the script only compares times and the store works out
+ * availabilities in Java, so a long random workload (several limits, a request count of 1, usage caps, shared leases,
+ * cooldowns, removals and callers whose clocks lag) must give the same answer to every call from both.
+ */
+class RedisUsageStoreAgreementTest {
+
+    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+    private static final long T0 = 1_767_225_600L * SECOND;
+    private static final String ENDPOINT = "agree";
+    private static final LeaseTerms SHARED = new LeaseTerms(2, 3 * SECOND);
+    private static final List<StoreCandidate> SECRETS = List.of(
+            new StoreCandidate("one-per-2s", List.of(new UsageLimit(1, 2 * SECOND, 0))),
+            new StoreCandidate("two-limits", List.of(new UsageLimit(3, 10 * SECOND, 0),
+                    new UsageLimit(5, 60 * SECOND, 30 * SECOND))),
+            new StoreCandidate("capped", List.of(new UsageLimit(2, 5 * SECOND, 7 * SECOND))),
+            new StoreCandidate("unlimited", List.of()));
+
+    @AutoClose
+    private final RedisUsageStore redis = freshRedisStore();
+    private final InMemoryUsageStore memory = new InMemoryUsageStore();
+
+    private static RedisUsageStore freshRedisStore() {
+        RedisTestServer server = RedisTestServer.shared();
+        server.flushAll();
+        return RedisUsageStore.builder(server.uri()).build();
+    }
+
+    private record Held(StoreCandidate secret, String leaseId) {
+    }
+
+    @Test
+    void everyCallOfARandomWorkloadGetsTheSameAnswerFromBothStores() {
+        Random random = new Random(42);
+        List<Held> held = new ArrayList<>();
+        long now = T0;
+        int grants = 0;
+        int refusals = 0;
+        for (int step = 0; step < 3_000; step++) {
+            now += random.nextInt(700) * MS;
+            // a caller whose clock is up to 300 ms behind: its uses land behind newer ones
+            long callerNow = random.nextInt(10) == 0 ? now - random.nextInt(300) * MS : now;
+            int action = random.nextInt(100);
+            if (action < 60 || held.isEmpty()) {
+                LeaseTerms terms = random.nextBoolean() ? SHARED : LeaseTerms.NONE;
+                StoreCandidate[] candidates = shuffled(random);
+                int count = 1 + random.nextInt(candidates.length);
+                String leaseId = "lease-" + step;
+                StoreDecision expected = memory.acquire(ENDPOINT, candidates, count, terms, leaseId, callerNow);
+                StoreDecision actual = redis.acquire(ENDPOINT, candidates, count, terms, leaseId, callerNow);
+                assertThat(actual).as("acquire at step %d", step).isEqualTo(expected);
+                if (expected.isGranted()) {
+                    grants++;
+                    if (terms.leased()) {
+                        held.add(new Held(candidates[expected.granted()], leaseId));
+                    }
+                } else {
+                    refusals++;
+                }
+            } else if (action < 90) {
+                Held h = held.remove(random.nextInt(held.size()));
+                long cooldownUntil = random.nextInt(4) == 0 ? now + random.nextInt(5_000) * MS : 0;
+                boolean remove = random.nextInt(50) == 0;
+                Availability expected = memory.release(ENDPOINT, h.secret(), SHARED, h.leaseId(), callerNow,
+                        cooldownUntil, remove);
+                Availability actual = redis.release(ENDPOINT, h.secret(), SHARED, h.leaseId(), callerNow,
+                        cooldownUntil, remove);
+                assertThat(actual).as("release at step %d", step).isEqualTo(expected);
+            } else if (action < 93) {
+                String id = SECRETS.get(random.nextInt(SECRETS.size())).secretId();
+                memory.restore(ENDPOINT, id);
+                redis.restore(ENDPOINT, id);
+            } else {
+                StoreCandidate secret = SECRETS.get(random.nextInt(SECRETS.size()));
+                LeaseTerms terms = random.nextBoolean() ? SHARED : LeaseTerms.NONE;
+                assertThat(redis.usage(ENDPOINT, secret, terms, now)).as("usage at step %d", step)
+                        .isEqualTo(memory.usage(ENDPOINT, secret, terms, now));
+            }
+        }
+        // the workload exercised both outcomes, not just one
+        assertThat(grants).isGreaterThan(300);
+        assertThat(refusals).isGreaterThan(300);
+    }
+
+    @Test
+    void logStaysBoundedWhileItIsTrimmedInSteps() {
+        StoreCandidate secret = new StoreCandidate("busy", List.of(new UsageLimit(3, SECOND, 0)));
+        RedisTestServer server = RedisTestServer.shared();
+        RedisClient client = RedisClient.create(server.uri());
+        try (StatefulRedisConnection<String, String> connection = client.connect()) {
+            String log = redis.keysOf(ENDPOINT, "busy")[0];
+            long longest = 0;
+            for (int i = 0; i < 200; i++) {
+                long now = T0 + i * 400 * MS; // at most 3 uses in any second: every call is granted
+                assertThat(redis.acquire(ENDPOINT, new StoreCandidate[] {secret}, 1, LeaseTerms.NONE, "l" + i, now)
+                        .isGranted()).as("use %d", i).isTrue();
+                longest = Math.max(longest, connection.sync().llen(log));
+            }
+            assertThat(longest).isGreaterThan(3).isLessThanOrEqualTo(3 + 16); // trimmed back to 3 once it passes 3 + 16
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    private static StoreCandidate[] shuffled(Random random) {
+        List<StoreCandidate> list = new ArrayList<>(SECRETS);
+        Collections.shuffle(list, random);
+        return list.toArray(new StoreCandidate[0]);
+    }
+}
