@@ -16,13 +16,15 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.NestedMultiOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -71,6 +73,7 @@ public final class RedisUsageStore implements UsageStore {
 
     static final String SCRIPT = loadScript();
     static final String SCRIPT_SHA = sha1(SCRIPT);
+    private static final byte[] SCRIPT_SHA_BYTES = SCRIPT_SHA.getBytes(StandardCharsets.US_ASCII);
 
     private static final long MIN_KEEP_MS = 60_000;
     /** A view's fields before its per-limit uses: removed, cooldown end, live leases, earliest lease end. */
@@ -83,7 +86,7 @@ public final class RedisUsageStore implements UsageStore {
     private final long timeoutNanos;
     private final ClientResources resources;
     private final RedisClient client;
-    private final ConcurrentHashMap<String, ConcurrentHashMap<String, String[]>> keys = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, SecretKeys>> keys = new ConcurrentHashMap<>();
     private volatile StatefulRedisConnection<String, String> connection;
     private volatile boolean closed;
 
@@ -146,27 +149,22 @@ public final class RedisUsageStore implements UsageStore {
         if (count <= 0) {
             return new StoreDecision(-1, List.of(), 0);
         }
-        String[] k = new String[3 * count];
-        List<String> args = new ArrayList<>(7 + count * 7);
-        String nowText = TimeCodec.encode(now);
-        args.add("acquire");
-        args.add(nowText);
-        if (terms.leased()) {
-            args.add(Integer.toString(terms.maxHolders()));
-            args.add(Objects.requireNonNull(leaseId, "leaseId"));
-            args.add(TimeCodec.encode(Clock.plus(now, terms.ttlNanos())));
-        } else {
-            args.add("0");
-            args.add("");
-            args.add("");
-        }
-        args.add(Long.toString(leaseKeepMs(terms)));
-        args.add(Long.toString(stateTtlMs));
+        ScriptCall call = new ScriptCall("acquire", 3 * count);
         for (int i = 0; i < count; i++) {
-            System.arraycopy(keysOf(endpoint, candidates[i].secretId()), 0, k, 3 * i, 3);
-            addBlock(args, candidates[i], now);
+            call.keys(keys(endpoint, candidates[i].secretId()));
         }
-        List<Object> r = eval("acquire", k, args);
+        call.argument("acquire").time(now);
+        if (terms.leased()) {
+            call.number(terms.maxHolders()).argument(Objects.requireNonNull(leaseId, "leaseId"))
+                    .time(Clock.plus(now, terms.ttlNanos()));
+        } else {
+            call.number(0).argument("").argument("");
+        }
+        call.number(leaseKeepMs(terms)).number(stateTtlMs);
+        for (int i = 0; i < count; i++) {
+            addBlock(call, candidates[i], now);
+        }
+        List<Object> r = eval(call);
         int granted = toInt(r.get(0));
         String cap = (String) r.get(1);
         List<Availability> examined = new ArrayList<>(granted < 0 ? count : granted + 1);
@@ -181,49 +179,45 @@ public final class RedisUsageStore implements UsageStore {
     @Override
     public Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                                 long cooldownUntil, boolean remove) {
-        List<String> args = new ArrayList<>(10 + 4 * secret.limits().size());
-        args.add("release");
-        args.add(TimeCodec.encode(now));
-        args.add(terms.leased() ? "1" : "0");
-        args.add(leaseId == null ? "" : leaseId);
-        args.add(cooldownUntil > 0 ? TimeCodec.encode(cooldownUntil) : "");
-        args.add(remove ? "1" : "0");
-        args.add(Long.toString(stateTtlMs));
-        addBlock(args, secret, now);
-        List<Object> r = eval("release", keysOf(endpoint, secret.secretId()), args);
-        return availability(r, 0, secret, terms, now);
+        ScriptCall call = new ScriptCall("release", 3).keys(keys(endpoint, secret.secretId()))
+                .argument("release").time(now).number(terms.leased() ? 1 : 0).argument(leaseId == null ? "" : leaseId);
+        if (cooldownUntil > 0) {
+            call.time(cooldownUntil);
+        } else {
+            call.argument("");
+        }
+        call.number(remove ? 1 : 0).number(stateTtlMs);
+        addBlock(call, secret, now);
+        return availability(eval(call), 0, secret, terms, now);
     }
 
     @Override
     public void restore(String endpoint, String secretId) {
-        eval("restore", keysOf(endpoint, secretId), List.of("restore"));
+        eval(new ScriptCall("restore", 3).keys(keys(endpoint, secretId)).argument("restore"));
     }
 
     @Override
     public void remove(String endpoint, String secretId) {
-        eval("remove", keysOf(endpoint, secretId), List.of("remove", Long.toString(stateTtlMs)));
+        eval(new ScriptCall("remove", 3).keys(keys(endpoint, secretId)).argument("remove").number(stateTtlMs));
     }
 
     @Override
     public void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes) {
-        List<String> args = new ArrayList<>(8 + 4 * secret.limits().size() + useTimes.length);
-        args.add("past");
-        args.add(Long.toString(stateTtlMs));
-        addBlock(args, secret, 0); // no decision: the block's times are not read
+        ScriptCall call = new ScriptCall("recordPastUses", 3).keys(keys(endpoint, secret.secretId()))
+                .argument("past").number(stateTtlMs);
+        addBlock(call, secret, 0); // no decision: the block's times are not read
         for (long t : useTimes) {
-            args.add(TimeCodec.encode(t));
+            call.time(t);
         }
-        eval("recordPastUses", keysOf(endpoint, secret.secretId()), args);
+        eval(call);
     }
 
     @Override
     public SecretUsage usage(String endpoint, StoreCandidate secret, LeaseTerms terms, long now) {
-        List<String> args = new ArrayList<>(6 + 4 * secret.limits().size());
-        args.add("usage");
-        args.add(TimeCodec.encode(now));
-        args.add(terms.leased() ? "1" : "0");
-        addBlock(args, secret, now);
-        List<Object> r = eval("usage", keysOf(endpoint, secret.secretId()), args);
+        ScriptCall call = new ScriptCall("usage", 3).keys(keys(endpoint, secret.secretId()))
+                .argument("usage").time(now).number(terms.leased() ? 1 : 0);
+        addBlock(call, secret, now);
+        List<Object> r = eval(call);
         long total = (Long) r.get(0);
         Availability a = availability(r, 1, secret, terms, now);
         boolean removed = !((String) r.get(1)).isEmpty();
@@ -239,8 +233,8 @@ public final class RedisUsageStore implements UsageStore {
 
     @Override
     public void forget(String endpoint, String secretId) {
-        eval("forget", keysOf(endpoint, secretId), List.of("forget"));
-        ConcurrentHashMap<String, String[]> ep = keys.get(endpoint);
+        eval(new ScriptCall("forget", 3).keys(keys(endpoint, secretId)).argument("forget"));
+        ConcurrentHashMap<String, SecretKeys> ep = keys.get(endpoint);
         if (ep != null) {
             ep.remove(secretId);
         }
@@ -265,31 +259,94 @@ public final class RedisUsageStore implements UsageStore {
 
     /** The three key names of a secret: log, state, leases. */
     String[] keysOf(String endpoint, String secretId) {
-        return keys.computeIfAbsent(endpoint, e -> new ConcurrentHashMap<>()).computeIfAbsent(secretId, id -> {
-            String base = prefix + ":{" + endpoint + "}:" + FORMAT_VERSION + ":" + id;
-            return new String[] {base + ":log", base + ":st", base + ":ls"};
-        });
+        return keys(endpoint, secretId).names().clone();
+    }
+
+    private SecretKeys keys(String endpoint, String secretId) {
+        return keys.computeIfAbsent(endpoint, e -> new ConcurrentHashMap<>())
+                .computeIfAbsent(secretId, id -> SecretKeys.of(prefix + ":{" + endpoint + "}:" + FORMAT_VERSION + ":" + id));
+    }
+
+    /** A secret's key names, and their bytes as sent (encoded once, not on every call). */
+    private record SecretKeys(String[] names, byte[][] encoded) {
+        static SecretKeys of(String base) {
+            String[] names = {base + ":log", base + ":st", base + ":ls"};
+            byte[][] encoded = new byte[3][];
+            for (int i = 0; i < 3; i++) {
+                encoded[i] = names[i].getBytes(StandardCharsets.UTF_8);
+            }
+            return new SecretKeys(names, encoded);
+        }
+    }
+
+    /**
+     * One {@code EVALSHA} of the script, its arguments written the way Lettuce sends them: keys as their cached bytes,
+     * numbers and today's times as digits without an intermediate String (encoding each call's ~20 arguments was
+     * a quarter of the client's CPU through the codec).
+     */
+    private static final class ScriptCall {
+        final String operation;
+        final CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8);
+
+        ScriptCall(String operation, int keyCount) {
+            this.operation = operation;
+            args.add(SCRIPT_SHA_BYTES).add(keyCount);
+        }
+
+        ScriptCall keys(SecretKeys k) {
+            for (byte[] key : k.encoded()) {
+                args.add(key);
+            }
+            return this;
+        }
+
+        ScriptCall argument(String text) {
+            args.add(text);
+            return this;
+        }
+
+        ScriptCall number(long n) {
+            args.add(n);
+            return this;
+        }
+
+        ScriptCall time(long t) {
+            if (TimeCodec.isPlainDecimal(t)) {
+                args.add(t);
+            } else {
+                args.add(TimeCodec.encode(t));
+            }
+            return this;
+        }
     }
 
     /**
      * A candidate's block (see usage-store.lua): per limit the indexes of the uses its window turns on before and
      * after a grant, where its window starts at {@code now}, and when a cooldown it starts would end.
      */
-    private static void addBlock(List<String> args, StoreCandidate c, long now) {
+    private static void addBlock(ScriptCall call, StoreCandidate c, long now) {
         List<UsageLimit> limits = c.limits();
-        args.add(Integer.toString(limits.size()));
+        call.number(limits.size());
         long keep = 0;
         for (UsageLimit l : limits) {
             int req = l.requests();
-            args.add(Integer.toString(Math.max(0, req - 2)));
-            args.add(Integer.toString(req - 1));
-            args.add(TimeCodec.windowStart(now, l.perNanos()));
-            args.add(l.cooldownNanos() > 0 ? TimeCodec.encode(Clock.plus(now, l.cooldownNanos())) : "");
+            call.number(Math.max(0, req - 2)).number(req - 1);
+            long windowStart = now - l.perNanos();
+            if (windowStart >= 0) {
+                call.time(windowStart);
+            } else {
+                call.argument(""); // sorts before every time
+            }
+            if (l.cooldownNanos() > 0) {
+                call.time(Clock.plus(now, l.cooldownNanos()));
+            } else {
+                call.argument("");
+            }
             keep = Math.max(keep, l.perNanos());
         }
-        args.add(Integer.toString(c.logCapacity()));
+        call.number(c.logCapacity());
         // a window's uses matter for one window length; keep a minute more for clock skew and slow callers
-        args.add(Long.toString(Math.max(MIN_KEEP_MS, ceilMillis(keep) + MIN_KEEP_MS)));
+        call.number(Math.max(MIN_KEEP_MS, ceilMillis(keep) + MIN_KEEP_MS));
     }
 
     /**
@@ -333,16 +390,18 @@ public final class RedisUsageStore implements UsageStore {
         return ((Long) o).intValue();
     }
 
-    private List<Object> eval(String operation, String[] keyNames, List<String> args) {
-        String[] a = args.toArray(new String[0]);
+    private List<Object> eval(ScriptCall call) {
+        String operation = call.operation;
         // the async API, awaited here: the sync API's proxy costs a reflective lookup per call
         RedisAsyncCommands<String, String> cmd = commands(operation);
         try {
             try {
-                return await(cmd.evalsha(SCRIPT_SHA, ScriptOutputType.MULTI, keyNames, a), operation);
+                return await(cmd.dispatch(CommandType.EVALSHA, new NestedMultiOutput<>(StringCodec.UTF8), call.args),
+                        operation);
             } catch (RedisNoScriptException e) {
                 await(cmd.scriptLoad(SCRIPT), operation); // first use on this server, or it restarted and lost its scripts
-                return await(cmd.evalsha(SCRIPT_SHA, ScriptOutputType.MULTI, keyNames, a), operation);
+                return await(cmd.dispatch(CommandType.EVALSHA, new NestedMultiOutput<>(StringCodec.UTF8), call.args),
+                        operation);
             }
         } catch (RedisCommandExecutionException e) {
             if (isOutage(e)) {

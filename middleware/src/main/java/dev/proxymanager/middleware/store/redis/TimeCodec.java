@@ -21,7 +21,7 @@ final class TimeCodec {
      * @throws IllegalArgumentException if {@code t} is negative: the timeline starts at the Unix epoch
      */
     static String encode(long t) {
-        if (t >= PADDING_NEEDED_BELOW) {
+        if (isPlainDecimal(t)) {
             return Long.toString(t);
         }
         if (t < 0) {
@@ -31,13 +31,9 @@ final class TimeCodec {
         return ZEROS.substring(digits.length()) + digits;
     }
 
-    /**
-     * The start of a window of {@code lengthNanos} that ends at {@code now}, as the script compares it with use
-     * times: {@code ""} (before every time) when it would be negative.
-     */
-    static String windowStart(long now, long lengthNanos) {
-        long start = now - lengthNanos;
-        return start < 0 ? "" : encode(start);
+    /** Whether {@code t}'s encoding is its plain decimal form, so it can be sent as a number. */
+    static boolean isPlainDecimal(long t) {
+        return t >= PADDING_NEEDED_BELOW;
     }
 
     static long decode(String text) {

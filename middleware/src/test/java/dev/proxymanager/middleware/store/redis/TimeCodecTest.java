@@ -44,9 +44,9 @@ class TimeCodecTest {
     }
 
     @Test
-    void windowStartingBeforeTheEpochSortsBeforeEveryTime() {
-        assertThat(TimeCodec.windowStart(5, 10)).isEmpty();
-        assertThat(TimeCodec.windowStart(15, 10)).isEqualTo(TimeCodec.encode(5));
-        assertThat("".compareTo(TimeCodec.encode(0))).isNegative();
+    void timesSinceTheYear2001AreSentAsPlainNumbers() {
+        assertThat(TimeCodec.isPlainDecimal(1_000_000_000_000_000_000L)).isTrue();
+        assertThat(TimeCodec.encode(1_000_000_000_000_000_000L)).isEqualTo(Long.toString(1_000_000_000_000_000_000L));
+        assertThat(TimeCodec.isPlainDecimal(999_999_999_999_999_999L)).isFalse();
     }
 }
