@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# A/B of the Redis usage store (docs/benchmarks.md, "Redis usage store"): two checkouts' RedisUsageStoreBenchmark,
+# alternating against one throw-away redis-server, each run on emptied keys; prints store calls/s, client CPU per
+# call, the script's time in Redis (usec_per_call) and Redis's CPU per call of each run.
+# Usage: bash middleware/src/test/bench/redis-usage-store-ab.sh <checkout A> <checkout B> [seconds=8] [rounds=2]
+# Each checkout needs: ./mvnw -B -q -pl middleware -am test-compile
+#   && ./mvnw -B -q -pl middleware dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+# BENCH_JAVA_OPTS: JVM options for both (default -Dbench.virtual=true).
+set -euo pipefail
+A=$1 B=$2 SECS=${3:-8} ROUNDS=${4:-2}
+OPTS=${BENCH_JAVA_OPTS:--Dbench.virtual=true}
+: "${JAVA_HOME:?set JAVA_HOME to a JDK 21+}"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+DIR=$(mktemp -d)
+redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$DIR" --daemonize yes \
+  --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log"
+trap 'kill "$(cat "$DIR/redis.pid")" 2>/dev/null || true; rm -rf "$DIR"' EXIT
+until redis-cli -p "$PORT" ping >/dev/null 2>&1; do sleep 0.1; done
+R="redis-cli -p $PORT"
+cpu() { $R INFO cpu | tr -d '\r' | awk -F: '/^used_cpu_(user|sys):/ { s += $2 } END { print s }'; }
+run() { # checkout label
+  $R FLUSHALL >/dev/null; $R CONFIG RESETSTAT >/dev/null
+  local before out after stats
+  before=$(cpu)
+  # shellcheck disable=SC2086 # word splitting of the options is wanted
+  out=$("$JAVA_HOME/bin/java" $OPTS -cp "$1/middleware/target/classes:$1/middleware/target/test-classes:$(cat "$1/middleware/target/bench.classpath")" \
+    dev.proxymanager.middleware.store.redis.RedisUsageStoreBenchmark "redis://127.0.0.1:$PORT" "$SECS" 64 2>/dev/null)
+  after=$(cpu)
+  stats=$($R INFO commandstats | tr -d '\r' | grep '^cmdstat_evalsha:')
+  echo "$2: $(echo "$out" | grep 'store calls/s') | $(echo "$out" | grep 'client JVM CPU') | $(echo "$stats" \
+    | awk -F'[=,]' -v a="$before" -v b="$after" '{ printf "script %s us, redis CPU per call %.1f us", $6, (b - a) * 1e6 / $2 }') | load $(cut -d' ' -f1 /proc/loadavg)"
+}
+for _ in $(seq 1 "$ROUNDS"); do run "$A" A; run "$B" B; done
