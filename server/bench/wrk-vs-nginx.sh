@@ -5,6 +5,7 @@
 #   BENCH_ELASTICSEARCH=false server/bench/wrk-vs-nginx.sh    (request log off: to see what it costs)
 #   BENCH_JAVA_OPTS="-XX:StartFlightRecording=..." ...         (extra JVM options for our server, e.g. to profile)
 #   BENCH_LOADTEST=false ...                                  (skip the 1 000-concurrent load test at the end)
+#   BENCH_JAR=/tmp/other.jar ...                              (another build of the server, e.g. to compare A/B)
 #
 # Needs wrk and nginx on PATH and the shaded jar (./mvnw -B -q -DskipTests package). Runs, in one go:
 #   1. nginx serving a tiny static answer on 127.0.0.1:19001 (the "fast upstream");
@@ -18,7 +19,7 @@ CONNECTIONS="${1:-64}"
 DURATION="${2:-20s}"
 THREADS=2
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-JAR="$ROOT/server/target/proxy-manager-server.jar"
+JAR="${BENCH_JAR:-$ROOT/server/target/proxy-manager-server.jar}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 WORK="$(mktemp -d /tmp/pm-bench.XXXXXX)"
 [ -f "$JAR" ] || { echo "missing $JAR: run ./mvnw -B -q -DskipTests package first" >&2; exit 1; }
@@ -77,8 +78,26 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d10s http://127.0.0.1:19002/x > /dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d10s http://127.0.0.1:19003/proxy/bench/x > /dev/null
 echo "== nginx proxy_pass ($CONNECTIONS connections, $DURATION)"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency http://127.0.0.1:19002/x | tee "$WORK/nginx.txt"
+# CPU (user + system, in clock ticks) of a process and of its children (the Elasticsearch node the server starts)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+children_ticks() {
+  local total=0 child
+  for child in $(pgrep -P "$SERVER_PID" || true); do total=$((total + $(cpu_ticks "$child" 2>/dev/null || echo 0))); done
+  echo "$total"
+}
+# CPU of the server's JIT compiler threads: work a long-running server has done once, not per request
+jit_ticks() {
+  local total=0 task
+  for task in /proc/"$SERVER_PID"/task/*; do
+    grep -q '^C[12] CompilerThre' "$task/comm" 2>/dev/null && total=$((total + $(awk '{ print $14 + $15 }' "$task/stat")))
+  done
+  echo "$total"
+}
 echo "== proxy-manager-server ($CONNECTIONS connections, $DURATION)"
+SERVER_TICKS_BEFORE=$(cpu_ticks "$SERVER_PID"); CHILD_TICKS_BEFORE=$(children_ticks); JIT_TICKS_BEFORE=$(jit_ticks)
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency http://127.0.0.1:19003/proxy/bench/x | tee "$WORK/server.txt"
+SERVER_TICKS=$(( $(cpu_ticks "$SERVER_PID") - SERVER_TICKS_BEFORE )); CHILD_TICKS=$(( $(children_ticks) - CHILD_TICKS_BEFORE ))
+JIT_TICKS=$(( $(jit_ticks) - JIT_TICKS_BEFORE ))
 
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 p99() { awk '$1=="99%" {print $2}' "$1"; }
@@ -86,6 +105,11 @@ echo "== summary"
 echo "nginx:  $(rps "$WORK/nginx.txt") req/s, p99 $(p99 "$WORK/nginx.txt")"
 echo "server: $(rps "$WORK/server.txt") req/s, p99 $(p99 "$WORK/server.txt")"
 awk -v a="$(rps "$WORK/server.txt")" -v b="$(rps "$WORK/nginx.txt")" 'BEGIN { printf "throughput ratio server/nginx: %.2f\n", a / b }'
+# CPU per request over the measured run: what the server (and the node it started) spent on each answered request
+REQUESTS=$(awk '/requests in/ {print $1}' "$WORK/server.txt")
+awk -v s="$SERVER_TICKS" -v j="$JIT_TICKS" -v c="$CHILD_TICKS" -v n="$REQUESTS" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+  printf "server JVM CPU per request: %.1f us (JIT compiler threads %.1f us of it); Elasticsearch node: %.1f us\n",
+    s / hz / n * 1e6, j / hz / n * 1e6, c / hz / n * 1e6 }'
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "${BENCH_LOADTEST:-true}" = true ] || exit 0
 
