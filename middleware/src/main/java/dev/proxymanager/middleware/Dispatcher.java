@@ -125,7 +125,7 @@ final class Dispatcher {
                 () -> attempt(endpoint, request, call, leases, attempts, logCache));
         CachedResponse r = result.response();
         if (result.fromCache()) {
-            record(endpoint, request, null, r.status(), 0, r.body().length, result.status().logValue(), 1, "success",
+            record(endpoint, request, null, r.status(), 0, r.bodyLength(), result.status().logValue(), 1, "success",
                     null);
             return new Response(r.status(), r.headers(), r.body(), true, null, 0);
         }
@@ -169,7 +169,7 @@ final class Dispatcher {
                 Duration retryAfter = retryAfter(r.header("retry-after").orElse(null));
                 engine.release(lease, Outcome.status(r.status(), retryAfter));
                 boolean ban = endpoint.health().banStatuses().contains(r.status()) || r.status() == 429;
-                record(endpoint, request, lease, r.status(), elapsedMs(start), r.body().length, logCache, attempt,
+                record(endpoint, request, lease, r.status(), elapsedMs(start), r.bodyLength(), logCache, attempt,
                         outcomeName(r.status(), ban), null);
                 if (!ban || last) {
                     return r;
