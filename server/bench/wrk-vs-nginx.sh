@@ -24,80 +24,24 @@ JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 WORK="$(mktemp -d /tmp/pm-bench.XXXXXX)"
 [ -f "$JAR" ] || { echo "missing $JAR: run ./mvnw -B -q -DskipTests package first" >&2; exit 1; }
 
-cleanup() {
-  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  upstream fast { server 127.0.0.1:19001; keepalive 256; }
-  server { listen 127.0.0.1:19001; location / { return 200 '{"ok":true}'; } }
-  server {
-    listen 127.0.0.1:19002;
-    location / { proxy_pass http://fast; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-NGINX
-nginx -c "$WORK/nginx.conf" -p "$WORK"
-
-KEYS=""
-for i in 1 2 3 4 5 6 7 8; do KEYS="$KEYS${KEYS:+,}{\"id\":\"bench-$i\",\"value\":\"bench-key-000$i-abcdef\"}"; done
-cat > "$WORK/secrets.json" <<JSON
-{ "endpoints": { "bench": {
-    "type": "key", "base_url": "http://127.0.0.1:19001",
-    "limits": [ { "requests": 100000000, "per": "1s" } ],
-    "cache": { "enabled": false },
-    "secrets": [ $KEYS ] } } }
-JSON
-cat > "$WORK/server.yaml" <<YAML
-port: 19003
-host: 127.0.0.1
-secrets_file: secrets.json
-max_concurrent_requests: 512
-max_queue_size: 2048
-elasticsearch: ${BENCH_ELASTICSEARCH:-true}
-YAML
-# shellcheck disable=SC2086 # word splitting of the options is wanted
-LOG_LEVEL=WARN "$JAVA" -Xmx1g ${BENCH_JAVA_OPTS:-} -jar "$JAR" --config "$WORK/server.yaml" > "$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 180); do
-  curl -sf -o /dev/null http://127.0.0.1:19003/ready && break
-  sleep 1
-done
-curl -sf -o /dev/null http://127.0.0.1:19003/ready || { echo "server did not become ready; see $WORK/server.log" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+trap 'stop_all "$WORK"' EXIT
+start_nginx "$WORK"
+start_server "$WORK" "$JAR" 19003
+SERVER_PID=$STARTED_PID
 
 echo "== warm-up"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d10s http://127.0.0.1:19002/x > /dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d10s http://127.0.0.1:19003/proxy/bench/x > /dev/null
 echo "== nginx proxy_pass ($CONNECTIONS connections, $DURATION)"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency http://127.0.0.1:19002/x | tee "$WORK/nginx.txt"
-# CPU (user + system, in clock ticks) of a process and of its children (the Elasticsearch node the server starts)
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-children_ticks() {
-  local total=0 child
-  for child in $(pgrep -P "$SERVER_PID" || true); do total=$((total + $(cpu_ticks "$child" 2>/dev/null || echo 0))); done
-  echo "$total"
-}
-# CPU of the server's JIT compiler threads: work a long-running server has done once, not per request
-jit_ticks() {
-  local total=0 task
-  for task in /proc/"$SERVER_PID"/task/*; do
-    grep -q '^C[12] CompilerThre' "$task/comm" 2>/dev/null && total=$((total + $(awk '{ print $14 + $15 }' "$task/stat")))
-  done
-  echo "$total"
-}
 echo "== proxy-manager-server ($CONNECTIONS connections, $DURATION)"
-SERVER_TICKS_BEFORE=$(cpu_ticks "$SERVER_PID"); CHILD_TICKS_BEFORE=$(children_ticks); JIT_TICKS_BEFORE=$(jit_ticks)
+SERVER_TICKS_BEFORE=$(cpu_ticks "$SERVER_PID"); CHILD_TICKS_BEFORE=$(children_ticks "$SERVER_PID")
+JIT_TICKS_BEFORE=$(jit_ticks "$SERVER_PID")
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency http://127.0.0.1:19003/proxy/bench/x | tee "$WORK/server.txt"
-SERVER_TICKS=$(( $(cpu_ticks "$SERVER_PID") - SERVER_TICKS_BEFORE )); CHILD_TICKS=$(( $(children_ticks) - CHILD_TICKS_BEFORE ))
-JIT_TICKS=$(( $(jit_ticks) - JIT_TICKS_BEFORE ))
+SERVER_TICKS=$(( $(cpu_ticks "$SERVER_PID") - SERVER_TICKS_BEFORE )); CHILD_TICKS=$(( $(children_ticks "$SERVER_PID") - CHILD_TICKS_BEFORE ))
+JIT_TICKS=$(( $(jit_ticks "$SERVER_PID") - JIT_TICKS_BEFORE ))
 
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 p99() { awk '$1=="99%" {print $2}' "$1"; }
