@@ -6,8 +6,8 @@
 #   BENCH_CONNECTIONS=128 ...        (other wrk connection count)
 #   BENCH_JAVA_OPTS=...              (extra JVM options for both)
 #
-# Both builds run at once, each its own JVM (A on :19003, B on :19004; each with its own local Elasticsearch node
-# unless the log is off), in front of the same nginx upstream on :19001. After a warm-up of 3 × 10 s each, every round
+# Both builds run at once, each its own JVM (A on :19003, B on :19004; each with its own local Elasticsearch node,
+# started by the server with its data under the server's work folder, unless the log is off), in front of the same nginx upstream on :19001. After a warm-up of 3 × 10 s each, every round
 # runs wrk against A then B (B then A in even rounds) and measures each window: wrk's requests and p99, and the process
 # CPU of that server, of its JIT compiler threads and of its node. On a machine shared with other work the load moves
 # more from minute to minute than two builds differ; short alternating windows put both through the same load.
@@ -25,10 +25,14 @@ HZ=$(getconf CLK_TCK)
 trap 'stop_all "$WORK"' EXIT
 
 start_nginx "$WORK"
-mkdir -p "$WORK/a" "$WORK/b"
-start_server "$WORK/a" "$JAR_A" 19003
+# each server keeps its local node's data under its own java.io.tmpdir (the default is one folder for all); the node
+# runs as another user, who must be able to reach it
+chmod 755 "$WORK"
+mkdir -p "$WORK/a/tmp" "$WORK/b/tmp"
+OPTS="${BENCH_JAVA_OPTS:-}"
+BENCH_JAVA_OPTS="$OPTS -Djava.io.tmpdir=$WORK/a/tmp" start_server "$WORK/a" "$JAR_A" 19003
 PID_A=$STARTED_PID
-start_server "$WORK/b" "$JAR_B" 19004
+BENCH_JAVA_OPTS="$OPTS -Djava.io.tmpdir=$WORK/b/tmp" start_server "$WORK/b" "$JAR_B" 19004
 PID_B=$STARTED_PID
 
 url() { echo "http://127.0.0.1:$1/proxy/bench/x"; }

@@ -6,6 +6,7 @@
 #   BENCH_JAVA_OPTS="-XX:StartFlightRecording=..." ...         (extra JVM options for our server, e.g. to profile)
 #   BENCH_LOADTEST=false ...                                  (skip the 1 000-concurrent load test at the end)
 #   BENCH_JAR=/tmp/other.jar ...                              (another build of the server, e.g. to compare A/B)
+#   BENCH_WARMUP=10s ...                                      (the server's warm-up; default 60s, see below)
 #
 # Needs wrk and nginx on PATH and the shaded jar (./mvnw -B -q -DskipTests package). Runs, in one go:
 #   1. nginx serving a tiny static answer on 127.0.0.1:19001 (the "fast upstream");
@@ -31,9 +32,12 @@ start_nginx "$WORK"
 start_server "$WORK" "$JAR" 19003
 SERVER_PID=$STARTED_PID
 
-echo "== warm-up"
+# The server's JIT compiler and a fresh Elasticsearch node keep working for tens of seconds under load: after 10 s,
+# the compiler threads alone still took ~20-50 us per request of the measured run and the node indexed at its cold
+# rate. A long-running server has done that work once; 60 s of warm-up measures that server.
+echo "== warm-up (nginx 10s, server ${BENCH_WARMUP:-60s})"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d10s http://127.0.0.1:19002/x > /dev/null
-wrk -t"$THREADS" -c"$CONNECTIONS" -d10s http://127.0.0.1:19003/proxy/bench/x > /dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${BENCH_WARMUP:-60s}" http://127.0.0.1:19003/proxy/bench/x > /dev/null
 echo "== nginx proxy_pass ($CONNECTIONS connections, $DURATION)"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency http://127.0.0.1:19002/x | tee "$WORK/nginx.txt"
 echo "== proxy-manager-server ($CONNECTIONS connections, $DURATION)"
