@@ -5,6 +5,8 @@
 #   BENCH_ELASTICSEARCH=false server/bench/wrk-vs-nginx.sh    (request log off: to see what it costs)
 #   BENCH_JAVA_OPTS="-XX:StartFlightRecording=..." ...         (extra JVM options for our server, e.g. to profile)
 #   BENCH_LOADTEST=false ...                                  (skip the 1 000-concurrent load test at the end)
+#   BENCH_JAR=/tmp/other.jar ...                              (another build of the server, e.g. to compare A/B)
+#   BENCH_WARMUP=10s ...                                      (the server's warm-up; default 60s, see below)
 #
 # Needs wrk and nginx on PATH and the shaded jar (./mvnw -B -q -DskipTests package). Runs, in one go:
 #   1. nginx serving a tiny static answer on 127.0.0.1:19001 (the "fast upstream");
@@ -18,67 +20,32 @@ CONNECTIONS="${1:-64}"
 DURATION="${2:-20s}"
 THREADS=2
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-JAR="$ROOT/server/target/proxy-manager-server.jar"
+JAR="${BENCH_JAR:-$ROOT/server/target/proxy-manager-server.jar}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 WORK="$(mktemp -d /tmp/pm-bench.XXXXXX)"
 [ -f "$JAR" ] || { echo "missing $JAR: run ./mvnw -B -q -DskipTests package first" >&2; exit 1; }
 
-cleanup() {
-  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
-}
-trap cleanup EXIT
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+trap 'stop_all "$WORK"' EXIT
+start_nginx "$WORK"
+start_server "$WORK" "$JAR" 19003
+SERVER_PID=$STARTED_PID
 
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  upstream fast { server 127.0.0.1:19001; keepalive 256; }
-  server { listen 127.0.0.1:19001; location / { return 200 '{"ok":true}'; } }
-  server {
-    listen 127.0.0.1:19002;
-    location / { proxy_pass http://fast; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-NGINX
-nginx -c "$WORK/nginx.conf" -p "$WORK"
-
-KEYS=""
-for i in 1 2 3 4 5 6 7 8; do KEYS="$KEYS${KEYS:+,}{\"id\":\"bench-$i\",\"value\":\"bench-key-000$i-abcdef\"}"; done
-cat > "$WORK/secrets.json" <<JSON
-{ "endpoints": { "bench": {
-    "type": "key", "base_url": "http://127.0.0.1:19001",
-    "limits": [ { "requests": 100000000, "per": "1s" } ],
-    "cache": { "enabled": false },
-    "secrets": [ $KEYS ] } } }
-JSON
-cat > "$WORK/server.yaml" <<YAML
-port: 19003
-host: 127.0.0.1
-secrets_file: secrets.json
-max_concurrent_requests: 512
-max_queue_size: 2048
-elasticsearch: ${BENCH_ELASTICSEARCH:-true}
-YAML
-# shellcheck disable=SC2086 # word splitting of the options is wanted
-LOG_LEVEL=WARN "$JAVA" -Xmx1g ${BENCH_JAVA_OPTS:-} -jar "$JAR" --config "$WORK/server.yaml" > "$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 180); do
-  curl -sf -o /dev/null http://127.0.0.1:19003/ready && break
-  sleep 1
-done
-curl -sf -o /dev/null http://127.0.0.1:19003/ready || { echo "server did not become ready; see $WORK/server.log" >&2; exit 1; }
-
-echo "== warm-up"
+# The server's JIT compiler and a fresh Elasticsearch node keep working for tens of seconds under load: after 10 s,
+# the compiler threads alone still took ~20-50 us per request of the measured run and the node indexed at its cold
+# rate. A long-running server has done that work once; 60 s of warm-up measures that server.
+echo "== warm-up (nginx 10s, server ${BENCH_WARMUP:-60s})"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d10s http://127.0.0.1:19002/x > /dev/null
-wrk -t"$THREADS" -c"$CONNECTIONS" -d10s http://127.0.0.1:19003/proxy/bench/x > /dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${BENCH_WARMUP:-60s}" http://127.0.0.1:19003/proxy/bench/x > /dev/null
 echo "== nginx proxy_pass ($CONNECTIONS connections, $DURATION)"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency http://127.0.0.1:19002/x | tee "$WORK/nginx.txt"
 echo "== proxy-manager-server ($CONNECTIONS connections, $DURATION)"
+SERVER_TICKS_BEFORE=$(cpu_ticks "$SERVER_PID"); CHILD_TICKS_BEFORE=$(children_ticks "$SERVER_PID")
+JIT_TICKS_BEFORE=$(jit_ticks "$SERVER_PID")
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency http://127.0.0.1:19003/proxy/bench/x | tee "$WORK/server.txt"
+SERVER_TICKS=$(( $(cpu_ticks "$SERVER_PID") - SERVER_TICKS_BEFORE )); CHILD_TICKS=$(( $(children_ticks "$SERVER_PID") - CHILD_TICKS_BEFORE ))
+JIT_TICKS=$(( $(jit_ticks "$SERVER_PID") - JIT_TICKS_BEFORE ))
 
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 p99() { awk '$1=="99%" {print $2}' "$1"; }
@@ -86,6 +53,11 @@ echo "== summary"
 echo "nginx:  $(rps "$WORK/nginx.txt") req/s, p99 $(p99 "$WORK/nginx.txt")"
 echo "server: $(rps "$WORK/server.txt") req/s, p99 $(p99 "$WORK/server.txt")"
 awk -v a="$(rps "$WORK/server.txt")" -v b="$(rps "$WORK/nginx.txt")" 'BEGIN { printf "throughput ratio server/nginx: %.2f\n", a / b }'
+# CPU per request over the measured run: what the server (and the node it started) spent on each answered request
+REQUESTS=$(awk '/requests in/ {print $1}' "$WORK/server.txt")
+awk -v s="$SERVER_TICKS" -v j="$JIT_TICKS" -v c="$CHILD_TICKS" -v n="$REQUESTS" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+  printf "server JVM CPU per request: %.1f us (JIT compiler threads %.1f us of it); Elasticsearch node: %.1f us\n",
+    s / hz / n * 1e6, j / hz / n * 1e6, c / hz / n * 1e6 }'
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "${BENCH_LOADTEST:-true}" = true ] || exit 0
 

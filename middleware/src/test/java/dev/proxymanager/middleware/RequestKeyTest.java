@@ -292,6 +292,47 @@ class RequestKeyTest {
     }
 
     @Test
+    void aRedirectIsFollowedAndCarriesTheKeyOnlyToTheEndpointsHosts() throws IOException {
+        // given
+        start(1, 100, api());
+        String elsewhere = "http://localhost:" + upstream.baseUrl().getPort() + "/x";
+        try (Request req = pm.request(SecretType.KEY, "api", false)) {
+            // when
+            Response inside = req.send("GET", upstream.url("/redirect?to=/rate_limit"), null, null);
+            Response outside = req.send("GET", upstream.url("/redirect?to=" + elsewhere), null, null);
+
+            // then: followed within the endpoint with the key; to another host without it (the API refuses it)
+            assertThat(inside.status()).isEqualTo(200);
+            assertThat(inside.bodyAsString()).contains("\"key\":\"" + keyValue(1) + "\"");
+            assertThat(outside.status()).isEqualTo(401);
+        }
+    }
+
+    @Test
+    void aCookieOneResponseSetsIsNotSentWithLaterRequests() throws IOException {
+        // given: one caller's upstream answer sets a session cookie
+        start(2, 100, api());
+        Response login;
+        try (Request req = pm.request(SecretType.KEY, "api", false)) {
+            login = req.send("GET", upstream.url("/login"), null, null);
+        }
+
+        // when: later requests go to the same host, one of them with a cookie of its own
+        Response later;
+        Response ownCookie;
+        try (Request req = pm.request(SecretType.KEY, "api", false)) {
+            later = req.send("GET", upstream.url("/rate_limit"), null, null);
+            ownCookie = req.send("GET", upstream.url("/rate_limit"), Map.of("Cookie", "mine=1"), null);
+        }
+
+        // then: the caller got its Set-Cookie, and the cookie went to nobody else (cookies belong to one session,
+        // and the next request may be another caller's, on another key)
+        assertThat(login.header("Set-Cookie")).startsWith("session=upstream-session");
+        assertThat(later.bodyAsString()).contains("\"cookie\":\"\"");
+        assertThat(ownCookie.bodyAsString()).contains("\"cookie\":\"mine=1\"");
+    }
+
+    @Test
     void addUserAgentSetsARealisticBrowserString() throws IOException {
         // given
         start(1, 100, api());

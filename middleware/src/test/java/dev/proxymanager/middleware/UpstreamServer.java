@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A rate-limited API on loopback, like the ones the library protects: it checks the key (header
  * {@code Authorization: Bearer <key>} or query {@code api_key}), enforces its own per-key request limit — a request
  * past it gets {@code 429} — and answers {@code 401} for unknown or revoked keys. Without keys configured it
- * accepts everyone. Every answer is JSON naming the key used and the {@code Via} header seen (which proxy).
+ * accepts everyone. Every answer is JSON naming the key used, the {@code Via} header seen (which proxy) and the
+ * {@code Cookie} header received. Two paths behave like a web site: {@code /redirect?to=<url>} answers {@code 302} to
+ * that URL, and {@code /login} sets a session cookie.
  */
 final class UpstreamServer implements AutoCloseable {
 
@@ -72,6 +75,16 @@ final class UpstreamServer implements AutoCloseable {
             }
             String via = ex.getRequestHeaders().getFirst("Via");
             vias.add(via == null ? "" : via);
+            String path = ex.getRequestURI().getPath();
+            if (path.equals("/redirect")) {
+                ex.getResponseHeaders().add("Location", queryParameter(ex, "to"));
+                respond(ex, 302, "{}");
+                return;
+            }
+            if (path.equals("/login")) {
+                ex.getResponseHeaders().add("Set-Cookie", "session=upstream-session; Path=/");
+            }
+            String cookie = ex.getRequestHeaders().getFirst("Cookie");
             if (failStatus != 0) {
                 respond(ex, failStatus, "{\"error\":\"failing\"}");
                 return;
@@ -95,12 +108,23 @@ final class UpstreamServer implements AutoCloseable {
             respond(ex, 200, "{\"key\":\"" + (key == null ? "" : key) + "\",\"via\":\"" + (via == null ? "" : via)
                     + "\",\"method\":\"" + ex.getRequestMethod() + "\",\"query\":\""
                     + (ex.getRequestURI().getRawQuery() == null ? "" : ex.getRequestURI().getRawQuery())
+                    + "\",\"cookie\":\"" + (cookie == null ? "" : cookie)
                     + "\",\"body\":\"" + new String(requestBody, StandardCharsets.UTF_8).replace("\"", "'") + "\"}");
         } finally {
             if (ex.getAttribute(RESPONDED) == null) {
                 inFlight.decrementAndGet();
             }
         }
+    }
+
+    private static String queryParameter(HttpExchange ex, String name) {
+        String q = ex.getRequestURI().getRawQuery();
+        for (String p : q == null ? new String[0] : q.split("&")) {
+            if (p.startsWith(name + "=")) {
+                return URLDecoder.decode(p.substring(name.length() + 1), StandardCharsets.UTF_8);
+            }
+        }
+        return null;
     }
 
     private static String keyOf(HttpExchange ex) {

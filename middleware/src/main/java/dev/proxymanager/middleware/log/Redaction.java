@@ -39,7 +39,6 @@ public final class Redaction {
      * query and user info removed entirely, since it cannot be inspected.
      */
     public static String url(String url, Collection<String> secretParameters) {
-        Set<String> names = Set.copyOf(secretParameters);
         URI uri;
         try {
             uri = new URI(url);
@@ -47,6 +46,12 @@ public final class Redaction {
             String noQuery = url.replaceAll("[?#].*$", "");
             return SecretMasking.USER_INFO.matcher(noQuery).replaceAll("//");
         }
+        return url(uri, secretParameters);
+    }
+
+    /** {@link #url(String, Collection)} of a URL already parsed (the request log has it so: no second parse). */
+    public static String url(URI uri, Collection<String> secretParameters) {
+        Set<String> names = Set.copyOf(secretParameters);
         String query = uri.getRawQuery();
         StringBuilder sb = new StringBuilder();
         if (uri.getScheme() != null) {

@@ -39,7 +39,8 @@ import org.apache.hc.core5.util.Timeout;
  * {@link KeyInjectionInterceptor}, a proxy through {@link SecretRoutePlanner}. Connections are pooled and kept
  * alive per route, so a proxy's connections are reused for that proxy. HttpClient retries only a request whose pooled
  * connection was found closed ({@link StaleConnectionRetry}); any other failed attempt is retried by the caller on
- * another secret.
+ * another secret. Redirects are followed and responses decompressed as HttpClient does by default; cookies are not
+ * kept between exchanges.
  *
  * <p>Defaults: {@link #DEFAULT_MAX_CONNECTIONS} connections in all, {@link #DEFAULT_MAX_CONNECTIONS_PER_ROUTE} per
  * route, {@link #DEFAULT_CONNECTION_REQUEST_TIMEOUT} to lease a pooled connection.
@@ -80,6 +81,14 @@ public final class HttpTransport implements Closeable {
                 .setRoutePlanner(new SecretRoutePlanner())
                 .addRequestInterceptorLast(new KeyInjectionInterceptor())
                 .setRetryStrategy(new StaleConnectionRetry())
+                // one cookie store per client would hand cookies one caller's upstream set to every other caller of
+                // the endpoint, under other secrets; a caller's own Cookie header is sent as given and Set-Cookie
+                // comes back in the response
+                .disableCookieManagement()
+                // the per-connection user token matters for NTLM and client-certificate sessions shared between
+                // users; here every exchange uses the transport's one TLS context, and a token stored on a
+                // connection would keep the next exchange (fresh context, no token) from reusing it
+                .disableConnectionState()
                 .evictIdleConnections(TimeValue.ofSeconds(30))
                 .build();
     }

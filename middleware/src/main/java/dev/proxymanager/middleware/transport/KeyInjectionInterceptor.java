@@ -9,6 +9,7 @@ import org.apache.hc.core5.http.HttpRequest;
 import org.apache.hc.core5.http.HttpRequestInterceptor;
 import org.apache.hc.core5.http.ProtocolException;
 import org.apache.hc.core5.http.protocol.HttpContext;
+import org.apache.hc.core5.net.URIAuthority;
 import org.apache.hc.core5.net.URIBuilder;
 
 /**
@@ -23,18 +24,20 @@ final class KeyInjectionInterceptor implements HttpRequestInterceptor {
         if (!(context.getAttribute(SecretContext.ATTRIBUTE) instanceof SecretContext secret) || secret.key() == null) {
             return;
         }
-        URI uri;
-        try {
-            uri = request.getUri();
-        } catch (URISyntaxException e) {
-            throw new ProtocolException("request URI is not valid: " + e.getMessage(), e);
-        }
-        if (!secret.keyAllowedFor(uri.getHost())) {
+        // the host as the request carries it: rebuilding the URI for it cost a parse per exchange
+        URIAuthority authority = request.getAuthority();
+        if (authority == null || !secret.keyAllowedFor(authority.getHostName())) {
             return;
         }
         if (secret.placement().inHeader()) {
             request.setHeader(secret.placement().header(), secret.placement().headerValue(secret.key()));
             return;
+        }
+        URI uri;
+        try {
+            uri = request.getUri();
+        } catch (URISyntaxException e) {
+            throw new ProtocolException("request URI is not valid: " + e.getMessage(), e);
         }
         try {
             request.setUri(new URIBuilder(uri).setParameter(secret.placement().queryParameter(), secret.key()).build());

@@ -2,6 +2,7 @@ package dev.proxymanager.middleware.log;
 
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,6 +26,14 @@ class RedactionTest {
                 List.of("api_key"));
 
         assertThat(redacted).isEqualTo("https://api.example.com:8443/v1/items?q=java&api_key=REDACTED")
+                .doesNotContain("SECRET", "pa55");
+    }
+
+    @Test
+    void aParsedUrlIsRedactedLikeItsText() {
+        String url = "https://user:pa55@api.example.com:8443/v1/items?q=java&api_key=SECRET#top";
+
+        assertThat(Redaction.url(URI.create(url), List.of("api_key"))).isEqualTo(Redaction.url(url, List.of("api_key")))
                 .doesNotContain("SECRET", "pa55");
     }
 
