@@ -10,12 +10,9 @@ set -euo pipefail
 A=$1 B=$2 SECS=${3:-8} ROUNDS=${4:-2}
 OPTS=${BENCH_JAVA_OPTS:--Dbench.virtual=true}
 : "${JAVA_HOME:?set JAVA_HOME to a JDK 21+}"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-DIR=$(mktemp -d)
-redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$DIR" --daemonize yes \
-  --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log"
-trap 'kill "$(cat "$DIR/redis.pid")" 2>/dev/null || true; rm -rf "$DIR"' EXIT
-until redis-cli -p "$PORT" ping >/dev/null 2>&1; do sleep 0.1; done
+# shellcheck source=redis-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/redis-lib.sh"
+start_redis
 R="redis-cli -p $PORT"
 cpu() { $R INFO cpu | tr -d '\r' | awk -F: '/^used_cpu_(user|sys):/ { s += $2 } END { print s }'; }
 run() { # checkout label
