@@ -114,7 +114,7 @@ final class Dispatcher {
         boolean cacheable = useCache && cache != null && endpoint.cache().enabled();
         if (!cacheable) {
             CachedResponse r = attempt(endpoint, request, call, leases, attempts, "bypass");
-            return new Response(r.status(), r.headers(), r.body(), false, attempts.secretId, attempts.count);
+            return new Response(r.status(), r.headers(), r.bodyBuffer(), false, attempts.secretId, attempts.count);
         }
         SendOptions o = call.options();
         CacheMode mode = o.noCache() ? CacheMode.BYPASS : o.refresh() ? CacheMode.REFRESH
@@ -127,9 +127,9 @@ final class Dispatcher {
         if (result.fromCache()) {
             record(endpoint, request, null, r.status(), 0, r.bodyLength(), result.status().logValue(), 1, "success",
                     null);
-            return new Response(r.status(), r.headers(), r.body(), true, null, 0);
+            return new Response(r.status(), r.headers(), r.bodyBuffer(), true, null, 0);
         }
-        return new Response(r.status(), r.headers(), r.body(), false, attempts.secretId, attempts.count);
+        return new Response(r.status(), r.headers(), r.bodyBuffer(), false, attempts.secretId, attempts.count);
     }
 
     private static final class Attempts {

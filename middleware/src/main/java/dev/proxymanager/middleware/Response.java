@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
@@ -17,18 +18,18 @@ public final class Response {
 
     private final int status;
     private final Map<String, List<String>> headers;
-    private final byte[] body;
+    private final ByteBuffer body; // read-only: shared with the cached response, never copied in
     private final boolean fromCache;
     private final String secretId;
     private final int attempts;
 
-    Response(int status, Map<String, List<String>> headers, byte[] body, boolean fromCache, String secretId,
+    Response(int status, Map<String, List<String>> headers, ByteBuffer body, boolean fromCache, String secretId,
              int attempts) {
         this.status = status;
         Map<String, List<String>> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         headers.forEach((k, v) -> h.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
         this.headers = Collections.unmodifiableMap(h);
-        this.body = body;
+        this.body = body.asReadOnlyBuffer();
         this.fromCache = fromCache;
         this.secretId = secretId;
         this.attempts = attempts;
@@ -52,7 +53,14 @@ public final class Response {
 
     /** The body bytes (a copy). */
     public byte[] body() {
-        return body.clone();
+        byte[] copy = new byte[body.remaining()];
+        body.duplicate().get(copy);
+        return copy;
+    }
+
+    /** The body without a copy: a read-only view, positioned at its start (for large bodies, e.g. to relay them). */
+    public ByteBuffer bodyBuffer() {
+        return body.duplicate();
     }
 
     /** The body decoded with the charset of its {@code Content-Type}, UTF-8 when none is given. */
@@ -69,7 +77,7 @@ public final class Response {
                 // an unparseable or unknown charset: fall back to UTF-8 rather than fail reading
             }
         }
-        return new String(body, charset);
+        return charset.decode(body.duplicate()).toString();
     }
 
     /** True when served from the cache without calling the upstream. */
@@ -89,7 +97,7 @@ public final class Response {
 
     @Override
     public String toString() {
-        return "Response[status=" + status + ", bytes=" + body.length + ", fromCache=" + fromCache + ", secretId="
+        return "Response[status=" + status + ", bytes=" + body.remaining() + ", fromCache=" + fromCache + ", secretId="
                 + secretId + ", attempts=" + attempts + "]";
     }
 }

@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.cache;
 
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -85,6 +86,11 @@ public final class CachedResponse {
     /** A copy of the body bytes. */
     public byte[] body() {
         return body.clone();
+    }
+
+    /** The body without a copy: a read-only view, positioned at its start. */
+    public ByteBuffer bodyBuffer() {
+        return ByteBuffer.wrap(body).asReadOnlyBuffer();
     }
 
     /** The body length in bytes. */
