@@ -8,8 +8,8 @@ import dev.proxymanager.middleware.SendOptions;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.SecretsConfig;
 import dev.proxymanager.middleware.rotation.SecretStats;
+import org.eclipse.jetty.io.ByteBufferInputStream;
 
-import java.io.InputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
@@ -53,7 +53,7 @@ public final class ProxyManagerForwarder implements Forwarder {
             List<Map.Entry<String, String>> out = new ArrayList<>();
             r.headers().forEach((k, vs) -> vs.forEach(v -> out.add(Map.entry(k, v))));
             ByteBuffer body = r.bodyBuffer();
-            return new ForwardResult.Response(r.status(), out, new BodyStream(body), body.remaining(), r.fromCache(),
+            return new ForwardResult.Response(r.status(), out, new ByteBufferInputStream(body), body.remaining(), r.fromCache(),
                     r.fromCache() ? null : r.secretId(), r.attempts());
         } catch (NoSecretAvailableException e) {
             return new ForwardResult.NoSecret(e.reason(), e.retryAfter());
@@ -143,38 +143,5 @@ public final class ProxyManagerForwarder implements Forwarder {
             out.add(m);
         }
         return out;
-    }
-
-    /** Reads a response's body where it lies, without copying it first (bodies may be large). */
-    private static final class BodyStream extends InputStream {
-        private final ByteBuffer body;
-
-        BodyStream(ByteBuffer body) {
-            this.body = body;
-        }
-
-        @Override
-        public int read() {
-            return body.hasRemaining() ? body.get() & 0xff : -1;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) {
-            Objects.checkFromIndexSize(off, len, b.length);
-            if (len == 0) {
-                return 0;
-            }
-            if (!body.hasRemaining()) {
-                return -1;
-            }
-            int n = Math.min(len, body.remaining());
-            body.get(b, off, n);
-            return n;
-        }
-
-        @Override
-        public int available() {
-            return body.remaining();
-        }
     }
 }
