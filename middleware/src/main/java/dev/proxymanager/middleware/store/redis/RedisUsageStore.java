@@ -149,11 +149,11 @@ public final class RedisUsageStore implements UsageStore {
         if (count <= 0) {
             return new StoreDecision(-1, List.of(), 0);
         }
-        ScriptCall call = new ScriptCall("acquire", 3 * count);
+        SecretKeys[] secrets = new SecretKeys[count];
         for (int i = 0; i < count; i++) {
-            call.keys(keys(endpoint, candidates[i].secretId()));
+            secrets[i] = keys(endpoint, candidates[i].secretId());
         }
-        call.argument("acquire").time(now);
+        ScriptCall call = new ScriptCall("acquire", "acquire", secrets).time(now);
         if (terms.leased()) {
             call.number(terms.maxHolders()).argument(Objects.requireNonNull(leaseId, "leaseId"))
                     .time(Clock.plus(now, terms.ttlNanos()));
@@ -179,8 +179,8 @@ public final class RedisUsageStore implements UsageStore {
     @Override
     public Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                                 long cooldownUntil, boolean remove) {
-        ScriptCall call = new ScriptCall("release", 3).keys(keys(endpoint, secret.secretId()))
-                .argument("release").time(now).number(terms.leased() ? 1 : 0).argument(leaseId == null ? "" : leaseId);
+        ScriptCall call = new ScriptCall("release", "release", keys(endpoint, secret.secretId())).time(now)
+                .number(terms.leased() ? 1 : 0).argument(leaseId == null ? "" : leaseId);
         if (cooldownUntil > 0) {
             call.time(cooldownUntil);
         } else {
@@ -193,18 +193,18 @@ public final class RedisUsageStore implements UsageStore {
 
     @Override
     public void restore(String endpoint, String secretId) {
-        eval(new ScriptCall("restore", 3).keys(keys(endpoint, secretId)).argument("restore"));
+        eval(new ScriptCall("restore", "restore", keys(endpoint, secretId)));
     }
 
     @Override
     public void remove(String endpoint, String secretId) {
-        eval(new ScriptCall("remove", 3).keys(keys(endpoint, secretId)).argument("remove").number(stateTtlMs));
+        eval(new ScriptCall("remove", "remove", keys(endpoint, secretId)).number(stateTtlMs));
     }
 
     @Override
     public void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes) {
-        ScriptCall call = new ScriptCall("recordPastUses", 3).keys(keys(endpoint, secret.secretId()))
-                .argument("past").number(stateTtlMs);
+        ScriptCall call = new ScriptCall("recordPastUses", "past", keys(endpoint, secret.secretId()))
+                .number(stateTtlMs);
         addBlock(call, secret, 0); // no decision: the block's times are not read
         for (long t : useTimes) {
             call.time(t);
@@ -214,8 +214,8 @@ public final class RedisUsageStore implements UsageStore {
 
     @Override
     public SecretUsage usage(String endpoint, StoreCandidate secret, LeaseTerms terms, long now) {
-        ScriptCall call = new ScriptCall("usage", 3).keys(keys(endpoint, secret.secretId()))
-                .argument("usage").time(now).number(terms.leased() ? 1 : 0);
+        ScriptCall call = new ScriptCall("usage", "usage", keys(endpoint, secret.secretId())).time(now)
+                .number(terms.leased() ? 1 : 0);
         addBlock(call, secret, now);
         List<Object> r = eval(call);
         long total = (Long) r.get(0);
@@ -233,7 +233,7 @@ public final class RedisUsageStore implements UsageStore {
 
     @Override
     public void forget(String endpoint, String secretId) {
-        eval(new ScriptCall("forget", 3).keys(keys(endpoint, secretId)).argument("forget"));
+        eval(new ScriptCall("forget", "forget", keys(endpoint, secretId)));
         ConcurrentHashMap<String, SecretKeys> ep = keys.get(endpoint);
         if (ep != null) {
             ep.remove(secretId);
@@ -288,16 +288,20 @@ public final class RedisUsageStore implements UsageStore {
         final String operation;
         final CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8);
 
-        ScriptCall(String operation, int keyCount) {
+        /**
+         * @param operation the store operation, for errors
+         * @param scriptOperation the script's operation (ARGV[1])
+         * @param secrets whose keys the call touches (KEYS, three per secret)
+         */
+        ScriptCall(String operation, String scriptOperation, SecretKeys... secrets) {
             this.operation = operation;
-            args.add(SCRIPT_SHA_BYTES).add(keyCount);
-        }
-
-        ScriptCall keys(SecretKeys k) {
-            for (byte[] key : k.encoded()) {
-                args.add(key);
+            args.add(SCRIPT_SHA_BYTES).add(3L * secrets.length);
+            for (SecretKeys secret : secrets) {
+                for (byte[] key : secret.encoded()) {
+                    args.add(key);
+                }
             }
-            return this;
+            args.add(scriptOperation);
         }
 
         ScriptCall argument(String text) {
