@@ -35,6 +35,11 @@ final class EndpointRotation {
     static final Duration REMOVED_RETRY_AFTER = Duration.ofSeconds(60);
     /** Denied because a fail-closed store is down: a short suggestion, stores usually come back quickly. */
     static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(5);
+    /**
+     * How soon a secret leased by another process (a shared store) is asked for again: its holder's release is not
+     * seen here, and waiting for the lease's end (its TTL, 60 s by default) would starve this process of it.
+     */
+    static final long LEASED_ELSEWHERE_RECHECK_NANOS = Duration.ofMillis(25).toNanos();
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EndpointRotation.class);
 
     private record Wait(long at, Slot slot, int gen) {
@@ -289,28 +294,33 @@ final class EndpointRotation {
         if (s.location == Slot.Location.GONE) {
             return;
         }
+        long freeAt = a.freeAt();
+        if (a.cause() == Availability.LEASED && store.sharedAcrossProcesses()) {
+            // held by another process, whose release this one does not see: the lease's end is only the latest
+            freeAt = Math.min(freeAt, now + LEASED_ELSEWHERE_RECHECK_NANOS);
+        }
         if (a.cause() == Availability.REMOVED || a.cause() == Availability.COOLDOWN) {
             s.invalidations++; // a prefetched use of it must not be handed out now
         }
         if (s.location == Slot.Location.READY) {
             selector.remove(s);
         }
-        if (s.location == Slot.Location.WAITING && a.cause() != Availability.REMOVED && a.freeAt() == s.waitUntil
-                && a.freeAt() > now) {
+        if (s.location == Slot.Location.WAITING && a.cause() != Availability.REMOVED && freeAt == s.waitUntil
+                && freeAt > now) {
             s.blockCause = a.cause();
             return; // already waiting for exactly this time: no duplicate heap entry
         }
         s.waitGen++;
         if (a.cause() == Availability.REMOVED) {
             s.location = Slot.Location.REMOVED;
-        } else if (a.freeAt() <= now) {
+        } else if (freeAt <= now) {
             s.location = Slot.Location.READY;
             selector.add(s);
         } else {
             s.location = Slot.Location.WAITING;
             s.blockCause = a.cause();
-            s.waitUntil = a.freeAt();
-            waiting.add(new Wait(a.freeAt(), s, s.waitGen));
+            s.waitUntil = freeAt;
+            waiting.add(new Wait(freeAt, s, s.waitGen));
         }
     }
 

@@ -230,6 +230,12 @@ public final class FailoverUsageStore implements UsageStore {
         runOnPrimary("forget", () -> primary.forget(endpoint, secretId));
     }
 
+    /** The primary's sharing, also while it is down: its leases held elsewhere come back with it. */
+    @Override
+    public boolean sharedAcrossProcesses() {
+        return primary.sharedAcrossProcesses();
+    }
+
     /** Closes the primary and the local store. */
     @Override
     public void close() {

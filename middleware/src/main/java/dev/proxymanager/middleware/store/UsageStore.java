@@ -52,6 +52,15 @@ public interface UsageStore extends AutoCloseable {
     /** Drops everything about a secret that left the configuration. */
     void forget(String endpoint, String secretId);
 
+    /**
+     * Whether other processes share this store's state. Then a secret another process has leased frees when that
+     * process releases it, which this process does not see: the lease's end is only the latest it frees, so the
+     * engine asks again soon instead of waiting for it. The in-memory store is not shared.
+     */
+    default boolean sharedAcrossProcesses() {
+        return false;
+    }
+
     /** Releases the store's resources; the in-memory store has none. */
     @Override
     default void close() {

@@ -240,6 +240,12 @@ public final class RedisUsageStore implements UsageStore {
         }
     }
 
+    /** Every process pointing at the same Redis shares its state. */
+    @Override
+    public boolean sharedAcrossProcesses() {
+        return true;
+    }
+
     /** Closes the connection and the client's threads. Later calls fail with {@link IllegalStateException}. */
     @Override
     public void close() {
