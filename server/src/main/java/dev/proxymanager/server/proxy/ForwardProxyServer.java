@@ -78,6 +78,24 @@ public final class ForwardProxyServer implements AutoCloseable {
         return metrics;
     }
 
+    /**
+     * Lines for the start banner: the proxy port and a curl line that works as printed.
+     *
+     * @param demoSite the demo site's base URL, or {@code null}
+     * @param showToken whether to print the token (the demo's generated one) rather than a placeholder
+     */
+    public String banner(ForwardProxySettings settings, String demoSite, boolean showToken) {
+        String endpoint = settings.allowedTargets().keySet().stream().sorted().findFirst().orElse("<endpoint>");
+        String token = showToken && settings.token() != null ? settings.token() : "<proxy token>";
+        String proxy = "http://" + endpoint + ":" + token + "@127.0.0.1:" + port();
+        StringBuilder b = new StringBuilder("  Proxy port: 127.0.0.1:").append(port()).append(" (docs/forward-proxy.md)\n");
+        String target = demoSite != null ? demoSite + "/" + endpoint + "/items/42" : "http://<site>/";
+        b.append("  curl -i -x ").append(proxy).append(' ').append(target).append('\n');
+        b.append("  curl -i -x ").append(proxy.replace(endpoint + ":", endpoint + ",session=s1:")).append(' ')
+                .append(target).append("   (a sticky session)\n");
+        return b.toString();
+    }
+
     @Override
     public void close() throws Exception {
         jetty.stop();

@@ -27,6 +27,9 @@ public record ForwardProxySettings(int port, String token, List<CidrBlock> trust
     /** Shortest proxy token accepted: 16 characters. */
     public static final int MIN_TOKEN_LENGTH = 16;
 
+    /** The demo's proxy port: 8888. */
+    public static final int DEMO_PORT = 8888;
+
     public ForwardProxySettings {
         Objects.requireNonNull(trustedClients, "trustedClients");
         Objects.requireNonNull(allowedTargets, "allowedTargets");
@@ -52,6 +55,21 @@ public record ForwardProxySettings(int port, String token, List<CidrBlock> trust
         trustedClients = List.copyOf(trustedClients);
         allowedTargets = Map.copyOf(allowedTargets);
         TargetPolicy.of(allowedTargets); // validates the patterns now, naming the bad one
+    }
+
+    /**
+     * The embedded demo's settings: a generated token, and each proxy endpoint of {@code secrets} allowed to reach
+     * 127.0.0.1 (where the demo site lives) only.
+     */
+    public static ForwardProxySettings demo(dev.proxymanager.middleware.config.SecretsConfig secrets, int port) {
+        byte[] bytes = new byte[18];
+        new java.security.SecureRandom().nextBytes(bytes);
+        String token = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        Map<String, List<String>> targets = new java.util.LinkedHashMap<>();
+        secrets.endpoints().values().stream()
+                .filter(e -> e.type() == dev.proxymanager.middleware.SecretType.PROXY)
+                .forEach(e -> targets.put(e.name(), List.of("127.0.0.1")));
+        return new ForwardProxySettings(port, token, List.of(), null, targets, DEFAULT_SESSION_TTL);
     }
 
     @Override
