@@ -8,6 +8,8 @@ import dev.proxymanager.server.loadtest.LoadTestCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import dev.proxymanager.server.proxy.ForwardProxySettings;
+import dev.proxymanager.server.proxy.ForwardProxySettingsLoader;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -59,17 +61,22 @@ public final class Main implements Callable<Integer> {
     String maxRequestBytes;
     @Option(names = "--max-response-bytes", description = "Largest response body (default 104857600).")
     String maxResponseBytes;
+    @Option(names = "--proxy-port", description = "Port of the forward-proxy listener (off unless set; on in the demo).")
+    String proxyPort;
 
     @Override
     public Integer call() throws Exception {
         ServerConfig cfg;
+        ForwardProxySettings proxySettings;
         try {
             cfg = ServerConfigLoader.load(config, System.getenv(), overrides());
+            proxySettings = ForwardProxySettingsLoader.load(config, System.getenv(), proxyPort);
         } catch (ServerConfigException e) {
             System.err.println("configuration error: " + e.getMessage());
             return 2;
         }
-        ServerApplication app = new ServerApplication(cfg, System.getenv(), Clock.system());
+        ServerApplication app = new ServerApplication(cfg, System.getenv(), Clock.system())
+                .withForwardProxy(proxySettings);
         try {
             app.start();
         } catch (ServerConfigException e) {

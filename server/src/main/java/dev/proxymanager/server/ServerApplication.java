@@ -28,6 +28,8 @@ import dev.proxymanager.server.logging.LogstashShipping;
 import dev.proxymanager.server.metrics.BackendMetrics;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
+import dev.proxymanager.server.proxy.ForwardProxyServer;
+import dev.proxymanager.server.proxy.ForwardProxySettings;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import org.eclipse.jetty.server.handler.ContextHandler;
 import org.slf4j.Logger;
@@ -69,6 +71,8 @@ public final class ServerApplication implements AutoCloseable {
     private UsageStore usageStore;
     private SecretsReloader secretsReloader;
     private Forwarder forwarder;
+    private ForwardProxySettings forwardProxySettings;
+    private ForwardProxyServer forwardProxy;
 
     /**
      * @param config the validated configuration
@@ -230,12 +234,41 @@ public final class ServerApplication implements AutoCloseable {
             }
             server.onStopped(secretsReloader); // closed first: no reload into a closing forwarder
         }
+        if (forwardProxySettings == null && config.demoMode()) {
+            forwardProxySettings = ForwardProxySettings.demo(secrets, config.port() == 0 ? 0 : ForwardProxySettings.DEMO_PORT);
+        }
         try {
+            if (forwardProxySettings != null) {
+                forwardProxy = new ForwardProxyServer(config.host(), forwardProxySettings, manager, clock,
+                        metrics.registry(), config.readTimeout(), config.maxRequestBytes(), config.effectivePoolMaxSize());
+                server.onStopped(forwardProxy); // registered last: closed first, before the manager it uses
+                forwardProxy.start();
+            }
             server.start();
         } catch (Exception e) {
+            closeQuietly(forwardProxy);
             closeQuietly(forwarder);
             throw e;
         }
+    }
+
+    /**
+     * Runs the forward-proxy listener with {@code settings} ({@code null}: off, except in the demo, which runs it with
+     * a generated token). Call before {@link #start()}.
+     */
+    public ServerApplication withForwardProxy(ForwardProxySettings settings) {
+        this.forwardProxySettings = settings;
+        return this;
+    }
+
+    /** The forward-proxy listener, or {@code null} when it is off. */
+    public ForwardProxyServer forwardProxy() {
+        return forwardProxy;
+    }
+
+    /** The forward-proxy listener's settings (its token included), or {@code null} when it is off. */
+    public ForwardProxySettings forwardProxySettings() {
+        return forwardProxy == null ? null : forwardProxySettings;
     }
 
     /** Backend states, request log and cache failures, and Logstash shipping in /metrics: outages must show. */
@@ -351,6 +384,10 @@ public final class ServerApplication implements AutoCloseable {
                 .append(generatedToken ? "?token=" + adminToken : "").append('\n');
         if (generatedToken) {
             b.append("  (admin token generated for this run: ").append(adminToken).append(")\n");
+        }
+        if (forwardProxy != null) {
+            b.append(forwardProxy.banner(forwardProxySettings, demo == null ? null : demo.upstream().url(),
+                    config.demoMode()));
         }
         b.append("  Load test: java -jar server/target/proxy-manager-server.jar loadtest --url ").append(base)
                 .append("/proxy-metrics --concurrent 100 --total-requests 1000\n");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.proxymanager.middleware.config.Durations;
+import dev.proxymanager.server.proxy.ForwardProxySettingsLoader;
 
 import java.io.IOException;
 import java.net.URI;
@@ -57,7 +58,8 @@ public final class ServerConfigLoader {
             JsonNode root = readFile(file);
             for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                if (!KEYS.contains(e.getKey())) {
+                // the proxy_* keys are read by ForwardProxySettingsLoader
+                if (!KEYS.contains(e.getKey()) && !ForwardProxySettingsLoader.KEYS.contains(e.getKey())) {
                     throw new ServerConfigException(e.getKey(), "is not a known setting of " + file + "; known settings: "
                             + new TreeSet<>(KEYS));
                 }

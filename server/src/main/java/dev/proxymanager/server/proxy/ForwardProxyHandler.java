@@ -1,0 +1,587 @@
+package dev.proxymanager.server.proxy;
+
+import dev.proxymanager.middleware.ProxyManager;
+import dev.proxymanager.middleware.SecretType;
+import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.middleware.health.Outcome;
+import dev.proxymanager.middleware.log.RequestLog;
+import dev.proxymanager.middleware.log.RequestLogEntry;
+import dev.proxymanager.server.security.HeaderPolicy;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.ConnectHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.HostPort;
+import org.eclipse.jetty.util.Promise;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The proxy port's protocol (RFC 9110/9112 forward proxy): absolute-form requests ({@code GET http://site/path})
+ * are sent through an upstream proxy the engine picks from the client's proxy endpoint; {@code CONNECT host:port}
+ * opens a tunnel through the picked upstream proxy (an upstream {@code CONNECT} with its credentials), relayed by
+ * Jetty's {@link ConnectHandler} over NIO, so an idle tunnel holds no thread.
+ *
+ * <p>Every exchange is identified ({@link ProxyClient}), its target checked ({@link TargetPolicy}) and its proxy
+ * picked ({@link UpstreamPicker}); the proxy's own answers carry {@code X-Proxy-Manager-Error}
+ * ({@link ProxyRefusal}). The outcome of each attempt — a status, a connection error, a timeout, the upstream's
+ * answer to CONNECT — goes back to the engine and feeds the proxy's health. This class is threadsafe.
+ */
+public final class ForwardProxyHandler extends ConnectHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ForwardProxyHandler.class);
+
+    /** Names this proxy in {@code Via}; a request already carrying it is looping back through us. */
+    static final String VIA_TOKEN = "proxy-manager";
+    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE");
+    private static final String TUNNEL = "proxy-manager.tunnel";
+
+    private final ProxyManager manager;
+    private final ProxyClient clients;
+    private final TargetPolicy targets;
+    private final UpstreamPicker picker;
+    private final PlainHttpClient http;
+    private final Clock clock;
+    private final long maxRequestBytes;
+    private final ForwardProxyMetrics metrics;
+
+    /**
+     * @param manager the engine, endpoints and request log
+     * @param settings the listener's settings
+     * @param clock the time source of sessions and latencies
+     * @param maxRequestBytes the largest request body accepted (413 above)
+     * @param metrics where counters go
+     */
+    public ForwardProxyHandler(ProxyManager manager, ForwardProxySettings settings, Clock clock, long maxRequestBytes,
+                               int maxConnections, ForwardProxyMetrics metrics) {
+        this.manager = Objects.requireNonNull(manager, "manager");
+        this.clients = new ProxyClient(settings);
+        this.targets = TargetPolicy.of(settings.allowedTargets());
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.picker = new UpstreamPicker(manager.engine(), new SessionBindings(clock, settings.sessionTtl()));
+        this.http = new PlainHttpClient(maxConnections);
+        this.maxRequestBytes = maxRequestBytes;
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
+    }
+
+    /** What the checks common to both paths found: the endpoint and session, or the answer already sent. */
+    private record Admitted(EndpointConfig endpoint, String session, String host, int port) {
+    }
+
+    // ---------------------------------------------------------------- plain HTTP
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        if ("CONNECT".equals(request.getMethod())) {
+            return super.handle(request, response, callback);
+        }
+        HttpURI uri = request.getHttpURI();
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (uri.getHost() == null || !(scheme.equals("http") || scheme.equals("https"))) {
+            refuse(request, response, callback, ProxyRefusal.BAD_REQUEST,
+                    "this port is an HTTP proxy: send absolute-form requests (GET http://host/path) or CONNECT");
+            return true;
+        }
+        int port = uri.getPort() > 0 ? uri.getPort() : (scheme.equals("https") ? 443 : 80);
+        Admitted admitted = admit(request, response, callback, uri.getHost(), port,
+                request.getHeaders().get("X-Proxy-Manager-Session"));
+        if (admitted == null) {
+            return true;
+        }
+        byte[] body;
+        try {
+            body = readBody(request);
+        } catch (RequestTooLargeException e) {
+            refuse(request, response, callback, ProxyRefusal.REQUEST_TOO_LARGE, e.getMessage());
+            return true;
+        }
+        URI target;
+        try {
+            target = new URI(uri.asString());
+        } catch (URISyntaxException e) {
+            refuse(request, response, callback, ProxyRefusal.BAD_REQUEST, "malformed target URL");
+            return true;
+        }
+        forward(request, response, callback, admitted, target, body);
+        return true;
+    }
+
+    private void forward(Request request, Response response, Callback callback, Admitted admitted, URI target,
+                         byte[] body) {
+        EndpointConfig endpoint = admitted.endpoint();
+        String method = request.getMethod();
+        List<Map.Entry<String, String>> headers = requestHeaders(request);
+        boolean mayRetry = IDEMPOTENT.contains(method) || endpoint.retry().retryNonIdempotent();
+        int maxAttempts = mayRetry ? 1 + endpoint.retry().maxRetries() : 1;
+        String lastError = null;
+        ProxyRefusal lastRefusal = ProxyRefusal.UPSTREAM_FAILED;
+        for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+            UpstreamPicker.Pick pick = picker.pick(endpoint.name(), admitted.session(), attempt > 1);
+            if (pick instanceof UpstreamPicker.NoneFree none) {
+                if (attempt == 1) {
+                    noneFree(request, response, callback, none);
+                } else {
+                    refuse(request, response, callback, lastRefusal, lastError + "; no other proxy free to retry on");
+                }
+                return;
+            }
+            UpstreamPicker.Picked picked = (UpstreamPicker.Picked) pick;
+            long started = clock.nanoTime();
+            Instant sentAt = clock.now();
+            ClassicHttpResponse upstream;
+            try {
+                upstream = http.send(method, target, headers, body,
+                        request.getHeaders().get(HttpHeader.CONTENT_TYPE), picked.proxy(),
+                        endpoint.timeouts().connect(), endpoint.timeouts().read());
+            } catch (IOException e) {
+                boolean timeout = isTimeout(e);
+                manager.engine().release(picked.lease(), timeout ? Outcome.timeout() : Outcome.connectionError());
+                log(endpoint, method, target, picked, null, started, sentAt, null, attempt,
+                        timeout ? "timeout" : "error", e.getClass().getSimpleName());
+                lastRefusal = timeout ? ProxyRefusal.UPSTREAM_TIMEOUT : ProxyRefusal.UPSTREAM_FAILED;
+                lastError = (timeout ? "upstream proxy " + picked.lease().secretId() + " timed out"
+                        : "upstream proxy " + picked.lease().secretId() + " failed (" + e.getClass().getSimpleName() + ")");
+                continue;
+            }
+            int status = upstream.getCode();
+            boolean banned = endpoint.health().banStatuses().contains(status);
+            manager.engine().release(picked.lease(), Outcome.status(status, retryAfter(upstream)));
+            if (banned && attempt < maxAttempts) {
+                log(endpoint, method, target, picked, status, started, sentAt, null, attempt, "banned", null);
+                discard(upstream);
+                continue;
+            }
+            long bytes = relay(request, response, callback, upstream, picked, attempt, admitted.session());
+            log(endpoint, method, target, picked, status, started, sentAt, bytes < 0 ? null : bytes, attempt,
+                    banned ? "banned" : status < 400 ? "success" : "failure", bytes < 0 ? "client_gone" : null);
+            return;
+        }
+        refuse(request, response, callback, lastRefusal, lastError);
+    }
+
+    /** Relays the upstream response to the client; returns the body bytes, -1 when the relay failed. */
+    private long relay(Request request, Response response, Callback callback, ClassicHttpResponse upstream,
+                       UpstreamPicker.Picked picked, int attempt, String session) {
+        try (upstream) {
+            response.setStatus(upstream.getCode());
+            Set<String> connectionListed = listedInConnection(upstream.getHeaders("Connection"));
+            for (Header h : upstream.getHeaders()) {
+                String n = h.getName().toLowerCase(Locale.ROOT);
+                if ((HeaderPolicy.forwardsResponseHeader(n) || n.equals("date")) && !n.startsWith("proxy-")
+                        && !connectionListed.contains(n)) {
+                    response.getHeaders().add(h.getName(), h.getValue());
+                }
+            }
+            response.getHeaders().put("X-Proxy-Manager-Secret", picked.lease().secretId());
+            response.getHeaders().put("X-Proxy-Manager-Attempts", Integer.toString(attempt));
+            response.getHeaders().put("X-Cache", "MISS");
+            if (session != null) {
+                response.getHeaders().put("X-Proxy-Manager-Session", session);
+                if (picked.moved()) {
+                    response.getHeaders().put("X-Proxy-Manager-Session-Moved", "true");
+                }
+            }
+            HttpEntity entity = upstream.getEntity();
+            if (entity == null || "HEAD".equals(request.getMethod())) {
+                response.getHeaders().put(HttpHeader.CONTENT_LENGTH, entity == null ? 0 : Math.max(0, entity.getContentLength()));
+                callback.succeeded();
+                return 0;
+            }
+            if (entity.getContentLength() >= 0) {
+                response.getHeaders().put(HttpHeader.CONTENT_LENGTH, entity.getContentLength());
+            }
+            long copied = 0;
+            try (InputStream in = entity.getContent(); OutputStream out = Content.Sink.asOutputStream(response)) {
+                byte[] buffer = new byte[16 * 1024];
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    out.write(buffer, 0, n);
+                    copied += n;
+                }
+            }
+            metrics.bytesRelayed(copied);
+            callback.succeeded();
+            return copied;
+        } catch (IOException | RuntimeException e) {
+            callback.failed(e);
+            return -1;
+        }
+    }
+
+    private static void discard(ClassicHttpResponse upstream) {
+        try (upstream) {
+            EntityUtils.consume(upstream.getEntity());
+        } catch (IOException e) {
+            // the connection is dropped from the pool; nothing else to do
+        }
+    }
+
+    private static Duration retryAfter(ClassicHttpResponse r) {
+        Header h = r.getFirstHeader("Retry-After");
+        if (h == null) {
+            return null;
+        }
+        try {
+            long s = Long.parseLong(h.getValue().strip());
+            return s >= 0 ? Duration.ofSeconds(s) : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** The client's headers that may reach the site: no hop-by-hop, no {@code Proxy-*}, none of ours. */
+    static List<Map.Entry<String, String>> requestHeaders(Request request) {
+        Set<String> connectionListed = new HashSet<>();
+        for (String v : request.getHeaders().getValuesList(HttpHeader.CONNECTION)) {
+            for (String t : v.split(",")) {
+                connectionListed.add(t.strip().toLowerCase(Locale.ROOT));
+            }
+        }
+        List<Map.Entry<String, String>> out = new ArrayList<>();
+        request.getHeaders().forEach(f -> {
+            String n = f.getLowerCaseName();
+            if (HeaderPolicy.forwardsRequestHeader(n, false) && !n.startsWith("proxy-") && !n.equals("via")
+                    && !connectionListed.contains(n)) {
+                out.add(Map.entry(f.getName(), f.getValue()));
+            }
+        });
+        List<String> via = request.getHeaders().getValuesList(HttpHeader.VIA);
+        out.add(Map.entry("Via", (via.isEmpty() ? "" : String.join(", ", via) + ", ") + "1.1 " + VIA_TOKEN));
+        return out;
+    }
+
+    private static Set<String> listedInConnection(Header[] connection) {
+        Set<String> out = new HashSet<>();
+        for (Header h : connection) {
+            for (String t : h.getValue().split(",")) {
+                out.add(t.strip().toLowerCase(Locale.ROOT));
+            }
+        }
+        return out;
+    }
+
+    private byte[] readBody(Request request) throws IOException {
+        long declared = request.getLength();
+        if (declared > maxRequestBytes) {
+            throw new RequestTooLargeException("request body of " + declared + " bytes is over max_request_bytes ("
+                    + maxRequestBytes + ")");
+        }
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxRequestBytes + 1));
+            if (body.length > maxRequestBytes) {
+                throw new RequestTooLargeException("request body is over max_request_bytes (" + maxRequestBytes + ")");
+            }
+            return body;
+        }
+    }
+
+    private static final class RequestTooLargeException extends IOException {
+        RequestTooLargeException(String message) {
+            super(message);
+        }
+    }
+
+    // ---------------------------------------------------------------- CONNECT
+
+    @Override
+    protected void handleConnect(Request request, Response response, Callback callback, String serverAddress) {
+        HostPort hostPort;
+        try {
+            hostPort = new HostPort(serverAddress);
+        } catch (IllegalArgumentException e) {
+            refuse(request, response, callback, ProxyRefusal.BAD_REQUEST, "CONNECT needs host:port");
+            return;
+        }
+        if (!hostPort.hasPort()) {
+            refuse(request, response, callback, ProxyRefusal.BAD_REQUEST, "CONNECT needs host:port");
+            return;
+        }
+        Admitted admitted = admit(request, response, callback, hostPort.getHost(), hostPort.getPort(), null);
+        if (admitted == null) {
+            return;
+        }
+        request.setAttribute(TUNNEL, new TunnelState(admitted, clock.nanoTime(), clock.now()));
+        super.handleConnect(request, response, callback, serverAddress);
+    }
+
+    /** One tunnel's state, from CONNECT to close. */
+    private static final class TunnelState {
+        final Admitted admitted;
+        final long startedNanos;
+        final Instant startedAt;
+        volatile UpstreamPicker.Picked picked;
+        volatile ProxyRefusal failure;
+        volatile String failureReason;
+        volatile Duration retryAfter;
+        volatile int attempts;
+        final AtomicLong fromClient = new AtomicLong();
+        final AtomicLong fromSite = new AtomicLong();
+        final AtomicBoolean closed = new AtomicBoolean();
+        volatile EndPoint clientEndPoint;
+
+        TunnelState(Admitted admitted, long startedNanos, Instant startedAt) {
+            this.admitted = admitted;
+            this.startedNanos = startedNanos;
+            this.startedAt = startedAt;
+        }
+    }
+
+    @Override
+    protected void connectToServer(Request request, String host, int port, Promise<SocketChannel> promise) {
+        TunnelState tunnel = (TunnelState) request.getAttribute(TUNNEL);
+        EndpointConfig endpoint = tunnel.admitted.endpoint();
+        int maxAttempts = 1 + endpoint.retry().maxRetries(); // nothing was sent to the site yet: always retriable
+        for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+            tunnel.attempts = attempt;
+            UpstreamPicker.Pick pick = picker.pick(endpoint.name(), tunnel.admitted.session(), attempt > 1);
+            if (pick instanceof UpstreamPicker.NoneFree none) {
+                if (attempt == 1) {
+                    tunnel.failure = ProxyRefusal.NO_PROXY_AVAILABLE;
+                    tunnel.failureReason = none.reason();
+                    tunnel.retryAfter = none.retryAfter();
+                } else {
+                    tunnel.failureReason += "; no other proxy free to retry on";
+                }
+                break;
+            }
+            UpstreamPicker.Picked picked = (UpstreamPicker.Picked) pick;
+            try {
+                SocketChannel channel = UpstreamTunnel.open(picked.proxy(), host, port, endpoint.timeouts().connect(),
+                        endpoint.timeouts().read());
+                manager.engine().release(picked.lease(), Outcome.success());
+                tunnel.picked = picked;
+                promise.succeeded(channel);
+                return;
+            } catch (UpstreamConnectException e) {
+                manager.engine().release(picked.lease(), Outcome.status(e.status()));
+                tunnel.failure = ProxyRefusal.UPSTREAM_FAILED;
+                tunnel.failureReason = "upstream proxy " + picked.lease().secretId() + " answered CONNECT with "
+                        + e.status();
+            } catch (IOException e) {
+                boolean timeout = isTimeout(e);
+                manager.engine().release(picked.lease(), timeout ? Outcome.timeout() : Outcome.connectionError());
+                tunnel.failure = timeout ? ProxyRefusal.UPSTREAM_TIMEOUT : ProxyRefusal.UPSTREAM_FAILED;
+                tunnel.failureReason = "upstream proxy " + picked.lease().secretId()
+                        + (timeout ? " timed out" : " failed (" + e.getClass().getSimpleName() + ")");
+            }
+            tunnel.picked = picked;
+        }
+        promise.failed(new IOException(tunnel.failureReason));
+    }
+
+    @Override
+    protected void onConnectFailure(Request request, Response response, Callback callback, Throwable failure) {
+        TunnelState tunnel = (TunnelState) request.getAttribute(TUNNEL);
+        ProxyRefusal refusal = tunnel == null || tunnel.failure == null ? ProxyRefusal.UPSTREAM_FAILED : tunnel.failure;
+        String reason = tunnel == null || tunnel.failureReason == null ? "tunnel failed" : tunnel.failureReason;
+        if (tunnel != null) {
+            logTunnel(tunnel, refusal.token());
+            if (refusal == ProxyRefusal.NO_PROXY_AVAILABLE) {
+                response.getHeaders().put(HttpHeader.RETRY_AFTER, Math.max(1, tunnel.retryAfter.toSeconds()
+                        + (tunnel.retryAfter.toNanosPart() > 0 ? 1 : 0)));
+            }
+        }
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        refuse(request, response, callback, refusal, reason);
+    }
+
+    @Override
+    protected void onConnectSuccess(ConnectContext context, UpstreamConnection upstream) {
+        TunnelState tunnel = (TunnelState) context.getRequest().getAttribute(TUNNEL);
+        context.getContext().put(TUNNEL, tunnel);
+        tunnel.clientEndPoint = context.getEndPoint();
+        Response response = context.getResponse();
+        response.getHeaders().put("X-Proxy-Manager-Secret", tunnel.picked.lease().secretId());
+        response.getHeaders().put("X-Proxy-Manager-Attempts", Integer.toString(tunnel.attempts));
+        metrics.tunnelOpened();
+        super.onConnectSuccess(context, upstream);
+    }
+
+    @Override
+    protected DownstreamConnection newDownstreamConnection(EndPoint endPoint, ConcurrentMap<String, Object> context) {
+        return new DownstreamConnection(endPoint, getExecutor(), getByteBufferPool(), context) {
+            @Override
+            public void onClose(Throwable cause) {
+                super.onClose(cause);
+                if (context.get(TUNNEL) instanceof TunnelState t && t.closed.compareAndSet(false, true)) {
+                    metrics.tunnelClosed(t.fromClient.get() + t.fromSite.get());
+                    logTunnel(t, "success");
+                }
+            }
+        };
+    }
+
+    @Override
+    protected int read(EndPoint endPoint, ByteBuffer buffer, ConcurrentMap<String, Object> context) throws IOException {
+        int n = super.read(endPoint, buffer, context);
+        if (n > 0 && context.get(TUNNEL) instanceof TunnelState t) {
+            (endPoint == t.clientEndPoint ? t.fromClient : t.fromSite).addAndGet(n);
+        }
+        return n;
+    }
+
+    private void logTunnel(TunnelState t, String outcome) {
+        RequestLog log = manager.requestLog();
+        if (log == null) {
+            return;
+        }
+        try {
+            String target = t.admitted.host() + ":" + t.admitted.port();
+            RequestLogEntry.Builder b = RequestLogEntry.builder()
+                    .withTimestamp(t.startedAt)
+                    .withEndpoint(t.admitted.endpoint().name())
+                    .withMethod("CONNECT")
+                    .withUrl("https://" + target)
+                    .withHost(t.admitted.host())
+                    .withSecretType(SecretType.PROXY.jsonName())
+                    .withLatencyMs((clock.nanoTime() - t.startedNanos) / 1_000_000)
+                    .withBytes(t.fromClient.get() + t.fromSite.get())
+                    .withAttempt(Math.max(1, t.attempts))
+                    .withOutcome(outcome);
+            if (t.picked != null) {
+                b.withSecretId(t.picked.lease().secretId()).withProxyId(t.picked.lease().secretId());
+            }
+            log.record(b.build());
+        } catch (RuntimeException e) {
+            LOG.warn("tunnel log entry for endpoint {} not recorded: {}", t.admitted.endpoint().name(), e.toString());
+        }
+    }
+
+    // ---------------------------------------------------------------- common
+
+    /**
+     * Identifies the client, checks the endpoint and the target; answers and returns {@code null} when refused.
+     */
+    private Admitted admit(Request request, Response response, Callback callback, String host, int port,
+                           String plainSession) {
+        InetAddress clientAddress = clientAddress(request);
+        ProxyClient.Identity identity = clients.identify(request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION),
+                clientAddress);
+        if (identity instanceof ProxyClient.Unknown unknown) {
+            response.getHeaders().put(HttpHeader.PROXY_AUTHENTICATE, "Basic realm=\"proxy-manager\"");
+            refuse(request, response, callback, ProxyRefusal.AUTHENTICATION_REQUIRED, unknown.reason());
+            return null;
+        }
+        ProxyClient.Known known = (ProxyClient.Known) identity;
+        EndpointConfig endpoint = manager.endpoints().get(known.endpoint());
+        if (endpoint == null || endpoint.type() != SecretType.PROXY) {
+            response.getHeaders().put(HttpHeader.PROXY_AUTHENTICATE, "Basic realm=\"proxy-manager\"");
+            refuse(request, response, callback, ProxyRefusal.UNKNOWN_ENDPOINT,
+                    "no proxy endpoint named '" + known.endpoint() + "'");
+            return null;
+        }
+        for (String via : request.getHeaders().getValuesList(HttpHeader.VIA)) {
+            if (via.toLowerCase(Locale.ROOT).contains(VIA_TOKEN)) {
+                refuse(request, response, callback, ProxyRefusal.TARGET_REFUSED, "request loops back through this proxy");
+                return null;
+            }
+        }
+        TargetPolicy.Decision decision = targets.check(endpoint.name(), host, port);
+        if (decision instanceof TargetPolicy.Refused refused) {
+            metrics.targetRefused();
+            LOG.atInfo().setMessage("proxy target refused").addKeyValue("endpoint", endpoint.name())
+                    .addKeyValue("target_host", host).addKeyValue("target_port", port)
+                    .addKeyValue("reason", refused.reason()).log();
+            refuse(request, response, callback, ProxyRefusal.TARGET_REFUSED, refused.reason());
+            return null;
+        }
+        String session = known.session() != null ? known.session() : plainSession;
+        return new Admitted(endpoint, session == null || session.isBlank() ? null : session, host, port);
+    }
+
+    private static InetAddress clientAddress(Request request) {
+        SocketAddress a = request.getConnectionMetaData().getRemoteSocketAddress();
+        return a instanceof InetSocketAddress isa ? isa.getAddress() : null;
+    }
+
+    private void noneFree(Request request, Response response, Callback callback, UpstreamPicker.NoneFree none) {
+        Duration d = none.retryAfter();
+        response.getHeaders().put(HttpHeader.RETRY_AFTER, Math.max(1, d.toSeconds() + (d.toNanosPart() > 0 ? 1 : 0)));
+        refuse(request, response, callback, ProxyRefusal.NO_PROXY_AVAILABLE, none.reason());
+    }
+
+    /** Sends one of the proxy's own answers: status, {@code X-Proxy-Manager-Error} and the reason as text. */
+    private static void refuse(Request request, Response response, Callback callback, ProxyRefusal refusal,
+                               String reason) {
+        response.setStatus(refusal.status());
+        response.getHeaders().put(ProxyRefusal.ERROR_HEADER, refusal.token());
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
+        byte[] body = (reason + "\n").getBytes(StandardCharsets.UTF_8);
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+        response.write(true, ByteBuffer.wrap(body), callback);
+    }
+
+    private void log(EndpointConfig endpoint, String method, URI target, UpstreamPicker.Picked picked, Integer status,
+                     long startedNanos, Instant sentAt, Long bytes, int attempt, String outcome, String error) {
+        RequestLog log = manager.requestLog();
+        if (log == null) {
+            return;
+        }
+        try {
+            log.record(RequestLogEntry.builder()
+                    .withTimestamp(sentAt)
+                    .withEndpoint(endpoint.name())
+                    .withMethod(method)
+                    // the query may carry the site's own secrets: keep it out of the log
+                    .withUrl(target.getScheme() + "://" + target.getRawAuthority() + target.getRawPath())
+                    .withHost(target.getHost())
+                    .withSecretType(SecretType.PROXY.jsonName())
+                    .withSecretId(picked.lease().secretId())
+                    .withProxyId(picked.lease().secretId())
+                    .withStatus(status)
+                    .withLatencyMs((clock.nanoTime() - startedNanos) / 1_000_000)
+                    .withBytes(bytes)
+                    .withCache("bypass")
+                    .withAttempt(attempt)
+                    .withOutcome(outcome)
+                    .withErrorType(error)
+                    .build());
+        } catch (RuntimeException e) {
+            LOG.warn("request log entry for endpoint {} not recorded: {}", endpoint.name(), e.toString());
+        }
+    }
+
+    private static boolean isTimeout(IOException e) {
+        return e instanceof InterruptedIOException
+                || (e.getCause() instanceof InterruptedIOException);
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        super.doStop();
+        http.close();
+    }
+}

@@ -1,0 +1,45 @@
+package dev.proxymanager.server.proxy;
+
+/**
+ * The answers the proxy port makes itself, as opposed to a site's own: each has its status and the token sent in
+ * {@code X-Proxy-Manager-Error}, so a client can tell "the site said 403" from "Proxy Manager refused the target".
+ */
+public enum ProxyRefusal {
+    /** Missing or wrong proxy credentials: 407 with {@code Proxy-Authenticate}. */
+    AUTHENTICATION_REQUIRED(407, "authentication-required"),
+    /** The credentials name no proxy endpoint. */
+    UNKNOWN_ENDPOINT(407, "unknown-endpoint"),
+    /** The target is outside the endpoint's {@code allowed_targets} or resolves to a refused address. */
+    TARGET_REFUSED(403, "target-refused"),
+    /** The request is not a proxy request (origin-form) or is malformed. */
+    BAD_REQUEST(400, "bad-request"),
+    /** No upstream proxy is free for this endpoint (and site) now: 429 with {@code Retry-After}. */
+    NO_PROXY_AVAILABLE(429, "no-proxy-available"),
+    /** The upstream proxy failed: refused the connection, answered CONNECT with an error, reset. */
+    UPSTREAM_FAILED(502, "upstream-failed"),
+    /** Connecting through the upstream proxy, or its answer, timed out. */
+    UPSTREAM_TIMEOUT(504, "upstream-timeout"),
+    /** The request body is larger than {@code max_request_bytes}. */
+    REQUEST_TOO_LARGE(413, "request-too-large");
+
+    /** The header that marks the proxy's own answers. */
+    public static final String ERROR_HEADER = "X-Proxy-Manager-Error";
+
+    private final int status;
+    private final String token;
+
+    ProxyRefusal(int status, String token) {
+        this.status = status;
+        this.token = token;
+    }
+
+    /** The HTTP status of this answer. */
+    public int status() {
+        return status;
+    }
+
+    /** The value of {@code X-Proxy-Manager-Error}. */
+    public String token() {
+        return token;
+    }
+}

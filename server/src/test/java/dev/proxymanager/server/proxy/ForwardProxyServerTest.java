@@ -1,0 +1,301 @@
+package dev.proxymanager.server.proxy;
+
+import dev.proxymanager.middleware.ProxyManager;
+import dev.proxymanager.middleware.clock.SystemClock;
+import dev.proxymanager.middleware.config.SecretsConfig;
+import dev.proxymanager.middleware.log.InMemoryRequestLog;
+import dev.proxymanager.middleware.log.RequestLogEntry;
+import dev.proxymanager.middleware.store.InMemoryUsageStore;
+import dev.proxymanager.testsupport.proxy.Tinyproxy;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.Authenticator;
+import java.net.InetSocketAddress;
+import java.net.PasswordAuthentication;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The proxy port end to end: real curl and JDK clients, real tinyproxy upstreams, a real loopback site. */
+class ForwardProxyServerTest {
+
+    static final String TOKEN = "proxy-token-for-tests-0123";
+
+    @TempDir
+    static Path dir;
+    static TestSite site;
+    static Tinyproxy proxyA;
+    static Tinyproxy proxyB;
+
+    ProxyManager manager;
+    ForwardProxyServer server;
+    InMemoryRequestLog requestLog;
+
+    @BeforeAll
+    static void startSiteAndUpstreams() throws Exception {
+        site = new TestSite(dir);
+        proxyA = Tinyproxy.start("pm-a");
+        proxyB = Tinyproxy.start("pm-b", "bob", "upstream-pass-5678");
+    }
+
+    @AfterAll
+    static void stopAll() throws Exception {
+        site.close();
+        proxyA.close();
+        proxyB.close();
+    }
+
+    @AfterEach
+    void stopServer() throws Exception {
+        site.answerByProxy.clear();
+        site.requests.clear();
+        if (server != null) {
+            server.close();
+        }
+        if (manager != null) {
+            manager.close();
+        }
+    }
+
+    /** A proxy port over endpoint "pool" (round robin over pm-a and pm-b) allowed to reach 127.0.0.1 only. */
+    ForwardProxyServer start(String endpointExtras, List<CidrBlock> trusted, String... upstreams) throws Exception {
+        StringBuilder secrets = new StringBuilder();
+        for (String u : upstreams) {
+            Tinyproxy t = u.equals("pm-a") ? proxyA : proxyB;
+            secrets.append(secrets.isEmpty() ? "" : ",").append("{\"id\":\"").append(u).append("\",\"value\":\"")
+                    .append(t.urlWithCredentials()).append("\"}");
+        }
+        String json = "{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"rotation\":\"round-robin\","
+                + "\"timeouts\":{\"connect\":\"2s\",\"read\":\"10s\"}" + endpointExtras + ",\"secrets\":[" + secrets
+                + "]},\"keys\":{\"type\":\"key\",\"base_url\":\"http://127.0.0.1:1\",\"secrets\":[\"k-1\"]}}}";
+        requestLog = new InMemoryRequestLog();
+        manager = ProxyManager.builder().secrets(SecretsConfig.parse(json, Map.of()))
+                .usageStore(new InMemoryUsageStore()).requestLog(requestLog).maxWait(Duration.ZERO).build();
+        ForwardProxySettings settings = new ForwardProxySettings(0, TOKEN, trusted, trusted.isEmpty() ? null : "pool",
+                Map.of("pool", List.of("127.0.0.1", "*.example.com")), Duration.ofMinutes(10));
+        server = new ForwardProxyServer("127.0.0.1", settings, manager, SystemClock.INSTANCE, new SimpleMeterRegistry(),
+                Duration.ofSeconds(30), 1024 * 1024, 64).start();
+        return server;
+    }
+
+    String proxy(String user) {
+        return "http://" + user + ":" + TOKEN + "@127.0.0.1:" + server.port();
+    }
+
+    String siteUrl(String path) {
+        return "http://127.0.0.1:" + site.httpPort() + path;
+    }
+
+    @Test
+    void plainRequestsGoThroughRotatedUpstreamProxiesWithoutProxyHeadersReachingTheSite() throws Exception {
+        // given a proxy port over two real upstream proxies, one with credentials
+        start("", List.of(), "pm-a", "pm-b");
+
+        // when curl sends four requests through it, naming a session in a header
+        Set<String> secrets = new HashSet<>();
+        for (int i = 0; i < 4; i++) {
+            Curl r = Curl.run("-x", proxy("pool"), "-H", "Proxy-Connection: keep-alive", "-H", "Connection: x-drop-me",
+                    "-H", "X-Drop-Me: 1", siteUrl("/hello?i=" + i));
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.body()).startsWith("site /hello?i=" + i);
+            assertThat(r.header("X-Proxy-Manager-Attempts")).isEqualTo("1");
+            assertThat(r.header("X-Cache")).isEqualTo("MISS");
+            secrets.add(r.header("X-Proxy-Manager-Secret"));
+            assertThat(r.headers()).doesNotContain("upstream-pass-5678").doesNotContain(TOKEN);
+        }
+
+        // then both upstreams carried traffic, named by id, and no proxy or hop-by-hop header reached the site
+        assertThat(secrets).containsExactlyInAnyOrder("pm-a", "pm-b");
+        assertThat(site.requests).hasSize(4).allSatisfy(h -> {
+            assertThat(h).doesNotContainKeys("proxy-authorization", "proxy-connection", "x-drop-me");
+            assertThat(h.get("via")).contains("proxy-manager");
+        });
+        assertThat(site.requests.stream().map(h -> h.get("via")).toList())
+                .anySatisfy(v -> assertThat(v).contains("pm-a"))
+                .anySatisfy(v -> assertThat(v).contains("pm-b"));
+        assertThat(requestLog.entries()).hasSize(4).allSatisfy(e -> {
+            assertThat(e.host()).isEqualTo("127.0.0.1");
+            assertThat(e.outcome()).isEqualTo("success");
+        });
+    }
+
+    @Test
+    void connectTunnelReachesLoopbackTlsSiteThroughTheUpstreamProxy() throws Exception {
+        // given
+        start("", List.of(), "pm-b");
+
+        // when curl opens a CONNECT tunnel and speaks TLS through it
+        Curl r = Curl.run("-k", "-x", proxy("pool"), "https://127.0.0.1:" + site.httpsPort() + "/secure");
+
+        // then the site answered over TLS, through the upstream proxy with credentials
+        assertThat(r.connectStatus()).isEqualTo(200);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).startsWith("site /secure");
+        assertThat(site.requests).singleElement().satisfies(h -> assertThat(h).doesNotContainKey("via"));
+        // and the tunnel is one request-log document once closed, with its bytes
+        await().atMost(Duration.ofSeconds(10)).until(() -> requestLog.entries().stream()
+                .anyMatch(e -> e.method().equals("CONNECT")));
+        RequestLogEntry tunnel = requestLog.entries().stream().filter(e -> e.method().equals("CONNECT")).findFirst()
+                .orElseThrow();
+        assertThat(tunnel.host()).isEqualTo("127.0.0.1");
+        assertThat(tunnel.proxyId()).isEqualTo("pm-b");
+        assertThat(tunnel.bytes()).isGreaterThan(500L);
+        assertThat(tunnel.outcome()).isEqualTo("success");
+        assertThat(server.metrics().openTunnels()).isZero();
+    }
+
+    @Test
+    void missingOrWrongCredentialsAre407WithProxyAuthenticate() throws Exception {
+        start("", List.of(), "pm-a");
+        Curl none = Curl.run("-x", "http://127.0.0.1:" + server.port(), siteUrl("/x"));
+        assertThat(none.status()).isEqualTo(407);
+        assertThat(none.header("Proxy-Authenticate")).isEqualTo("Basic realm=\"proxy-manager\"");
+        assertThat(none.header("X-Proxy-Manager-Error")).isEqualTo("authentication-required");
+
+        Curl wrong = Curl.run("-x", "http://pool:not-the-token-000000@127.0.0.1:" + server.port(), siteUrl("/x"));
+        assertThat(wrong.status()).isEqualTo(407);
+
+        Curl unknownEndpoint = Curl.run("-x", proxy("nope"), siteUrl("/x"));
+        assertThat(unknownEndpoint.status()).isEqualTo(407);
+        assertThat(unknownEndpoint.header("X-Proxy-Manager-Error")).isEqualTo("unknown-endpoint");
+
+        Curl keyEndpoint = Curl.run("-x", proxy("keys"), siteUrl("/x"));
+        assertThat(keyEndpoint.status()).isEqualTo(407);
+
+        Curl connect = Curl.run("-k", "-x", "http://127.0.0.1:" + server.port(),
+                "https://127.0.0.1:" + site.httpsPort() + "/x");
+        assertThat(connect.connectStatus()).isEqualTo(407);
+        assertThat(site.requests).isEmpty();
+    }
+
+    @Test
+    void trustedClientNeedsNoCredentialsAndUsesTheDefaultEndpoint() throws Exception {
+        start("", List.of(CidrBlock.parse("127.0.0.0/8")), "pm-a");
+        Curl r = Curl.run("-x", "http://127.0.0.1:" + server.port(), siteUrl("/trusted"));
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("X-Proxy-Manager-Secret")).isEqualTo("pm-a");
+    }
+
+    @Test
+    void targetsOutsideAllowedTargetsOrOnPrivateAddressesAreRefusedWith403() throws Exception {
+        start("", List.of(), "pm-a");
+        // a loopback address other than the listed 127.0.0.1
+        Curl byName = Curl.run("-x", proxy("pool"), "http://127.0.0.2:" + site.httpPort() + "/x");
+        assertThat(byName.status()).isEqualTo(403);
+        assertThat(byName.header("X-Proxy-Manager-Error")).isEqualTo("target-refused");
+        assertThat(byName.body()).contains("loopback or private");
+        // a private address
+        Curl privateAddress = Curl.run("-x", proxy("pool"), "http://10.1.2.3/x");
+        assertThat(privateAddress.status()).isEqualTo(403);
+        // the metadata address, through CONNECT
+        Curl metadata = Curl.run("-x", proxy("pool"), "-p", "http://169.254.169.254:80/latest/meta-data");
+        assertThat(metadata.connectStatus()).isEqualTo(403);
+        assertThat(site.requests).isEmpty();
+    }
+
+    @Test
+    void siteBanningOneProxyMovesTheRequestToAnotherAndCoolsTheBannedOneDown() throws Exception {
+        // given a site that answers 403 to whatever comes through pm-a
+        site.answerByProxy.put("pm-a", Map.entry(403, "banned"));
+        start(",\"retry\":{\"max_retries\":2},\"health\":{\"ban_statuses\":[403]}", List.of(), "pm-a", "pm-b");
+
+        // when requests go through the port
+        for (int i = 0; i < 3; i++) {
+            Curl r = Curl.run("-x", proxy("pool"), siteUrl("/ban?i=" + i));
+            // then each is answered by pm-b
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.header("X-Proxy-Manager-Secret")).isEqualTo("pm-b");
+        }
+        // and pm-a, banned once, is not tried again while it cools down
+        assertThat(site.requests.stream().filter(h -> h.get("via").contains("pm-a")).count()).isEqualTo(1);
+    }
+
+    @Test
+    void killedUpstreamProxyMovesTrafficToTheOther() throws Exception {
+        // given an upstream proxy that is down (a fresh tinyproxy, stopped)
+        Tinyproxy dead = Tinyproxy.start("pm-dead");
+        String deadUrl = dead.url();
+        dead.close();
+        String json = ",\"retry\":{\"max_retries\":2}";
+        start(json, List.of(), "pm-a");
+        manager.replaceSecrets(SecretsConfig.parse("{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"rotation\":"
+                + "\"round-robin\",\"retry\":{\"max_retries\":2},\"timeouts\":{\"connect\":\"2s\",\"read\":\"10s\"},"
+                + "\"secrets\":[{\"id\":\"pm-dead\",\"value\":\"" + deadUrl + "\"},{\"id\":\"pm-a\",\"value\":\""
+                + proxyA.url() + "\"}]}}}", Map.of()));
+
+        // when plain requests and a tunnel go through the port
+        for (int i = 0; i < 3; i++) {
+            Curl r = Curl.run("-x", proxy("pool"), siteUrl("/alive?i=" + i));
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.header("X-Proxy-Manager-Secret")).isEqualTo("pm-a");
+        }
+        Curl tunnel = Curl.run("-k", "-x", proxy("pool"), "https://127.0.0.1:" + site.httpsPort() + "/alive");
+        assertThat(tunnel.status()).isEqualTo(200);
+    }
+
+    @Test
+    void noUpstreamReachableIs502MarkedAsTheProxysOwnAnswer() throws Exception {
+        Tinyproxy dead = Tinyproxy.start("pm-dead");
+        String deadUrl = dead.url();
+        dead.close();
+        start("", List.of(), "pm-a");
+        manager.replaceSecrets(SecretsConfig.parse("{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"secrets\":[{\"id\":"
+                + "\"pm-dead\",\"value\":\"" + deadUrl + "\"}],\"retry\":{\"max_retries\":0}}}}", Map.of()));
+        Curl r = Curl.run("-x", proxy("pool"), siteUrl("/x"));
+        assertThat(r.status()).isEqualTo(502);
+        assertThat(r.header("X-Proxy-Manager-Error")).isEqualTo("upstream-failed");
+        // the dead proxy now cools down: no proxy free → 429 with Retry-After
+        Curl next = Curl.run("-x", proxy("pool"), siteUrl("/x"));
+        assertThat(next.status()).isEqualTo(429);
+        assertThat(next.header("X-Proxy-Manager-Error")).isEqualTo("no-proxy-available");
+        assertThat(next.header("Retry-After")).isNotNull();
+    }
+
+    @Test
+    void sessionStaysOnItsUpstreamProxy() throws Exception {
+        start("", List.of(), "pm-a", "pm-b");
+        Set<String> used = new HashSet<>();
+        for (int i = 0; i < 4; i++) {
+            Curl r = Curl.run("-x", proxy("pool,session=s1"), siteUrl("/s?i=" + i));
+            assertThat(r.header("X-Proxy-Manager-Session")).isEqualTo("s1");
+            used.add(r.header("X-Proxy-Manager-Secret"));
+        }
+        assertThat(used).hasSize(1);
+    }
+
+    @Test
+    void jdkHttpClientUsesThePortWithProxyCredentials() throws Exception {
+        start("", List.of(), "pm-a");
+        HttpClient client = HttpClient.newBuilder()
+                .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", server.port())))
+                .authenticator(new Authenticator() {
+                    @Override
+                    protected PasswordAuthentication getPasswordAuthentication() {
+                        return getRequestorType() == RequestorType.PROXY
+                                ? new PasswordAuthentication("pool", TOKEN.toCharArray()) : null;
+                    }
+                })
+                .build();
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(siteUrl("/jdk"))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).startsWith("site /jdk");
+        assertThat(r.headers().firstValue("X-Proxy-Manager-Secret")).hasValue("pm-a");
+    }
+}
