@@ -1,11 +1,11 @@
 package dev.proxymanager.middleware.cache;
 
+import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.log.LogFields;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -123,7 +123,7 @@ public final class ResponseCache implements AutoCloseable {
             Optional<CachedResponse> found = read(key);
             if (found.isPresent()) {
                 CachedResponse entry = found.get();
-                Instant now = clock.instant();
+                Instant now = clock.now();
                 if (entry.isFreshAt(now)) {
                     hits.increment();
                     return new CacheResult(entry, CacheStatus.HIT);
@@ -178,7 +178,7 @@ public final class ResponseCache implements AutoCloseable {
         }
         flight.complete(result);
         if (isStorable(key, policy, response)) {
-            Instant now = clock.instant();
+            Instant now = clock.now();
             CachedResponse stamped = response.withTimes(now, now.plus(policy.ttl()));
             try {
                 // keep the flight registered until the write lands, so late identical calls share it
@@ -239,7 +239,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private Optional<CachedResponse> read(CacheKey key) {
-        if (clock.instant().isBefore(storeDownUntil)) {
+        if (clock.now().isBefore(storeDownUntil)) {
             return Optional.empty();
         }
         try {
@@ -258,7 +258,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private void write(CacheKey key, CachedResponse stamped) {
-        if (clock.instant().isBefore(storeDownUntil)) {
+        if (clock.now().isBefore(storeDownUntil)) {
             return;
         }
         try {
@@ -271,8 +271,8 @@ public final class ResponseCache implements AutoCloseable {
 
     private void markDown(CacheKey key, RuntimeException e) {
         storeErrors.increment();
-        boolean wasUp = !clock.instant().isBefore(storeDownUntil);
-        storeDownUntil = clock.instant().plus(storeRetryInterval);
+        boolean wasUp = !clock.now().isBefore(storeDownUntil);
+        storeDownUntil = clock.now().plus(storeRetryInterval);
         if (wasUp) {
             LOG.atWarn().addKeyValue(LogFields.ENDPOINT, key.endpoint()).addKeyValue("cache_errors",
                     storeErrors.sum()).log("cache store failed, bypassing the cache for {}: {}", storeRetryInterval,
@@ -295,14 +295,14 @@ public final class ResponseCache implements AutoCloseable {
      * @throws CacheStoreException if the store cannot be reached
      */
     public long purgeExpired(Duration keepStaleFor) {
-        return store.purgeExpiredBefore(clock.instant().minus(keepStaleFor));
+        return store.purgeExpiredBefore(clock.now().minus(keepStaleFor));
     }
 
     /** The counters so far. */
     public ResponseCacheStats stats() {
         return new ResponseCacheStats(hits.sum(), misses.sum(), bypasses.sum(), stale.sum(), storeErrors.sum(),
                 corrupt.sum(), writesDropped.sum(), singleFlightTimeouts.sum(),
-                !clock.instant().isBefore(storeDownUntil));
+                !clock.now().isBefore(storeDownUntil));
     }
 
     /** Waits (up to 10 s) for queued writes, then stops the cache's own writer thread. Does not close the store. */
@@ -321,7 +321,7 @@ public final class ResponseCache implements AutoCloseable {
     /** Builds a {@link ResponseCache}. This class is <em>not</em> threadsafe. */
     public static final class Builder {
         private final CacheStore store;
-        private Clock clock = Clock.systemUTC();
+        private Clock clock = Clock.system();
         private Duration singleFlightTimeout = DEFAULT_SINGLE_FLIGHT_TIMEOUT;
         private Duration storeRetryInterval = DEFAULT_STORE_RETRY_INTERVAL;
         private Executor writer;
@@ -331,7 +331,7 @@ public final class ResponseCache implements AutoCloseable {
             this.store = Objects.requireNonNull(store, "store");
         }
 
-        /** Wall clock for entry times and freshness; default {@link Clock#systemUTC()}. */
+        /** The clock for entry times and freshness; default {@link Clock#system()}. */
         public Builder withClock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;

@@ -76,7 +76,7 @@ final class ForwardingRoutes {
 
     /** {@code /proxy/{endpoint}/{path...}}: {@code rest} is what follows {@code /proxy/}. */
     void proxy(Request request, Response response, Callback callback, String rest) throws Exception {
-        long start = System.nanoTime();
+        long start = breakers.clock().nanoTime();
         if (protect.get() && !gate.permits(request)) {
             unauthorized(response, callback);
             return;
@@ -127,7 +127,7 @@ final class ForwardingRoutes {
 
     /** {@code POST /api/v1/send}. */
     void send(Request request, Response response, Callback callback) throws Exception {
-        long start = System.nanoTime();
+        long start = breakers.clock().nanoTime();
         if (protect.get() && !gate.permits(request)) {
             unauthorized(response, callback);
             return;
@@ -342,7 +342,7 @@ final class ForwardingRoutes {
     }
 
     private void finish(String endpoint, int status, String outcome, long start) {
-        metrics.recordRequest(endpoint, status, outcome, System.nanoTime() - start);
+        metrics.recordRequest(endpoint, status, outcome, breakers.clock().nanoTime() - start);
     }
 
     private EndpointConfig endpoint(String name, Response response, Callback callback) {

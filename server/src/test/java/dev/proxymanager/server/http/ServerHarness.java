@@ -22,6 +22,7 @@ final class ServerHarness implements AutoCloseable {
 
     final FakeClock clock = new FakeClock();
     final ConcurrencyLimiter limiter;
+    final ServerMetrics metrics = new ServerMetrics(clock);
     final ForwardingServer server;
     final int port;
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -32,7 +33,7 @@ final class ServerHarness implements AutoCloseable {
                 .maxWait(Duration.ZERO).build());
         limiter = new ConcurrencyLimiter(maxConcurrent, maxQueue);
         UpstreamBreakers breakers = new UpstreamBreakers(breakerThreshold, Duration.ofSeconds(30), clock);
-        Routes routes = Routes.builder(forwarder, limiter, breakers, new ServerMetrics())
+        Routes routes = Routes.builder(forwarder, limiter, breakers, metrics)
                 .withAdminToken(ADMIN_TOKEN)
                 .withProtectForwarding(protect)
                 .withMaxQueueWait(Duration.ofMillis(200))
