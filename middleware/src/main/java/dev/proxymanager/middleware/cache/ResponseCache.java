@@ -52,11 +52,14 @@ public final class ResponseCache implements AutoCloseable {
     public static final Duration DEFAULT_SINGLE_FLIGHT_TIMEOUT = Duration.ofSeconds(30);
     /** Default time a failed store is skipped before it is tried again: 5 seconds. */
     public static final Duration DEFAULT_STORE_RETRY_INTERVAL = Duration.ofSeconds(5);
+    /** Default largest body stored: 8 MiB; a larger response goes to the caller without being stored. */
+    public static final int DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
     /** Default capacity of the write queue: 1000 responses. */
     public static final int DEFAULT_WRITE_QUEUE_CAPACITY = 1000;
 
     private final CacheStore store;
     private final Clock clock;
+    private final int maxBodyBytes;
     private final Duration singleFlightTimeout;
     private final Duration storeRetryInterval;
     private final Executor writer;
@@ -76,6 +79,7 @@ public final class ResponseCache implements AutoCloseable {
     private ResponseCache(Builder b) {
         this.store = b.store;
         this.clock = b.clock;
+        this.maxBodyBytes = b.maxBodyBytes;
         this.singleFlightTimeout = b.singleFlightTimeout;
         this.storeRetryInterval = b.storeRetryInterval;
         if (b.writer != null) {
@@ -231,8 +235,8 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private boolean isStorable(CacheKey key, CachePolicy policy, CachedResponse response) {
-        if (!policy.allows(key.method(), response.status())) {
-            return false;
+        if (!policy.allows(key.method(), response.status()) || response.bodyLength() > maxBodyBytes) {
+            return false; // a cache document holds the whole body (base64 for binary): large ones are not stored
         }
         String cc = response.header("cache-control").orElse("").toLowerCase(Locale.ROOT);
         return !cc.contains("no-store");
@@ -322,6 +326,7 @@ public final class ResponseCache implements AutoCloseable {
     public static final class Builder {
         private final CacheStore store;
         private Clock clock = Clock.system();
+        private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private Duration singleFlightTimeout = DEFAULT_SINGLE_FLIGHT_TIMEOUT;
         private Duration storeRetryInterval = DEFAULT_STORE_RETRY_INTERVAL;
         private Executor writer;
@@ -329,6 +334,15 @@ public final class ResponseCache implements AutoCloseable {
 
         private Builder(CacheStore store) {
             this.store = Objects.requireNonNull(store, "store");
+        }
+
+        /** The largest response body stored; larger ones are answered but not stored. Default 8 MiB. */
+        public Builder withMaxBodyBytes(int maxBodyBytes) {
+            if (maxBodyBytes < 0) {
+                throw new IllegalArgumentException("cache maxBodyBytes must be >= 0, was " + maxBodyBytes);
+            }
+            this.maxBodyBytes = maxBodyBytes;
+            return this;
         }
 
         /** The clock for entry times and freshness; default {@link Clock#system()}. */

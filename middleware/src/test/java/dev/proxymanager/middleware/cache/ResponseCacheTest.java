@@ -181,6 +181,21 @@ class ResponseCacheTest {
     }
 
     @Test
+    void aBodyAboveTheSizeLimitIsAnsweredButNotStored() throws IOException {
+        // given a cache that stores bodies of at most 10 bytes
+        ResponseCache cache = cache(ResponseCache.builder(store).withWriteExecutor(Runnable::run).withMaxBodyBytes(10));
+
+        // when a 10-byte and an 11-byte response pass
+        CacheResult fits = cache.fetch(key("GET", "/ten"), policy, CacheMode.NORMAL, upstream(200, "0123456789"));
+        CacheResult large = cache.fetch(key("GET", "/eleven"), policy, CacheMode.NORMAL, upstream(200, "0123456789A"));
+
+        // then both reach the caller, and only the first is stored
+        assertThat(text(fits)).isEqualTo("0123456789");
+        assertThat(text(large)).isEqualTo("0123456789A");
+        assertThat(store.size()).isEqualTo(1);
+    }
+
+    @Test
     void storesOnlyStatusesAndMethodsThePolicyAllows() throws IOException {
         ResponseCache cache = cache();
 
