@@ -12,6 +12,7 @@ import dev.proxymanager.middleware.clock.Sleeper;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.KeyPlacement;
 import dev.proxymanager.middleware.health.Outcome;
+import dev.proxymanager.middleware.http.HttpHeaders;
 import dev.proxymanager.middleware.lease.SecretLease;
 import dev.proxymanager.middleware.log.Redaction;
 import dev.proxymanager.middleware.log.RequestLog;
@@ -32,7 +33,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -114,11 +114,11 @@ final class Dispatcher {
         boolean cacheable = useCache && cache != null && endpoint.cache().enabled();
         if (!cacheable) {
             CachedResponse r = attempt(endpoint, request, call, leases, attempts, "bypass");
-            return new Response(r.status(), r.headers(), r.bodyBuffer(), false, attempts.secretId, attempts.count);
+            return new Response(r.status(), r.headerFields(), r.bodyBuffer(), false, attempts.secretId, attempts.count);
         }
         SendOptions o = call.options();
         CacheMode mode = o.noCache() ? CacheMode.BYPASS : o.refresh() ? CacheMode.REFRESH
-                : CacheMode.fromRequestCacheControl(headerIgnoreCase(request.headers(), "Cache-Control"));
+                : CacheMode.fromRequestCacheControl(request.headers().first("Cache-Control").orElse(null));
         CacheKey key = cacheKey(endpoint, request, call);
         String logCache = mode == CacheMode.NORMAL ? "miss" : "bypass";
         CacheResult result = cache.fetch(key, endpoint.cache(), mode,
@@ -127,9 +127,9 @@ final class Dispatcher {
         if (result.fromCache()) {
             record(endpoint, request, null, r.status(), 0, r.bodyLength(), result.status().logValue(), 1, "success",
                     null);
-            return new Response(r.status(), r.headers(), r.bodyBuffer(), true, null, 0);
+            return new Response(r.status(), r.headerFields(), r.bodyBuffer(), true, null, 0);
         }
-        return new Response(r.status(), r.headers(), r.bodyBuffer(), false, attempts.secretId, attempts.count);
+        return new Response(r.status(), r.headerFields(), r.bodyBuffer(), false, attempts.secretId, attempts.count);
     }
 
     private static final class Attempts {
@@ -271,8 +271,7 @@ final class Dispatcher {
     }
 
     static CacheKey cacheKey(EndpointConfig endpoint, TransportRequest request, Call call) {
-        Map<String, List<String>> headers = new LinkedHashMap<>();
-        request.headers().forEach((k, v) -> headers.put(k, List.of(v)));
+        Map<String, List<String>> headers = request.headers().toMultimap();
         CacheKey.Builder b = CacheKey.builder(request.method(), request.uri().toString())
                 .withEndpoint(endpoint.name())
                 .withHeaders(headers)
@@ -307,15 +306,6 @@ final class Dispatcher {
         }
     }
 
-    private static String headerIgnoreCase(Map<String, String> headers, String name) {
-        for (Map.Entry<String, String> e : headers.entrySet()) {
-            if (e.getKey().equalsIgnoreCase(name)) {
-                return e.getValue();
-            }
-        }
-        return null;
-    }
-
     /**
      * The request with its query parameters merged into the URL and its body encoded.
      *
@@ -340,14 +330,8 @@ final class Dispatcher {
             throw new IllegalArgumentException("url must be absolute (scheme and host), was "
                     + Redaction.url(call.url(), List.of()));
         }
-        Map<String, String> headers = call.headers() == null ? Map.of() : call.headers();
-        String declared = headerIgnoreCase(headers, "Content-Type");
-        Map<String, String> sendHeaders = new LinkedHashMap<>();
-        headers.forEach((k, v) -> {
-            if (!k.equalsIgnoreCase("Content-Type")) {
-                sendHeaders.put(k, v);
-            }
-        });
+        String declared = call.headers().first("Content-Type").orElse(null);
+        HttpHeaders sendHeaders = call.headers().without("Content-Type");
         Object body = call.body();
         byte[] bytes;
         String contentType;
@@ -361,7 +345,7 @@ final class Dispatcher {
                 contentType = declared != null ? declared : "text/plain; charset=UTF-8";
             }
             case byte[] b -> {
-                bytes = b.clone();
+                bytes = b; // not copied: a large body is held once (the caller hands it over, see Call#body)
                 contentType = declared != null ? declared : "application/octet-stream";
             }
             case JsonNode n -> {

@@ -70,8 +70,8 @@ public final class ProxyManager implements AutoCloseable {
             if (b.cacheIndex != null) {
                 cs.withIndex(b.cacheIndex);
             }
-            this.cache = ResponseCache.builder(cs.build()).withClock(wallClock(b.clock)).build();
-            ElasticsearchRequestLog.Builder lb = ElasticsearchRequestLog.builder(client);
+            this.cache = ResponseCache.builder(cs.build()).withClock(b.clock).build();
+            ElasticsearchRequestLog.Builder lb = ElasticsearchRequestLog.builder(client).withClock(b.clock);
             if (b.requestLogDataStream != null) {
                 lb.withDataStream(b.requestLogDataStream);
             }
@@ -158,36 +158,6 @@ public final class ProxyManager implements AutoCloseable {
     /** The request log, or null without Elasticsearch (or a given one). */
     public RequestLog requestLog() {
         return log;
-    }
-
-    /** The cache keeps wall-clock expiry times: give it ours, so a fake clock moves it too. */
-    private static java.time.Clock wallClock(Clock clock) {
-        return new WallClock(clock, java.time.ZoneOffset.UTC);
-    }
-
-    private static final class WallClock extends java.time.Clock {
-        private final Clock clock;
-        private final java.time.ZoneId zone;
-
-        WallClock(Clock clock, java.time.ZoneId zone) {
-            this.clock = clock;
-            this.zone = zone;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return zone;
-        }
-
-        @Override
-        public java.time.Clock withZone(java.time.ZoneId newZone) {
-            return new WallClock(clock, newZone);
-        }
-
-        @Override
-        public java.time.Instant instant() {
-            return clock.now();
-        }
     }
 
     Dispatcher dispatcher() {

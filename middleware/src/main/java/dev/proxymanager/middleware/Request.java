@@ -124,8 +124,16 @@ public final class Request implements AutoCloseable {
      */
     public Response send(String method, String url, Map<String, String> headers, Map<String, String> params,
                          Object body, SendOptions options) throws IOException {
+        return send(new Call(method, url, headers, params, body, options));
+    }
+
+    /**
+     * Sends {@code call}: as {@link #send(String, String, Map, Map, Object, SendOptions)}, with its headers as ordered
+     * fields in which a name may repeat (two {@code Cookie} fields are sent as two).
+     */
+    public Response send(Call call) throws IOException {
         ensureOpen();
-        Call call = new Call(method, url, headers, params, body, options);
+        Objects.requireNonNull(call, "call");
         return manager.dispatcher().send(endpoint, checked(call), cache, (e, retry) -> {
             SecretLease l;
             if (!retry && pending != null) {

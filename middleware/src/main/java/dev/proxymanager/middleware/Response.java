@@ -1,11 +1,11 @@
 package dev.proxymanager.middleware;
 
+import dev.proxymanager.middleware.http.HttpHeaders;
 import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hc.core5.http.ContentType;
@@ -17,17 +17,18 @@ import org.apache.hc.core5.http.ContentType;
 public final class Response {
 
     private final int status;
+    private final HttpHeaders fields;
     private final Map<String, List<String>> headers;
     private final ByteBuffer body; // read-only: shared with the cached response, never copied in
     private final boolean fromCache;
     private final String secretId;
     private final int attempts;
 
-    Response(int status, Map<String, List<String>> headers, ByteBuffer body, boolean fromCache, String secretId,
-             int attempts) {
+    Response(int status, HttpHeaders headers, ByteBuffer body, boolean fromCache, String secretId, int attempts) {
         this.status = status;
+        this.fields = headers;
         Map<String, List<String>> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-        headers.forEach((k, v) -> h.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
+        h.putAll(headers.toMultimap());
         this.headers = Collections.unmodifiableMap(h);
         this.body = body.asReadOnlyBuffer();
         this.fromCache = fromCache;
@@ -49,6 +50,11 @@ public final class Response {
     /** All headers, names lower-cased, looked up in any case; unmodifiable. */
     public Map<String, List<String>> headers() {
         return headers;
+    }
+
+    /** The header fields in the order received, repeated names ({@code Set-Cookie}) kept as separate fields. */
+    public HttpHeaders headerFields() {
+        return fields;
     }
 
     /** The body bytes (a copy). */

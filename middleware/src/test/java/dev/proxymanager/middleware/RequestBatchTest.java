@@ -49,7 +49,7 @@ class RequestBatchTest {
         start(5, LeaseMode.NONE);
         List<Call> calls = new ArrayList<>();
         for (int i = 0; i < 1000; i++) {
-            calls.add(new Call("GET", upstream.url("/items"), null, Map.of("i", Integer.toString(i)), null, null));
+            calls.add(new Call("GET", upstream.url("/items"), (Map<String, String>) null, Map.of("i", Integer.toString(i)), null, null));
         }
         ConcurrentLinkedQueue<Integer> progress = new ConcurrentLinkedQueue<>();
         try (Request req = pm.request(SecretType.KEY, "api", false)) {

@@ -5,8 +5,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -14,7 +12,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ResponseTest {
 
     private static Response response(byte[] body, String contentType) {
-        return new Response(200, Map.of("Content-Type", List.of(contentType)), ByteBuffer.wrap(body), false, "k", 1);
+        return new Response(200, dev.proxymanager.middleware.http.HttpHeaders.builder().add("Content-Type", contentType).build(),
+                ByteBuffer.wrap(body), false, "k", 1);
     }
 
     @Test

@@ -175,11 +175,11 @@ public final class ServerApplication implements AutoCloseable {
             adminToken = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
             generatedToken = true;
         }
-        ServerMetrics metrics = new ServerMetrics();
+        ServerMetrics metrics = new ServerMetrics(clock);
         ConcurrencyLimiter limiter = new ConcurrencyLimiter(config.maxConcurrentRequests(), config.maxQueueSize());
         UpstreamBreakers breakers = new UpstreamBreakers(config.circuitBreakerThreshold(),
                 config.circuitBreakerOpenDuration(), clock);
-        ElasticsearchProbe probe = elasticsearchUrl == null ? null : new ElasticsearchProbe(elasticsearchUrl);
+        ElasticsearchProbe probe = elasticsearchUrl == null ? null : new ElasticsearchProbe(elasticsearchUrl, clock);
         Map<String, Object> staticSettings = new LinkedHashMap<>();
         staticSettings.put("port", config.port());
         staticSettings.put("connect_timeout", config.connectTimeout().toMillis() + "ms");
@@ -408,12 +408,15 @@ public final class ServerApplication implements AutoCloseable {
         private volatile long checkedAt;
         private volatile String state = "unknown";
 
-        ElasticsearchProbe(URI url) {
+        private final Clock clock;
+
+        ElasticsearchProbe(URI url, Clock clock) {
             this.url = url;
+            this.clock = clock;
         }
 
         String state() {
-            long now = System.nanoTime();
+            long now = clock.nanoTime();
             if (now - checkedAt > 2_000_000_000L || state.equals("unknown")) {
                 checkedAt = now;
                 try {

@@ -1,11 +1,11 @@
 package dev.proxymanager.middleware.cache;
 
+import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.log.LogFields;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -52,11 +52,14 @@ public final class ResponseCache implements AutoCloseable {
     public static final Duration DEFAULT_SINGLE_FLIGHT_TIMEOUT = Duration.ofSeconds(30);
     /** Default time a failed store is skipped before it is tried again: 5 seconds. */
     public static final Duration DEFAULT_STORE_RETRY_INTERVAL = Duration.ofSeconds(5);
+    /** Default largest body stored: 8 MiB; a larger response goes to the caller without being stored. */
+    public static final int DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
     /** Default capacity of the write queue: 1000 responses. */
     public static final int DEFAULT_WRITE_QUEUE_CAPACITY = 1000;
 
     private final CacheStore store;
     private final Clock clock;
+    private final int maxBodyBytes;
     private final Duration singleFlightTimeout;
     private final Duration storeRetryInterval;
     private final Executor writer;
@@ -76,6 +79,7 @@ public final class ResponseCache implements AutoCloseable {
     private ResponseCache(Builder b) {
         this.store = b.store;
         this.clock = b.clock;
+        this.maxBodyBytes = b.maxBodyBytes;
         this.singleFlightTimeout = b.singleFlightTimeout;
         this.storeRetryInterval = b.storeRetryInterval;
         if (b.writer != null) {
@@ -123,7 +127,7 @@ public final class ResponseCache implements AutoCloseable {
             Optional<CachedResponse> found = read(key);
             if (found.isPresent()) {
                 CachedResponse entry = found.get();
-                Instant now = clock.instant();
+                Instant now = clock.now();
                 if (entry.isFreshAt(now)) {
                     hits.increment();
                     return new CacheResult(entry, CacheStatus.HIT);
@@ -178,7 +182,7 @@ public final class ResponseCache implements AutoCloseable {
         }
         flight.complete(result);
         if (isStorable(key, policy, response)) {
-            Instant now = clock.instant();
+            Instant now = clock.now();
             CachedResponse stamped = response.withTimes(now, now.plus(policy.ttl()));
             try {
                 // keep the flight registered until the write lands, so late identical calls share it
@@ -231,15 +235,15 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private boolean isStorable(CacheKey key, CachePolicy policy, CachedResponse response) {
-        if (!policy.allows(key.method(), response.status())) {
-            return false;
+        if (!policy.allows(key.method(), response.status()) || response.bodyLength() > maxBodyBytes) {
+            return false; // a cache document holds the whole body (base64 for binary): large ones are not stored
         }
         String cc = response.header("cache-control").orElse("").toLowerCase(Locale.ROOT);
         return !cc.contains("no-store");
     }
 
     private Optional<CachedResponse> read(CacheKey key) {
-        if (clock.instant().isBefore(storeDownUntil)) {
+        if (clock.now().isBefore(storeDownUntil)) {
             return Optional.empty();
         }
         try {
@@ -258,7 +262,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private void write(CacheKey key, CachedResponse stamped) {
-        if (clock.instant().isBefore(storeDownUntil)) {
+        if (clock.now().isBefore(storeDownUntil)) {
             return;
         }
         try {
@@ -271,8 +275,8 @@ public final class ResponseCache implements AutoCloseable {
 
     private void markDown(CacheKey key, RuntimeException e) {
         storeErrors.increment();
-        boolean wasUp = !clock.instant().isBefore(storeDownUntil);
-        storeDownUntil = clock.instant().plus(storeRetryInterval);
+        boolean wasUp = !clock.now().isBefore(storeDownUntil);
+        storeDownUntil = clock.now().plus(storeRetryInterval);
         if (wasUp) {
             LOG.atWarn().addKeyValue(LogFields.ENDPOINT, key.endpoint()).addKeyValue("cache_errors",
                     storeErrors.sum()).log("cache store failed, bypassing the cache for {}: {}", storeRetryInterval,
@@ -295,14 +299,14 @@ public final class ResponseCache implements AutoCloseable {
      * @throws CacheStoreException if the store cannot be reached
      */
     public long purgeExpired(Duration keepStaleFor) {
-        return store.purgeExpiredBefore(clock.instant().minus(keepStaleFor));
+        return store.purgeExpiredBefore(clock.now().minus(keepStaleFor));
     }
 
     /** The counters so far. */
     public ResponseCacheStats stats() {
         return new ResponseCacheStats(hits.sum(), misses.sum(), bypasses.sum(), stale.sum(), storeErrors.sum(),
                 corrupt.sum(), writesDropped.sum(), singleFlightTimeouts.sum(),
-                !clock.instant().isBefore(storeDownUntil));
+                !clock.now().isBefore(storeDownUntil));
     }
 
     /** Waits (up to 10 s) for queued writes, then stops the cache's own writer thread. Does not close the store. */
@@ -321,7 +325,8 @@ public final class ResponseCache implements AutoCloseable {
     /** Builds a {@link ResponseCache}. This class is <em>not</em> threadsafe. */
     public static final class Builder {
         private final CacheStore store;
-        private Clock clock = Clock.systemUTC();
+        private Clock clock = Clock.system();
+        private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private Duration singleFlightTimeout = DEFAULT_SINGLE_FLIGHT_TIMEOUT;
         private Duration storeRetryInterval = DEFAULT_STORE_RETRY_INTERVAL;
         private Executor writer;
@@ -331,7 +336,16 @@ public final class ResponseCache implements AutoCloseable {
             this.store = Objects.requireNonNull(store, "store");
         }
 
-        /** Wall clock for entry times and freshness; default {@link Clock#systemUTC()}. */
+        /** The largest response body stored; larger ones are answered but not stored. Default 8 MiB. */
+        public Builder withMaxBodyBytes(int maxBodyBytes) {
+            if (maxBodyBytes < 0) {
+                throw new IllegalArgumentException("cache maxBodyBytes must be >= 0, was " + maxBodyBytes);
+            }
+            this.maxBodyBytes = maxBodyBytes;
+            return this;
+        }
+
+        /** The clock for entry times and freshness; default {@link Clock#system()}. */
         public Builder withClock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;

@@ -18,6 +18,14 @@ public interface Clock {
     /** The wall time for stored timestamps; consistent with {@link #nanoTime()}. */
     Instant now();
 
+    /**
+     * This clock as a {@link java.time.Clock} (UTC), for libraries that take one (Resilience4j); the only adapter
+     * between the two, so a {@link FakeClock} moves them too.
+     */
+    default java.time.Clock asJavaClock() {
+        return new JavaTimeClock(this, java.time.ZoneOffset.UTC);
+    }
+
     /** The clock of the running system. */
     static Clock system() {
         return SystemClock.INSTANCE;

@@ -8,6 +8,7 @@ import co.elastic.clients.elasticsearch.core.BulkResponse;
 import co.elastic.clients.elasticsearch.core.bulk.BulkOperation;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.elastic.IndexTemplates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,7 +81,8 @@ public final class ElasticsearchRequestLog implements RequestLog {
     private final LongAdder dropped = new LongAdder();
     private final LongAdder delivered = new LongAdder();
     private final LongAdder failedBulks = new LongAdder();
-    private final AtomicLong lastDropWarn = new AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
+    private final Clock clock;
+    private final AtomicLong lastDropWarn;
     private final ScheduledExecutorService scheduler;
     private final BulkIngester<Doc> ingester;
     private final Thread drainer;
@@ -99,6 +101,8 @@ public final class ElasticsearchRequestLog implements RequestLog {
         this.retryMin = b.retryMin;
         this.retryMax = b.retryMax;
         this.closeTimeout = b.closeTimeout;
+        this.clock = b.clock;
+        this.lastDropWarn = new AtomicLong(clock.nanoTime() - WARN_EVERY_NANOS);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "proxy-manager-request-log-flush");
             t.setDaemon(true);
@@ -171,7 +175,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
 
     private void drop(int count, String why) {
         dropped.add(count);
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         long last = lastDropWarn.get();
         if (now - last >= WARN_EVERY_NANOS && lastDropWarn.compareAndSet(last, now)) {
             LOG.atWarn().addKeyValue(LogFields.LOG_DOCUMENTS_DROPPED, dropped.sum())
@@ -185,13 +189,13 @@ public final class ElasticsearchRequestLog implements RequestLog {
         while (!closed) {
             if (!running) {
                 if (closeDeadline == Long.MAX_VALUE) {
-                    closeDeadline = System.nanoTime() + closeTimeout.toNanos();
+                    closeDeadline = clock.nanoTime() + closeTimeout.toNanos();
                 }
-                if (pending.get() == 0 || System.nanoTime() - closeDeadline > 0) {
+                if (pending.get() == 0 || clock.nanoTime() - closeDeadline > 0) {
                     return;
                 }
             }
-            long wait = backoffUntilNanos - System.nanoTime();
+            long wait = backoffUntilNanos - clock.nanoTime();
             if (wait > 0) {
                 // Elasticsearch failed recently: leave documents in the buffer until the backoff ends
                 LockSupport.parkNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(50)));
@@ -249,7 +253,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
         failedBulks.increment();
         int n = consecutiveFailures.incrementAndGet();
         long delay = Math.min(retryMax.toNanos(), retryMin.toNanos() << Math.min(n - 1, 20));
-        backoffUntilNanos = System.nanoTime() + delay;
+        backoffUntilNanos = clock.nanoTime() + delay;
         if (n == 1) {
             LOG.atWarn().addKeyValue(LogFields.LOG_BUFFER_SIZE, pending.get()).addKeyValue("data_stream", dataStream)
                     .log("request log delivery failing, buffering documents: {}", e.toString());
@@ -356,9 +360,16 @@ public final class ElasticsearchRequestLog implements RequestLog {
         private Duration retryMin = Duration.ofMillis(100);
         private Duration retryMax = Duration.ofSeconds(5);
         private Duration closeTimeout = Duration.ofSeconds(10);
+        private Clock clock = Clock.system();
 
         private Builder(ElasticsearchClient client) {
             this.client = Objects.requireNonNull(client, "client");
+        }
+
+        /** The clock for retry backoff, the close deadline and the drop-warning interval; default {@link Clock#system()}. */
+        public Builder withClock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
         }
 
         /** The data stream; default {@value #DEFAULT_DATA_STREAM}. Lower-case. */

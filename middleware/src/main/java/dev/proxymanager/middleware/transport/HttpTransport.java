@@ -3,15 +3,15 @@ package dev.proxymanager.middleware.transport;
 import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.cache.CachedResponse;
 import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.middleware.http.HttpHeaders;
 import dev.proxymanager.middleware.lease.SecretLease;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import javax.net.ssl.SSLContext;
 import org.apache.hc.client5.http.auth.AuthScope;
 import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
@@ -29,7 +29,6 @@ import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
-import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
@@ -117,7 +116,7 @@ public final class HttpTransport implements Closeable {
         Objects.requireNonNull(lease, "lease");
         Objects.requireNonNull(endpoint, "endpoint");
         HttpUriRequestBase http = new HttpUriRequestBase(request.method(), request.uri());
-        request.headers().forEach(http::addHeader);
+        request.headers().fields().forEach(f -> http.addHeader(f.name(), f.value()));
         if (request.body() != null) {
             http.setEntity(new ByteArrayEntity(request.body(),
                     request.contentType() == null ? null : ContentType.parse(request.contentType())));
@@ -143,15 +142,50 @@ public final class HttpTransport implements Closeable {
                 .setConnectionRequestTimeout(Timeout.of(connectionRequestTimeout))
                 .build());
         return client.execute(http, context, response -> {
-            Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+            HttpHeaders.Builder headers = HttpHeaders.builder();
             for (Header h : response.getHeaders()) {
-                headers.computeIfAbsent(h.getName(), n -> new ArrayList<>()).add(h.getValue());
+                headers.add(h.getName(), h.getValue());
             }
             HttpEntity entity = response.getEntity();
-            byte[] body = entity == null ? new byte[0] : EntityUtils.toByteArray(entity);
+            ByteBuffer body = entity == null ? ByteBuffer.allocate(0) : readOnce(entity);
             String contentType = entity == null ? null : entity.getContentType();
-            return CachedResponse.of(response.getCode(), headers, body, contentType);
+            return CachedResponse.of(response.getCode(), headers.build(), body, contentType);
         });
+    }
+
+    /**
+     * Reads a body into one buffer: of its declared length when known (no second copy, unlike
+     * {@code EntityUtils.toByteArray}), else grown as it comes and handed over without trimming.
+     */
+    static ByteBuffer readOnce(HttpEntity entity) throws IOException {
+        long declared = entity.getContentLength();
+        if (declared > Integer.MAX_VALUE - 8) {
+            throw new IOException("response body of " + declared + " bytes is too large to hold");
+        }
+        try (InputStream in = entity.getContent()) {
+            if (in == null) {
+                return ByteBuffer.allocate(0);
+            }
+            byte[] buf = new byte[declared >= 0 ? (int) declared : 8192];
+            int n = 0;
+            while (true) {
+                if (n == buf.length) {
+                    if (declared >= 0 && in.read() < 0) {
+                        break; // exactly the declared length
+                    }
+                    if (declared >= 0) {
+                        throw new IOException("response body longer than its Content-Length " + declared);
+                    }
+                    buf = java.util.Arrays.copyOf(buf, Math.max(8192, buf.length * 2));
+                }
+                int r = in.read(buf, n, buf.length - n);
+                if (r < 0) {
+                    break;
+                }
+                n += r;
+            }
+            return ByteBuffer.wrap(buf, 0, n);
+        }
     }
 
     /** Closes pooled connections at once. */

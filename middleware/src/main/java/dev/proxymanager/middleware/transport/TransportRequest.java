@@ -1,8 +1,7 @@
 package dev.proxymanager.middleware.transport;
 
+import dev.proxymanager.middleware.http.HttpHeaders;
 import java.net.URI;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -10,15 +9,15 @@ import java.util.Objects;
  *
  * @param method the upper-case HTTP method
  * @param uri the absolute target URI, query included
- * @param headers request headers (copied)
- * @param body the body bytes, or null for none
+ * @param headers request header fields, in order, repeated names kept
+ * @param body the body bytes, or null for none; sent as is (not copied)
  * @param contentType the body's content type, or null
  */
-public record TransportRequest(String method, URI uri, Map<String, String> headers, byte[] body, String contentType) {
+public record TransportRequest(String method, URI uri, HttpHeaders headers, byte[] body, String contentType) {
 
     public TransportRequest {
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(uri, "uri");
-        headers = headers == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+        headers = headers == null ? HttpHeaders.empty() : headers;
     }
 }

@@ -1,5 +1,7 @@
 package dev.proxymanager.middleware.cache;
 
+import dev.proxymanager.middleware.clock.FakeClock;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 class ResponseCacheTest {
-    private final TestClock clock = new TestClock(Instant.parse("2026-03-01T10:00:00Z"));
+    private final FakeClock clock = new FakeClock(Instant.parse("2026-03-01T10:00:00Z"));
     private final InMemoryCacheStore store = new InMemoryCacheStore();
     private final CachePolicy policy = CachePolicy.builder().withTtl(Duration.ofMinutes(10))
             .withStaleIfError(Duration.ofMinutes(5)).build();
@@ -91,7 +93,7 @@ class ResponseCacheTest {
         assertThat(r.status()).isEqualTo(CacheStatus.MISS);
         assertThat(text(r)).isEqualTo("new");
         assertThat(store.get(key("GET", "/a").id()).orElseThrow().expiresAt())
-                .contains(clock.instant().plus(Duration.ofMinutes(10)));
+                .contains(clock.now().plus(Duration.ofMinutes(10)));
     }
 
     @Test
@@ -176,6 +178,21 @@ class ResponseCacheTest {
                 Map.of("Cache-Control", List.of("private, no-store")), new byte[0], null));
 
         assertThat(store.size()).isZero();
+    }
+
+    @Test
+    void aBodyAboveTheSizeLimitIsAnsweredButNotStored() throws IOException {
+        // given a cache that stores bodies of at most 10 bytes
+        ResponseCache cache = cache(ResponseCache.builder(store).withWriteExecutor(Runnable::run).withMaxBodyBytes(10));
+
+        // when a 10-byte and an 11-byte response pass
+        CacheResult fits = cache.fetch(key("GET", "/ten"), policy, CacheMode.NORMAL, upstream(200, "0123456789"));
+        CacheResult large = cache.fetch(key("GET", "/eleven"), policy, CacheMode.NORMAL, upstream(200, "0123456789A"));
+
+        // then both reach the caller, and only the first is stored
+        assertThat(text(fits)).isEqualTo("0123456789");
+        assertThat(text(large)).isEqualTo("0123456789A");
+        assertThat(store.size()).isEqualTo(1);
     }
 
     @Test

@@ -230,4 +230,45 @@ class ElasticsearchRequestLogTest {
         assertThat(ElasticsearchUsageHistory.builder(es.client()).withDataStream(es.index("never")).build()
                 .usesSince(T)).isEmpty();
     }
+
+    @Test
+    void dropWarningRepeatsOnlyAfterTenSecondsOfTheInjectedClock() throws Exception {
+        // given a log that cannot deliver, on a fake clock, whose buffer holds 2 documents
+        int deadPort;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            deadPort = s.getLocalPort();
+        }
+        ElasticsearchClient unreachable = ElasticsearchClients.create("http://127.0.0.1:" + deadPort);
+        Logger logger = (Logger) LoggerFactory.getLogger(ElasticsearchRequestLog.class);
+        ListAppender<ILoggingEvent> captured = new ListAppender<>();
+        captured.start();
+        logger.addAppender(captured);
+        dev.proxymanager.middleware.clock.FakeClock clock = new dev.proxymanager.middleware.clock.FakeClock();
+        ElasticsearchRequestLog log = ElasticsearchRequestLog.builder(unreachable).withDataStream("unreachable-clock")
+                .withBufferSize(2).withCloseTimeout(Duration.ZERO).withClock(clock).build();
+        try {
+            // when documents are dropped, 9.999 s pass on the clock, more are dropped, then 10 s have passed
+            for (int i = 0; i < 5; i++) {
+                log.record(entry(i, "github", "gh-1", "miss"));
+            }
+            clock.advance(Duration.ofMillis(9_999));
+            log.record(entry(5, "github", "gh-1", "miss"));
+            long warningsBefore = dropWarnings(captured);
+            clock.advance(Duration.ofMillis(1));
+            log.record(entry(6, "github", "gh-1", "miss"));
+
+            // then one warning for the first burst, and the next only once 10 s had passed
+            assertThat(warningsBefore).isEqualTo(1);
+            assertThat(dropWarnings(captured)).isEqualTo(2);
+        } finally {
+            log.close();
+            logger.detachAppender(captured);
+            ElasticsearchClients.close(unreachable);
+        }
+    }
+
+    private static long dropWarnings(ListAppender<ILoggingEvent> captured) {
+        return captured.list.stream().filter(e -> e.getKeyValuePairs() != null && e.getKeyValuePairs().stream()
+                .anyMatch(kv -> kv.key.equals(LogFields.LOG_DOCUMENTS_DROPPED))).count();
+    }
 }

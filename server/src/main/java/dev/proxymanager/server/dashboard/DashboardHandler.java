@@ -1,5 +1,6 @@
 package dev.proxymanager.server.dashboard;
 
+import dev.proxymanager.middleware.clock.Clock;
 import org.eclipse.jetty.http.HttpCookie;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
@@ -17,7 +18,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
@@ -182,7 +182,7 @@ public final class DashboardHandler extends Handler.Abstract {
                     ("400 range must be one of " + RANGES.keySet() + "\n").getBytes(StandardCharsets.UTF_8));
             return;
         }
-        Instant now = clock.instant();
+        Instant now = clock.now();
         HistoryRange range = HistoryRange.last(span, now);
         HistoryReport report = null;
         String historyError = null;
@@ -291,7 +291,7 @@ public final class DashboardHandler extends Handler.Abstract {
         private String accessToken;
         private RequestHistory history;
         private Supplier<List<SecretStatus>> liveSecrets = List::of;
-        private Clock clock = Clock.systemUTC();
+        private Clock clock = Clock.system();
         private Duration refreshInterval = Duration.ofSeconds(5);
 
         private Builder() {
@@ -322,7 +322,7 @@ public final class DashboardHandler extends Handler.Abstract {
             return this;
         }
 
-        /** Wall clock for the history's time range; default the system UTC clock. */
+        /** The clock for the history's time range; default {@link Clock#system()}. */
         public Builder withClock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;

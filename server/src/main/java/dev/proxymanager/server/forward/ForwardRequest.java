@@ -1,8 +1,8 @@
 package dev.proxymanager.server.forward;
 
+import dev.proxymanager.middleware.http.HttpHeaders;
+
 import java.net.URI;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -12,17 +12,18 @@ import java.util.Objects;
  * @param endpoint the secrets.json endpoint name
  * @param method the HTTP method, upper case
  * @param target the absolute upstream URL
- * @param headers header name/value pairs, in order, duplicates allowed
- * @param body the request body (empty for none); bounded by {@code max_request_bytes}
+ * @param headers header fields, in order, repeated names kept (two {@code Cookie} fields stay two)
+ * @param body the request body (empty for none); bounded by {@code max_request_bytes}; held once, not copied on
+ *             its way to the transport
  * @param useCache whether a cached response may answer (the client can opt out with {@code Cache-Control: no-cache})
  */
-public record ForwardRequest(String endpoint, String method, URI target, List<Map.Entry<String, String>> headers,
-                             byte[] body, boolean useCache) {
+public record ForwardRequest(String endpoint, String method, URI target, HttpHeaders headers, byte[] body,
+                             boolean useCache) {
     public ForwardRequest {
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(target, "target");
-        headers = List.copyOf(headers);
+        Objects.requireNonNull(headers, "headers");
         Objects.requireNonNull(body, "body");
     }
 }

@@ -1,9 +1,9 @@
 package dev.proxymanager.server.forward;
 
+import dev.proxymanager.middleware.http.HttpHeaders;
+
 import java.io.InputStream;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -17,17 +17,18 @@ public sealed interface ForwardResult permits ForwardResult.Response, ForwardRes
      * The upstream's answer.
      *
      * @param status the HTTP status
-     * @param headers response headers (hop-by-hop ones are dropped by the server)
+     * @param headers response header fields in order, repeated names ({@code Set-Cookie}) kept; hop-by-hop ones are
+     *                dropped by the server
      * @param body the body, streamed; the server closes it
      * @param contentLength the declared length, or -1
      * @param cacheHit whether the response came from the cache
      * @param secretId the id (or masked form) of the secret used, never its value; {@code null} on a cache hit
      * @param attempts upstream attempts made (1 without retries)
      */
-    record Response(int status, List<Map.Entry<String, String>> headers, InputStream body, long contentLength,
+    record Response(int status, HttpHeaders headers, InputStream body, long contentLength,
                     boolean cacheHit, String secretId, int attempts) implements ForwardResult {
         public Response {
-            headers = List.copyOf(headers);
+            Objects.requireNonNull(headers, "headers");
             Objects.requireNonNull(body, "body");
         }
     }

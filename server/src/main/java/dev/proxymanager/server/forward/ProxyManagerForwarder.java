@@ -1,5 +1,6 @@
 package dev.proxymanager.server.forward;
 
+import dev.proxymanager.middleware.Call;
 import dev.proxymanager.middleware.NoSecretAvailableException;
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.Request;
@@ -24,8 +25,9 @@ import java.util.Set;
 /**
  * A {@link Forwarder} over the library's {@link ProxyManager}: the same rotation, key injection, proxy routing and
  * retries as library users get, plus its response cache ({@code X-Cache: HIT}) and request log in Elasticsearch when
- * the manager has them. Responses are buffered by the library (its {@code Response} holds the whole body), so
- * {@code max_response_bytes} is checked after the read; a streaming transport is future work.
+ * the manager has them. Header fields pass through in order with repeated names kept. Bodies are held once: the
+ * request body goes to the transport without a copy, and the response body the library read (its {@code Response}
+ * holds it whole) is relayed from its buffer; {@code max_response_bytes} is checked after the read.
  *
  * <p>The manager should be built with a zero {@code maxWait}, so "no secret free" becomes a 429 at once rather than
  * a held request. This class is threadsafe.
@@ -42,19 +44,13 @@ public final class ProxyManagerForwarder implements Forwarder {
     @Override
     public ForwardResult forward(ForwardRequest request) {
         EndpointConfig endpoint = endpointConfig(request.endpoint());
-        Map<String, String> headers = new LinkedHashMap<>();
-        for (Map.Entry<String, String> h : request.headers()) {
-            headers.merge(h.getKey(), h.getValue(), (a, b) -> a + ", " + b);
-        }
         SendOptions options = SendOptions.defaults().withNoCache(!request.useCache());
         try (Request session = manager.request(endpoint.type(), endpoint.name(), request.useCache())) {
-            Response r = session.send(request.method(), request.target().toString(), headers, null,
-                    request.body().length == 0 ? null : request.body(), options);
-            List<Map.Entry<String, String>> out = new ArrayList<>();
-            r.headers().forEach((k, vs) -> vs.forEach(v -> out.add(Map.entry(k, v))));
+            Response r = session.send(new Call(request.method(), request.target().toString(), request.headers(), null,
+                    request.body().length == 0 ? null : request.body(), options));
             ByteBuffer body = r.bodyBuffer();
-            return new ForwardResult.Response(r.status(), out, new ByteBufferInputStream(body), body.remaining(), r.fromCache(),
-                    r.fromCache() ? null : r.secretId(), r.attempts());
+            return new ForwardResult.Response(r.status(), r.headerFields(), new ByteBufferInputStream(body),
+                    body.remaining(), r.fromCache(), r.fromCache() ? null : r.secretId(), r.attempts());
         } catch (NoSecretAvailableException e) {
             return new ForwardResult.NoSecret(e.reason(), e.retryAfter());
         } catch (IOException e) {

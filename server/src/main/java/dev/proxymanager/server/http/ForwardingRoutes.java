@@ -2,6 +2,7 @@ package dev.proxymanager.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.middleware.http.HttpHeaders;
 import dev.proxymanager.server.forward.ForwardRequest;
 import dev.proxymanager.server.forward.ForwardResult;
 import dev.proxymanager.server.forward.Forwarder;
@@ -76,7 +77,7 @@ final class ForwardingRoutes {
 
     /** {@code /proxy/{endpoint}/{path...}}: {@code rest} is what follows {@code /proxy/}. */
     void proxy(Request request, Response response, Callback callback, String rest) throws Exception {
-        long start = System.nanoTime();
+        long start = breakers.clock().nanoTime();
         if (protect.get() && !gate.permits(request)) {
             unauthorized(response, callback);
             return;
@@ -105,11 +106,11 @@ final class ForwardingRoutes {
             HttpExchange.error(response, callback, 400, "bad_path", "the path is not a valid URL path");
             return;
         }
-        List<Map.Entry<String, String>> headers = new ArrayList<>();
+        HttpHeaders.Builder headers = HttpHeaders.builder();
         boolean adminAuth = gate.authorizationIsAdminToken(request);
         for (HttpField f : request.getHeaders()) {
             if (HeaderPolicy.forwardsRequestHeader(f.getName(), adminAuth)) {
-                headers.add(Map.entry(f.getName(), f.getValue()));
+                headers.add(f.getName(), f.getValue());
             }
         }
         byte[] body;
@@ -121,13 +122,14 @@ final class ForwardingRoutes {
             return;
         }
         boolean useCache = !noCache(request.getHeaders().get(HttpHeader.CACHE_CONTROL));
-        run(new ForwardRequest(name, request.getMethod().toUpperCase(java.util.Locale.ROOT), target, headers, body, useCache),
+        run(new ForwardRequest(name, request.getMethod().toUpperCase(java.util.Locale.ROOT), target, headers.build(), body,
+                useCache),
                 endpoint, response, callback, start);
     }
 
     /** {@code POST /api/v1/send}. */
     void send(Request request, Response response, Callback callback) throws Exception {
-        long start = System.nanoTime();
+        long start = breakers.clock().nanoTime();
         if (protect.get() && !gate.permits(request)) {
             unauthorized(response, callback);
             return;
@@ -197,20 +199,30 @@ final class ForwardingRoutes {
                     + "endpoint's base_url");
             return;
         }
-        List<Map.Entry<String, String>> headers = new ArrayList<>();
+        HttpHeaders.Builder headers = HttpHeaders.builder();
+        boolean hasContentType = false;
         JsonNode h = json.path("headers");
         if (h.isObject()) {
             for (Iterator<Map.Entry<String, JsonNode>> it = h.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                String value = e.getValue().asText();
-                if (HeaderPolicy.hasLineBreak(e.getKey()) || HeaderPolicy.hasLineBreak(value)) {
-                    metrics.recordRejection("bad_header");
-                    HttpExchange.error(response, callback, 400, "bad_header", "header " + e.getKey().replaceAll("[\\r\\n]", "")
-                            + " contains CR or LF");
-                    return;
+                // a JSON object cannot repeat a name: an array value sends one field per element (two Cookie fields)
+                List<String> values = new ArrayList<>();
+                if (e.getValue().isArray()) {
+                    e.getValue().forEach(v -> values.add(v.asText()));
+                } else {
+                    values.add(e.getValue().asText());
                 }
-                if (HeaderPolicy.forwardsRequestHeader(e.getKey(), false)) {
-                    headers.add(Map.entry(e.getKey(), value));
+                for (String value : values) {
+                    if (HeaderPolicy.hasLineBreak(e.getKey()) || HeaderPolicy.hasLineBreak(value)) {
+                        metrics.recordRejection("bad_header");
+                        HttpExchange.error(response, callback, 400, "bad_header", "header "
+                                + e.getKey().replaceAll("[\\r\\n]", "") + " contains CR or LF");
+                        return;
+                    }
+                    if (HeaderPolicy.forwardsRequestHeader(e.getKey(), false)) {
+                        headers.add(e.getKey(), value);
+                        hasContentType |= e.getKey().equalsIgnoreCase("content-type");
+                    }
                 }
             }
         }
@@ -220,11 +232,11 @@ final class ForwardingRoutes {
             body = data.asText().getBytes(StandardCharsets.UTF_8);
         } else if (data.isContainerNode()) {
             body = HttpExchange.JSON.writeValueAsBytes(data);
-            if (headers.stream().noneMatch(e -> e.getKey().equalsIgnoreCase("content-type"))) {
-                headers.add(Map.entry("Content-Type", "application/json"));
+            if (!hasContentType) {
+                headers.add("Content-Type", "application/json");
             }
         }
-        run(new ForwardRequest(name, method, target, headers, body, true), endpoint, response, callback, start);
+        run(new ForwardRequest(name, method, target, headers.build(), body, true), endpoint, response, callback, start);
     }
 
     private void run(ForwardRequest fr, EndpointConfig endpoint, Response response, Callback callback, long start)
@@ -305,9 +317,9 @@ final class ForwardingRoutes {
                 return;
             }
             response.setStatus(r.status());
-            for (Map.Entry<String, String> h : r.headers()) {
-                if (HeaderPolicy.forwardsResponseHeader(h.getKey()) && !HeaderPolicy.hasLineBreak(h.getValue())) {
-                    response.getHeaders().add(h.getKey(), h.getValue());
+            for (HttpHeaders.Field h : r.headers().fields()) {
+                if (HeaderPolicy.forwardsResponseHeader(h.name()) && !HeaderPolicy.hasLineBreak(h.value())) {
+                    response.getHeaders().add(h.name(), h.value());
                 }
             }
             response.getHeaders().put("X-Cache", r.cacheHit() ? "HIT" : "MISS");
@@ -342,7 +354,7 @@ final class ForwardingRoutes {
     }
 
     private void finish(String endpoint, int status, String outcome, long start) {
-        metrics.recordRequest(endpoint, status, outcome, System.nanoTime() - start);
+        metrics.recordRequest(endpoint, status, outcome, breakers.clock().nanoTime() - start);
     }
 
     private EndpointConfig endpoint(String name, Response response, Callback callback) {

@@ -89,9 +89,12 @@ final class HttpExchange {
             // HTTP/1.1 without Content-Length or Transfer-Encoding has no body: skip the stream and its buffers
             return EMPTY;
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 256);
+        if (declared > 0 && declared <= Integer.MAX_VALUE - 8) {
+            return readExactly(request, (int) declared);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         try (InputStream in = Content.Source.asInputStream(request)) {
-            byte[] buf = new byte[declared > 0 ? (int) Math.min(declared, 8192) : 8192];
+            byte[] buf = new byte[8192];
             long total = 0;
             int n;
             while ((n = in.read(buf)) > 0) {
@@ -103,5 +106,17 @@ final class HttpExchange {
             }
         }
         return out.toByteArray();
+    }
+
+    /** A body of known length read straight into one array of that length: held once, no growing or trimming copy. */
+    private static byte[] readExactly(Request request, int length) throws IOException {
+        byte[] body = new byte[length];
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            int n = in.readNBytes(body, 0, length);
+            if (n < length) {
+                throw new java.io.EOFException("request body ended after " + n + " of " + length + " bytes");
+            }
+        }
+        return body;
     }
 }

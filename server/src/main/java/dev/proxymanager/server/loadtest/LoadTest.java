@@ -60,6 +60,7 @@ public final class LoadTest {
         try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(timeout).executor(Executors.newVirtualThreadPerTaskExecutor()).build();
              ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor()) {
+            // a load test measures real elapsed time on purpose: it reports the server's actual throughput and latency
             long start = System.nanoTime();
             Thread bar = progress == null ? null : Thread.ofPlatform().daemon().start(() -> drawProgress(progress, done));
             for (int w = 0; w < concurrent; w++) {

@@ -1,5 +1,6 @@
 package dev.proxymanager.server.metrics;
 
+import dev.proxymanager.middleware.clock.Clock;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -34,7 +35,8 @@ public final class ServerMetrics {
     private final Map<CounterKey, Counter> counters = new ConcurrentHashMap<>();
     private final AtomicLong total = new AtomicLong();
     private final AtomicLong succeeded = new AtomicLong();
-    private final long startedNanos = System.nanoTime();
+    private final Clock clock;
+    private final long startedNanos;
 
     private record RequestKey(String endpoint, int status, String outcome) {
     }
@@ -43,7 +45,10 @@ public final class ServerMetrics {
     private record CounterKey(String kind, String a, String b) {
     }
 
-    public ServerMetrics() {
+    /** Metrics whose uptime and throughput are read on {@code clock}. */
+    public ServerMetrics(Clock clock) {
+        this.clock = java.util.Objects.requireNonNull(clock, "clock");
+        this.startedNanos = clock.nanoTime();
         all = Timer.builder("proxy.requests.all")
                 .description("Every proxied request, for overall percentiles")
                 .publishPercentiles(0.5, 0.95, 0.99)
@@ -119,7 +124,7 @@ public final class ServerMetrics {
         Map<String, Object> m = new LinkedHashMap<>();
         long t = total.get();
         long ok = succeeded.get();
-        double seconds = Math.max(1e-3, (System.nanoTime() - startedNanos) / 1e9);
+        double seconds = Math.max(1e-3, (clock.nanoTime() - startedNanos) / 1e9);
         m.put("total_requests", t);
         m.put("successful_requests", ok);
         m.put("success_rate", t == 0 ? 1.0 : (double) ok / t);

@@ -6,9 +6,6 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -49,7 +46,7 @@ public final class UpstreamBreakers {
                 .waitDurationInOpenState(openDuration)
                 .permittedNumberOfCallsInHalfOpenState(1)
                 .automaticTransitionFromOpenToHalfOpenEnabled(false)
-                .clock(new ClockAdapter(clock))
+                .clock(clock.asJavaClock()) // Resilience4j reads wall time from a java.time.Clock
                 .currentTimestampFunction(c -> clock.nanoTime(), TimeUnit.NANOSECONDS)
                 .build();
         this.registry = CircuitBreakerRegistry.of(config);
@@ -84,29 +81,5 @@ public final class UpstreamBreakers {
     /** The clock the breakers read. */
     public Clock clock() {
         return clock;
-    }
-
-    /** Resilience4j reads wall time from a {@link java.time.Clock}; this one reads ours. */
-    private static final class ClockAdapter extends java.time.Clock {
-        private final Clock clock;
-
-        ClockAdapter(Clock clock) {
-            this.clock = clock;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public java.time.Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return clock.now();
-        }
     }
 }

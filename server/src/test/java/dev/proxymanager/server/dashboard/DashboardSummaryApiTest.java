@@ -8,10 +8,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 
@@ -48,7 +46,7 @@ class DashboardSummaryApiTest {
         HistoryRange[] asked = new HistoryRange[1];
         DashboardHandler dashboard = DashboardHandler.builder()
                 .withAccessToken(TOKEN)
-                .withClock(Clock.fixed(NOW, ZoneOffset.UTC))
+                .withClock(new dev.proxymanager.middleware.clock.FakeClock(NOW))
                 .withHistory(range -> {
                     asked[0] = range;
                     List<Instant> buckets = List.of(range.from());

@@ -283,4 +283,20 @@ class ForwardingRoutesTest {
                 .contains("proxy_cache_total{endpoint=\"api\",result=\"miss\"} 3.0")
                 .contains("proxy_requests_seconds_count{endpoint=\"api\",outcome=\"success\",status=\"200\"} 3");
     }
+
+    @Test
+    void requestDurationIsMeasuredOnTheInjectedClock() throws Exception {
+        // given an upstream that takes 250 ms of the server's (fake) clock to answer
+        start("[{\"requests\":10,\"per\":\"60s\"}]", "", 10, 10, KEY_A);
+        upstream.onRequest = () -> harness.clock.advance(Duration.ofMillis(250));
+
+        // when a request goes through /proxy
+        assertThat(harness.get("/proxy/api/slow").statusCode()).isEqualTo(200);
+
+        // then (once recorded, just after the answer is written) the duration is those 250 ms, not real time
+        await().atMost(Duration.ofSeconds(5)).until(() -> harness.metrics.summary().get("total_requests").equals(1L));
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Double> latency = (java.util.Map<String, Double>) harness.metrics.summary().get("latency_ms");
+        assertThat(latency.get("max")).isEqualTo(250.0);
+    }
 }

@@ -22,22 +22,28 @@ final class ServerHarness implements AutoCloseable {
 
     final FakeClock clock = new FakeClock();
     final ConcurrencyLimiter limiter;
+    final ServerMetrics metrics = new ServerMetrics(clock);
     final ForwardingServer server;
     final int port;
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect) throws Exception {
+        this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, 1024, 1024 * 1024);
+    }
+
+    ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect,
+                  long maxRequestBytes, long maxResponseBytes) throws Exception {
         SecretsConfig secrets = SecretsConfig.parse(secretsJson, Map.of());
         ProxyManagerForwarder forwarder = new ProxyManagerForwarder(ProxyManager.builder().secrets(secrets).clock(clock)
                 .maxWait(Duration.ZERO).build());
         limiter = new ConcurrencyLimiter(maxConcurrent, maxQueue);
         UpstreamBreakers breakers = new UpstreamBreakers(breakerThreshold, Duration.ofSeconds(30), clock);
-        Routes routes = Routes.builder(forwarder, limiter, breakers, new ServerMetrics())
+        Routes routes = Routes.builder(forwarder, limiter, breakers, metrics)
                 .withAdminToken(ADMIN_TOKEN)
                 .withProtectForwarding(protect)
                 .withMaxQueueWait(Duration.ofMillis(200))
-                .withMaxRequestBytes(1024)
-                .withMaxResponseBytes(1024 * 1024)
+                .withMaxRequestBytes(maxRequestBytes)
+                .withMaxResponseBytes(maxResponseBytes)
                 .build();
         server = new ForwardingServer("127.0.0.1", 0, routes, Duration.ofSeconds(10)).onStopped(forwarder).start();
         port = server.port();

@@ -33,6 +33,8 @@ final class TestUpstream implements AutoCloseable {
     volatile String lastBody;
     /** Extra bytes ('x') appended to each answer, to make it large. */
     volatile int padding;
+    /** Run on each request before answering (e.g. to advance a fake clock while the upstream "works"). */
+    volatile Runnable onRequest = () -> { };
 
     TestUpstream() throws Exception {
         connector.setHost("127.0.0.1");
@@ -47,6 +49,7 @@ final class TestUpstream implements AutoCloseable {
                 }
                 lastUri = request.getHttpURI().getPathQuery();
                 lastBody = Content.Source.asString(request, StandardCharsets.UTF_8);
+                onRequest.run();
                 CountDownLatch latch = hold;
                 if (latch != null) {
                     held.incrementAndGet();

@@ -1,6 +1,7 @@
 package dev.proxymanager.middleware.store.redis;
 
 import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.clock.Sleeper;
 import dev.proxymanager.middleware.config.SecretMasking;
 import dev.proxymanager.middleware.token.TokenRefresher;
 import io.lettuce.core.RedisClient;
@@ -16,7 +17,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Makes auxiliary token refresh single-flight across processes: wraps the real {@link TokenRefresher} so that, per
@@ -37,9 +37,11 @@ public final class RedisTokenRefresher implements TokenRefresher, AutoCloseable 
     private static final String UNLOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
             + "return redis.call('DEL', KEYS[1]) end return 0";
     private static final long TOKEN_KEEP_MS = Duration.ofHours(24).toMillis();
+    private static final Duration LOCK_POLL_INTERVAL = Duration.ofMillis(25);
 
     private final TokenRefresher delegate;
     private final Clock clock;
+    private final Sleeper sleeper;
     private final long lockTtlMs;
     private final long minIntervalMs;
     private final RedisClient client;
@@ -49,15 +51,25 @@ public final class RedisTokenRefresher implements TokenRefresher, AutoCloseable 
     /**
      * @param uri the Redis address, e.g. {@code redis://127.0.0.1:6379}
      * @param delegate fetches a new token for real
-     * @param clock wall time for the shared refresh time
+     * @param clock wall time for the shared refresh time, and the deadline of a wait for another process's refresh
      * @param minRefreshInterval a token refreshed closer than this to now is reused (seed D: 2 minutes); &gt;= 0
      * @param lockTtl the longest a refresh may hold the lock (and others wait); &gt; 0
      * @throws IllegalArgumentException for a bad URI or duration (the connection opens on first use)
      */
     public RedisTokenRefresher(String uri, TokenRefresher delegate, Clock clock, Duration minRefreshInterval,
                                Duration lockTtl) {
+        this(uri, delegate, clock, Sleeper.system(), minRefreshInterval, lockTtl);
+    }
+
+    /**
+     * As {@link #RedisTokenRefresher(String, TokenRefresher, Clock, Duration, Duration)}, waiting between polls of
+     * another process's lock with {@code sleeper} (tests pass one that advances a {@code FakeClock}).
+     */
+    public RedisTokenRefresher(String uri, TokenRefresher delegate, Clock clock, Sleeper sleeper,
+                               Duration minRefreshInterval, Duration lockTtl) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
         if (minRefreshInterval.isNegative()) {
             throw new IllegalArgumentException("minRefreshInterval must be >= 0, was " + minRefreshInterval);
         }
@@ -90,7 +102,7 @@ public final class RedisTokenRefresher implements TokenRefresher, AutoCloseable 
         String lockKey = "pm:{tokens}:v1:" + secretId + ":lock";
         String tokenKey = "pm:{tokens}:v1:" + secretId + ":token";
         String me = UUID.randomUUID().toString();
-        long deadline = System.nanoTime() + Duration.ofMillis(lockTtlMs).toNanos() * 2;
+        long deadline = clock.nanoTime() + Duration.ofMillis(lockTtlMs).toNanos() * 2;
         try {
             RedisCommands<String, String> redis = commands();
             while (true) {
@@ -112,11 +124,11 @@ public final class RedisTokenRefresher implements TokenRefresher, AutoCloseable 
                         redis.eval(UNLOCK, ScriptOutputType.INTEGER, new String[] {lockKey}, me);
                     }
                 }
-                if (System.nanoTime() > deadline) {
+                if (clock.nanoTime() > deadline) {
                     throw new IllegalStateException("token refresh of " + secretId + " by another process did not finish"
                             + " within " + 2 * lockTtlMs + " ms");
                 }
-                LockSupport.parkNanos(Duration.ofMillis(25).toNanos()); // another process holds the lock: wait for it
+                sleeper.sleep(LOCK_POLL_INTERVAL); // another process holds the lock: wait for it
             }
         } catch (RedisException e) {
             // Redis down: refresh for this process alone rather than fail the caller

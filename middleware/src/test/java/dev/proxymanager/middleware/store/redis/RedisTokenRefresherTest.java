@@ -97,4 +97,28 @@ class RedisTokenRefresherTest {
         assertThat(second.refresh("p1")).isEqualTo("guest-token-2");
         assertThat(refreshes).hasValue(2);
     }
+
+    @Test
+    void waiterGivesUpAfterTwiceTheLockTtlOnTheInjectedClock() {
+        // given another process holding p1's lock (for longer than the test, in real time)
+        try (io.lettuce.core.RedisClient other = io.lettuce.core.RedisClient.create(redis.uri());
+             var connection = other.connect()) {
+            connection.sync().set("pm:{tokens}:v1:p1:lock", "someone-else",
+                    io.lettuce.core.SetArgs.Builder.px(Duration.ofMinutes(5).toMillis()));
+            // a refresher whose waits advance the fake clock instead of passing real time
+            RedisTokenRefresher waiting = new RedisTokenRefresher(redis.uri(), upstream, clock, clock::advance,
+                    Duration.ofMinutes(2), Duration.ofSeconds(10));
+            refreshers.add(waiting);
+            java.time.Instant start = clock.now();
+
+            // when it waits for that refresh, then: it gives up once 20 s have passed on its clock, without real waiting
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10), () ->
+                    org.assertj.core.api.Assertions.assertThatThrownBy(() -> waiting.refresh("p1"))
+                            .isInstanceOf(IllegalStateException.class)
+                            .hasMessageContaining("did not finish within 20000 ms"));
+            assertThat(Duration.between(start, clock.now())).isGreaterThan(Duration.ofSeconds(20))
+                    .isLessThan(Duration.ofSeconds(21));
+            assertThat(refreshes).hasValue(0);
+        }
+    }
 }
