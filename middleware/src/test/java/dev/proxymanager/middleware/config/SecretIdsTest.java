@@ -59,8 +59,7 @@ class SecretIdsTest {
         SecretsConfig c = SecretsConfig.load(file);
 
         assertThat(ids(c)).hasSize(4).doesNotHaveDuplicates()
-                .allSatisfy(id -> assertThat(id).startsWith("http://…@gw.example.net:22225#").doesNotContain("session")
-                        .doesNotContain("pw"));
+                .allSatisfy(id -> assertThat(id).matches("http://…@gw\\.example\\.net:22225#[0-9a-f]{12}"));
         assertThat(c.endpoint("ep").secrets()).extracting(SecretConfig::maskedValue)
                 .containsOnly("http://…@gw.example.net:22225");
     }
@@ -103,7 +102,7 @@ class SecretIdsTest {
         // then the id holds neither the value nor an unsalted hash of it: a guess cannot be checked offline
         String tag = id.substring(id.indexOf('#') + 1);
         String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest("b1".getBytes(StandardCharsets.UTF_8)));
-        assertThat(id).doesNotContain("b1");
+        assertThat(id).isEqualTo("…#" + tag);
         assertThat(sha256).doesNotContain(tag);
         assertThat(other).isNotEqualTo(id);
     }
