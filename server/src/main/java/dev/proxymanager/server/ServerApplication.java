@@ -329,10 +329,8 @@ public final class ServerApplication implements AutoCloseable {
         Map<String, EndpointConfig> out = new LinkedHashMap<>();
         for (EndpointConfig e : c.endpoints().values()) {
             RetryPolicy r = e.retry();
-            out.put(e.name(), new EndpointConfig(e.name(), e.type(), e.baseUrl(), e.allowedHosts(), e.key(), e.limits(),
-                    e.rotation(), e.rotationInterval(), e.lease(), e.maxHolders(), e.leaseTtl(), e.health(), e.timeouts(),
-                    new RetryPolicy(retries, r.backoffBase(), r.backoffMax(), r.retryNonIdempotent()), e.cache(), e.secrets(),
-                    e.prefetch()));
+            out.put(e.name(), e.toBuilder()
+                    .withRetry(new RetryPolicy(retries, r.backoffBase(), r.backoffMax(), r.retryNonIdempotent())).build());
         }
         return new SecretsConfig(c.usageStore(), out);
     }

@@ -44,41 +44,36 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         limits = List.copyOf(limits);
         secrets = List.copyOf(secrets);
         if (type == SecretType.KEY && baseUrl == null) {
-            throw new IllegalArgumentException("base_url is required for a key endpoint");
+            throw new ConfigException("base_url", "is required for a key endpoint");
         }
         if (type == SecretType.KEY && key == null) {
             key = KeyPlacement.DEFAULT;
         }
         if (type == SecretType.PROXY && key != null) {
-            throw new IllegalArgumentException("key applies to key endpoints only, not to proxy endpoint " + name);
+            throw new ConfigException("key", "applies to key endpoints only; this endpoint is a proxy endpoint");
         }
         if (allowedHosts == null || allowedHosts.isEmpty()) {
             allowedHosts = baseUrl == null || baseUrl.getHost() == null ? List.of() : List.of(baseUrl.getHost());
         } else {
             allowedHosts = List.copyOf(allowedHosts);
         }
-        if (rotationInterval.isNegative() || rotationInterval.isZero()) {
-            throw new IllegalArgumentException("rotation_interval must be > 0, was " + rotationInterval);
-        }
-        if (leaseTtl.isNegative() || leaseTtl.isZero()) {
-            throw new IllegalArgumentException("lease_ttl must be > 0, was " + leaseTtl);
-        }
-        if (maxHolders <= 0) {
-            throw new IllegalArgumentException("max_holders must be > 0, was " + maxHolders);
-        }
+        SettingDefinitions.ROTATION_INTERVAL.check(rotationInterval);
+        SettingDefinitions.LEASE_TTL.check(leaseTtl);
+        SettingDefinitions.MAX_HOLDERS.check(maxHolders);
         if (secrets.isEmpty()) {
-            throw new IllegalArgumentException("secrets must not be empty");
+            throw new ConfigException("secrets", "must not be empty");
         }
         if (prefetch.enabled() && lease != LeaseMode.NONE && prefetch.maxAge().compareTo(leaseTtl) >= 0) {
             // a prefetched lease older than its TTL may already be held by someone else
-            throw new IllegalArgumentException("prefetch.max_age must be shorter than lease_ttl ("
+            throw new ConfigException("prefetch.max_age", "must be shorter than lease_ttl ("
                     + Durations.describe(leaseTtl) + "), was " + Durations.describe(prefetch.maxAge()));
         }
         Set<String> ids = new HashSet<>();
-        for (SecretConfig s : secrets) {
-            if (!ids.add(s.id())) {
-                throw new IllegalArgumentException("secret id " + s.id() + " appears twice in endpoint " + name
-                        + "; give each secret a distinct \"id\"");
+        for (int i = 0; i < secrets.size(); i++) {
+            if (!ids.add(secrets.get(i).id())) {
+                throw new ConfigException("secrets[" + i + "]", "has id " + secrets.get(i).id() + ", which an earlier"
+                        + " secret of this endpoint already has (a value listed twice gets the same id); give each"
+                        + " secret a distinct \"id\"");
             }
         }
     }
@@ -94,8 +89,28 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
 
     /** This endpoint with another list of secrets (for live replacement). */
     public EndpointConfig withSecrets(List<SecretConfig> newSecrets) {
-        return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval, lease,
-                maxHolders, leaseTtl, health, timeouts, retry, cache, newSecrets, prefetch);
+        return toBuilder().withSecrets(newSecrets).build();
+    }
+
+    /** A builder holding every setting of this endpoint, to build a changed copy. */
+    public Builder toBuilder() {
+        Builder b = new Builder(name, type);
+        b.baseUrl = baseUrl;
+        b.allowedHosts = allowedHosts;
+        b.key = key;
+        b.limits.addAll(limits);
+        b.rotation = rotation;
+        b.rotationInterval = rotationInterval;
+        b.lease = lease;
+        b.maxHolders = maxHolders;
+        b.leaseTtl = leaseTtl;
+        b.health = health;
+        b.timeouts = timeouts;
+        b.retry = retry;
+        b.cache = cache;
+        b.prefetch = prefetch;
+        b.secrets.addAll(secrets);
+        return b;
     }
 
     /** A builder for endpoint {@code name} of {@code type}. */
@@ -143,6 +158,13 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         /** Default for key endpoints: {@link KeyPlacement#DEFAULT}. */
         public Builder withKey(KeyPlacement key) {
             this.key = key;
+            return this;
+        }
+
+        /** Replaces the endpoint-wide limits; default none. */
+        public Builder withLimits(List<LimitConfig> limits) {
+            this.limits.clear();
+            limits.forEach(this::withLimit);
             return this;
         }
 
@@ -209,6 +231,13 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         /** Default {@link PrefetchConfig#OFF}: no ready queue. */
         public Builder withPrefetch(PrefetchConfig prefetch) {
             this.prefetch = prefetch;
+            return this;
+        }
+
+        /** Replaces the secrets. */
+        public Builder withSecrets(List<SecretConfig> secrets) {
+            this.secrets.clear();
+            secrets.forEach(this::withSecret);
             return this;
         }
 

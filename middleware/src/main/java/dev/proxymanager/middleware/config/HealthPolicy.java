@@ -35,36 +35,16 @@ public record HealthPolicy(Set<Integer> banStatuses, boolean banOnConnectionErro
                 throw new IllegalArgumentException("ban_statuses must be HTTP statuses 100-599, was " + s);
             }
         }
-        positive("failure_window.failures", failureWindowFailures);
-        positive("failure_window.per", failureWindow);
-        nonNegative("failure_window.cooldown", failureWindowCooldown);
-        positive("max_consecutive_failures", maxConsecutiveFailures);
-        nonNegative("consecutive_failures_cooldown", consecutiveFailuresCooldown);
-        positive("backoff_base", backoffBase);
-        positive("backoff_max", backoffMax);
+        SettingDefinitions.FAILURE_WINDOW_FAILURES.check(failureWindowFailures);
+        SettingDefinitions.FAILURE_WINDOW_PER.check(failureWindow);
+        SettingDefinitions.FAILURE_WINDOW_COOLDOWN.check(failureWindowCooldown);
+        SettingDefinitions.MAX_CONSECUTIVE_FAILURES.check(maxConsecutiveFailures);
+        SettingDefinitions.CONSECUTIVE_FAILURES_COOLDOWN.check(consecutiveFailuresCooldown);
+        SettingDefinitions.HEALTH_BACKOFF_BASE.check(backoffBase);
+        SettingDefinitions.HEALTH_BACKOFF_MAX.check(backoffMax);
         if (backoffMax.compareTo(backoffBase) < 0) {
-            throw new IllegalArgumentException("backoff_max must be >= backoff_base (" + backoffBase + "), was "
-                    + backoffMax);
-        }
-    }
-
-    private static void positive(String name, int v) {
-        if (v <= 0) {
-            throw new IllegalArgumentException(name + " must be > 0, was " + v);
-        }
-    }
-
-    private static void positive(String name, Duration d) {
-        Objects.requireNonNull(d, name);
-        if (d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException(name + " must be > 0, was " + d);
-        }
-    }
-
-    private static void nonNegative(String name, Duration d) {
-        Objects.requireNonNull(d, name);
-        if (d.isNegative()) {
-            throw new IllegalArgumentException(name + " must be >= 0, was " + d);
+            throw new IllegalArgumentException("backoff_max must be >= backoff_base (" + Durations.format(backoffBase)
+                    + "), was " + Durations.format(backoffMax));
         }
     }
 }

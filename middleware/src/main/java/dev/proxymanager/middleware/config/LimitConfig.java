@@ -1,7 +1,6 @@
 package dev.proxymanager.middleware.config;
 
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * At most {@code requests} uses in any sliding window of length {@code per}. When {@code cooldown} is positive the
@@ -15,17 +14,9 @@ import java.util.Objects;
 public record LimitConfig(int requests, Duration per, Duration cooldown) {
 
     public LimitConfig {
-        Objects.requireNonNull(per, "per");
-        Objects.requireNonNull(cooldown, "cooldown");
-        if (requests <= 0) {
-            throw new IllegalArgumentException("requests must be > 0, was " + requests);
-        }
-        if (per.isNegative() || per.isZero()) {
-            throw new IllegalArgumentException("per must be > 0, was " + per);
-        }
-        if (cooldown.isNegative()) {
-            throw new IllegalArgumentException("cooldown must be >= 0, was " + cooldown);
-        }
+        SettingDefinitions.LIMIT_REQUESTS.check(requests);
+        SettingDefinitions.LIMIT_PER.check(per);
+        SettingDefinitions.LIMIT_COOLDOWN.check(cooldown);
     }
 
     /** A limit without cooldown. */

@@ -1,7 +1,6 @@
 package dev.proxymanager.middleware.config;
 
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * An endpoint's ready queue (seed D's producer queue): a background producer keeps up to {@code size} secrets
@@ -25,13 +24,8 @@ public record PrefetchConfig(int size, Duration maxAge) {
     public static final int MAX_SIZE = 1024;
 
     public PrefetchConfig {
-        Objects.requireNonNull(maxAge, "maxAge");
-        if (size < 0 || size > MAX_SIZE) {
-            throw new IllegalArgumentException("size must be between 0 and " + MAX_SIZE + ", was " + size);
-        }
-        if (maxAge.isNegative() || maxAge.isZero()) {
-            throw new IllegalArgumentException("max_age must be > 0, was " + Durations.describe(maxAge));
-        }
+        SettingDefinitions.PREFETCH_SIZE.check(size);
+        SettingDefinitions.PREFETCH_MAX_AGE.check(maxAge);
     }
 
     /** {@code size} secrets, each handed out within {@link #DEFAULT_MAX_AGE}. */

@@ -4,10 +4,11 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One API key or proxy. {@code id} is what logs, stats and stores show; when secrets.json gives none it is the
- * masked value. {@link #toString()} never shows the value. Immutable and threadsafe.
+ * One API key or proxy. {@code id} is what logs, stats, metrics and stores (Redis keys) show; when secrets.json gives
+ * none it is derived from the value by {@link SecretIds}. {@link #toString()} never shows the value. Immutable and
+ * threadsafe.
  *
- * @param id stable identifier (given, or the masked value)
+ * @param id stable identifier (given, or derived by {@link SecretIds})
  * @param value the clear key or proxy URL, for the transport only
  * @param limits limits of this secret on top of its endpoint's
  */
@@ -25,12 +26,7 @@ public record SecretConfig(String id, String value, List<LimitConfig> limits) {
         }
     }
 
-    /** A secret whose id is its masked value, without limits of its own. */
-    public static SecretConfig of(String value) {
-        return new SecretConfig(SecretMasking.mask(value), value, List.of());
-    }
-
-    /** The value's masked form. */
+    /** The value's masked form, for display. */
     public String maskedValue() {
         return SecretMasking.mask(value);
     }

@@ -10,7 +10,6 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -19,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,9 +29,18 @@ final class SecretsParser {
     private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
 
     private final Map<String, String> env;
+    private final Supplier<SecretIds> fallbackIds;
+    private Supplier<SecretIds> ids;
 
-    SecretsParser(Map<String, String> env) {
+    /**
+     * @param env where {@code ${NAME}} references and {@value SecretIds#SALT_ENVIRONMENT_VARIABLE} are looked up
+     * @param fallbackIds the ids to derive with when neither {@code id_salt} nor the environment gives a salt;
+     *                    asked only when a secret has no {@code id}
+     */
+    SecretsParser(Map<String, String> env, Supplier<SecretIds> fallbackIds) {
         this.env = env;
+        this.fallbackIds = fallbackIds;
+        this.ids = fallbackIds;
     }
 
     SecretsConfig parse(String json) {
@@ -42,7 +51,8 @@ final class SecretsParser {
             throw new ConfigException("", "secrets.json is not valid JSON at line " + e.getLocation().getLineNr()
                     + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
         }
-        Obj top = new Obj(root, "", Set.of("usage_store", "endpoints"));
+        Obj top = new Obj(root, "", Set.of("usage_store", "id_salt", "endpoints"));
+        ids = idsOf(top);
         UsageStoreSettings store = top.has("usage_store") ? usageStore(top.obj("usage_store",
                 Set.of("type", "uri", "mode", "lease_ttl"))) : UsageStoreSettings.DEFAULT;
         JsonNode endpointsNode = top.required("endpoints");
@@ -62,7 +72,7 @@ final class SecretsParser {
         String uriText = o.string("uri", null);
         URI uri = uriText == null ? null : o.wrap("uri", uriText, URI::create);
         String mode = o.enumString("mode", "fail-open", List.of("fail-open", "fail-closed"));
-        Duration ttl = o.positiveDuration("lease_ttl", UsageStoreSettings.DEFAULT.leaseTtl());
+        Duration ttl = o.get(SettingDefinitions.LEASE_TTL, "lease_ttl", UsageStoreSettings.DEFAULT.leaseTtl());
         return o.build(() -> new UsageStoreSettings(type, uri, mode.equals("fail-open"), ttl));
     }
 
@@ -75,9 +85,6 @@ final class SecretsParser {
         SecretType type = o.enumValue("type", null, SecretType.values(), SecretType::jsonName);
         EndpointConfig.Builder b = EndpointConfig.builder(name, type);
         String base = o.string("base_url", null);
-        if (base == null && type == SecretType.KEY) {
-            throw new ConfigException(o.path("base_url"), "is required for a key endpoint");
-        }
         if (base != null) {
             URI u = o.wrap("base_url", base, URI::create);
             if (u.getHost() == null || u.getScheme() == null) {
@@ -89,69 +96,99 @@ final class SecretsParser {
             b.withAllowedHosts(o.stringList("allowed_hosts"));
         }
         if (o.has("key")) {
-            if (type == SecretType.PROXY) {
-                throw new ConfigException(o.path("key"), "applies to key endpoints only; this endpoint is a proxy endpoint");
-            }
             Obj k = o.obj("key", Set.of("header", "format", "query"));
             String header = k.string("header", null);
             String format = k.string("format", null);
             String query = k.string("query", null);
             b.withKey(k.build(() -> new KeyPlacement(header, format, query)));
         }
-        limits(o, "limits").forEach(b::withLimit);
-        b.withRotation(o.enumValue("rotation", RotationMethod.LEAST_USED, RotationMethod.values(), RotationMethod::jsonName));
-        b.withRotationInterval(o.positiveDuration("rotation_interval", EndpointConfig.DEFAULT_ROTATION_INTERVAL));
-        LeaseMode lease = o.enumValue("lease", LeaseMode.NONE, LeaseMode.values(), LeaseMode::jsonName);
-        b.withLease(lease);
-        b.withMaxHolders(o.positiveInt("max_holders", EndpointConfig.DEFAULT_MAX_HOLDERS));
-        Duration leaseTtl = o.positiveDuration("lease_ttl", store.leaseTtl());
-        b.withLeaseTtl(leaseTtl);
+        b.withLease(o.enumValue("lease", LeaseMode.NONE, LeaseMode.values(), LeaseMode::jsonName));
+        b.withMaxHolders(o.get(SettingDefinitions.MAX_HOLDERS, "max_holders", EndpointConfig.DEFAULT_MAX_HOLDERS));
+        b.withLeaseTtl(o.get(SettingDefinitions.LEASE_TTL, "lease_ttl", store.leaseTtl()));
+        liveSettings(o, b, null);
         if (o.has("health")) {
             b.withHealth(health(o.obj("health", Set.of("ban_statuses", "ban_on_connection_error", "failure_window",
                     "max_consecutive_failures", "consecutive_failures_cooldown", "backoff_base", "backoff_max",
                     "remove_unhealthy"))));
-        }
-        if (o.has("timeouts")) {
-            Obj t = o.obj("timeouts", Set.of("connect", "read"));
-            Duration c = t.positiveDuration("connect", Timeouts.DEFAULT.connect());
-            Duration r = t.positiveDuration("read", Timeouts.DEFAULT.read());
-            b.withTimeouts(t.build(() -> new Timeouts(c, r)));
-        }
-        if (o.has("retry")) {
-            Obj r = o.obj("retry", Set.of("max_retries", "backoff_base", "backoff_max", "retry_non_idempotent"));
-            int max = r.nonNegativeInt("max_retries", RetryPolicy.DEFAULT.maxRetries());
-            Duration base2 = r.duration("backoff_base", RetryPolicy.DEFAULT.backoffBase());
-            Duration cap = r.duration("backoff_max", RetryPolicy.DEFAULT.backoffMax());
-            boolean nonIdem = r.bool("retry_non_idempotent", false);
-            b.withRetry(r.build(() -> new RetryPolicy(max, base2, cap, nonIdem)));
         }
         if (o.has("cache")) {
             b.withCache(cache(o.obj("cache", Set.of("enabled", "ttl", "methods", "statuses", "vary_headers",
                     "stale_if_error"))));
         }
         if (o.has("prefetch")) {
-            PrefetchConfig prefetch = prefetch(o);
-            if (prefetch.enabled() && lease != LeaseMode.NONE && prefetch.maxAge().compareTo(leaseTtl) >= 0) {
-                throw new ConfigException(o.path("prefetch") + ".max_age", "must be shorter than lease_ttl ("
-                        + Durations.describe(leaseTtl) + "), was " + Durations.describe(prefetch.maxAge()));
-            }
-            b.withPrefetch(prefetch);
+            b.withPrefetch(prefetch(o));
         }
         JsonNode secretsNode = o.required("secrets");
         String sp = o.path("secrets");
         if (!secretsNode.isArray() || secretsNode.isEmpty()) {
             throw new ConfigException(sp, "must be a non-empty array of secrets, was " + shown(secretsNode));
         }
-        Set<String> ids = new HashSet<>();
         for (int i = 0; i < secretsNode.size(); i++) {
-            SecretConfig s = secret(secretsNode.get(i), sp + "[" + i + "]", type);
-            if (!ids.add(s.id())) {
-                throw new ConfigException(sp + "[" + i + "]", "has id " + s.id() + ", which an earlier secret of this"
-                        + " endpoint already has; give each secret a distinct \"id\"");
-            }
-            b.withSecret(s);
+            b.withSecret(secret(secretsNode.get(i), sp + "[" + i + "]", type));
         }
+        return o.build(b::build); // the endpoint's own checks (distinct ids, ...) name their field under o's path
+    }
+
+    /** The endpoint settings {@code PUT /api/v1/settings} may change: those of {@link #liveSettings}. */
+    static final Set<String> LIVE_ENDPOINT_FIELDS = Set.of("rotation", "rotation_interval", "limits", "timeouts", "retry");
+
+    /** {@code current} with the live settings in {@code changes} read as secrets.json reads them. */
+    EndpointConfig changeEndpoint(EndpointConfig current, JsonNode changes, String path) {
+        Obj o = new Obj(changes, path, LIVE_ENDPOINT_FIELDS);
+        EndpointConfig.Builder b = current.toBuilder();
+        liveSettings(o, b, current);
         return o.build(b::build);
+    }
+
+    /**
+     * Reads the settings that can also change live into {@code b}; a setting that {@code o} leaves out keeps its
+     * value in {@code current} (a field left out of {@code timeouts} or {@code retry} too), or the default when
+     * {@code current} is null.
+     */
+    private void liveSettings(Obj o, EndpointConfig.Builder b, EndpointConfig current) {
+        if (o.has("limits")) {
+            b.withLimits(limits(o, "limits"));
+        }
+        b.withRotation(o.enumValue("rotation", current == null ? RotationMethod.LEAST_USED : current.rotation(),
+                RotationMethod.values(), RotationMethod::jsonName));
+        b.withRotationInterval(o.get(SettingDefinitions.ROTATION_INTERVAL, "rotation_interval",
+                current == null ? EndpointConfig.DEFAULT_ROTATION_INTERVAL : current.rotationInterval()));
+        if (o.has("timeouts")) {
+            Timeouts d = current == null ? Timeouts.DEFAULT : current.timeouts();
+            Obj t = o.obj("timeouts", Set.of("connect", "read"));
+            Duration c = t.get(SettingDefinitions.CONNECT_TIMEOUT, "connect", d.connect());
+            Duration r = t.get(SettingDefinitions.READ_TIMEOUT, "read", d.read());
+            b.withTimeouts(t.build(() -> new Timeouts(c, r)));
+        }
+        if (o.has("retry")) {
+            RetryPolicy d = current == null ? RetryPolicy.DEFAULT : current.retry();
+            Obj r = o.obj("retry", Set.of("max_retries", "backoff_base", "backoff_max", "retry_non_idempotent"));
+            int max = r.get(SettingDefinitions.RETRY_MAX_RETRIES, "max_retries", d.maxRetries());
+            Duration base = r.get(SettingDefinitions.RETRY_BACKOFF_BASE, "backoff_base", d.backoffBase());
+            Duration cap = r.get(SettingDefinitions.RETRY_BACKOFF_MAX, "backoff_max", d.backoffMax());
+            boolean nonIdem = r.bool("retry_non_idempotent", d.retryNonIdempotent());
+            b.withRetry(r.build(() -> new RetryPolicy(max, base, cap, nonIdem)));
+        }
+    }
+
+    /** The ids of secrets without an {@code id}: salted by {@code id_salt}, the environment or the fallback. */
+    private Supplier<SecretIds> idsOf(Obj top) {
+        String salt = top.string("id_salt", null);
+        String field = "id_salt";
+        if (salt == null && env.get(SecretIds.SALT_ENVIRONMENT_VARIABLE) != null) {
+            salt = env.get(SecretIds.SALT_ENVIRONMENT_VARIABLE);
+            field = SecretIds.SALT_ENVIRONMENT_VARIABLE;
+        }
+        if (salt == null) {
+            SecretIds[] made = new SecretIds[1]; // the fallback may create a file: only when needed, and once
+            return () -> made[0] != null ? made[0] : (made[0] = fallbackIds.get());
+        }
+        try {
+            SecretIds given = SecretIds.withSalt(salt);
+            return () -> given;
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(field, e.getMessage()); // the message never repeats the salt
+        }
     }
 
     /** {@code "prefetch": 4} (a size) or {@code "prefetch": {"size": 4, "max_age": "500ms"}}. */
@@ -167,23 +204,19 @@ final class SecretsParser {
         Obj p = endpoint.obj("prefetch", Set.of("size", "max_age"));
         p.required("size");
         int size = prefetchSize(p, "size");
-        Duration maxAge = p.positiveDuration("max_age", PrefetchConfig.DEFAULT_MAX_AGE);
+        Duration maxAge = p.get(SettingDefinitions.PREFETCH_MAX_AGE, "max_age", PrefetchConfig.DEFAULT_MAX_AGE);
         return p.build(() -> new PrefetchConfig(size, maxAge));
     }
 
     private static int prefetchSize(Obj o, String field) {
-        int size = o.nonNegativeInt(field, 0);
-        if (size > PrefetchConfig.MAX_SIZE) {
-            throw new ConfigException(o.path(field), "must be <= " + PrefetchConfig.MAX_SIZE + ", was " + size);
-        }
-        return size;
+        return o.get(SettingDefinitions.PREFETCH_SIZE, field, 0);
     }
 
     private SecretConfig secret(JsonNode node, String path, SecretType type) {
         if (node.isTextual()) {
             String value = resolve(node.asText(), path);
             checkSecretValue(value, path, type);
-            return SecretConfig.of(value);
+            return new SecretConfig(ids.get().idFor(value), value, List.of());
         }
         Obj o = new Obj(node, path, Set.of("id", "value", "limits"));
         String id = o.string("id", null);
@@ -197,7 +230,8 @@ final class SecretsParser {
             throw new ConfigException(o.path("id"), "must not be blank");
         }
         List<LimitConfig> limits = limits(o, "limits");
-        return o.build(() -> new SecretConfig(id == null ? SecretMasking.mask(value) : id, value, limits));
+        String secretId = id == null ? ids.get().idFor(value) : id;
+        return o.build(() -> new SecretConfig(secretId, value, limits));
     }
 
     private static void checkSecretValue(String value, String path, SecretType type) {
@@ -246,9 +280,9 @@ final class SecretsParser {
         List<LimitConfig> out = new ArrayList<>();
         for (int i = 0; i < arr.size(); i++) {
             Obj l = new Obj(arr.get(i), p + "[" + i + "]", Set.of("requests", "per", "cooldown"));
-            int requests = l.requiredPositiveInt("requests");
-            Duration per = l.positiveDuration("per", null);
-            Duration cooldown = l.duration("cooldown", Duration.ZERO);
+            int requests = l.get(SettingDefinitions.LIMIT_REQUESTS, "requests", null);
+            Duration per = l.get(SettingDefinitions.LIMIT_PER, "per", null);
+            Duration cooldown = l.get(SettingDefinitions.LIMIT_COOLDOWN, "cooldown", Duration.ZERO);
             out.add(l.build(() -> new LimitConfig(requests, per, cooldown)));
         }
         return out;
@@ -278,14 +312,15 @@ final class SecretsParser {
         Duration wc = d.failureWindowCooldown();
         if (o.has("failure_window")) {
             Obj w = o.obj("failure_window", Set.of("failures", "per", "cooldown"));
-            wf = w.positiveInt("failures", wf);
-            wp = w.positiveDuration("per", wp);
-            wc = w.duration("cooldown", wc);
+            wf = w.get(SettingDefinitions.FAILURE_WINDOW_FAILURES, "failures", wf);
+            wp = w.get(SettingDefinitions.FAILURE_WINDOW_PER, "per", wp);
+            wc = w.get(SettingDefinitions.FAILURE_WINDOW_COOLDOWN, "cooldown", wc);
         }
-        int mc = o.positiveInt("max_consecutive_failures", d.maxConsecutiveFailures());
-        Duration mcc = o.duration("consecutive_failures_cooldown", d.consecutiveFailuresCooldown());
-        Duration bb = o.positiveDuration("backoff_base", d.backoffBase());
-        Duration bm = o.positiveDuration("backoff_max", d.backoffMax());
+        int mc = o.get(SettingDefinitions.MAX_CONSECUTIVE_FAILURES, "max_consecutive_failures", d.maxConsecutiveFailures());
+        Duration mcc = o.get(SettingDefinitions.CONSECUTIVE_FAILURES_COOLDOWN, "consecutive_failures_cooldown",
+                d.consecutiveFailuresCooldown());
+        Duration bb = o.get(SettingDefinitions.HEALTH_BACKOFF_BASE, "backoff_base", d.backoffBase());
+        Duration bm = o.get(SettingDefinitions.HEALTH_BACKOFF_MAX, "backoff_max", d.backoffMax());
         boolean remove = o.bool("remove_unhealthy", d.removeUnhealthy());
         Set<Integer> banF = ban;
         int wfF = wf;
@@ -297,7 +332,7 @@ final class SecretsParser {
     private CachePolicy cache(Obj o) {
         CachePolicy.Builder b = CachePolicy.builder();
         b.withEnabled(o.bool("enabled", true));
-        b.withTtl(o.positiveDuration("ttl", CachePolicy.DEFAULT_TTL));
+        b.withTtl(o.get(SettingDefinitions.CACHE_TTL, "ttl", CachePolicy.DEFAULT_TTL));
         if (o.has("methods")) {
             b.withMethods(new LinkedHashSet<>(o.stringList("methods")));
         }
@@ -315,7 +350,7 @@ final class SecretsParser {
         if (o.has("vary_headers")) {
             b.withVaryHeaders(o.stringList("vary_headers"));
         }
-        b.withStaleIfError(o.duration("stale_if_error", Duration.ZERO));
+        b.withStaleIfError(o.get(SettingDefinitions.CACHE_STALE_IF_ERROR, "stale_if_error", Duration.ZERO));
         return o.build(b::build);
     }
 
@@ -430,39 +465,15 @@ final class SecretsParser {
                     + ", was \"" + s + "\"");
         }
 
-        int positiveInt(String field, int dflt) {
+        /** The value of {@code field} read through its definition; {@code dflt} when absent ({@code null}: required). */
+        <T extends Comparable<? super T>> T get(Setting<T> setting, String field, T dflt) {
             if (!has(field)) {
+                if (dflt == null) {
+                    throw new ConfigException(path(field), "is required");
+                }
                 return dflt;
             }
-            int v = intValue(field);
-            if (v <= 0) {
-                throw new ConfigException(path(field), "must be > 0, was " + v);
-            }
-            return v;
-        }
-
-        int requiredPositiveInt(String field) {
-            required(field);
-            return positiveInt(field, 0);
-        }
-
-        int nonNegativeInt(String field, int dflt) {
-            if (!has(field)) {
-                return dflt;
-            }
-            int v = intValue(field);
-            if (v < 0) {
-                throw new ConfigException(path(field), "must be >= 0, was " + v);
-            }
-            return v;
-        }
-
-        private int intValue(String field) {
-            JsonNode v = node.get(field);
-            if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-                throw new ConfigException(path(field), "must be a whole number, was " + shown(v));
-            }
-            return v.asInt();
+            return setting.read(node.get(field), path(field));
         }
 
         boolean bool(String field, boolean dflt) {
@@ -474,32 +485,6 @@ final class SecretsParser {
                 throw new ConfigException(path(field), "must be true or false, was " + shown(v));
             }
             return v.asBoolean();
-        }
-
-        Duration duration(String field, Duration dflt) {
-            if (!has(field)) {
-                if (dflt == null) {
-                    throw new ConfigException(path(field), "is required; a duration like 90s, 15m or 1h");
-                }
-                return dflt;
-            }
-            JsonNode v = node.get(field);
-            if (!v.isTextual()) {
-                throw new ConfigException(path(field), "must be a duration like 250ms, 90s, 15m, 1h or 1d, was " + shown(v));
-            }
-            try {
-                return Durations.parse(v.asText());
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(path(field), e.getMessage());
-            }
-        }
-
-        Duration positiveDuration(String field, Duration dflt) {
-            Duration d = duration(field, dflt);
-            if (d.isZero() || d.isNegative()) {
-                throw new ConfigException(path(field), "must be > 0, was \"" + node.get(field).asText() + "\"");
-            }
-            return d;
         }
 
         <T> T wrap(String field, String value, Function<String, T> f) {
@@ -514,12 +499,15 @@ final class SecretsParser {
             }
         }
 
-        /** Runs a record constructor; its cross-field checks become errors at this object's path. */
-        <T> T build(java.util.function.Supplier<T> ctor) {
+        /**
+         * Runs a record constructor; its checks become errors at this object's path (a {@link ConfigException} names
+         * a field relative to the record, which is put under this path).
+         */
+        <T> T build(Supplier<T> ctor) {
             try {
                 return ctor.get();
             } catch (ConfigException e) {
-                throw e;
+                throw new ConfigException(e.path().isEmpty() ? path : path(e.path()), e.reason(), e);
             } catch (IllegalArgumentException | NullPointerException e) {
                 throw new ConfigException(path, e.getMessage());
             }

@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Upstream timeouts: connect and read (time between bytes). Defaults 10 s and 300 s. Immutable and threadsafe.
+ * Upstream timeouts: connect and read (time between bytes). Defaults 10 s and 300 s; read at most 300 s. Immutable and threadsafe.
  */
 public record Timeouts(Duration connect, Duration read) {
 
@@ -14,8 +14,7 @@ public record Timeouts(Duration connect, Duration read) {
     public Timeouts {
         Objects.requireNonNull(connect, "connect");
         Objects.requireNonNull(read, "read");
-        if (connect.isNegative() || connect.isZero() || read.isNegative() || read.isZero()) {
-            throw new IllegalArgumentException("timeouts must be > 0, were connect=" + connect + ", read=" + read);
-        }
+        SettingDefinitions.CONNECT_TIMEOUT.check(connect);
+        SettingDefinitions.READ_TIMEOUT.check(read);
     }
 }

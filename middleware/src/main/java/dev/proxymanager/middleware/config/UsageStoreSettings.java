@@ -28,9 +28,7 @@ public record UsageStoreSettings(String type, URI uri, boolean failOpen, Duratio
         if (type.equals("redis") && uri == null) {
             throw new IllegalArgumentException("uri is required for a redis usage store");
         }
-        if (leaseTtl.isNegative() || leaseTtl.isZero()) {
-            throw new IllegalArgumentException("lease_ttl must be > 0, was " + leaseTtl);
-        }
+        SettingDefinitions.LEASE_TTL.check(leaseTtl, "lease_ttl");
     }
 
     @Override

@@ -14,7 +14,7 @@ import java.util.Objects;
  *
  * @param endpoint endpoint name
  * @param type whether the value is an API key or a proxy URL
- * @param secretId the secret's id (or masked value when it has none)
+ * @param secretId the secret's id (given, or derived by {@code SecretIds})
  * @param maskedValue the value's masked form, for logs
  * @param value the clear key or proxy URL — for the transport only; never log it
  * @param leaseId unique id of this lease

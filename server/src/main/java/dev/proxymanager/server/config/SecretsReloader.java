@@ -175,7 +175,7 @@ public final class SecretsReloader implements AutoCloseable {
 
     /** Validates the file's content and applies the server's overrides. */
     private SecretsConfig parse(byte[] content) {
-        return adjust.apply(SecretsConfig.parse(new String(content, StandardCharsets.UTF_8), env));
+        return adjust.apply(SecretsConfig.parse(new String(content, StandardCharsets.UTF_8), env, file));
     }
 
     private byte[] read() {

@@ -1,5 +1,9 @@
 package dev.proxymanager.server.config;
 
+import dev.proxymanager.middleware.config.ConfigException;
+import dev.proxymanager.middleware.config.Setting;
+import dev.proxymanager.middleware.config.SettingDefinitions;
+
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +52,20 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
     /** Default port: 8080. */
     public static final int DEFAULT_PORT = 8080;
     /** Largest read timeout accepted: 300 s (seed E's bound). */
-    public static final Duration MAX_READ_TIMEOUT = Duration.ofSeconds(300);
+    public static final Duration MAX_READ_TIMEOUT = SettingDefinitions.MAX_READ_TIMEOUT;
+
+    // The definitions shared with PUT /api/v1/settings and with secrets.json, whose readers use the same ones.
+    public static final Setting<Integer> MAX_CONCURRENT_REQUESTS =
+            Setting.wholeNumber("max_concurrent_requests", 1, Integer.MAX_VALUE);
+    public static final Setting<Integer> MAX_QUEUE_SIZE = Setting.wholeNumber("max_queue_size", 0, Integer.MAX_VALUE);
+    public static final Setting<Duration> MAX_QUEUE_WAIT = Setting.positiveDuration("max_queue_wait", null);
+    public static final Setting<Duration> CONNECT_TIMEOUT = SettingDefinitions.CONNECT_TIMEOUT.as("connect_timeout");
+    public static final Setting<Duration> READ_TIMEOUT = SettingDefinitions.READ_TIMEOUT.as("read_timeout");
+    public static final Setting<Integer> RETRIES = SettingDefinitions.RETRY_MAX_RETRIES.as("retries");
+    public static final Setting<Duration> CIRCUIT_BREAKER_OPEN_DURATION =
+            Setting.positiveDuration("circuit_breaker_open_duration", null);
+    public static final Setting<Duration> DRAIN_TIMEOUT = Setting.positiveDuration("drain_timeout", null);
+    public static final Setting<Duration> SECRETS_RELOAD_INTERVAL = Setting.nonNegativeDuration("secrets_reload_interval");
 
     public ServerConfig {
         Objects.requireNonNull(host, "host");
@@ -58,35 +75,25 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         Objects.requireNonNull(circuitBreakerOpenDuration, "circuitBreakerOpenDuration");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
         Objects.requireNonNull(secretsReloadInterval, "secretsReloadInterval");
-        if (secretsReloadInterval.isNegative()) {
-            throw new ServerConfigException("secrets_reload_interval", "must be >= 0 (0: never), was "
-                    + secretsReloadInterval);
-        }
+        checked(SECRETS_RELOAD_INTERVAL, secretsReloadInterval);
         if (port < 0 || port > 65535) {
             throw new ServerConfigException("port", "must be between 0 and 65535, was " + port);
         }
-        if (maxConcurrentRequests <= 0) {
-            throw new ServerConfigException("max_concurrent_requests", "must be > 0, was " + maxConcurrentRequests);
-        }
-        if (maxQueueSize < 0) {
-            throw new ServerConfigException("max_queue_size", "must be >= 0, was " + maxQueueSize);
-        }
+        checked(MAX_CONCURRENT_REQUESTS, maxConcurrentRequests);
+        checked(MAX_QUEUE_SIZE, maxQueueSize);
         if (poolMaxSize != null && poolMaxSize <= 0) {
             throw new ServerConfigException("pool_max_size", "must be > 0, was " + poolMaxSize);
         }
-        positive("max_queue_wait", maxQueueWait);
-        positive("connect_timeout", connectTimeout);
-        positive("read_timeout", readTimeout);
-        if (readTimeout.compareTo(MAX_READ_TIMEOUT) > 0) {
-            throw new ServerConfigException("read_timeout", "must be at most 300s, was " + readTimeout.toSeconds() + "s");
-        }
-        if (retries != null && (retries < 0 || retries > 10)) {
-            throw new ServerConfigException("retries", "must be between 0 and 10, was " + retries);
+        checked(MAX_QUEUE_WAIT, maxQueueWait);
+        checked(CONNECT_TIMEOUT, connectTimeout);
+        checked(READ_TIMEOUT, readTimeout);
+        if (retries != null) {
+            checked(RETRIES, retries);
         }
         if (circuitBreakerThreshold <= 0) {
             throw new ServerConfigException("circuit_breaker_threshold", "must be > 0, was " + circuitBreakerThreshold);
         }
-        positive("circuit_breaker_open_duration", circuitBreakerOpenDuration);
+        checked(CIRCUIT_BREAKER_OPEN_DURATION, circuitBreakerOpenDuration);
         if (usageStoreType != null && !usageStoreType.equals("memory") && !usageStoreType.equals("redis")) {
             throw new ServerConfigException("usage_store.type", "must be memory or redis, was " + usageStoreType);
         }
@@ -107,7 +114,7 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         if (maxResponseBytes <= 0) {
             throw new ServerConfigException("max_response_bytes", "must be > 0, was " + maxResponseBytes);
         }
-        positive("drain_timeout", drainTimeout);
+        checked(DRAIN_TIMEOUT, drainTimeout);
         if (elasticsearchUrl != null && (elasticsearchUrl.getScheme() == null || elasticsearchUrl.getHost() == null
                 || !(elasticsearchUrl.getScheme().equals("http") || elasticsearchUrl.getScheme().equals("https")))) {
             throw new ServerConfigException("elasticsearch_url", "must be an http(s) URL like http://127.0.0.1:9200, was "
@@ -115,9 +122,12 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         }
     }
 
-    private static void positive(String setting, Duration d) {
-        if (d.isNegative() || d.isZero()) {
-            throw new ServerConfigException(setting, "must be > 0, was " + d);
+    /** Checks a value against its definition, failing as server settings fail: naming the setting. */
+    static <T extends Comparable<? super T>> void checked(Setting<T> setting, T value) {
+        try {
+            setting.check(value);
+        } catch (ConfigException e) {
+            throw new ServerConfigException(setting.name(), e.reason());
         }
     }
 

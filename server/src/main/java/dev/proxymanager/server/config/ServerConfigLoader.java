@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.proxymanager.middleware.config.Durations;
+import dev.proxymanager.middleware.config.ConfigException;
+import dev.proxymanager.middleware.config.Setting;
 import dev.proxymanager.server.proxy.ForwardProxySettingsLoader;
 
 import java.io.IOException;
@@ -23,8 +24,9 @@ import java.util.TreeSet;
 /**
  * Reads {@link ServerConfig} from a YAML (or JSON) file, then the environment, then command-line overrides — each
  * later source wins. Keys are the snake_case names of server.yaml ({@code port}, {@code secrets_file},
- * {@code max_concurrent_requests}, …); durations are written {@code 250ms}, {@code 30s}, {@code 5m} or a number of
- * seconds. Unknown keys are refused, so a typo does not silently fall back to a default. This class is threadsafe.
+ * {@code max_concurrent_requests}, …); settings shared with secrets.json and {@code PUT /api/v1/settings} are read
+ * through the same {@link Setting} definitions, so durations are written as there ({@code 250ms}, {@code 30s},
+ * {@code 5m}; a bare number is refused). Unknown keys are refused, so a typo does not silently fall back to a default. This class is threadsafe.
  */
 public final class ServerConfigLoader {
 
@@ -77,24 +79,25 @@ public final class ServerConfigLoader {
         if (values.containsKey("elasticsearch") && !values.get("elasticsearch").asBoolean(true)) {
             b.withElasticsearchEnabled(false);
         }
-        b.withMaxConcurrentRequests(integer(values, "max_concurrent_requests", 200));
-        b.withMaxQueueSize(integer(values, "max_queue_size", 500));
-        b.withMaxQueueWait(duration(values, "max_queue_wait", Duration.ofSeconds(30)));
+        b.withMaxConcurrentRequests(setting(values, ServerConfig.MAX_CONCURRENT_REQUESTS, 200));
+        b.withMaxQueueSize(setting(values, ServerConfig.MAX_QUEUE_SIZE, 500));
+        b.withMaxQueueWait(setting(values, ServerConfig.MAX_QUEUE_WAIT, Duration.ofSeconds(30)));
         if (values.containsKey("pool_max_size")) {
             b.withPoolMaxSize(integer(values, "pool_max_size", 0));
         }
-        b.withConnectTimeout(duration(values, "connect_timeout", Duration.ofSeconds(10)));
-        b.withReadTimeout(duration(values, "read_timeout", Duration.ofSeconds(300)));
+        b.withConnectTimeout(setting(values, ServerConfig.CONNECT_TIMEOUT, Duration.ofSeconds(10)));
+        b.withReadTimeout(setting(values, ServerConfig.READ_TIMEOUT, Duration.ofSeconds(300)));
         if (values.containsKey("retries")) {
-            b.withRetries(integer(values, "retries", 0));
+            b.withRetries(setting(values, ServerConfig.RETRIES, 0));
         }
         b.withCircuitBreakerThreshold(integer(values, "circuit_breaker_threshold", 5));
-        b.withCircuitBreakerOpenDuration(duration(values, "circuit_breaker_open_duration", Duration.ofSeconds(30)));
+        b.withCircuitBreakerOpenDuration(setting(values, ServerConfig.CIRCUIT_BREAKER_OPEN_DURATION,
+                Duration.ofSeconds(30)));
         b.withProtectForwarding(bool(values, "protect_forwarding", false));
         b.withMaxRequestBytes(longValue(values, "max_request_bytes", 10L * 1024 * 1024));
         b.withMaxResponseBytes(longValue(values, "max_response_bytes", 100L * 1024 * 1024));
-        b.withDrainTimeout(duration(values, "drain_timeout", Duration.ofSeconds(30)));
-        b.withSecretsReloadInterval(duration(values, "secrets_reload_interval", Duration.ofSeconds(10)));
+        b.withDrainTimeout(setting(values, ServerConfig.DRAIN_TIMEOUT, Duration.ofSeconds(30)));
+        b.withSecretsReloadInterval(setting(values, ServerConfig.SECRETS_RELOAD_INTERVAL, Duration.ofSeconds(10)));
 
         // usage_store: { type, uri }; REDIS_URL fills in the URI
         String storeType = null;
@@ -133,14 +136,14 @@ public final class ServerConfigLoader {
                 case "host" -> b.withHost(v);
                 case "secrets_file" -> b.withSecretsFile(Path.of(v));
                 case "elasticsearch_url" -> esUrl = v;
-                case "max_concurrent_requests" -> b.withMaxConcurrentRequests(parseInt(key, v));
-                case "max_queue_size" -> b.withMaxQueueSize(parseInt(key, v));
+                case "max_concurrent_requests" -> b.withMaxConcurrentRequests(parse(ServerConfig.MAX_CONCURRENT_REQUESTS, v));
+                case "max_queue_size" -> b.withMaxQueueSize(parse(ServerConfig.MAX_QUEUE_SIZE, v));
                 case "pool_max_size" -> b.withPoolMaxSize(parseInt(key, v));
-                case "read_timeout" -> b.withReadTimeout(parseDuration(key, v));
-                case "connect_timeout" -> b.withConnectTimeout(parseDuration(key, v));
-                case "retries" -> b.withRetries(parseInt(key, v));
+                case "read_timeout" -> b.withReadTimeout(parse(ServerConfig.READ_TIMEOUT, v));
+                case "connect_timeout" -> b.withConnectTimeout(parse(ServerConfig.CONNECT_TIMEOUT, v));
+                case "retries" -> b.withRetries(parse(ServerConfig.RETRIES, v));
                 case "circuit_breaker_threshold" -> b.withCircuitBreakerThreshold(parseInt(key, v));
-                case "drain_timeout" -> b.withDrainTimeout(parseDuration(key, v));
+                case "drain_timeout" -> b.withDrainTimeout(parse(ServerConfig.DRAIN_TIMEOUT, v));
                 case "protect_forwarding" -> b.withProtectForwarding(Boolean.parseBoolean(v));
                 case "admin_token_file" -> token = readToken(Path.of(v));
                 case "max_request_bytes" -> b.withMaxRequestBytes(parseLong(key, v));
@@ -225,9 +228,26 @@ public final class ServerConfigLoader {
         return Boolean.parseBoolean(t);
     }
 
-    private static Duration duration(Map<String, JsonNode> v, String key, Duration def) {
-        String t = text(v, key, null);
-        return t == null ? def : parseDuration(key, t);
+    /** A setting of the file read through its definition, as secrets.json and PUT read it. */
+    private static <T extends Comparable<? super T>> T setting(Map<String, JsonNode> v, Setting<T> setting, T def) {
+        JsonNode n = v.get(setting.name());
+        if (n == null || n.isNull()) {
+            return def;
+        }
+        try {
+            return setting.read(n, setting.name());
+        } catch (ConfigException e) {
+            throw new ServerConfigException(setting.name(), e.reason());
+        }
+    }
+
+    /** A setting typed on the command line, read through its definition. */
+    private static <T extends Comparable<? super T>> T parse(Setting<T> setting, String text) {
+        try {
+            return setting.parse(text, setting.name());
+        } catch (ConfigException e) {
+            throw new ServerConfigException(setting.name(), e.reason());
+        }
     }
 
     static int parseInt(String key, String text) {
@@ -243,19 +263,6 @@ public final class ServerConfigLoader {
             return Long.parseLong(text.strip());
         } catch (NumberFormatException e) {
             throw new ServerConfigException(key, "must be a whole number of bytes, was '" + text + "'");
-        }
-    }
-
-    /** Parses {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h} or a plain number of seconds. */
-    static Duration parseDuration(String key, String text) {
-        String t = text.strip();
-        try {
-            if (t.matches("\\d+")) {
-                return Duration.ofSeconds(Long.parseLong(t));
-            }
-            return Durations.parse(t);
-        } catch (RuntimeException e) {
-            throw new ServerConfigException(key, "must be a duration like 250ms, 30s or 5m, was '" + text + "'");
         }
     }
 

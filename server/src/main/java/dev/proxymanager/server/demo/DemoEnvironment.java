@@ -95,9 +95,8 @@ public final class DemoEnvironment implements AutoCloseable {
                         secrets.add(new SecretConfig(s.id(), "http://" + userInfo + "127.0.0.1:" + proxy.port(), s.limits()));
                     }
                 }
-                endpoints.put(e.name(), new EndpointConfig(e.name(), e.type(), base, List.of("127.0.0.1"), e.key(),
-                        e.limits(), e.rotation(), e.rotationInterval(), e.lease(), e.maxHolders(), e.leaseTtl(),
-                        e.health(), e.timeouts(), e.retry(), e.cache(), secrets, e.prefetch()));
+                endpoints.put(e.name(), e.toBuilder().withBaseUrl(base).withAllowedHosts(List.of("127.0.0.1"))
+                        .withSecrets(secrets).build());
             }
             return new DemoEnvironment(upstream, new SecretsConfig(example.usageStore(), endpoints)).withProxies(env.proxies);
         } catch (Exception e) {

@@ -99,9 +99,9 @@ public final class ForwardProxySettingsLoader {
         String ttlText = text(root, "proxy_session_ttl");
         if (ttlText != null) {
             try {
-                ttl = ttlText.matches("\\d+") ? Duration.ofSeconds(Long.parseLong(ttlText)) : Durations.parse(ttlText);
-            } catch (RuntimeException e) {
-                throw new ServerConfigException("proxy_session_ttl", "must be a duration like 10m, was '" + ttlText + "'");
+                ttl = Durations.parse(ttlText);
+            } catch (IllegalArgumentException e) {
+                throw new ServerConfigException("proxy_session_ttl", e.getMessage());
             }
         }
         try {

@@ -100,4 +100,46 @@ class SecretsReloadTest {
             }
         }
     }
+
+    @Test
+    void secretsWithoutIdsKeepTheirCountsAcrossAReloadAndTheirIdsAcrossARestart() throws Exception {
+        try (TestUpstream upstream = new TestUpstream()) {
+            // given two short keys without ids, two uses a minute each, both used up
+            String template = "{\"endpoints\":{\"api\":{\"type\":\"key\",\"base_url\":\"" + upstream.url() + "\","
+                    + "\"limits\":[{\"requests\":2,\"per\":\"1m\"}],\"cache\":{\"enabled\":false},"
+                    + "\"retry\":{\"max_retries\":0},\"secrets\":[%s]}}}";
+            Path file = Files.writeString(dir.resolve("secrets.json"), template.formatted("\"b1\", \"b2\""));
+            String idsBefore;
+            try (ServerApplication app = start(file, Duration.ZERO)) {
+                int port = app.server().port();
+                for (int i = 0; i < 4; i++) {
+                    assertThat(call(port, "GET", "/proxy/api/" + i).statusCode()).isEqualTo(200);
+                }
+                assertThat(call(port, "GET", "/proxy/api/full").statusCode()).isEqualTo(429);
+                idsBefore = ids(call(port, "GET", "/api/v1/proxies").body());
+
+                // when a third key is added in front and the file reloaded
+                Files.writeString(file, template.formatted("\"b0\", \"b1\", \"b2\""));
+                assertThat(call(port, "POST", "/api/v1/secrets/reload").statusCode()).isEqualTo(200);
+
+                // then only the new key has uses left: the two kept their counts under their ids
+                assertThat(call(port, "GET", "/proxy/api/5").statusCode()).isEqualTo(200);
+                assertThat(call(port, "GET", "/proxy/api/6").statusCode()).isEqualTo(200);
+                assertThat(call(port, "GET", "/proxy/api/7").statusCode()).isEqualTo(429);
+            }
+            Files.writeString(file, template.formatted("\"b1\", \"b2\""));
+            try (ServerApplication restarted = start(file, Duration.ZERO)) {
+                assertThat(ids(call(restarted.server().port(), "GET", "/api/v1/proxies").body())).isEqualTo(idsBefore);
+            }
+            assertThat(idsBefore).matches("…#[0-9a-f]{12} …#[0-9a-f]{12}");
+        }
+    }
+
+    /** The secret ids listed by {@code /api/v1/proxies}, in order. */
+    private static String ids(String proxiesBody) throws Exception {
+        StringBuilder out = new StringBuilder();
+        HttpExchange.JSON.readTree(proxiesBody).path("endpoints").path("api").path("secrets")
+                .forEach(s -> out.append(s.path("id").asText()).append(' '));
+        return out.toString().strip();
+    }
 }
