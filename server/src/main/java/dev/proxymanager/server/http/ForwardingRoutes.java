@@ -46,7 +46,6 @@ import java.util.function.Supplier;
 final class ForwardingRoutes {
 
     private static final Logger LOG = LoggerFactory.getLogger(ForwardingRoutes.class);
-    static final String SECRET_HEADER = "X-Proxy-Manager-Secret";
     /** Bodies up to this size are relayed in one write instead of through a stream and a copy buffer. */
     private static final int SINGLE_WRITE_BYTES = 64 * 1024;
 
@@ -324,7 +323,7 @@ final class ForwardingRoutes {
             }
             response.getHeaders().put("X-Cache", r.cacheHit() ? "HIT" : "MISS");
             if (r.secretId() != null) {
-                response.getHeaders().put(SECRET_HEADER, r.secretId());
+                response.getHeaders().put(ProxyManagerHeaders.SECRET, ProxyManagerHeaders.secretId(r.secretId()));
             }
             if (r.contentLength() >= 0) {
                 response.getHeaders().put(HttpHeader.CONTENT_LENGTH, r.contentLength());

@@ -1,5 +1,6 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.server.http.ProxyManagerHeaders;
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.clock.Clock;
@@ -206,7 +207,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                     response.getHeaders().add(h.getName(), h.getValue());
                 }
             }
-            response.getHeaders().put("X-Proxy-Manager-Secret", picked.lease().secretId());
+            response.getHeaders().put(ProxyManagerHeaders.SECRET, ProxyManagerHeaders.secretId(picked.lease().secretId()));
             response.getHeaders().put("X-Proxy-Manager-Attempts", Integer.toString(attempt));
             response.getHeaders().put("X-Cache", "MISS");
             if (session != null) {
@@ -424,7 +425,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
         context.getContext().put(TUNNEL, tunnel);
         tunnel.clientEndPoint = context.getEndPoint();
         Response response = context.getResponse();
-        response.getHeaders().put("X-Proxy-Manager-Secret", tunnel.picked.lease().secretId());
+        response.getHeaders().put(ProxyManagerHeaders.SECRET, ProxyManagerHeaders.secretId(tunnel.picked.lease().secretId()));
         response.getHeaders().put("X-Proxy-Manager-Attempts", Integer.toString(tunnel.attempts));
         metrics.tunnelOpened();
         super.onConnectSuccess(context, upstream);
