@@ -1,6 +1,8 @@
 package dev.proxymanager.server.forward;
 
 import dev.proxymanager.middleware.NoSecretAvailableException;
+import dev.proxymanager.middleware.health.OutcomeClassifier;
+import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.Request;
 import dev.proxymanager.middleware.Response;
@@ -54,12 +56,13 @@ public final class ProxyManagerForwarder implements Forwarder {
             r.headers().forEach((k, vs) -> vs.forEach(v -> out.add(Map.entry(k, v))));
             ByteBuffer body = r.bodyBuffer();
             return new ForwardResult.Response(r.status(), out, new ByteBufferInputStream(body), body.remaining(), r.fromCache(),
-                    r.fromCache() ? null : r.secretId(), r.attempts());
+                    r.fromCache() ? null : r.secretId(), r.attempts(),
+                    OutcomeClassifier.classifyStatus(r.status(), endpoint.health()));
         } catch (NoSecretAvailableException e) {
             return new ForwardResult.NoSecret(e.reason(), e.retryAfter());
         } catch (IOException e) {
             boolean timeout = e instanceof SocketTimeoutException || e instanceof InterruptedIOException;
-            return new ForwardResult.Failed(timeout, (timeout ? "upstream timed out" : "upstream unreachable")
+            return new ForwardResult.Failed(timeout ? OutcomeKind.TIMEOUT : OutcomeKind.CONNECTION_ERROR, (timeout ? "upstream timed out" : "upstream unreachable")
                     + " (" + e.getClass().getSimpleName() + ") for endpoint " + endpoint.name(), 1 + endpoint.retry().maxRetries());
         }
     }

@@ -7,7 +7,7 @@
     '#65a30d', '#dc2626'];
   var CACHE_COLORS = { hit: '#16a34a', miss: '#94a3b8', stale: '#f59e0b', bypass: '#cbd5e1' };
   var OUTCOME_COLORS = { success: '#16a34a', failure: '#dc2626', banned: '#7f1d1d', rate_limited: '#f59e0b',
-    timeout: '#ea580c', error: '#b91c1c' };
+    timeout: '#ea580c', error: '#b91c1c', client_error: '#64748b' };
   var DEFAULT_REFRESH_MS = 5000;
 
   var charts = {};
