@@ -130,7 +130,8 @@ public final class ProxyManagerForwarder implements Forwarder {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", s.secretId());
             m.put("masked_value", s.maskedValue());
-            m.put("state", s.state().name().toLowerCase(java.util.Locale.ROOT));
+            m.put("state", s.cause().wireName());
+            m.put("binding_limit", s.binding() == null ? null : s.binding().limit().describe());
             m.put("total_uses", s.totalUses());
             m.put("in_use", s.inUse());
             m.put("successes", s.successes());

@@ -179,7 +179,7 @@
       cell(row, null, 'secret-id').appendChild(id);
       var state = document.createElement('span');
       state.className = 'state state-' + s.state;
-      state.textContent = s.state.replace('_', ' ');
+      state.textContent = s.state.replace(/_/g, ' ');
       cell(row, null, 'state-cell').appendChild(state);
       var usage = document.createElement('div');
       usage.className = 'usage';
@@ -192,8 +192,9 @@
       bar.appendChild(fill);
       var text = document.createElement('span');
       text.className = 'usage-text';
-      text.textContent = s.limit > 0 ? s.usesInWindow + ' / ' + s.limit + ' per ' + window_(s.windowSeconds)
-          : s.usesInWindow + ' uses, no limit';
+      // the window closest to binding, as the engine chose it; and why the secret is out, when it is
+      text.textContent = (s.limit > 0 ? s.usesInWindow + ' / ' + s.limit + ' per ' + window_(s.windowSeconds)
+          : s.usesInWindow + ' uses, no limit') + (s.state === 'ready' ? '' : ' · ' + s.state.replace(/_/g, ' '));
       usage.appendChild(bar);
       usage.appendChild(text);
       cell(row, null, 'usage-cell').appendChild(usage);
