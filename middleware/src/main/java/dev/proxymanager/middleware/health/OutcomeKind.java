@@ -1,7 +1,5 @@
 package dev.proxymanager.middleware.health;
 
-import java.util.Locale;
-
 /**
  * What an attempt's {@link Outcome} means, as {@link OutcomeClassifier} decides it once for every caller: the health
  * rules, the retry decision, the server's circuit breaker, the request log, metrics and the dashboard. Each kind has
@@ -65,10 +63,5 @@ public enum OutcomeKind {
             case SERVER_ERROR, TIMEOUT, CONNECTION_ERROR -> true;
             case SUCCESS, CLIENT_ERROR, BANNED, RATE_LIMITED, UNUSED -> false;
         };
-    }
-
-    @Override
-    public String toString() {
-        return name().toLowerCase(Locale.ROOT);
     }
 }
