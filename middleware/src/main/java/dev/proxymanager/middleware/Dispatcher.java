@@ -13,6 +13,8 @@ import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.KeyPlacement;
 import dev.proxymanager.middleware.health.Outcome;
 import dev.proxymanager.middleware.http.HttpHeaders;
+import dev.proxymanager.middleware.health.OutcomeClassifier;
+import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.lease.SecretLease;
 import dev.proxymanager.middleware.log.Redaction;
 import dev.proxymanager.middleware.log.RequestLog;
@@ -125,8 +127,8 @@ final class Dispatcher {
                 () -> attempt(endpoint, request, call, leases, attempts, logCache));
         CachedResponse r = result.response();
         if (result.fromCache()) {
-            record(endpoint, request, null, r.status(), 0, r.bodyLength(), result.status().logValue(), 1, "success",
-                    null);
+            record(endpoint, request, null, r.status(), 0, r.bodyLength(), result.status().logValue(), 1,
+                    OutcomeClassifier.classifyStatus(r.status(), endpoint.health()), null);
             return new Response(r.status(), r.headerFields(), r.bodyBuffer(), true, null, 0);
         }
         return new Response(r.status(), r.headerFields(), r.bodyBuffer(), false, attempts.secretId, attempts.count);
@@ -167,11 +169,12 @@ final class Dispatcher {
             try {
                 CachedResponse r = transport.execute(request, lease, endpoint, timeout);
                 Duration retryAfter = retryAfter(r.header("retry-after").orElse(null));
-                engine.release(lease, Outcome.status(r.status(), retryAfter));
-                boolean ban = endpoint.health().banStatuses().contains(r.status()) || r.status() == 429;
+                Outcome outcome = Outcome.status(r.status(), retryAfter);
+                engine.release(lease, outcome);
+                OutcomeKind kind = OutcomeClassifier.classify(outcome, endpoint.health());
                 record(endpoint, request, lease, r.status(), elapsedMs(start), r.bodyLength(), logCache, attempt,
-                        outcomeName(r.status(), ban), null);
-                if (!ban || last) {
+                        kind, null);
+                if (!kind.retryableOnAnotherSecret() || last) {
                     return r;
                 }
                 lastResponse = r;
@@ -180,8 +183,8 @@ final class Dispatcher {
                         endpoint.name(), lease.secretId(), r.status(), attempt + 1);
             } catch (SocketTimeoutException e) {
                 engine.release(lease, Outcome.timeout());
-                record(endpoint, request, lease, null, elapsedMs(start), 0, logCache, attempt, "timeout",
-                        "response_timeout");
+                record(endpoint, request, lease, null, elapsedMs(start), 0, logCache, attempt,
+                        OutcomeClassifier.classify(Outcome.timeout(), endpoint.health()), "response_timeout");
                 if (last) {
                     throw e;
                 }
@@ -192,8 +195,9 @@ final class Dispatcher {
                 throw e;
             } catch (IOException e) {
                 engine.release(lease, Outcome.connectionError());
-                record(endpoint, request, lease, null, elapsedMs(start), 0, logCache, attempt, "error",
-                        e.getClass().getSimpleName());
+                // logged as what it is (error), though health may count it as a ban (ban_on_connection_error)
+                record(endpoint, request, lease, null, elapsedMs(start), 0, logCache, attempt,
+                        OutcomeKind.CONNECTION_ERROR, e.getClass().getSimpleName());
                 if (last) {
                     throw e;
                 }
@@ -222,18 +226,9 @@ final class Dispatcher {
         return Math.max(0, (clock.nanoTime() - startNanos) / 1_000_000);
     }
 
-    private static String outcomeName(int status, boolean ban) {
-        if (status == 429) {
-            return "rate_limited";
-        }
-        if (ban) {
-            return "banned";
-        }
-        return status >= 500 ? "failure" : "success";
-    }
-
     private void record(EndpointConfig endpoint, TransportRequest request, SecretLease lease, Integer status,
-                        long latencyMs, long bytes, String cacheStatus, int attempt, String outcome, String error) {
+                        long latencyMs, long bytes, String cacheStatus, int attempt, OutcomeKind outcome,
+                        String error) {
         if (log == null) {
             return;
         }

@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware;
 
+import dev.proxymanager.middleware.health.OutcomeKind;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -42,7 +43,7 @@ class RequestTimeoutTest {
                     SendOptions.defaults().withTimeout(Duration.ofMillis(150))))
                     .isInstanceOf(SocketTimeoutException.class);
         }
-        assertThat(log.entries()).extracting(en -> en.outcome()).containsExactly("timeout", "timeout");
+        assertThat(log.entries()).extracting(en -> en.outcome()).containsExactly(OutcomeKind.TIMEOUT, OutcomeKind.TIMEOUT);
         assertThat(log.entries()).extracting(en -> en.secretId()).containsExactlyInAnyOrder("k1", "k2");
     }
 }

@@ -16,7 +16,8 @@ import java.util.Set;
  *   <li>An upstream {@code Retry-After} cools the secret down at least that long.</li>
  *   <li>With {@code removeUnhealthy}, the three rules above take the secret out of rotation instead, until restored.</li>
  * </ul>
- * A failure is a ban, a 5xx status, a timeout or a connection error; anything else is a success.
+ * What counts as a ban, a 429, a failure or a success is decided by
+ * {@link dev.proxymanager.middleware.health.OutcomeClassifier} alone.
  */
 public record HealthPolicy(Set<Integer> banStatuses, boolean banOnConnectionError, int failureWindowFailures,
                            Duration failureWindow, Duration failureWindowCooldown, int maxConsecutiveFailures,

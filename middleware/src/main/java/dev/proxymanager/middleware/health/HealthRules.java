@@ -7,14 +7,18 @@ import java.time.Duration;
 import java.util.random.RandomGenerator;
 
 /**
- * Applies a {@link HealthPolicy} to one outcome: updates the secret's {@link HealthRecord} and decides any cooldown
- * or removal. Rules, in order (the longest cooldown wins):
+ * Applies a {@link HealthPolicy} to one outcome, as {@link OutcomeClassifier} classifies it: updates the secret's
+ * {@link HealthRecord} and decides any cooldown or removal. A {@linkplain OutcomeKind#secretFailure() failure} is
+ * counted by rules 2–3; anything else but {@link OutcomeKind#UNUSED} is a success. Rules, in order (the longest
+ * cooldown wins):
  * <ol>
- *   <li>ban signal → backoff {@code base·2^(n-1)} capped at {@code backoff_max}, plus jitter in
+ *   <li>{@link OutcomeKind#BANNED} → backoff {@code base·2^(n-1)} capped at {@code backoff_max}, plus jitter in
  *       {@code [0, base)}, n = consecutive bans;</li>
  *   <li>{@code failures} failures within {@code per} → {@code failure_window.cooldown} (the window restarts);</li>
  *   <li>every {@code max_consecutive_failures}-th failure in a row → {@code consecutive_failures_cooldown};</li>
- *   <li>an upstream {@code Retry-After} → at least that long.</li>
+ *   <li>an upstream {@code Retry-After} → at least that long;</li>
+ *   <li>{@link OutcomeKind#RATE_LIMITED} (a 429 not in {@code ban_statuses}) without a Retry-After →
+ *       {@code backoff_base}: the upstream throttles the secret, so it is not handed straight back.</li>
  * </ol>
  * With {@code remove_unhealthy}, rules 1–3 remove the secret instead. This class is threadsafe (stateless).
  */
@@ -30,15 +34,12 @@ public final class HealthRules {
      */
     public static HealthVerdict apply(HealthPolicy policy, HealthRecord record, Outcome outcome, long now,
                                       RandomGenerator random) {
-        if (outcome.kind() == Outcome.Kind.UNUSED) {
+        OutcomeKind kind = OutcomeClassifier.classify(outcome, policy);
+        if (kind == OutcomeKind.UNUSED) {
             return HealthVerdict.NOTHING;
         }
-        boolean ban = switch (outcome.kind()) {
-            case RESPONSE -> policy.banStatuses().contains(outcome.status());
-            case CONNECTION_ERROR -> policy.banOnConnectionError();
-            default -> false;
-        };
-        boolean failure = ban || outcome.kind() != Outcome.Kind.RESPONSE || outcome.status() >= 500;
+        boolean ban = kind == OutcomeKind.BANNED;
+        boolean failure = kind.secretFailure();
         long until = 0;
         String reason = null;
         boolean unhealthy = false;
@@ -87,6 +88,13 @@ public final class HealthRules {
             if (u > until) {
                 until = u;
                 reason = "upstream Retry-After " + Durations.describe(outcome.retryAfter());
+            }
+        } else if (kind == OutcomeKind.RATE_LIMITED) {
+            long u = now + policy.backoffBase().toNanos();
+            if (u > until) {
+                until = u;
+                reason = "rate limited (" + describe(outcome) + "), cooldown "
+                        + Durations.describe(policy.backoffBase());
             }
         }
         if (remove) {

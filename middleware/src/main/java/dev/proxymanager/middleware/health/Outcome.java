@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * What happened to a request made with a secret, reported when the lease is released: an HTTP status, a
  * connection error or a timeout, optionally with the upstream's {@code Retry-After}. {@link #unused()} says the
- * secret was not used (no health effect). Immutable and threadsafe.
+ * secret was not used (no health effect). What it means — a ban, a throttle, a failure — is decided by
+ * {@link OutcomeClassifier} alone. Immutable and threadsafe.
  *
  * @param kind what happened
  * @param status HTTP status for {@link Kind#RESPONSE}, else 0

@@ -33,7 +33,11 @@ public final class LogFields {
     public static final String CACHE = "cache";
     /** 1 for the first attempt, 2 for the first retry, … (integer). */
     public static final String ATTEMPT = "attempt";
-    /** {@code success}, {@code failure}, {@code banned}, {@code rate_limited}, {@code timeout}, {@code error} (keyword). */
+    /**
+     * What the attempt came to: an {@link dev.proxymanager.middleware.health.OutcomeKind#wireName()} —
+     * {@code success}, {@code client_error}, {@code banned}, {@code rate_limited}, {@code failure}, {@code timeout},
+     * {@code error} (keyword).
+     */
     public static final String OUTCOME = "outcome";
     /** The error's type when the attempt failed without a response, e.g. {@code connect_timeout} (keyword). */
     public static final String ERROR_TYPE = "error_type";

@@ -1,5 +1,8 @@
 package dev.proxymanager.middleware.log;
 
+import dev.proxymanager.middleware.health.OutcomeClassifier;
+import dev.proxymanager.middleware.health.OutcomeKind;
+
 import java.net.URI;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -29,12 +32,12 @@ import java.util.Objects;
  * @param bytes response body bytes
  * @param cache {@code hit}, {@code miss}, {@code bypass} or {@code stale}
  * @param attempt 1 for the first attempt, 2 for the first retry, …
- * @param outcome {@code success}, {@code failure}, {@code banned}, {@code rate_limited}, {@code timeout}, {@code error}
+ * @param outcome what the attempt came to, as {@link OutcomeClassifier} classified it (stored as its wire name)
  * @param errorType the error's type when no response came, e.g. {@code connect_timeout}
  */
 public record RequestLogEntry(Instant timestamp, String instanceId, String endpoint, String method, String url,
                               String host, String secretId, String secretType, String proxyId, Integer status,
-                              Long latencyMs, Long bytes, String cache, Integer attempt, String outcome,
+                              Long latencyMs, Long bytes, String cache, Integer attempt, OutcomeKind outcome,
                               String errorType) {
 
     /** Format version of request-log documents. */
@@ -79,7 +82,7 @@ public record RequestLogEntry(Instant timestamp, String instanceId, String endpo
         putIfSet(doc, LogFields.BYTES, bytes);
         putIfSet(doc, LogFields.CACHE, cache);
         doc.put(LogFields.ATTEMPT, attempt);
-        doc.put(LogFields.OUTCOME, outcome);
+        doc.put(LogFields.OUTCOME, outcome.wireName());
         putIfSet(doc, LogFields.ERROR_TYPE, errorType);
         doc.put(LogFields.SCHEMA_VERSION, SCHEMA_VERSION);
         return doc;
@@ -116,7 +119,7 @@ public record RequestLogEntry(Instant timestamp, String instanceId, String endpo
         private Long bytes;
         private String cache;
         private Integer attempt = 1;
-        private String outcome;
+        private OutcomeKind outcome;
         private String errorType;
 
         private Builder() {
@@ -138,7 +141,7 @@ public record RequestLogEntry(Instant timestamp, String instanceId, String endpo
         public Builder withBytes(Long bytes) { this.bytes = bytes; return this; }
         public Builder withCache(String cache) { this.cache = cache; return this; }
         public Builder withAttempt(int attempt) { this.attempt = attempt; return this; }
-        public Builder withOutcome(String outcome) { this.outcome = outcome; return this; }
+        public Builder withOutcome(OutcomeKind outcome) { this.outcome = outcome; return this; }
         public Builder withErrorType(String errorType) { this.errorType = errorType; return this; }
 
         /**

@@ -1,6 +1,8 @@
 package dev.proxymanager.middleware.rotation;
 
+import dev.proxymanager.middleware.config.LimitConfig;
 import dev.proxymanager.middleware.lease.SecretLease;
+import dev.proxymanager.middleware.store.UnavailableCause;
 
 import java.time.Duration;
 import java.util.Objects;
@@ -22,31 +24,32 @@ public sealed interface AcquireResult permits AcquireResult.Granted, AcquireResu
      * No secret can be used now.
      *
      * @param endpoint the endpoint asked for
-     * @param cause why the earliest secret is not free
+     * @param cause why the earliest secret is not free ({@link UnavailableCause#REMOVED} when every secret is;
+     *              never {@link UnavailableCause#READY})
      * @param reason a sentence for people, e.g. {@code all proxies of 'search' have reached rate limit
      *               (30 requests/60 s); next free in 12 s}
      * @param retryAfter when the earliest secret frees up (a suggestion of 60 s when every secret is removed)
+     * @param limit for {@link UnavailableCause#AT_LIMIT}, the limit that binds; else {@code null}
      */
-    record Denied(String endpoint, Cause cause, String reason, Duration retryAfter) implements AcquireResult {
+    record Denied(String endpoint, UnavailableCause cause, String reason, Duration retryAfter, LimitConfig limit)
+            implements AcquireResult {
         public Denied {
             Objects.requireNonNull(endpoint, "endpoint");
             Objects.requireNonNull(cause, "cause");
             Objects.requireNonNull(reason, "reason");
             Objects.requireNonNull(retryAfter, "retryAfter");
+            if (cause == UnavailableCause.READY) {
+                throw new IllegalArgumentException("a denial needs a cause other than READY");
+            }
+            if ((cause == UnavailableCause.AT_LIMIT) != (limit != null)) {
+                throw new IllegalArgumentException("the binding limit is given exactly when the cause is AT_LIMIT, was "
+                        + limit + " with " + cause);
+            }
         }
-    }
 
-    /** Why a request was denied: the state of the secret that frees up first. */
-    enum Cause {
-        /** A sliding-window limit is reached. */
-        RATE_LIMITED,
-        /** Cooling down after failures, a ban, a Retry-After or a usage cap. */
-        COOLING_DOWN,
-        /** Held by other callers (exclusive or shared leases). */
-        LEASED,
-        /** Every secret is out of rotation until restored. */
-        ALL_REMOVED,
-        /** The usage store failed and the store mode is fail-closed. */
-        STORE_UNAVAILABLE
+        /** A denial for any cause but {@link UnavailableCause#AT_LIMIT}. */
+        public Denied(String endpoint, UnavailableCause cause, String reason, Duration retryAfter) {
+            this(endpoint, cause, reason, retryAfter, null);
+        }
     }
 }

@@ -14,6 +14,7 @@ import dev.proxymanager.middleware.store.LeaseTerms;
 import dev.proxymanager.middleware.store.SecretUsage;
 import dev.proxymanager.middleware.store.StoreCandidate;
 import dev.proxymanager.middleware.store.StoreDecision;
+import dev.proxymanager.middleware.store.UnavailableCause;
 import dev.proxymanager.middleware.store.UsageStore;
 
 import java.time.Duration;
@@ -276,7 +277,7 @@ final class EndpointRotation {
                     first.value, leaseId, now, Long.MAX_VALUE));
         }
         LOG.warn("usage store failed for endpoint {}; fail-closed: denying", name, e);
-        return new AcquireResult.Denied(name, AcquireResult.Cause.STORE_UNAVAILABLE, "the usage store of '" + name
+        return new AcquireResult.Denied(name, UnavailableCause.STORE_UNAVAILABLE, "the usage store of '" + name
                 + "' is unavailable (" + e.getClass().getSimpleName() + "); fail-closed", STORE_RETRY_AFTER);
     }
 
@@ -295,30 +296,30 @@ final class EndpointRotation {
             return;
         }
         long freeAt = a.freeAt();
-        if (a.cause() == Availability.LEASED && store.sharedAcrossProcesses()) {
+        if (a.cause() == UnavailableCause.LEASED && store.sharedAcrossProcesses()) {
             // held by another process, whose release this one does not see: the lease's end is only the latest
             freeAt = Math.min(freeAt, now + LEASED_ELSEWHERE_RECHECK_NANOS);
         }
-        if (a.cause() == Availability.REMOVED || a.cause() == Availability.COOLDOWN) {
+        if (a.cause() == UnavailableCause.REMOVED || a.cause() == UnavailableCause.COOLING_DOWN) {
             s.invalidations++; // a prefetched use of it must not be handed out now
         }
         if (s.location == Slot.Location.READY) {
             selector.remove(s);
         }
-        if (s.location == Slot.Location.WAITING && a.cause() != Availability.REMOVED && freeAt == s.waitUntil
+        if (s.location == Slot.Location.WAITING && a.cause() != UnavailableCause.REMOVED && freeAt == s.waitUntil
                 && freeAt > now) {
-            s.blockCause = a.cause();
+            s.blockedBy = a;
             return; // already waiting for exactly this time: no duplicate heap entry
         }
         s.waitGen++;
-        if (a.cause() == Availability.REMOVED) {
+        if (a.cause() == UnavailableCause.REMOVED) {
             s.location = Slot.Location.REMOVED;
         } else if (freeAt <= now) {
             s.location = Slot.Location.READY;
             selector.add(s);
         } else {
             s.location = Slot.Location.WAITING;
-            s.blockCause = a.cause();
+            s.blockedBy = a;
             s.waitUntil = freeAt;
             waiting.add(new Wait(freeAt, s, s.waitGen));
         }
@@ -342,25 +343,27 @@ final class EndpointRotation {
         }
         String what = "all " + config.type().plural() + " of '" + name + "'";
         if (w == null) {
-            return new AcquireResult.Denied(name, AcquireResult.Cause.ALL_REMOVED,
+            return new AcquireResult.Denied(name, UnavailableCause.REMOVED,
                     what + " are removed as unhealthy; restore one to continue", REMOVED_RETRY_AFTER);
         }
         Duration after = Duration.ofNanos(Math.max(0, w.at - now));
         String next = "; next free in " + Durations.ceilSeconds(after) + " s";
-        int cause = w.slot.blockCause;
-        if (cause >= 0 && cause < w.slot.limits.size()) {
-            return new AcquireResult.Denied(name, AcquireResult.Cause.RATE_LIMITED,
-                    what + " have reached rate limit (" + w.slot.limits.get(cause).describe() + ")" + next, after);
+        Availability blocked = w.slot.blockedBy;
+        UnavailableCause cause = blocked.cause();
+        if (cause == UnavailableCause.AT_LIMIT && blocked.limit() < w.slot.limits.size()) {
+            LimitConfig limit = w.slot.limits.get(blocked.limit());
+            return new AcquireResult.Denied(name, UnavailableCause.AT_LIMIT,
+                    what + " have reached rate limit (" + limit.describe() + ")" + next, after, limit);
         }
-        if (cause == Availability.UNAVAILABLE) { // a failover store in fail-closed mode, while its backend is down
-            return new AcquireResult.Denied(name, AcquireResult.Cause.STORE_UNAVAILABLE, "the usage store of '" + name
+        if (cause == UnavailableCause.STORE_UNAVAILABLE) { // a failover store in fail-closed mode, while its backend is down
+            return new AcquireResult.Denied(name, UnavailableCause.STORE_UNAVAILABLE, "the usage store of '" + name
                     + "' is unavailable; fail-closed" + next, after);
         }
-        if (cause == Availability.LEASED) {
-            return new AcquireResult.Denied(name, AcquireResult.Cause.LEASED,
+        if (cause == UnavailableCause.LEASED) {
+            return new AcquireResult.Denied(name, UnavailableCause.LEASED,
                     what + " are leased to other callers" + next, after);
         }
-        return new AcquireResult.Denied(name, AcquireResult.Cause.COOLING_DOWN, what + " are cooling down" + next, after);
+        return new AcquireResult.Denied(name, UnavailableCause.COOLING_DOWN, what + " are cooling down" + next, after);
     }
 
     void release(SecretLease lease, Outcome outcome) {
@@ -419,7 +422,7 @@ final class EndpointRotation {
         try {
             Slot s = slot(secretId);
             store.remove(name, secretId);
-            place(s, new Availability(Long.MAX_VALUE, Availability.REMOVED), now);
+            place(s, new Availability(Long.MAX_VALUE, UnavailableCause.REMOVED), now);
             return new SecretStateEvent(name, secretId, SecretStateEvent.Kind.REMOVED, Clock.toInstant(now), null, reason);
         } finally {
             lock.unlock();
@@ -482,20 +485,9 @@ final class EndpointRotation {
                     windows.add(new SecretStats.WindowUsage(s.limits.get(i), u.usesPerLimit().get(i)));
                 }
                 Availability a = u.availability();
-                SecretState state;
-                if (u.removed()) {
-                    state = SecretState.REMOVED;
-                } else if (a.cause() == Availability.FREE) {
-                    state = SecretState.READY;
-                } else if (a.cause() == Availability.COOLDOWN) {
-                    state = SecretState.COOLING_DOWN;
-                } else if (a.cause() == Availability.LEASED) {
-                    state = SecretState.LEASED;
-                } else {
-                    state = u.cooldownUntil() > now ? SecretState.COOLING_DOWN : SecretState.RATE_LIMITED;
-                }
                 out.add(new SecretStats(name, s.id, s.maskedValue, windows, u.totalUses(), u.holders(),
-                        s.health.successes(), s.health.failures(), s.health.consecutiveFailures(), state,
+                        s.health.successes(), s.health.failures(), s.health.consecutiveFailures(), a.cause(),
+                        SecretStats.closestToBinding(windows, a),
                         u.cooldownUntil() > 0 ? Clock.toInstant(u.cooldownUntil()) : null,
                         a.freeAt() == Long.MAX_VALUE ? null : Clock.toInstant(Math.max(a.freeAt(), now))));
             }

@@ -338,7 +338,7 @@ public final class RotationEngine implements AutoCloseable {
         /**
          * What to do when the store throws: {@code true} (default, seed C's "service over strictness") hands out a
          * secret without limit checks and logs a warning; {@code false} denies with
-         * {@link AcquireResult.Cause#STORE_UNAVAILABLE}.
+         * {@link dev.proxymanager.middleware.store.UnavailableCause#STORE_UNAVAILABLE}.
          */
         public Builder withStoreFailOpen(boolean failOpen) {
             this.failOpen = failOpen;

@@ -1,9 +1,12 @@
 package dev.proxymanager.middleware.rotation;
 
 import dev.proxymanager.middleware.config.LimitConfig;
+import dev.proxymanager.middleware.store.Availability;
+import dev.proxymanager.middleware.store.UnavailableCause;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * One secret's numbers at one moment. Identified by id or masked value only. Immutable and threadsafe.
@@ -17,19 +20,49 @@ import java.util.List;
  * @param successes successful outcomes reported to this engine
  * @param failures failed outcomes reported to this engine
  * @param consecutiveFailures failures since the last success
- * @param state the state now
+ * @param cause why it cannot be handed out now, or {@link UnavailableCause#READY}
+ * @param binding the window closest to binding (see {@link #closestToBinding}), or {@code null} without limits
  * @param coolingDownUntil end of the cooldown, or {@code null}
  * @param nextAvailable when it can next be handed out ({@code null} when removed)
  */
 public record SecretStats(String endpoint, String secretId, String maskedValue, List<WindowUsage> windows,
                           long totalUses, int inUse, long successes, long failures, int consecutiveFailures,
-                          SecretState state, Instant coolingDownUntil, Instant nextAvailable) {
+                          UnavailableCause cause, WindowUsage binding, Instant coolingDownUntil,
+                          Instant nextAvailable) {
 
     public SecretStats {
         windows = List.copyOf(windows);
+        Objects.requireNonNull(cause, "cause");
+        if (binding == null ? !windows.isEmpty() : !windows.contains(binding)) {
+            throw new IllegalArgumentException("binding must be one of the windows, was " + binding);
+        }
     }
 
     /** Uses of one limit's current window. */
     public record WindowUsage(LimitConfig limit, int uses) {
+        /** Uses left in the window (0 when reached). */
+        public int remaining() {
+            return Math.max(0, limit.requests() - uses);
+        }
+    }
+
+    /**
+     * The window that binds, or will first: at a limit ({@code availability} is {@link UnavailableCause#AT_LIMIT}),
+     * the one the store says frees last; otherwise the one with the fewest uses left, the fuller one on a tie
+     * (26/30 per minute binds before 26/500 per 15 minutes). {@code null} when there are no windows.
+     */
+    public static WindowUsage closestToBinding(List<WindowUsage> windows, Availability availability) {
+        if (availability.cause() == UnavailableCause.AT_LIMIT && availability.limit() < windows.size()) {
+            return windows.get(availability.limit());
+        }
+        WindowUsage closest = null;
+        for (WindowUsage w : windows) {
+            if (closest == null || w.remaining() < closest.remaining() || (w.remaining() == closest.remaining()
+                    // fuller: a/b > c/d  <=>  a*d > c*b, without division
+                    && (long) w.uses() * closest.limit().requests() > (long) closest.uses() * w.limit().requests())) {
+                closest = w;
+            }
+        }
+        return closest;
     }
 }

@@ -3,6 +3,7 @@ package dev.proxymanager.middleware.rotation;
 import dev.proxymanager.middleware.config.LimitConfig;
 import dev.proxymanager.middleware.config.SecretConfig;
 import dev.proxymanager.middleware.health.HealthRecord;
+import dev.proxymanager.middleware.store.Availability;
 import dev.proxymanager.middleware.store.StoreCandidate;
 import dev.proxymanager.middleware.store.UsageLimit;
 
@@ -27,7 +28,7 @@ final class Slot {
     int waitGen;   // same for the waiting heap
     int readyIndex = -1; // for array-backed selectors
     long rank;     // uses granted by this engine (least-used), offset for late joiners
-    int blockCause; // Availability cause when WAITING
+    Availability blockedBy; // why it is WAITING
     long waitUntil; // when WAITING: the time of its live heap entry
     int invalidations; // bumps when an earlier grant must not be handed out any more (cooldown, removal, new limits)
 

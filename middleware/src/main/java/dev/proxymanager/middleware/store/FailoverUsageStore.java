@@ -153,7 +153,7 @@ public final class FailoverUsageStore implements UsageStore {
         fallbackCalls.incrementAndGet();
         if (mode == Mode.FAIL_CLOSED) {
             List<Availability> examined = new ArrayList<>(count);
-            Availability retry = new Availability(retryAt(now), Availability.UNAVAILABLE);
+            Availability retry = new Availability(retryAt(now), UnavailableCause.STORE_UNAVAILABLE);
             for (int i = 0; i < count; i++) {
                 examined.add(retry);
             }
@@ -184,8 +184,8 @@ public final class FailoverUsageStore implements UsageStore {
         fallbackCalls.incrementAndGet();
         // the primary's lease, if any, lapses after its TTL
         Availability a = local.release(endpoint, secret, terms, null, now, cooldownUntil, remove);
-        return mode == Mode.FAIL_CLOSED && a.cause() != Availability.REMOVED
-                ? new Availability(Math.max(a.freeAt(), retryAt(now)), Availability.UNAVAILABLE) : a;
+        return mode == Mode.FAIL_CLOSED && a.cause() != UnavailableCause.REMOVED
+                ? new Availability(Math.max(a.freeAt(), retryAt(now)), UnavailableCause.STORE_UNAVAILABLE) : a;
     }
 
     @Override
@@ -219,7 +219,7 @@ public final class FailoverUsageStore implements UsageStore {
         }
         if (mode == Mode.FAIL_CLOSED) {
             return new SecretUsage(Collections.nCopies(secret.limits().size(), 0), 0, 0, 0, false,
-                    new Availability(retryAt(now), Availability.UNAVAILABLE));
+                    new Availability(retryAt(now), UnavailableCause.STORE_UNAVAILABLE));
         }
         return local.usage(endpoint, secret, terms, now);
     }

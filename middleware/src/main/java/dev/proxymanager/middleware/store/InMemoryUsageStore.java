@@ -61,7 +61,7 @@ public final class InMemoryUsageStore implements UsageStore {
                 SecretRecord r = ep.get(c.secretId());
                 r.fit(c);
                 Availability a = check(r, c, terms, now);
-                if (a.cause() != Availability.FREE) {
+                if (a.cause() != UnavailableCause.READY) {
                     examined.add(a);
                     continue;
                 }
@@ -90,7 +90,7 @@ public final class InMemoryUsageStore implements UsageStore {
 
     private static Availability check(SecretRecord r, StoreCandidate c, LeaseTerms terms, long now) {
         long limitsFreeAt = now;
-        int limit = Availability.FREE;
+        int limit = -1; // no limit reached
         List<UsageLimit> limits = c.limits();
         for (int j = 0; j < limits.size(); j++) {
             UsageLimit l = limits.get(j);

@@ -1,5 +1,7 @@
 package dev.proxymanager.middleware.bench;
 
+import dev.proxymanager.middleware.health.OutcomeKind;
+
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import co.elastic.clients.elasticsearch._helpers.bulk.BulkIngester;
 import co.elastic.clients.elasticsearch._helpers.bulk.BulkListener;
@@ -227,7 +229,7 @@ public final class CacheAndLogBenchmark {
                 .withEndpoint(i % 2 == 0 ? "github" : "search").withMethod("GET")
                 .withUrl("https://api.github.com/repos/octo/proxy/issues/" + i).withSecretId("gh-" + (i % 8))
                 .withSecretType("key").withStatus(200).withLatencyMs(12L).withBytes(2048L).withCache("miss")
-                .withAttempt(1).withOutcome("success").build();
+                .withAttempt(1).withOutcome(OutcomeKind.SUCCESS).build();
     }
 
     private static double rawIngester(ElasticsearchClient client, String dataStream) throws Exception {

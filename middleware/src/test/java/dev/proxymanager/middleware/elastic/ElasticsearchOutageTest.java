@@ -1,5 +1,7 @@
 package dev.proxymanager.middleware.elastic;
 
+import dev.proxymanager.middleware.health.OutcomeKind;
+
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import dev.proxymanager.middleware.cache.CacheKey;
 import dev.proxymanager.middleware.cache.CacheMode;
@@ -116,7 +118,7 @@ class ElasticsearchOutageTest {
         for (int i = from; i < to; i++) {
             log.record(RequestLogEntry.builder().withTimestamp(Instant.parse("2026-06-01T00:00:00Z").plusSeconds(i))
                     .withEndpoint("example").withMethod("GET").withUrl("https://api.example.com/" + i)
-                    .withSecretId("k-1").withOutcome("success").withStatus(200).build());
+                    .withSecretId("k-1").withOutcome(OutcomeKind.SUCCESS).withStatus(200).build());
         }
     }
 }

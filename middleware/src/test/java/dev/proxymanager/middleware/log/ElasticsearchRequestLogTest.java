@@ -1,5 +1,7 @@
 package dev.proxymanager.middleware.log;
 
+import dev.proxymanager.middleware.health.OutcomeKind;
+
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -31,7 +33,7 @@ class ElasticsearchRequestLogTest {
         return RequestLogEntry.builder().withTimestamp(T.plusSeconds(i)).withInstanceId("test")
                 .withEndpoint(endpoint).withMethod("GET").withUrl("https://api.example.com/items/" + i)
                 .withSecretId(secretId).withSecretType("key").withStatus(200).withLatencyMs(5L).withBytes(100L)
-                .withCache(cache).withOutcome("success").build();
+                .withCache(cache).withOutcome(OutcomeKind.SUCCESS).build();
     }
 
     private static long count(ElasticsearchClient client, String dataStream) throws IOException {

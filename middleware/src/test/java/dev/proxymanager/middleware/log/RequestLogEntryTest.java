@@ -1,5 +1,7 @@
 package dev.proxymanager.middleware.log;
 
+import dev.proxymanager.middleware.health.OutcomeKind;
+
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -16,7 +18,7 @@ class RequestLogEntryTest {
         RequestLogEntry entry = RequestLogEntry.builder().withTimestamp(T).withInstanceId("server-1")
                 .withEndpoint("github").withMethod("get").withUrl("https://API.github.com/repos?api_key=REDACTED")
                 .withSecretId("gh-1").withSecretType("key").withStatus(200).withLatencyMs(42L).withBytes(1024L)
-                .withCache("miss").withAttempt(2).withOutcome("success").build();
+                .withCache("miss").withAttempt(2).withOutcome(OutcomeKind.SUCCESS).build();
 
         Map<String, Object> doc = entry.toDocument();
 
@@ -32,9 +34,9 @@ class RequestLogEntryTest {
     @Test
     void requiresTheFieldsEveryDocumentHas() {
         assertThatThrownBy(() -> RequestLogEntry.builder().withTimestamp(T).withMethod("GET").withUrl("https://h/")
-                .withOutcome("success").build()).isInstanceOf(NullPointerException.class).hasMessage("endpoint");
+                .withOutcome(OutcomeKind.SUCCESS).build()).isInstanceOf(NullPointerException.class).hasMessage("endpoint");
         assertThatThrownBy(() -> RequestLogEntry.builder().withTimestamp(T).withEndpoint("e").withMethod("GET")
-                .withUrl("https://h/").withOutcome("success").withAttempt(0).build())
+                .withUrl("https://h/").withOutcome(OutcomeKind.SUCCESS).withAttempt(0).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attempt must be >= 1, was 0");
     }
 

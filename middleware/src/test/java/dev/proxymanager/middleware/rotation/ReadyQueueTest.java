@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.rotation;
 
+import dev.proxymanager.middleware.store.UnavailableCause;
 import dev.proxymanager.middleware.clock.FakeClock;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.LeaseMode;
@@ -75,7 +76,7 @@ class ReadyQueueTest {
         assertThat(grants).allSatisfy(l -> assertThat(l.acquiredAtNanos()).isBetween(start, clock.nanoTime()));
         assertThat(totalUses(engine)).isEqualTo(4);
         AcquireResult.Denied d = denied(r);
-        assertThat(d.cause()).isEqualTo(AcquireResult.Cause.RATE_LIMITED);
+        assertThat(d.cause()).isEqualTo(UnavailableCause.AT_LIMIT);
         // and once the window frees up, the producer fills the queue again
         clock.advance(d.retryAfter());
         producer.runDue();
@@ -92,7 +93,7 @@ class ReadyQueueTest {
         engine.release(first, Outcome.status(503, Duration.ofSeconds(30)));
         AcquireResult r = engine.acquire("search");
         // then: the waiting one is not handed out
-        assertThat(denied(r).cause()).isEqualTo(AcquireResult.Cause.COOLING_DOWN);
+        assertThat(denied(r).cause()).isEqualTo(UnavailableCause.COOLING_DOWN);
         assertThat(engine.prefetched("search")).isZero();
         // and the producer waits for the cooldown, then refills
         producer.runDue();
@@ -124,7 +125,7 @@ class ReadyQueueTest {
         engine.updateEndpoint(proxies("search", 1).withPrefetch(PrefetchConfig.of(3))
                 .withLimit(LimitConfig.of(2, Duration.ofMinutes(1))).build());
         // then: the 3 counted uses are already over the new limit, so none is handed out
-        assertThat(denied(engine.acquire("search")).cause()).isEqualTo(AcquireResult.Cause.RATE_LIMITED);
+        assertThat(denied(engine.acquire("search")).cause()).isEqualTo(UnavailableCause.AT_LIMIT);
         assertThat(engine.prefetched("search")).isZero();
     }
 

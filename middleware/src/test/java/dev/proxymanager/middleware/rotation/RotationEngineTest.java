@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.rotation;
 
+import dev.proxymanager.middleware.store.UnavailableCause;
 import dev.proxymanager.middleware.clock.FakeClock;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.LeaseMode;
@@ -85,7 +86,7 @@ class RotationEngineTest {
         clock.advance(Duration.ofSeconds(48)); // first use at t=0 frees at t=60 s; now t=54 s
         AcquireResult.Denied d = denied(engine.acquire("search"));
         // then
-        assertThat(d.cause()).isEqualTo(AcquireResult.Cause.RATE_LIMITED);
+        assertThat(d.cause()).isEqualTo(UnavailableCause.AT_LIMIT);
         assertThat(d.reason()).isEqualTo("all proxies of 'search' have reached rate limit (30 requests/60 s); next free in 6 s");
         assertThat(d.retryAfter()).isEqualTo(Duration.ofSeconds(6));
         // and when the oldest use ages out, one is free again
@@ -144,7 +145,7 @@ class RotationEngineTest {
         AcquireResult.Denied d = denied(engine.acquire("scan"));
         // then
         assertThat(a.secretId()).isNotEqualTo(b.secretId());
-        assertThat(d.cause()).isEqualTo(AcquireResult.Cause.LEASED);
+        assertThat(d.cause()).isEqualTo(UnavailableCause.LEASED);
         assertThat(d.retryAfter()).isEqualTo(EndpointConfig.DEFAULT_LEASE_TTL);
         // and after release it is available again
         engine.release(a, Outcome.success());
@@ -157,7 +158,7 @@ class RotationEngineTest {
         for (int i = 0; i < 3; i++) {
             granted(engine.acquire("scan"));
         }
-        assertThat(denied(engine.acquire("scan")).cause()).isEqualTo(AcquireResult.Cause.LEASED);
+        assertThat(denied(engine.acquire("scan")).cause()).isEqualTo(UnavailableCause.LEASED);
     }
 
     @Test
@@ -184,7 +185,7 @@ class RotationEngineTest {
         engine.release(granted(engine.acquire("api")), Outcome.status(429));
         // then: cooling down 2 s (+ up to 2 s jitter)
         AcquireResult.Denied d = denied(engine.acquire("api"));
-        assertThat(d.cause()).isEqualTo(AcquireResult.Cause.COOLING_DOWN);
+        assertThat(d.cause()).isEqualTo(UnavailableCause.COOLING_DOWN);
         assertThat(d.retryAfter()).isBetween(Duration.ofSeconds(2), Duration.ofSeconds(4));
         assertThat(events).singleElement().satisfies(e -> {
             assertThat(e.kind()).isEqualTo(SecretStateEvent.Kind.BAN);
@@ -241,7 +242,7 @@ class RotationEngineTest {
         }
         assertThat(events).extracting(SecretStateEvent::kind).contains(SecretStateEvent.Kind.REMOVED);
         assertThat(engine.stats("api")).filteredOn(s -> s.secretId().equals(l.secretId()))
-                .singleElement().extracting(SecretStats::state).isEqualTo(SecretState.REMOVED);
+                .singleElement().extracting(SecretStats::cause).isEqualTo(UnavailableCause.REMOVED);
         // and when restored it is used again
         engine.restoreSecret("api", l.secretId());
         Set<String> after = new HashSet<>();
@@ -257,7 +258,7 @@ class RotationEngineTest {
         RotationEngine engine = engine(clock, keys("api", 1).build());
         engine.removeSecret("api", "k1", "operator");
         AcquireResult.Denied d = denied(engine.acquire("api"));
-        assertThat(d.cause()).isEqualTo(AcquireResult.Cause.ALL_REMOVED);
+        assertThat(d.cause()).isEqualTo(UnavailableCause.REMOVED);
         assertThat(d.reason()).isEqualTo("all keys of 'api' are removed as unhealthy; restore one to continue");
     }
 
@@ -295,6 +296,32 @@ class RotationEngineTest {
     }
 
     @Test
+    void statsNameTheWindowClosestToBindingAndTheLimitThatBinds() {
+        // given a key allowed 500 per 15 min and 30 per minute, with 26 uses
+        RotationEngine engine = engine(clock, keys("api", 1).withLimit(LimitConfig.of(500, Duration.ofMinutes(15)))
+                .withLimit(LimitConfig.of(30, Duration.ofMinutes(1))).build());
+        for (int i = 0; i < 26; i++) {
+            engine.release(granted(engine.acquire("api")), Outcome.success());
+        }
+
+        // then the per-minute window is the one closest to binding, while the key is ready
+        SecretStats near = engine.stats("api").get(0);
+        assertThat(near.cause()).isEqualTo(UnavailableCause.READY);
+        assertThat(near.binding()).isEqualTo(new SecretStats.WindowUsage(LimitConfig.of(30, Duration.ofMinutes(1)), 26));
+
+        // and once it is reached, the stats say so and the denial names the same limit
+        for (int i = 0; i < 4; i++) {
+            engine.release(granted(engine.acquire("api")), Outcome.success());
+        }
+        AcquireResult.Denied d = denied(engine.acquire("api"));
+        SecretStats at = engine.stats("api").get(0);
+        assertThat(at.cause()).isEqualTo(UnavailableCause.AT_LIMIT);
+        assertThat(at.binding().limit()).isEqualTo(LimitConfig.of(30, Duration.ofMinutes(1)));
+        assertThat(d.cause()).isEqualTo(UnavailableCause.AT_LIMIT);
+        assertThat(d.limit()).isEqualTo(at.binding().limit());
+    }
+
+    @Test
     void statsReportUsesStateAndHealthByIdOnly() {
         RotationEngine engine = engine(clock, keys("api", 2).withRotation(RotationMethod.ROUND_ROBIN)
                 .withLimit(LimitConfig.of(2, Duration.ofMinutes(1))).build());
@@ -309,12 +336,12 @@ class RotationEngineTest {
         assertThat(k1.windows()).singleElement().extracting(SecretStats.WindowUsage::uses).isEqualTo(2);
         assertThat(k1.totalUses()).isEqualTo(2);
         assertThat(k1.successes()).isEqualTo(2);
-        assertThat(k1.state()).isEqualTo(SecretState.RATE_LIMITED);
+        assertThat(k1.cause()).isEqualTo(UnavailableCause.AT_LIMIT);
         assertThat(k1.nextAvailable()).isEqualTo(clock.now().plus(Duration.ofMinutes(1)));
         SecretStats k2 = stats.get(1);
         assertThat(k2.failures()).isEqualTo(1);
         assertThat(k2.consecutiveFailures()).isEqualTo(1);
-        assertThat(k2.state()).isEqualTo(SecretState.READY);
+        assertThat(k2.cause()).isEqualTo(UnavailableCause.READY);
         assertThat(stats.toString()).doesNotContain("key-value-number");
     }
 

@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.rotation;
 
+import dev.proxymanager.middleware.store.UnavailableCause;
 import dev.proxymanager.middleware.clock.FakeClock;
 import dev.proxymanager.middleware.config.LimitConfig;
 import dev.proxymanager.middleware.health.Outcome;
@@ -78,7 +79,7 @@ class StoreFailureTest {
         RotationEngine engine = RotationEngine.builder().withClock(clock).withStore(new UnreachableStore())
                 .withStoreFailOpen(false).withEndpoint(Fixtures.keys("api", 2).build()).build();
         AcquireResult.Denied d = denied(engine.acquire("api"));
-        assertThat(d.cause()).isEqualTo(AcquireResult.Cause.STORE_UNAVAILABLE);
+        assertThat(d.cause()).isEqualTo(UnavailableCause.STORE_UNAVAILABLE);
         assertThat(d.reason()).isEqualTo("the usage store of 'api' is unavailable (IllegalStateException); fail-closed");
         assertThat(d.retryAfter()).isPositive();
     }

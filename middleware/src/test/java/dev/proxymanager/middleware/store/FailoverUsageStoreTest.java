@@ -127,7 +127,7 @@ class FailoverUsageStoreTest {
         // then nothing is granted; the candidate reads "store unavailable" until the next probe
         StoreDecision d = acquire(store, a, "l2");
         assertThat(d.isGranted()).isFalse();
-        assertThat(d.examined()).containsExactly(new Availability(clock.nanoTime() + SECOND, Availability.UNAVAILABLE));
+        assertThat(d.examined()).containsExactly(new Availability(clock.nanoTime() + SECOND, UnavailableCause.STORE_UNAVAILABLE));
         assertThat(store.status().state()).isEqualTo(FailoverUsageStore.State.UNAVAILABLE);
         assertThat(store.status().ready()).isFalse();
 
@@ -154,7 +154,7 @@ class FailoverUsageStoreTest {
         Availability after = store.release("search", a, exclusive, "local-1", clock.nanoTime(), 0, false);
 
         // then the local store frees it
-        assertThat(after.cause()).isEqualTo(Availability.FREE);
+        assertThat(after.cause()).isEqualTo(UnavailableCause.READY);
         assertThat(store.acquire("search", new StoreCandidate[] {a}, 1, exclusive, "shared-1", clock.nanoTime())
                 .isGranted()).isTrue();
     }
@@ -179,7 +179,7 @@ class FailoverUsageStoreTest {
 
         // then the denial says the store is down, and the engine asks again after Redis returns
         assertThat(denied).isInstanceOfSatisfying(AcquireResult.Denied.class, d -> {
-            assertThat(d.cause()).isEqualTo(AcquireResult.Cause.STORE_UNAVAILABLE);
+            assertThat(d.cause()).isEqualTo(UnavailableCause.STORE_UNAVAILABLE);
             assertThat(d.reason()).isEqualTo("the usage store of 'search' is unavailable; fail-closed; next free in 1 s");
             assertThat(d.retryAfter()).isEqualTo(Duration.ofSeconds(1));
         });

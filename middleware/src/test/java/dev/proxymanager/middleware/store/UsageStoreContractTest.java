@@ -49,11 +49,11 @@ public abstract class UsageStoreContractTest {
         StoreCandidate b = candidate("b", new UsageLimit(1, 60 * SECOND, 0));
         StoreDecision first = acquire(LeaseTerms.NONE, T0, "l1", a, b);
         assertThat(first.granted()).isZero();
-        assertThat(first.examined()).singleElement().isEqualTo(new Availability(T0 + 60 * SECOND, 0));
+        assertThat(first.examined()).singleElement().isEqualTo(Availability.atLimit(T0 + 60 * SECOND, 0));
 
         StoreDecision second = acquire(LeaseTerms.NONE, T0 + SECOND, "l2", a, b);
         assertThat(second.granted()).isEqualTo(1);
-        assertThat(second.examined().get(0)).isEqualTo(new Availability(T0 + 60 * SECOND, 0));
+        assertThat(second.examined().get(0)).isEqualTo(Availability.atLimit(T0 + 60 * SECOND, 0));
     }
 
     @Test
@@ -63,7 +63,7 @@ public abstract class UsageStoreContractTest {
         acquire(LeaseTerms.NONE, T0 + SECOND, "l2", a);
         StoreDecision denied = acquire(LeaseTerms.NONE, T0 + 5 * SECOND, "l3", a);
         assertThat(denied.isGranted()).isFalse();
-        assertThat(denied.examined()).containsExactly(new Availability(T0 + 10 * SECOND, 0));
+        assertThat(denied.examined()).containsExactly(Availability.atLimit(T0 + 10 * SECOND, 0));
         assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 5 * SECOND).totalUses()).isEqualTo(2);
     }
 
@@ -84,7 +84,7 @@ public abstract class UsageStoreContractTest {
         assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).isGranted()).isTrue();
         StoreDecision d = acquire(LeaseTerms.NONE, T0, "l2", a);
         assertThat(d.isGranted()).isFalse();
-        assertThat(d.examined()).containsExactly(new Availability(T0 + SECOND, 1));
+        assertThat(d.examined()).containsExactly(Availability.atLimit(T0 + SECOND, 1));
     }
 
     @Test
@@ -92,10 +92,10 @@ public abstract class UsageStoreContractTest {
         LeaseTerms exclusive = new LeaseTerms(1, 30 * SECOND);
         StoreCandidate a = candidate("a");
         StoreDecision d = acquire(exclusive, T0, "l1", a);
-        assertThat(d.examined()).containsExactly(new Availability(T0 + 30 * SECOND, Availability.LEASED));
+        assertThat(d.examined()).containsExactly(new Availability(T0 + 30 * SECOND, UnavailableCause.LEASED));
         assertThat(acquire(exclusive, T0 + SECOND, "l2", a).isGranted()).isFalse();
         assertThat(store.release(endpoint, a, exclusive, "l1", T0 + 2 * SECOND, 0, false))
-                .isEqualTo(new Availability(T0 + 2 * SECOND, Availability.FREE));
+                .isEqualTo(new Availability(T0 + 2 * SECOND, UnavailableCause.READY));
         assertThat(acquire(exclusive, T0 + 2 * SECOND, "l3", a).isGranted()).isTrue();
         // l3 is never released: it lapses after its TTL
         assertThat(acquire(exclusive, T0 + 32 * SECOND - 1, "l4", a).isGranted()).isFalse();
@@ -128,7 +128,7 @@ public abstract class UsageStoreContractTest {
         StoreCandidate a = candidate("a");
         acquire(LeaseTerms.NONE, T0, "l1", a);
         Availability after = store.release(endpoint, a, LeaseTerms.NONE, null, T0, T0 + 5 * SECOND, false);
-        assertThat(after).isEqualTo(new Availability(T0 + 5 * SECOND, Availability.COOLDOWN));
+        assertThat(after).isEqualTo(new Availability(T0 + 5 * SECOND, UnavailableCause.COOLING_DOWN));
         assertThat(acquire(LeaseTerms.NONE, T0 + 5 * SECOND - 1, "l2", a).isGranted()).isFalse();
         assertThat(acquire(LeaseTerms.NONE, T0 + 5 * SECOND, "l3", a).isGranted()).isTrue();
     }
@@ -147,7 +147,7 @@ public abstract class UsageStoreContractTest {
         assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).capCooldownUntil()).isZero();
         StoreDecision d = acquire(LeaseTerms.NONE, T0 + SECOND, "l2", a);
         assertThat(d.capCooldownUntil()).isEqualTo(T0 + 601 * SECOND);
-        assertThat(d.examined()).containsExactly(new Availability(T0 + 601 * SECOND, Availability.COOLDOWN));
+        assertThat(d.examined()).containsExactly(new Availability(T0 + 601 * SECOND, UnavailableCause.COOLING_DOWN));
     }
 
     @Test
@@ -155,7 +155,7 @@ public abstract class UsageStoreContractTest {
         StoreCandidate a = candidate("a");
         store.remove(endpoint, "a");
         StoreDecision d = acquire(LeaseTerms.NONE, T0, "l1", a);
-        assertThat(d.examined()).containsExactly(new Availability(Long.MAX_VALUE, Availability.REMOVED));
+        assertThat(d.examined()).containsExactly(new Availability(Long.MAX_VALUE, UnavailableCause.REMOVED));
         store.restore(endpoint, "a");
         assertThat(acquire(LeaseTerms.NONE, T0, "l2", a).isGranted()).isTrue();
     }
@@ -163,7 +163,7 @@ public abstract class UsageStoreContractTest {
     @Test
     void removalThroughReleaseOutcome() {
         StoreCandidate a = candidate("a");
-        assertThat(store.release(endpoint, a, LeaseTerms.NONE, null, T0, 0, true).cause()).isEqualTo(Availability.REMOVED);
+        assertThat(store.release(endpoint, a, LeaseTerms.NONE, null, T0, 0, true).cause()).isEqualTo(UnavailableCause.REMOVED);
         assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0).removed()).isTrue();
     }
 
@@ -174,7 +174,7 @@ public abstract class UsageStoreContractTest {
         SecretUsage u = store.usage(endpoint, a, LeaseTerms.NONE, T0);
         assertThat(u.usesPerLimit()).containsExactly(2);
         assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).isGranted()).isTrue();
-        assertThat(acquire(LeaseTerms.NONE, T0, "l2", a).examined()).containsExactly(new Availability(T0 + 30 * SECOND, 0));
+        assertThat(acquire(LeaseTerms.NONE, T0, "l2", a).examined()).containsExactly(Availability.atLimit(T0 + 30 * SECOND, 0));
     }
 
     @Test

@@ -10,9 +10,10 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * The rotation engine's stats as the dashboard's live panel shows them: one row per secret, with the limit that is
- * closest to being reached (a secret at 29/30 per minute and 100/500 per 15 minutes shows the per-minute one, since
- * that is what keeps it out of rotation first). This class is threadsafe.
+ * The rotation engine's stats as the dashboard's live panel shows them: one row per secret, with its cause and the
+ * window closest to binding as the engine names it ({@link SecretStats#closestToBinding}: a secret at 26/30 per
+ * minute and 26/500 per 15 minutes shows the per-minute one, since that is what keeps it out of rotation first).
+ * This class is threadsafe.
  */
 public final class EngineSecretStatuses implements Supplier<List<SecretStatus>> {
 
@@ -41,25 +42,11 @@ public final class EngineSecretStatuses implements Supplier<List<SecretStatus>> 
     }
 
     static SecretStatus toStatus(SecretStats s) {
-        SecretState state = switch (s.state()) {
-            case READY -> SecretState.READY;
-            case LEASED -> SecretState.LEASED;
-            // at a limit or cooling down: out of rotation until a time the engine knows
-            case RATE_LIMITED, COOLING_DOWN -> SecretState.COOLING_DOWN;
-            case REMOVED -> SecretState.REMOVED;
-        };
-        SecretStats.WindowUsage fullest = null;
-        for (SecretStats.WindowUsage w : s.windows()) {
-            // compare uses/requests without division: a/b > c/d  <=>  a*d > c*b
-            if (fullest == null || (long) w.uses() * fullest.limit().requests()
-                    > (long) fullest.uses() * w.limit().requests()) {
-                fullest = w;
-            }
+        SecretStats.WindowUsage binding = s.binding();
+        if (binding == null) {
+            return SecretStatus.unlimited(s.endpoint(), s.secretId(), s.cause(), s.totalUses());
         }
-        if (fullest == null) {
-            return SecretStatus.unlimited(s.endpoint(), s.secretId(), state, s.totalUses());
-        }
-        return new SecretStatus(s.endpoint(), s.secretId(), state, fullest.uses(), fullest.limit().requests(),
-                fullest.limit().per());
+        return new SecretStatus(s.endpoint(), s.secretId(), s.cause(), binding.uses(), binding.limit().requests(),
+                binding.limit().per());
     }
 }

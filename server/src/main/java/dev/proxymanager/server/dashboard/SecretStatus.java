@@ -1,5 +1,7 @@
 package dev.proxymanager.server.dashboard;
 
+import dev.proxymanager.middleware.store.UnavailableCause;
+
 import java.time.Duration;
 import java.util.Objects;
 
@@ -11,19 +13,19 @@ import java.util.Objects;
  *
  * @param endpoint the endpoint name from secrets.json
  * @param secretId the secret's id or masked form (e.g. {@code key-3} or {@code ghp_…9f2a})
- * @param state where the secret stands now
- * @param usesInWindow requests counted against the secret in its current window (without a limit: all its uses);
- *                     {@code >= 0}
- * @param limit requests allowed per window; {@code > 0}, or {@code 0} when the secret has no limit
+ * @param cause why it cannot be handed out now, or {@link UnavailableCause#READY}
+ * @param usesInWindow requests counted against the secret in the window closest to binding (without a limit: all
+ *                     its uses); {@code >= 0}
+ * @param limit requests allowed in that window; {@code > 0}, or {@code 0} when the secret has no limit
  * @param window the limit's window; positive, or {@code null} exactly when {@code limit} is 0
  */
-public record SecretStatus(String endpoint, String secretId, SecretState state, long usesInWindow, long limit,
+public record SecretStatus(String endpoint, String secretId, UnavailableCause cause, long usesInWindow, long limit,
                            Duration window) {
 
     public SecretStatus {
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(secretId, "secretId");
-        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(cause, "cause");
         if (usesInWindow < 0) {
             throw new IllegalArgumentException("usesInWindow must be >= 0, was " + usesInWindow);
         }
@@ -37,8 +39,8 @@ public record SecretStatus(String endpoint, String secretId, SecretState state, 
     }
 
     /** A secret without a limit: {@code uses} so far. */
-    public static SecretStatus unlimited(String endpoint, String secretId, SecretState state, long uses) {
-        return new SecretStatus(endpoint, secretId, state, uses, 0, null);
+    public static SecretStatus unlimited(String endpoint, String secretId, UnavailableCause cause, long uses) {
+        return new SecretStatus(endpoint, secretId, cause, uses, 0, null);
     }
 
     /** Whether a limit applies. */

@@ -54,7 +54,7 @@ final class SummaryJson {
                 ObjectNode row = rows.addObject();
                 row.put("endpoint", s.endpoint());
                 row.put("secretId", s.secretId());
-                row.put("state", s.state().wireName());
+                row.put("state", s.cause().wireName());
                 row.put("usesInWindow", s.usesInWindow());
                 row.put("limit", s.limit());
                 if (s.limited()) {

@@ -1,6 +1,7 @@
 package dev.proxymanager.server.forward;
 
 import dev.proxymanager.middleware.http.HttpHeaders;
+import dev.proxymanager.middleware.health.OutcomeKind;
 
 import java.io.InputStream;
 import java.time.Duration;
@@ -24,12 +25,15 @@ public sealed interface ForwardResult permits ForwardResult.Response, ForwardRes
      * @param cacheHit whether the response came from the cache
      * @param secretId the id (or masked form) of the secret used, never its value; {@code null} on a cache hit
      * @param attempts upstream attempts made (1 without retries)
+     * @param outcome what the status means, as {@link dev.proxymanager.middleware.health.OutcomeClassifier} says
+     *                under the endpoint's health policy
      */
     record Response(int status, HttpHeaders headers, InputStream body, long contentLength,
-                    boolean cacheHit, String secretId, int attempts) implements ForwardResult {
+                    boolean cacheHit, String secretId, int attempts, OutcomeKind outcome) implements ForwardResult {
         public Response {
             Objects.requireNonNull(headers, "headers");
             Objects.requireNonNull(body, "body");
+            Objects.requireNonNull(outcome, "outcome");
         }
     }
 
@@ -40,9 +44,20 @@ public sealed interface ForwardResult permits ForwardResult.Response, ForwardRes
     /**
      * The upstream could not answer: connection refused, a timeout, or retries used up.
      *
-     * @param timeout whether the last attempt timed out (the server answers 504 rather than 502)
+     * @param outcome {@link OutcomeKind#TIMEOUT} or {@link OutcomeKind#CONNECTION_ERROR}
      * @param reason a sentence without secrets
      */
-    record Failed(boolean timeout, String reason, int attempts) implements ForwardResult {
+    record Failed(OutcomeKind outcome, String reason, int attempts) implements ForwardResult {
+        public Failed {
+            if (outcome != OutcomeKind.TIMEOUT && outcome != OutcomeKind.CONNECTION_ERROR) {
+                throw new IllegalArgumentException("a failed forward is a timeout or a connection error, was "
+                        + outcome);
+            }
+        }
+
+        /** Whether the last attempt timed out (the server answers 504 rather than 502). */
+        public boolean timeout() {
+            return outcome == OutcomeKind.TIMEOUT;
+        }
     }
 }

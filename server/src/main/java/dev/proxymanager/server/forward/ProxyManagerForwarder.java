@@ -2,6 +2,8 @@ package dev.proxymanager.server.forward;
 
 import dev.proxymanager.middleware.Call;
 import dev.proxymanager.middleware.NoSecretAvailableException;
+import dev.proxymanager.middleware.health.OutcomeClassifier;
+import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.Request;
 import dev.proxymanager.middleware.Response;
@@ -50,12 +52,13 @@ public final class ProxyManagerForwarder implements Forwarder {
                     request.body().length == 0 ? null : request.body(), options));
             ByteBuffer body = r.bodyBuffer();
             return new ForwardResult.Response(r.status(), r.headerFields(), new ByteBufferInputStream(body),
-                    body.remaining(), r.fromCache(), r.fromCache() ? null : r.secretId(), r.attempts());
+                    body.remaining(), r.fromCache(), r.fromCache() ? null : r.secretId(), r.attempts(),
+                    OutcomeClassifier.classifyStatus(r.status(), endpoint.health()));
         } catch (NoSecretAvailableException e) {
             return new ForwardResult.NoSecret(e.reason(), e.retryAfter());
         } catch (IOException e) {
             boolean timeout = e instanceof SocketTimeoutException || e instanceof InterruptedIOException;
-            return new ForwardResult.Failed(timeout, (timeout ? "upstream timed out" : "upstream unreachable")
+            return new ForwardResult.Failed(timeout ? OutcomeKind.TIMEOUT : OutcomeKind.CONNECTION_ERROR, (timeout ? "upstream timed out" : "upstream unreachable")
                     + " (" + e.getClass().getSimpleName() + ") for endpoint " + endpoint.name(), 1 + endpoint.retry().maxRetries());
         }
     }
@@ -123,7 +126,8 @@ public final class ProxyManagerForwarder implements Forwarder {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", s.secretId());
             m.put("masked_value", s.maskedValue());
-            m.put("state", s.state().name().toLowerCase(java.util.Locale.ROOT));
+            m.put("state", s.cause().wireName());
+            m.put("binding_limit", s.binding() == null ? null : s.binding().limit().describe());
             m.put("total_uses", s.totalUses());
             m.put("in_use", s.inUse());
             m.put("successes", s.successes());

@@ -3,6 +3,7 @@ package dev.proxymanager.server.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.http.HttpHeaders;
+import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.server.forward.ForwardRequest;
 import dev.proxymanager.server.forward.ForwardResult;
 import dev.proxymanager.server.forward.Forwarder;
@@ -284,24 +285,20 @@ final class ForwardingRoutes {
                     HttpExchange.errorRetryAfter(response, callback, 429, "no_secret_available", n.reason(), n.retryAfter());
                 }
                 case ForwardResult.Failed f -> {
-                    breaker.onError(elapsed, TimeUnit.NANOSECONDS, new IOException(f.reason()));
+                    breakers.record(breaker, f.outcome(), elapsed, f.reason());
                     int status = f.timeout() ? 504 : 502;
-                    finish(fr.endpoint(), status, f.timeout() ? "timeout" : "upstream_error", start);
+                    finish(fr.endpoint(), status, f.outcome(), start);
                     HttpExchange.error(response, callback, status, f.timeout() ? "upstream_timeout" : "bad_gateway",
                             f.reason() + " after " + f.attempts() + " attempt(s)");
                 }
                 case ForwardResult.Response r -> {
-                    if (r.status() >= 500) {
-                        breaker.onError(elapsed, TimeUnit.NANOSECONDS, new IOException("upstream status " + r.status()));
-                    } else {
-                        breaker.onSuccess(elapsed, TimeUnit.NANOSECONDS);
-                    }
+                    breakers.record(breaker, r.outcome(), elapsed, "upstream status " + r.status());
                     metrics.recordCache(fr.endpoint(), r.cacheHit());
                     if (r.secretId() != null) {
                         metrics.recordSecretUse(fr.endpoint(), r.secretId());
                     }
                     relay(r, response, callback);
-                    finish(fr.endpoint(), r.status(), r.status() < 400 ? "success" : "upstream_status", start);
+                    finish(fr.endpoint(), r.status(), r.outcome(), start);
                 }
             }
         }
@@ -353,6 +350,10 @@ final class ForwardingRoutes {
     }
 
     private void finish(String endpoint, int status, String outcome, long start) {
+        metrics.recordRequest(endpoint, status, outcome, breakers.clock().nanoTime() - start);
+    }
+
+    private void finish(String endpoint, int status, OutcomeKind outcome, long start) {
         metrics.recordRequest(endpoint, status, outcome, breakers.clock().nanoTime() - start);
     }
 

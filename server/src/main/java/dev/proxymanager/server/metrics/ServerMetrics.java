@@ -1,6 +1,7 @@
 package dev.proxymanager.server.metrics;
 
 import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.health.OutcomeKind;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -13,6 +14,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import dev.proxymanager.middleware.health.OutcomeKind;
+
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -56,8 +59,17 @@ public final class ServerMetrics {
                 .register(registry);
     }
 
-    /** Records one forwarded (or refused) request. */
-    public void recordRequest(String endpoint, int status, String outcome, long nanos) {
+    /** Records one request the upstream answered (or failed to): tagged with the outcome's wire name. */
+    public void recordRequest(String endpoint, int status, OutcomeKind outcome, long nanos) {
+        record(endpoint, status, outcome.wireName(), outcome == OutcomeKind.SUCCESS, nanos);
+    }
+
+    /** Records one request the server refused before the upstream: tagged with {@code reason}, never a success. */
+    public void recordRequest(String endpoint, int status, String reason, long nanos) {
+        record(endpoint, status, reason, false, nanos);
+    }
+
+    private void record(String endpoint, int status, String outcome, boolean success, long nanos) {
         requests.computeIfAbsent(new RequestKey(endpoint, status, outcome), k -> Timer.builder("proxy.requests")
                         .description("Requests through /proxy and /api/v1/send")
                         .tag("endpoint", k.endpoint()).tag("status", Integer.toString(k.status())).tag("outcome", k.outcome())
@@ -66,7 +78,7 @@ public final class ServerMetrics {
                 .record(nanos, TimeUnit.NANOSECONDS);
         all.record(nanos, TimeUnit.NANOSECONDS);
         total.incrementAndGet();
-        if (status < 400) {
+        if (success) {
             succeeded.incrementAndGet();
         }
     }

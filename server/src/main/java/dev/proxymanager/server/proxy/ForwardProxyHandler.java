@@ -6,6 +6,8 @@ import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.health.Outcome;
+import dev.proxymanager.middleware.health.OutcomeClassifier;
+import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
 import dev.proxymanager.server.security.HeaderPolicy;
@@ -170,25 +172,27 @@ public final class ForwardProxyHandler extends ConnectHandler {
                         endpoint.timeouts().connect(), endpoint.timeouts().read());
             } catch (IOException e) {
                 boolean timeout = isTimeout(e);
-                manager.engine().release(picked.lease(), timeout ? Outcome.timeout() : Outcome.connectionError());
+                Outcome failed = timeout ? Outcome.timeout() : Outcome.connectionError();
+                manager.engine().release(picked.lease(), failed);
                 log(endpoint, method, target, picked, null, started, sentAt, null, attempt,
-                        timeout ? "timeout" : "error", e.getClass().getSimpleName());
+                        OutcomeClassifier.classify(failed, endpoint.health()), e.getClass().getSimpleName());
                 lastRefusal = timeout ? ProxyRefusal.UPSTREAM_TIMEOUT : ProxyRefusal.UPSTREAM_FAILED;
                 lastError = (timeout ? "upstream proxy " + picked.lease().secretId() + " timed out"
                         : "upstream proxy " + picked.lease().secretId() + " failed (" + e.getClass().getSimpleName() + ")");
                 continue;
             }
             int status = upstream.getCode();
-            boolean banned = endpoint.health().banStatuses().contains(status);
-            manager.engine().release(picked.lease(), Outcome.status(status, retryAfter(upstream)));
-            if (banned && attempt < maxAttempts) {
-                log(endpoint, method, target, picked, status, started, sentAt, null, attempt, "banned", null);
+            Outcome answered = Outcome.status(status, retryAfter(upstream));
+            OutcomeKind kind = OutcomeClassifier.classify(answered, endpoint.health());
+            manager.engine().release(picked.lease(), answered);
+            if (kind == OutcomeKind.BANNED && attempt < maxAttempts) {
+                log(endpoint, method, target, picked, status, started, sentAt, null, attempt, kind, null);
                 discard(upstream);
                 continue;
             }
             long bytes = relay(request, response, callback, upstream, picked, attempt, admitted.session());
             log(endpoint, method, target, picked, status, started, sentAt, bytes < 0 ? null : bytes, attempt,
-                    banned ? "banned" : status < 400 ? "success" : "failure", bytes < 0 ? "client_gone" : null);
+                    kind, bytes < 0 ? "client_gone" : null);
             return;
         }
         refuse(request, response, callback, lastRefusal, lastError);
@@ -409,7 +413,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
         ProxyRefusal refusal = tunnel == null || tunnel.failure == null ? ProxyRefusal.UPSTREAM_FAILED : tunnel.failure;
         String reason = tunnel == null || tunnel.failureReason == null ? "tunnel failed" : tunnel.failureReason;
         if (tunnel != null) {
-            logTunnel(tunnel, refusal.token());
+            logTunnel(tunnel, refusal);
             if (refusal == ProxyRefusal.NO_PROXY_AVAILABLE) {
                 response.getHeaders().put(HttpHeader.RETRY_AFTER, Math.max(1, tunnel.retryAfter.toSeconds()
                         + (tunnel.retryAfter.toNanosPart() > 0 ? 1 : 0)));
@@ -439,7 +443,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 super.onClose(cause);
                 if (context.get(TUNNEL) instanceof TunnelState t && t.closed.compareAndSet(false, true)) {
                     metrics.tunnelClosed(t.fromClient.get() + t.fromSite.get());
-                    logTunnel(t, "success");
+                    logTunnel(t, OutcomeKind.SUCCESS);
                 }
             }
         };
@@ -454,7 +458,15 @@ public final class ForwardProxyHandler extends ConnectHandler {
         return n;
     }
 
-    private void logTunnel(TunnelState t, String outcome) {
+    private void logTunnel(TunnelState t, ProxyRefusal refusal) {
+        logTunnel(t, refusal.outcome(), refusal.token());
+    }
+
+    private void logTunnel(TunnelState t, OutcomeKind outcome) {
+        logTunnel(t, outcome, null);
+    }
+
+    private void logTunnel(TunnelState t, OutcomeKind outcome, String error) {
         RequestLog log = manager.requestLog();
         if (log == null) {
             return;
@@ -471,7 +483,8 @@ public final class ForwardProxyHandler extends ConnectHandler {
                     .withLatencyMs((clock.nanoTime() - t.startedNanos) / 1_000_000)
                     .withBytes(t.fromClient.get() + t.fromSite.get())
                     .withAttempt(Math.max(1, t.attempts))
-                    .withOutcome(outcome);
+                    .withOutcome(outcome)
+                    .withErrorType(error);
             if (t.picked != null) {
                 b.withSecretId(t.picked.lease().secretId()).withProxyId(t.picked.lease().secretId());
             }
@@ -546,7 +559,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
     }
 
     private void log(EndpointConfig endpoint, String method, URI target, UpstreamPicker.Picked picked, Integer status,
-                     long startedNanos, Instant sentAt, Long bytes, int attempt, String outcome, String error) {
+                     long startedNanos, Instant sentAt, Long bytes, int attempt, OutcomeKind outcome, String error) {
         RequestLog log = manager.requestLog();
         if (log == null) {
             return;

@@ -1,10 +1,12 @@
 package dev.proxymanager.server.resilience;
 
 import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.health.OutcomeKind;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -64,6 +66,22 @@ public final class UpstreamBreakers {
             onCreate.accept(b);
         }
         return b;
+    }
+
+    /**
+     * Reports a finished call to {@code breaker}: an {@linkplain OutcomeKind#upstreamFailure() upstream failure}
+     * (5xx, timeout, connection error) counts against the upstream; anything else — a ban or a 429 included, which
+     * are about one secret — counts as a success.
+     *
+     * @param elapsedNanos how long the call took
+     * @param description what happened, without secrets (the error the breaker records)
+     */
+    public void record(CircuitBreaker breaker, OutcomeKind outcome, long elapsedNanos, String description) {
+        if (outcome.upstreamFailure()) {
+            breaker.onError(elapsedNanos, TimeUnit.NANOSECONDS, new IOException(description));
+        } else {
+            breaker.onSuccess(elapsedNanos, TimeUnit.NANOSECONDS);
+        }
     }
 
     /** How long a rejected caller should wait: the configured open duration. */

@@ -7,7 +7,7 @@
     '#65a30d', '#dc2626'];
   var CACHE_COLORS = { hit: '#16a34a', miss: '#94a3b8', stale: '#f59e0b', bypass: '#cbd5e1' };
   var OUTCOME_COLORS = { success: '#16a34a', failure: '#dc2626', banned: '#7f1d1d', rate_limited: '#f59e0b',
-    timeout: '#ea580c', error: '#b91c1c' };
+    timeout: '#ea580c', error: '#b91c1c', client_error: '#64748b' };
   var DEFAULT_REFRESH_MS = 5000;
 
   var charts = {};
@@ -179,7 +179,7 @@
       cell(row, null, 'secret-id').appendChild(id);
       var state = document.createElement('span');
       state.className = 'state state-' + s.state;
-      state.textContent = s.state.replace('_', ' ');
+      state.textContent = s.state.replace(/_/g, ' ');
       cell(row, null, 'state-cell').appendChild(state);
       var usage = document.createElement('div');
       usage.className = 'usage';
@@ -192,8 +192,9 @@
       bar.appendChild(fill);
       var text = document.createElement('span');
       text.className = 'usage-text';
-      text.textContent = s.limit > 0 ? s.usesInWindow + ' / ' + s.limit + ' per ' + window_(s.windowSeconds)
-          : s.usesInWindow + ' uses, no limit';
+      // the window closest to binding, as the engine chose it; and why the secret is out, when it is
+      text.textContent = (s.limit > 0 ? s.usesInWindow + ' / ' + s.limit + ' per ' + window_(s.windowSeconds)
+          : s.usesInWindow + ' uses, no limit') + (s.state === 'ready' ? '' : ' · ' + s.state.replace(/_/g, ' '));
       usage.appendChild(bar);
       usage.appendChild(text);
       cell(row, null, 'usage-cell').appendChild(usage);

@@ -1,5 +1,6 @@
 package dev.proxymanager.server.dashboard;
 
+import dev.proxymanager.middleware.store.UnavailableCause;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,7 @@ class DashboardAccessTest {
     static void start() throws Exception {
         server = new DashboardServer(DashboardHandler.builder()
                 .withAccessToken(TOKEN)
-                .withLiveSecrets(() -> List.of(new SecretStatus("github", "gh-key-1", SecretState.READY, 1, 30,
+                .withLiveSecrets(() -> List.of(new SecretStatus("github", "gh-key-1", UnavailableCause.READY, 1, 30,
                         Duration.ofMinutes(1))))
                 .build());
     }

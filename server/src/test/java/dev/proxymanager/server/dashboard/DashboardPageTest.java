@@ -1,7 +1,11 @@
 package dev.proxymanager.server.dashboard;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import dev.proxymanager.middleware.config.LimitConfig;
 import dev.proxymanager.middleware.log.LogFields;
+import dev.proxymanager.middleware.rotation.SecretStats;
+import dev.proxymanager.middleware.store.Availability;
+import dev.proxymanager.middleware.store.UnavailableCause;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchExtension;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchTestNode;
 import org.junit.jupiter.api.AfterAll;
@@ -42,12 +46,23 @@ class DashboardPageTest {
     static Path profile;
 
     private static final List<SecretStatus> LIVE = new CopyOnWriteArrayList<>(List.of(
-            new SecretStatus("github", "gh-key-1", SecretState.READY, 12, 30, Duration.ofMinutes(1)),
-            new SecretStatus("github", "gh-key-2", SecretState.LEASED, 25, 30, Duration.ofMinutes(1)),
-            new SecretStatus("github", "gh-key-3", SecretState.COOLING_DOWN, 30, 30, Duration.ofMinutes(1)),
-            new SecretStatus("twitter", "tw-key-1", SecretState.READY, 140, 900, Duration.ofMinutes(15)),
-            new SecretStatus("twitter", "tw-key-2", SecretState.REMOVED, 0, 900, Duration.ofMinutes(15)),
-            new SecretStatus("maps", "px-10.0.*.*:8080", SecretState.READY, 4, 60, Duration.ofMinutes(1))));
+            new SecretStatus("github", "gh-key-1", UnavailableCause.READY, 12, 30, Duration.ofMinutes(1)),
+            new SecretStatus("github", "gh-key-2", UnavailableCause.LEASED, 25, 30, Duration.ofMinutes(1)),
+            new SecretStatus("github", "gh-key-3", UnavailableCause.COOLING_DOWN, 30, 30, Duration.ofMinutes(1)),
+            new SecretStatus("twitter", "tw-key-1", UnavailableCause.READY, 140, 900, Duration.ofMinutes(15)),
+            new SecretStatus("twitter", "tw-key-2", UnavailableCause.REMOVED, 0, 900, Duration.ofMinutes(15)),
+            new SecretStatus("maps", "px-10.0.*.*:8080", UnavailableCause.READY, 4, 60, Duration.ofMinutes(1)),
+            nearItsMinuteLimit("search", "se-key-1")));
+
+    /** A secret at 26 of 500 per 15 min and 26 of 30 per minute, as the engine reports it. */
+    private static SecretStatus nearItsMinuteLimit(String endpoint, String id) {
+        List<SecretStats.WindowUsage> windows = List.of(
+                new SecretStats.WindowUsage(LimitConfig.of(500, Duration.ofMinutes(15)), 26),
+                new SecretStats.WindowUsage(LimitConfig.of(30, Duration.ofMinutes(1)), 26));
+        Availability ready = new Availability(0, UnavailableCause.READY);
+        return EngineSecretStatuses.toStatus(new SecretStats(endpoint, id, "se…1", windows, 26, 0, 26, 0, 0,
+                UnavailableCause.READY, SecretStats.closestToBinding(windows, ready), null, Instant.EPOCH));
+    }
 
     private static ElasticsearchTestNode es;
     private static String index;
@@ -125,8 +140,10 @@ class DashboardPageTest {
         assertThat(rows).hasSize(LIVE.size());
         WebElement cooling = row("gh-key-3");
         assertThat(cooling.findElement(By.className("state")).getText()).isEqualToIgnoringCase("cooling down");
-        assertThat(cooling.findElement(By.className("usage-text")).getText()).isEqualTo("30 / 30 per 1 min");
+        assertThat(cooling.findElement(By.className("usage-text")).getText()).isEqualTo("30 / 30 per 1 min · cooling down");
         assertThat(row("tw-key-1").findElement(By.className("usage-text")).getText()).isEqualTo("140 / 900 per 15 min");
+        // the binding limit, not the first long window (was "26 / 500 per 15 min")
+        assertThat(row("se-key-1").findElement(By.className("usage-text")).getText()).isEqualTo("26 / 30 per 1 min");
         Map<String, Long> perSecret = RequestLogFixture.countBy(docs, LogFields.SECRET_ID);
         assertThat(row("gh-key-1").findElement(By.className("requests-in-range")).getText())
                 .isEqualTo(Long.toString(perSecret.get("gh-key-1")));
@@ -139,7 +156,7 @@ class DashboardPageTest {
         RequestLogFixture.createIndex(es.client(), ownIndex);
         RequestLogFixture.index(es.client(), ownIndex, RequestLogFixture.documents(10, Instant.now()));
         List<SecretStatus> live = new CopyOnWriteArrayList<>(List.of(
-                new SecretStatus("github", "gh-key-1", SecretState.READY, 12, 30, Duration.ofMinutes(1))));
+                new SecretStatus("github", "gh-key-1", UnavailableCause.READY, 12, 30, Duration.ofMinutes(1))));
         try (DashboardServer own = new DashboardServer(DashboardHandler.builder()
                 .withAccessToken(TOKEN)
                 .withHistory(ElasticsearchRequestHistory.builder().withClient(es.client()).withIndex(ownIndex).build())
@@ -152,12 +169,12 @@ class DashboardPageTest {
 
             // when 25 more requests are logged, and the engine counts one more use
             RequestLogFixture.index(es.client(), ownIndex, RequestLogFixture.documents(25, Instant.now()));
-            live.set(0, new SecretStatus("github", "gh-key-1", SecretState.LEASED, 13, 30, Duration.ofMinutes(1)));
+            live.set(0, new SecretStatus("github", "gh-key-1", UnavailableCause.LEASED, 13, 30, Duration.ofMinutes(1)));
 
             // then the open page shows them without a reload
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
                 assertThat(text("stat-total")).isEqualTo("35");
-                assertThat(row("gh-key-1").findElement(By.className("usage-text")).getText()).isEqualTo("13 / 30 per 1 min");
+                assertThat(row("gh-key-1").findElement(By.className("usage-text")).getText()).isEqualTo("13 / 30 per 1 min · leased");
             });
             assertThat(chromium.severeLogs()).isEmpty();
         }

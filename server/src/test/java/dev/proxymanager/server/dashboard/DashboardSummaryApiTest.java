@@ -1,5 +1,6 @@
 package dev.proxymanager.server.dashboard;
 
+import dev.proxymanager.middleware.store.UnavailableCause;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -57,7 +58,8 @@ class DashboardSummaryApiTest {
                             Map.of("gh-key-1", 10L));
                 })
                 .withLiveSecrets(() -> List.of(
-                        new SecretStatus("github", "gh-key-1", SecretState.READY, 3, 30, Duration.ofMinutes(1))))
+                        new SecretStatus("github", "gh-key-1", UnavailableCause.READY, 3, 30, Duration.ofMinutes(1)),
+                        new SecretStatus("github", "gh-key-2", UnavailableCause.AT_LIMIT, 30, 30, Duration.ofMinutes(1))))
                 .build();
 
         JsonNode summary = summary(dashboard, "15m");
@@ -70,6 +72,8 @@ class DashboardSummaryApiTest {
         assertThat(summary.at("/history/failedRequests").asLong()).isEqualTo(1);
         assertThat(summary.at("/live/secrets/0/requestsInRange").asLong()).isEqualTo(10);
         assertThat(summary.at("/live/secrets/0/windowSeconds").asLong()).isEqualTo(60);
+        assertThat(summary.at("/live/secrets/0/state").asText()).isEqualTo("ready");
+        assertThat(summary.at("/live/secrets/1/state").asText()).isEqualTo("at_limit");
         assertThat(summary.at("/refreshMillis").asLong()).isEqualTo(5_000);
     }
 

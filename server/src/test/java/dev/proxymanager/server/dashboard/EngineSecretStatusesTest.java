@@ -1,9 +1,10 @@
 package dev.proxymanager.server.dashboard;
 
 import dev.proxymanager.middleware.config.LimitConfig;
-import dev.proxymanager.middleware.rotation.SecretState;
 import dev.proxymanager.middleware.rotation.SecretStats;
 import dev.proxymanager.middleware.rotation.SecretStats.WindowUsage;
+import dev.proxymanager.middleware.store.Availability;
+import dev.proxymanager.middleware.store.UnavailableCause;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -15,35 +16,56 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class EngineSecretStatusesTest {
 
-    private static SecretStats stats(String endpoint, String id, SecretState state, long total, WindowUsage... windows) {
-        return new SecretStats(endpoint, id, "k…" + id, List.of(windows), total, 0, total, 0, 0, state, null,
-                Instant.EPOCH);
+    private static SecretStats stats(String endpoint, String id, Availability availability, long total,
+                                     WindowUsage... windows) {
+        List<WindowUsage> w = List.of(windows);
+        return new SecretStats(endpoint, id, "k…" + id, w, total, 0, total, 0, 0, availability.cause(),
+                SecretStats.closestToBinding(w, availability), null, Instant.EPOCH);
+    }
+
+    private static final Availability READY = new Availability(0, UnavailableCause.READY);
+
+    @Test
+    void showsTheLimitClosestToBindingNotTheFirstLongWindow() {
+        // given 26 uses against 500 per 15 min (listed first) and 30 per minute
+        WindowUsage perQuarter = new WindowUsage(LimitConfig.of(500, Duration.ofMinutes(15)), 26);
+        WindowUsage perMinute = new WindowUsage(LimitConfig.of(30, Duration.ofMinutes(1)), 26);
+
+        // when
+        SecretStatus s = EngineSecretStatuses.toStatus(stats("search", "p-1", READY, 26, perQuarter, perMinute));
+
+        // then
+        assertThat(s).isEqualTo(new SecretStatus("search", "p-1", UnavailableCause.READY, 26, 30,
+                Duration.ofMinutes(1)));
     }
 
     @Test
-    void showsTheLimitClosestToBeingReached() {
-        WindowUsage perMinute = new WindowUsage(LimitConfig.of(30, Duration.ofMinutes(1)), 29);
-        WindowUsage perQuarter = new WindowUsage(LimitConfig.of(500, Duration.ofMinutes(15)), 100);
+    void fewestUsesLeftBindsFirstEvenWhenAnotherWindowIsFuller() {
+        // 490/500 leaves 10, 27/30 leaves 3: the minute binds first though it is the less full one
+        WindowUsage perQuarter = new WindowUsage(LimitConfig.of(500, Duration.ofMinutes(15)), 490);
+        WindowUsage perMinute = new WindowUsage(LimitConfig.of(30, Duration.ofMinutes(1)), 27);
 
-        SecretStatus s = EngineSecretStatuses.toStatus(stats("search", "p-1", SecretState.READY, 100, perQuarter, perMinute));
+        SecretStatus s = EngineSecretStatuses.toStatus(stats("search", "p-1", READY, 490, perQuarter, perMinute));
 
-        assertThat(s).isEqualTo(new SecretStatus("search", "p-1", dev.proxymanager.server.dashboard.SecretState.READY,
-                29, 30, Duration.ofMinutes(1)));
+        assertThat(s.limit()).isEqualTo(30);
     }
 
     @Test
-    void aSecretAtItsLimitShowsAsCoolingDownAndOneWithoutLimitsShowsItsUses() {
-        WindowUsage full = new WindowUsage(LimitConfig.of(10, Duration.ofSeconds(60)), 10);
+    void aSecretAtItsLimitShowsThatCauseAndTheLimitThatBindsAndOneWithoutLimitsShowsItsUses() {
+        // given both windows full; the store says the 15-min one (index 1) frees last
+        WindowUsage perMinute = new WindowUsage(LimitConfig.of(10, Duration.ofSeconds(60)), 10);
+        WindowUsage perQuarter = new WindowUsage(LimitConfig.of(100, Duration.ofMinutes(15)), 100);
         Map<String, List<SecretStats>> engine = Map.of(
-                "api", List.of(stats("api", "k-1", SecretState.RATE_LIMITED, 10, full)),
-                "open", List.of(stats("open", "k-2", SecretState.REMOVED, 7)));
+                "api", List.of(stats("api", "k-1", Availability.atLimit(1, 1), 100, perMinute, perQuarter)),
+                "open", List.of(stats("open", "k-2", new Availability(Long.MAX_VALUE, UnavailableCause.REMOVED), 7)));
 
+        // when
         List<SecretStatus> rows = new EngineSecretStatuses(() -> List.of("api", "open"), engine::get).get();
 
+        // then
         assertThat(rows).containsExactly(
-                new SecretStatus("api", "k-1", dev.proxymanager.server.dashboard.SecretState.COOLING_DOWN, 10, 10,
-                        Duration.ofSeconds(60)),
-                SecretStatus.unlimited("open", "k-2", dev.proxymanager.server.dashboard.SecretState.REMOVED, 7));
+                new SecretStatus("api", "k-1", UnavailableCause.AT_LIMIT, 100, 100, Duration.ofMinutes(15)),
+                SecretStatus.unlimited("open", "k-2", UnavailableCause.REMOVED, 7));
         assertThat(rows.get(1).limited()).isFalse();
     }
 }

@@ -132,6 +132,28 @@ class ForwardingRoutesTest {
     }
 
     @Test
+    void anUpstream429IsRateLimitedForMetricsHealthAndBreakerAlike() throws Exception {
+        // given one key, 429 outside ban_statuses, a breaker threshold of 3, and an upstream throttling (429)
+        start("[{\"requests\":100,\"per\":\"60s\"}]", "", 10, 10, KEY_A);
+        upstream.failWith = 429;
+
+        // when four requests reach the upstream, each after the key's cooldown
+        for (int i = 0; i < 4; i++) {
+            assertThat(harness.get("/proxy/api/x").statusCode()).isEqualTo(429);
+            // then health cooled the key down (backoff_base 2 s): the next request gets no secret yet
+            HttpResponse<String> cooling = harness.get("/proxy/api/x");
+            assertThat(cooling.body()).contains("no_secret_available");
+            harness.clock.advance(Duration.ofSeconds(3));
+        }
+
+        // then the breaker did not count a throttle as the upstream being down, and metrics call it rate_limited
+        assertThat(upstream.calls.get()).isEqualTo(4);
+        assertThat(harness.get("/proxy-health").body()).contains("\"api\" : \"closed\"");
+        assertThat(harness.get("/metrics").body())
+                .contains("proxy_requests_seconds_count{endpoint=\"api\",outcome=\"rate_limited\",status=\"429\"} 4");
+    }
+
+    @Test
     void readTimeoutAnswers504() throws Exception {
         // given an endpoint with a 300 ms read timeout and an upstream that holds the request
         start("[{\"requests\":100,\"per\":\"60s\"}]", ",\"timeouts\":{\"connect\":\"1s\",\"read\":\"300ms\"}", 10, 10, KEY_A);

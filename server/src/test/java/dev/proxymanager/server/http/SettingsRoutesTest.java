@@ -49,6 +49,20 @@ class SettingsRoutesTest {
     }
 
     @Test
+    void proxiesNameWhyASecretIsOutAndTheLimitThatBinds() throws Exception {
+        // given the key's 5 requests a minute used up
+        for (int i = 0; i < 5; i++) {
+            assertThat(harness.get("/proxy/api/" + i).statusCode()).isEqualTo(200);
+        }
+
+        // when
+        HttpResponse<String> r = harness.get("/api/v1/proxies", "Authorization", AUTH);
+
+        // then the cause is the UnavailableCause's wire name, with the limit that binds
+        assertThat(r.body()).contains("\"state\" : \"at_limit\"").contains("\"binding_limit\" : \"5 requests/60 s\"");
+    }
+
+    @Test
     void putChangesTheLimitLiveAndKeepsTheCounts() throws Exception {
         // given two requests counted against a limit of 5
         harness.get("/proxy/api/1");

@@ -166,14 +166,14 @@ class ForwardProxyServerTest {
         Curl none = Curl.run("-x", "http://127.0.0.1:" + server.port(), siteUrl("/x"));
         assertThat(none.status()).isEqualTo(407);
         assertThat(none.header("Proxy-Authenticate")).isEqualTo("Basic realm=\"proxy-manager\"");
-        assertThat(none.header("X-Proxy-Manager-Error")).isEqualTo("authentication-required");
+        assertThat(none.header("X-Proxy-Manager-Error")).isEqualTo("authentication_required");
 
         Curl wrong = Curl.run("-x", "http://pool:not-the-token-000000@127.0.0.1:" + server.port(), siteUrl("/x"));
         assertThat(wrong.status()).isEqualTo(407);
 
         Curl unknownEndpoint = Curl.run("-x", proxy("nope"), siteUrl("/x"));
         assertThat(unknownEndpoint.status()).isEqualTo(407);
-        assertThat(unknownEndpoint.header("X-Proxy-Manager-Error")).isEqualTo("unknown-endpoint");
+        assertThat(unknownEndpoint.header("X-Proxy-Manager-Error")).isEqualTo("unknown_endpoint");
 
         Curl keyEndpoint = Curl.run("-x", proxy("keys"), siteUrl("/x"));
         assertThat(keyEndpoint.status()).isEqualTo(407);
@@ -198,7 +198,7 @@ class ForwardProxyServerTest {
         // a loopback address other than the listed 127.0.0.1
         Curl byName = Curl.run("-x", proxy("pool"), "http://127.0.0.2:" + site.httpPort() + "/x");
         assertThat(byName.status()).isEqualTo(403);
-        assertThat(byName.header("X-Proxy-Manager-Error")).isEqualTo("target-refused");
+        assertThat(byName.header("X-Proxy-Manager-Error")).isEqualTo("target_refused");
         assertThat(byName.body()).contains("loopback or private");
         // a private address
         Curl privateAddress = Curl.run("-x", proxy("pool"), "http://10.1.2.3/x");
@@ -259,11 +259,11 @@ class ForwardProxyServerTest {
                 + "\"pm-dead\",\"value\":\"" + deadUrl + "\"}],\"retry\":{\"max_retries\":0}}}}", Map.of()));
         Curl r = Curl.run("-x", proxy("pool"), siteUrl("/x"));
         assertThat(r.status()).isEqualTo(502);
-        assertThat(r.header("X-Proxy-Manager-Error")).isEqualTo("upstream-failed");
+        assertThat(r.header("X-Proxy-Manager-Error")).isEqualTo("upstream_failed");
         // the dead proxy now cools down: no proxy free → 429 with Retry-After
         Curl next = Curl.run("-x", proxy("pool"), siteUrl("/x"));
         assertThat(next.status()).isEqualTo(429);
-        assertThat(next.header("X-Proxy-Manager-Error")).isEqualTo("no-proxy-available");
+        assertThat(next.header("X-Proxy-Manager-Error")).isEqualTo("no_proxy_available");
         assertThat(next.header("Retry-After")).isNotNull();
     }
 

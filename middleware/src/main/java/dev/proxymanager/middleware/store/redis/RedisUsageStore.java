@@ -365,7 +365,7 @@ public final class RedisUsageStore implements UsageStore {
      */
     private static Availability availability(List<Object> r, int at, StoreCandidate c, LeaseTerms terms, long now) {
         long limitsFreeAt = now;
-        int limit = Availability.FREE;
+        int limit = -1; // no limit reached
         List<UsageLimit> limits = c.limits();
         for (int j = 0; j < limits.size(); j++) {
             String use = (String) r.get(at + VIEW_FIELDS + j);

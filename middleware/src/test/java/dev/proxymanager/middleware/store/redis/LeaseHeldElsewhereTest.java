@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.store.redis;
 
+import dev.proxymanager.middleware.store.UnavailableCause;
 import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.clock.FakeClock;
 import dev.proxymanager.middleware.config.EndpointConfig;
@@ -68,6 +69,6 @@ class LeaseHeldElsewhereTest {
         AcquireResult again = processB.acquire("one");
 
         assertThat(again).isInstanceOf(AcquireResult.Denied.class);
-        assertThat(((AcquireResult.Denied) again).cause()).isEqualTo(AcquireResult.Cause.LEASED);
+        assertThat(((AcquireResult.Denied) again).cause()).isEqualTo(UnavailableCause.LEASED);
     }
 }

@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.store.redis;
 
+import dev.proxymanager.middleware.store.UnavailableCause;
 import com.sun.net.httpserver.HttpServer;
 import dev.proxymanager.middleware.rotation.AcquireResult;
 import dev.proxymanager.middleware.rotation.RotationEngine;
@@ -155,7 +156,7 @@ class RedisMultiProcessTest {
             Worker holder = spawn("hold", redis.uri());
             holder.awaitLine("HOLDING", Duration.ofSeconds(30));
             assertThat(engine.acquire("held")).isInstanceOfSatisfying(AcquireResult.Denied.class,
-                    d -> assertThat(d.cause()).isEqualTo(AcquireResult.Cause.LEASED));
+                    d -> assertThat(d.cause()).isEqualTo(UnavailableCause.LEASED));
 
             // when that process dies without releasing
             holder.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.store.redis;
 
+import dev.proxymanager.middleware.store.UnavailableCause;
 import dev.proxymanager.middleware.store.Availability;
 import dev.proxymanager.middleware.store.LeaseTerms;
 import dev.proxymanager.middleware.store.StoreCandidate;
@@ -69,7 +70,7 @@ class RedisUsageStoreKeysTest {
         // the window is full; it frees when the older use (T0, recorded second) ages out, not the newer one
         StoreDecision denied = acquire(a, LeaseTerms.NONE, "l3", T0 + 6 * SECOND);
         assertThat(denied.isGranted()).isFalse();
-        assertThat(denied.examined()).singleElement().isEqualTo(new Availability(T0 + 10 * SECOND, 0));
+        assertThat(denied.examined()).singleElement().isEqualTo(Availability.atLimit(T0 + 10 * SECOND, 0));
         assertThat(acquire(a, LeaseTerms.NONE, "l4", T0 + 10 * SECOND).isGranted()).isTrue();
     }
 
