@@ -46,7 +46,9 @@ public sealed interface AcquireResult permits AcquireResult.Granted, AcquireResu
         LEASED,
         /** Every secret is out of rotation until restored. */
         ALL_REMOVED,
-        /** The usage store failed and the store mode is fail-closed. */
-        STORE_UNAVAILABLE
+        /** The usage store is unreachable and its failure mode is fail-closed. */
+        STORE_UNAVAILABLE,
+        /** The usage store answered with an error that is not an outage (e.g. a script error); limits are never skipped. */
+        STORE_FAILED
     }
 }

@@ -15,6 +15,7 @@ import dev.proxymanager.middleware.store.SecretUsage;
 import dev.proxymanager.middleware.store.StoreCandidate;
 import dev.proxymanager.middleware.store.StoreDecision;
 import dev.proxymanager.middleware.store.UsageStore;
+import dev.proxymanager.middleware.store.UsageStoreUnavailableException;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,7 +34,7 @@ final class EndpointRotation {
 
     /** Denied with every secret removed: a suggestion for clients, since removal has no end. */
     static final Duration REMOVED_RETRY_AFTER = Duration.ofSeconds(60);
-    /** Denied because a fail-closed store is down: a short suggestion, stores usually come back quickly. */
+    /** Denied because the store failed: a short suggestion, stores usually come back quickly. */
     static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(5);
     /**
      * How soon a secret leased by another process (a shared store) is asked for again: its holder's release is not
@@ -52,7 +53,6 @@ final class EndpointRotation {
     private final SplittableRandom random;
     private final String leasePrefix;
     private final java.util.function.Consumer<List<SecretStateEvent>> sink;
-    private final boolean failOpen;
     private long leaseCounter;
 
     private EndpointConfig config;
@@ -69,11 +69,10 @@ final class EndpointRotation {
     private ReadyQueue readyQueue;
 
     EndpointRotation(EndpointConfig config, Clock clock, UsageStore store, SplittableRandom random, String leasePrefix,
-                     java.util.function.Consumer<List<SecretStateEvent>> sink, boolean failOpen,
+                     java.util.function.Consumer<List<SecretStateEvent>> sink,
                      java.util.function.Supplier<PrefetchScheduler> prefetchScheduler) {
         this.name = config.name();
         this.prefetchScheduler = prefetchScheduler;
-        this.failOpen = failOpen;
         this.sink = sink;
         this.clock = clock;
         this.store = store;
@@ -204,7 +203,7 @@ final class EndpointRotation {
             try {
                 d = store.acquire(name, candidateBuffer, k, terms, leaseId, now);
             } catch (RuntimeException e) {
-                return storeFailed(e, k, leaseId, now);
+                return storeFailed(e, k);
             }
             List<Availability> examined = d.examined();
             if (d.isGranted()) {
@@ -256,28 +255,25 @@ final class EndpointRotation {
     }
 
     /**
-     * The store failed. Fail-open (seed C: service over strictness) hands out the preferred candidate unchecked;
-     * fail-closed denies. Either way the candidates go back to the ready set.
+     * The store threw: nothing was checked, so nothing is granted. Fail-open and fail-closed are the store's policy
+     * ({@link dev.proxymanager.middleware.store.FailoverUsageStore}), which answers an outage without throwing; what
+     * reaches here is a store without that wrapper, or an error that is not an outage. The candidates go back.
      */
-    private AcquireResult storeFailed(RuntimeException e, int k, String leaseId, long now) {
-        Slot first = picked[0];
+    private AcquireResult storeFailed(RuntimeException e, int k) {
         for (int i = k - 1; i >= 0; i--) {
             picked[i].location = Slot.Location.READY;
             selector.putBack(picked[i]);
         }
         java.util.Arrays.fill(picked, 0, k, null);
-        // put the chosen one at the back so the next caller gets another secret
-        if (failOpen) {
-            selector.remove(first);
-            selector.add(first);
-            first.rank++;
-            LOG.warn("usage store failed for endpoint {}; fail-open: using {} without limit checks", name, first.id, e);
-            return new AcquireResult.Granted(new SecretLease(name, config.type(), first.id, first.maskedValue,
-                    first.value, leaseId, now, Long.MAX_VALUE));
+        if (e instanceof UsageStoreUnavailableException) {
+            LOG.warn("usage store unavailable for endpoint {}; denying: {}", name, e.getMessage());
+            return new AcquireResult.Denied(name, AcquireResult.Cause.STORE_UNAVAILABLE, "the usage store of '"
+                    + name + "' is unavailable", STORE_RETRY_AFTER);
         }
-        LOG.warn("usage store failed for endpoint {}; fail-closed: denying", name, e);
-        return new AcquireResult.Denied(name, AcquireResult.Cause.STORE_UNAVAILABLE, "the usage store of '" + name
-                + "' is unavailable (" + e.getClass().getSimpleName() + "); fail-closed", STORE_RETRY_AFTER);
+        LOG.error("usage store failed for endpoint {}; denying, limits are never skipped", name, e);
+        return new AcquireResult.Denied(name, AcquireResult.Cause.STORE_FAILED, "the usage store of '" + name
+                + "' failed (" + e.getClass().getSimpleName() + "); no secret is handed out without limit checks",
+                STORE_RETRY_AFTER);
     }
 
     private String capDescription(Slot g, long now) {
