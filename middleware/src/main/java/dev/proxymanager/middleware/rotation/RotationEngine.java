@@ -138,23 +138,19 @@ public final class RotationEngine implements AutoCloseable {
 
     /**
      * Adds an endpoint, or replaces its secrets, limits and rotation settings in place: secrets that remain keep
-     * their window counts, leases, cooldowns and health; removed ones are forgotten; new ones join at once.
+     * their window counts, leases, cooldowns and health; removed ones are forgotten (a {@code removed} event each);
+     * new ones join at once.
      */
     public void updateEndpoint(EndpointConfig config) {
         Objects.requireNonNull(config, "config");
-        endpoints.compute(config.name(), (name, existing) -> {
-            if (existing == null) {
-                return newRotation(config);
-            }
-            List<SecretStateEvent> events = new ArrayList<>();
-            existing.lock.lock();
-            try {
-                existing.reconfigure(config, events);
-            } finally {
-                existing.lock.unlock();
-            }
-            return existing;
+        EndpointRotation[] existing = new EndpointRotation[1];
+        endpoints.compute(config.name(), (name, current) -> {
+            existing[0] = current;
+            return current != null ? current : newRotation(config);
         });
+        if (existing[0] != null) {
+            existing[0].reconfigure(config); // fires its events once its lock is released, outside the map
+        }
     }
 
     /** Applies a whole new configuration: endpoints are updated as by {@link #updateEndpoint}, missing ones dropped. */
@@ -219,12 +215,12 @@ public final class RotationEngine implements AutoCloseable {
 
     /** Takes a secret out of rotation until {@link #restoreSecret}; fires a {@code removed} event. */
     public void removeSecret(String endpoint, String secretId, String reason) {
-        fire(List.of(rotation(endpoint).remove(secretId, reason)));
+        rotation(endpoint).remove(secretId, reason);
     }
 
     /** Puts a removed or cooling-down secret back into rotation; fires a {@code restored} event. */
     public void restoreSecret(String endpoint, String secretId) {
-        fire(List.of(rotation(endpoint).restore(secretId)));
+        rotation(endpoint).restore(secretId);
     }
 
     /** Adds a listener for secrets' state changes. */
