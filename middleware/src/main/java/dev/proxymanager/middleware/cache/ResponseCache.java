@@ -1,6 +1,8 @@
 package dev.proxymanager.middleware.cache;
 
+import dev.proxymanager.middleware.backend.BackendGate;
 import dev.proxymanager.middleware.log.LogFields;
+import dev.proxymanager.middleware.transport.Backoff;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +64,8 @@ public final class ResponseCache implements AutoCloseable {
     private final Executor writer;
     private final ExecutorService ownedWriter;
     private final ConcurrentMap<String, CompletableFuture<CacheResult>> inFlight = new ConcurrentHashMap<>();
-    private volatile Instant storeDownUntil = Instant.MIN;
+    /** Skips the store for {@code storeRetryInterval} after an error; then one call probes it. */
+    private final BackendGate storeGate;
 
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
@@ -78,6 +81,7 @@ public final class ResponseCache implements AutoCloseable {
         this.clock = b.clock;
         this.singleFlightTimeout = b.singleFlightTimeout;
         this.storeRetryInterval = b.storeRetryInterval;
+        this.storeGate = new BackendGate(Backoff.constant(b.storeRetryInterval));
         if (b.writer != null) {
             this.writer = b.writer;
             this.ownedWriter = null;
@@ -239,7 +243,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private Optional<CachedResponse> read(CacheKey key) {
-        if (clock.instant().isBefore(storeDownUntil)) {
+        if (!storeGate.allowsCall(nanoTime())) {
             return Optional.empty();
         }
         try {
@@ -258,7 +262,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private void write(CacheKey key, CachedResponse stamped) {
-        if (clock.instant().isBefore(storeDownUntil)) {
+        if (!storeGate.allowsCall(nanoTime())) {
             return;
         }
         try {
@@ -271,9 +275,7 @@ public final class ResponseCache implements AutoCloseable {
 
     private void markDown(CacheKey key, RuntimeException e) {
         storeErrors.increment();
-        boolean wasUp = !clock.instant().isBefore(storeDownUntil);
-        storeDownUntil = clock.instant().plus(storeRetryInterval);
-        if (wasUp) {
+        if (storeGate.recordFailure(nanoTime())) {
             LOG.atWarn().addKeyValue(LogFields.ENDPOINT, key.endpoint()).addKeyValue("cache_errors",
                     storeErrors.sum()).log("cache store failed, bypassing the cache for {}: {}", storeRetryInterval,
                     e.getMessage());
@@ -281,8 +283,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private void markUp() {
-        if (storeDownUntil != Instant.MIN) {
-            storeDownUntil = Instant.MIN;
+        if (storeGate.recordSuccess()) {
             LOG.atInfo().addKeyValue("cache_errors", storeErrors.sum()).log("cache store reachable again");
         }
     }
@@ -302,7 +303,12 @@ public final class ResponseCache implements AutoCloseable {
     public ResponseCacheStats stats() {
         return new ResponseCacheStats(hits.sum(), misses.sum(), bypasses.sum(), stale.sum(), storeErrors.sum(),
                 corrupt.sum(), writesDropped.sum(), singleFlightTimeouts.sum(),
-                !clock.instant().isBefore(storeDownUntil));
+                !storeGate.skips(nanoTime()));
+    }
+
+    /** This cache's wall clock on the engine's nanosecond timeline, for the store gate. */
+    private long nanoTime() {
+        return dev.proxymanager.middleware.clock.Clock.toNanos(clock.instant());
     }
 
     /** Waits (up to 10 s) for queued writes, then stops the cache's own writer thread. Does not close the store. */

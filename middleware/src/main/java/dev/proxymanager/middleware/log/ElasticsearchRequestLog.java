@@ -8,7 +8,10 @@ import co.elastic.clients.elasticsearch.core.BulkResponse;
 import co.elastic.clients.elasticsearch.core.bulk.BulkOperation;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.proxymanager.middleware.backend.BackendGate;
+import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.elastic.IndexTemplates;
+import dev.proxymanager.middleware.transport.Backoff;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,8 +74,6 @@ public final class ElasticsearchRequestLog implements RequestLog {
     private final String dataStream;
     private final int replicas;
     private final int bufferSize;
-    private final Duration retryMin;
-    private final Duration retryMax;
     private final Duration closeTimeout;
 
     private final ConcurrentLinkedDeque<Doc> queue = new ConcurrentLinkedDeque<>(); // lock-free: every request adds to it
@@ -88,16 +89,17 @@ public final class ElasticsearchRequestLog implements RequestLog {
     private volatile boolean running = true;
     private volatile boolean closed;
     private volatile boolean templateInstalled;
-    private volatile long backoffUntilNanos;
-    private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    /** Holds documents back after a failed delivery, for the retry backoff; then the drainer tries again. */
+    private final BackendGate deliveryGate;
+    private final Clock clock;
 
     private ElasticsearchRequestLog(Builder b) {
         this.client = b.client;
         this.dataStream = b.dataStream;
         this.replicas = b.replicas;
         this.bufferSize = b.bufferSize;
-        this.retryMin = b.retryMin;
-        this.retryMax = b.retryMax;
+        this.deliveryGate = new BackendGate(Backoff.exponential(b.retryMin, b.retryMax));
+        this.clock = b.clock;
         this.closeTimeout = b.closeTimeout;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "proxy-manager-request-log-flush");
@@ -191,7 +193,8 @@ public final class ElasticsearchRequestLog implements RequestLog {
                     return;
                 }
             }
-            long wait = backoffUntilNanos - System.nanoTime();
+            long now = clock.nanoTime();
+            long wait = deliveryGate.nextProbeAt(now) - now;
             if (wait > 0) {
                 // Elasticsearch failed recently: leave documents in the buffer until the backoff ends
                 LockSupport.parkNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(50)));
@@ -247,17 +250,14 @@ public final class ElasticsearchRequestLog implements RequestLog {
             return;
         }
         failedBulks.increment();
-        int n = consecutiveFailures.incrementAndGet();
-        long delay = Math.min(retryMax.toNanos(), retryMin.toNanos() << Math.min(n - 1, 20));
-        backoffUntilNanos = System.nanoTime() + delay;
-        if (n == 1) {
+        if (deliveryGate.recordFailure(clock.nanoTime())) {
             LOG.atWarn().addKeyValue(LogFields.LOG_BUFFER_SIZE, pending.get()).addKeyValue("data_stream", dataStream)
                     .log("request log delivery failing, buffering documents: {}", e.toString());
         }
     }
 
     private void succeeded() {
-        if (consecutiveFailures.getAndSet(0) > 0) {
+        if (deliveryGate.recordSuccess()) {
             LOG.atInfo().addKeyValue(LogFields.LOG_BUFFER_SIZE, pending.get()).addKeyValue("data_stream", dataStream)
                     .log("request log delivery resumed");
         }
@@ -313,7 +313,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
             return;
         }
         running = false;
-        backoffUntilNanos = 0; // try once more right away
+        deliveryGate.probeNow(); // try once more right away
         try {
             drainer.join(closeTimeout.toMillis() + 1000);
         } catch (InterruptedException e) {
@@ -355,6 +355,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
         private Duration flushInterval = Duration.ofSeconds(1);
         private Duration retryMin = Duration.ofMillis(100);
         private Duration retryMax = Duration.ofSeconds(5);
+        private Clock clock = Clock.system();
         private Duration closeTimeout = Duration.ofSeconds(10);
 
         private Builder(ElasticsearchClient client) {
@@ -414,6 +415,12 @@ public final class ElasticsearchRequestLog implements RequestLog {
                 throw new IllegalArgumentException("request log flush interval must be > 0, was " + interval);
             }
             this.flushInterval = interval;
+            return this;
+        }
+
+        /** Time source for the retry backoff. Default {@link Clock#system()}. */
+        public Builder withClock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

@@ -15,6 +15,7 @@ import dev.proxymanager.middleware.store.SecretUsage;
 import dev.proxymanager.middleware.store.StoreCandidate;
 import dev.proxymanager.middleware.store.StoreDecision;
 import dev.proxymanager.middleware.store.UsageStore;
+import dev.proxymanager.middleware.store.UsageStoreFailedException;
 import dev.proxymanager.middleware.store.UsageStoreUnavailableException;
 
 import java.time.Duration;
@@ -356,7 +357,12 @@ final class EndpointRotation {
             return new Attempt(new AcquireResult.Denied(name, AcquireResult.Cause.STORE_UNAVAILABLE,
                     "the usage store of '" + name + "' is unavailable", STORE_RETRY_AFTER), null, 0);
         }
-        LOG.error("usage store failed for endpoint {}; denying, limits are never skipped", name, e);
+        if (e instanceof UsageStoreFailedException) { // the failover store logged its cause already
+            LOG.error("usage store failed for endpoint {}; denying, limits are never skipped: {}", name,
+                    e.getMessage());
+        } else {
+            LOG.error("usage store failed for endpoint {}; denying, limits are never skipped", name, e);
+        }
         return new Attempt(new AcquireResult.Denied(name, AcquireResult.Cause.STORE_FAILED, "the usage store of '"
                 + name + "' failed (" + e.getClass().getSimpleName() + "); no secret is handed out without limit "
                 + "checks", STORE_RETRY_AFTER), null, 0);
