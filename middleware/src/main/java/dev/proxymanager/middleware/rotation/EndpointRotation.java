@@ -112,16 +112,18 @@ final class EndpointRotation {
      * makes the store calls and fires the events the body gathered.
      */
     <T> T locked(java.util.function.Supplier<T> body) {
-        List<SecretStateEvent> events;
-        List<Runnable> storeCalls;
+        List<SecretStateEvent> events = null;
+        List<Runnable> storeCalls = null;
         lock.lock();
         try {
             return body.get();
         } finally {
-            events = pendingEvents;
-            pendingEvents = null;
-            storeCalls = pendingStoreCalls;
-            pendingStoreCalls = null;
+            if (lock.getHoldCount() == 1) { // a nested call leaves both to the outermost, which unlocks for good
+                events = pendingEvents;
+                pendingEvents = null;
+                storeCalls = pendingStoreCalls;
+                pendingStoreCalls = null;
+            }
             lock.unlock();
             if (storeCalls != null) {
                 storeCalls.forEach(Runnable::run);
