@@ -301,10 +301,16 @@ public final class FailoverUsageStore implements UsageStore {
     /** An error that is not an outage: logged, counted, and thrown to the caller — never a fallback. */
     private UsageStoreFailedException fault(String operation, RuntimeException e) {
         faults.incrementAndGet();
+        boolean first = !failing;
         failing = true;
         lastFault = e.getMessage() != null ? e.getMessage() : e.getClass().getName();
-        LOG.error("usage store {} failed during {} (not an outage: no fallback, the call fails): {}", primary,
-                operation, lastFault, e);
+        if (first) { // the stack once per streak: every failing call is still logged and counted
+            LOG.error("usage store {} failed during {} (not an outage: no fallback, the call fails): {}", primary,
+                    operation, lastFault, e);
+        } else {
+            LOG.error("usage store {} failed during {} (not an outage: no fallback, the call fails): {}", primary,
+                    operation, lastFault);
+        }
         return e instanceof UsageStoreFailedException f ? f
                 : new UsageStoreFailedException("usage store " + primary + " failed during " + operation + ": "
                 + lastFault, e);
