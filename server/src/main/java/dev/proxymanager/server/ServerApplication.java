@@ -202,7 +202,7 @@ public final class ServerApplication implements AutoCloseable {
             }
             return states;
         };
-        bindBackendMetrics(metrics, manager, backendStates, probe != null);
+        bindBackendMetrics(metrics, manager, storeForReadiness, backendStates, probe != null);
         Routes routes = Routes.builder(forwarder, limiter, breakers, metrics)
                 .withAdminToken(adminToken)
                 .withProtectForwarding(config.protectForwarding())
@@ -272,10 +272,13 @@ public final class ServerApplication implements AutoCloseable {
     }
 
     /** Backend states, request log and cache failures, and Logstash shipping in /metrics: outages must show. */
-    private static void bindBackendMetrics(ServerMetrics metrics, ProxyManager manager,
+    private static void bindBackendMetrics(ServerMetrics metrics, ProxyManager manager, UsageStore store,
                                            Supplier<Map<String, String>> backendStates, boolean elasticsearch) {
         BackendMetrics.bindStates(metrics.registry(),
                 elasticsearch ? List.of("usage_store", "elasticsearch") : List.of("usage_store"), backendStates);
+        if (store instanceof FailoverUsageStore failover) {
+            BackendMetrics.bindUsageStore(metrics.registry(), failover);
+        }
         if (manager.requestLog() != null) {
             BackendMetrics.bindRequestLog(metrics.registry(), manager.requestLog());
         }
@@ -311,7 +314,10 @@ public final class ServerApplication implements AutoCloseable {
         return client;
     }
 
-    /** "up", "degraded" (fail-open, counting locally) or "down" (fail-closed and unreachable). */
+    /**
+     * "up", "degraded" (fail-open, counting locally) or "down" (fail-closed and unreachable, or answering with errors
+     * that are not outages, e.g. a script error: requests fail rather than skip limits).
+     */
     static String usageStoreState(UsageStore store) {
         if (store instanceof FailoverUsageStore f) {
             FailoverUsageStore.Status s = f.status();

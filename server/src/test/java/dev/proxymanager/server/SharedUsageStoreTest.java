@@ -4,6 +4,8 @@ import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.server.config.ServerConfig;
 import dev.proxymanager.server.config.ServerConfigLoader;
 import dev.proxymanager.testsupport.redis.RedisTestServer;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -11,6 +13,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -53,6 +56,43 @@ class SharedUsageStoreTest {
                         .contains("proxy_backend_state{backend=\"usage_store\",state=\"degraded\"} 1.0")
                         .contains("proxy_backend_state{backend=\"usage_store\",state=\"up\"} 0.0")
                         .doesNotContain("backend=\"elasticsearch\"");
+            }
+        }
+    }
+
+    @Test
+    void aUsageStoreScriptErrorFailsRequestsAndShowsInReadinessAndMetrics() throws Exception {
+        try (RedisTestServer redis = RedisTestServer.dedicated()) {
+            // given the demo on a fail-open Redis store that has served a request
+            Map<String, String> env = Map.of("REDIS_URL", redis.uri());
+            ServerConfig config = ServerConfigLoader.load(null, env, Map.of("port", "0", "host", "127.0.0.1")).toBuilder()
+                    .withElasticsearchEnabled(false).build();
+            try (ServerApplication app = new ServerApplication(config, env, Clock.system()).start()) {
+                int port = app.server().port();
+                assertThat(get(port, "/proxy/demo-api/items/1").statusCode()).isEqualTo(200);
+
+                // when the endpoint's keys in Redis break the store's script (WRONGTYPE), Redis itself being up
+                RedisClient raw = RedisClient.create(redis.uri());
+                try (StatefulRedisConnection<String, String> c = raw.connect()) {
+                    for (String id : List.of("demo-key-1", "demo-key-2", "demo-key-3")) {
+                        for (String kind : List.of("log", "st", "ls")) {
+                            String key = "pm:{demo-api}:v1:" + id + ":" + kind;
+                            c.sync().del(key);
+                            c.sync().set(key, "not-a-usage-record");
+                        }
+                    }
+                } finally {
+                    raw.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+                }
+
+                // then requests fail instead of going out unchecked, /ready says the store is down, metrics count it
+                assertThat(get(port, "/proxy/demo-api/items/2").statusCode()).isNotEqualTo(200);
+                HttpResponse<String> ready = get(port, "/ready");
+                assertThat(ready.statusCode()).isEqualTo(503);
+                assertThat(ready.body()).contains("\"usage_store\" : \"down\"");
+                assertThat(get(port, "/metrics").body())
+                        .containsPattern("proxy_usage_store_errors_total(\\{[^}]*})? [1-9]")
+                        .contains("proxy_backend_state{backend=\"usage_store\",state=\"down\"} 1.0");
             }
         }
     }

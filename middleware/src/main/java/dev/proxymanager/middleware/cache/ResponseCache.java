@@ -1,7 +1,9 @@
 package dev.proxymanager.middleware.cache;
 
 import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.backend.BackendGate;
 import dev.proxymanager.middleware.log.LogFields;
+import dev.proxymanager.middleware.transport.Backoff;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +67,8 @@ public final class ResponseCache implements AutoCloseable {
     private final Executor writer;
     private final ExecutorService ownedWriter;
     private final ConcurrentMap<String, CompletableFuture<CacheResult>> inFlight = new ConcurrentHashMap<>();
-    private volatile Instant storeDownUntil = Instant.MIN;
+    /** Skips the store for {@code storeRetryInterval} after an error; then one call probes it. */
+    private final BackendGate storeGate;
 
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
@@ -82,6 +85,7 @@ public final class ResponseCache implements AutoCloseable {
         this.maxBodyBytes = b.maxBodyBytes;
         this.singleFlightTimeout = b.singleFlightTimeout;
         this.storeRetryInterval = b.storeRetryInterval;
+        this.storeGate = new BackendGate(Backoff.constant(b.storeRetryInterval));
         if (b.writer != null) {
             this.writer = b.writer;
             this.ownedWriter = null;
@@ -243,7 +247,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private Optional<CachedResponse> read(CacheKey key) {
-        if (clock.now().isBefore(storeDownUntil)) {
+        if (!storeGate.allowsCall(nanoTime())) {
             return Optional.empty();
         }
         try {
@@ -262,7 +266,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private void write(CacheKey key, CachedResponse stamped) {
-        if (clock.now().isBefore(storeDownUntil)) {
+        if (!storeGate.allowsCall(nanoTime())) {
             return;
         }
         try {
@@ -275,9 +279,7 @@ public final class ResponseCache implements AutoCloseable {
 
     private void markDown(CacheKey key, RuntimeException e) {
         storeErrors.increment();
-        boolean wasUp = !clock.now().isBefore(storeDownUntil);
-        storeDownUntil = clock.now().plus(storeRetryInterval);
-        if (wasUp) {
+        if (storeGate.recordFailure(nanoTime())) {
             LOG.atWarn().addKeyValue(LogFields.ENDPOINT, key.endpoint()).addKeyValue("cache_errors",
                     storeErrors.sum()).log("cache store failed, bypassing the cache for {}: {}", storeRetryInterval,
                     e.getMessage());
@@ -285,8 +287,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private void markUp() {
-        if (storeDownUntil != Instant.MIN) {
-            storeDownUntil = Instant.MIN;
+        if (storeGate.recordSuccess()) {
             LOG.atInfo().addKeyValue("cache_errors", storeErrors.sum()).log("cache store reachable again");
         }
     }
@@ -306,7 +307,12 @@ public final class ResponseCache implements AutoCloseable {
     public ResponseCacheStats stats() {
         return new ResponseCacheStats(hits.sum(), misses.sum(), bypasses.sum(), stale.sum(), storeErrors.sum(),
                 corrupt.sum(), writesDropped.sum(), singleFlightTimeouts.sum(),
-                !clock.now().isBefore(storeDownUntil));
+                !storeGate.skips(nanoTime()));
+    }
+
+    /** This cache's clock reading, for the store gate. */
+    private long nanoTime() {
+        return clock.nanoTime();
     }
 
     /** Waits (up to 10 s) for queued writes, then stops the cache's own writer thread. Does not close the store. */

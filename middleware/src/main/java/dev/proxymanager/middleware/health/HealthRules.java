@@ -1,7 +1,9 @@
 package dev.proxymanager.middleware.health;
 
+import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.Durations;
 import dev.proxymanager.middleware.config.HealthPolicy;
+import dev.proxymanager.middleware.transport.Backoff;
 
 import java.time.Duration;
 import java.util.random.RandomGenerator;
@@ -54,9 +56,8 @@ public final class HealthRules {
             if (ban) {
                 record.consecutiveBans++;
                 long base = policy.backoffBase().toNanos();
-                long backoff = Math.min(policy.backoffMax().toNanos(),
-                        shiftSaturated(base, Math.min(record.consecutiveBans - 1, 62)));
-                backoff += (long) (random.nextDouble() * base);
+                long backoff = Clock.plus(banBackoff(policy).ceilingNanos(record.consecutiveBans),
+                        (long) (random.nextDouble() * base));
                 until = now + backoff;
                 reason = "ban signal (" + describe(outcome) + "), backoff " + record.consecutiveBans;
                 unhealthy = true;
@@ -106,8 +107,11 @@ public final class HealthRules {
         return new HealthVerdict(failure, until, remove, ban, reason);
     }
 
-    private static long shiftSaturated(long base, int n) {
-        return base > (Long.MAX_VALUE >> n) ? Long.MAX_VALUE : base << n;
+    /** The project's one backoff, with this policy's base and cap (a cap below the base caps every step). */
+    private static Backoff banBackoff(HealthPolicy policy) {
+        Duration max = policy.backoffMax();
+        Duration base = policy.backoffBase().compareTo(max) > 0 ? max : policy.backoffBase();
+        return Backoff.exponential(base, max);
     }
 
     private static String describe(Outcome o) {
@@ -121,7 +125,6 @@ public final class HealthRules {
 
     /** The cooldown a ban streak of {@code n} gets before jitter (for docs and tests). */
     public static Duration backoff(HealthPolicy policy, int n) {
-        long base = policy.backoffBase().toNanos();
-        return Duration.ofNanos(Math.min(policy.backoffMax().toNanos(), shiftSaturated(base, Math.min(n - 1, 62))));
+        return Duration.ofNanos(banBackoff(policy).ceilingNanos(n));
     }
 }

@@ -8,8 +8,10 @@ import co.elastic.clients.elasticsearch.core.BulkResponse;
 import co.elastic.clients.elasticsearch.core.bulk.BulkOperation;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.proxymanager.middleware.backend.BackendGate;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.elastic.IndexTemplates;
+import dev.proxymanager.middleware.transport.Backoff;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,8 +74,6 @@ public final class ElasticsearchRequestLog implements RequestLog {
     private final String dataStream;
     private final int replicas;
     private final int bufferSize;
-    private final Duration retryMin;
-    private final Duration retryMax;
     private final Duration closeTimeout;
 
     private final ConcurrentLinkedDeque<Doc> queue = new ConcurrentLinkedDeque<>(); // lock-free: every request adds to it
@@ -90,16 +90,15 @@ public final class ElasticsearchRequestLog implements RequestLog {
     private volatile boolean running = true;
     private volatile boolean closed;
     private volatile boolean templateInstalled;
-    private volatile long backoffUntilNanos;
-    private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    /** Holds documents back after a failed delivery, for the retry backoff; then the drainer tries again. */
+    private final BackendGate deliveryGate;
 
     private ElasticsearchRequestLog(Builder b) {
         this.client = b.client;
         this.dataStream = b.dataStream;
         this.replicas = b.replicas;
         this.bufferSize = b.bufferSize;
-        this.retryMin = b.retryMin;
-        this.retryMax = b.retryMax;
+        this.deliveryGate = new BackendGate(Backoff.exponential(b.retryMin, b.retryMax));
         this.closeTimeout = b.closeTimeout;
         this.clock = b.clock;
         this.lastDropWarn = new AtomicLong(clock.nanoTime() - WARN_EVERY_NANOS);
@@ -195,7 +194,8 @@ public final class ElasticsearchRequestLog implements RequestLog {
                     return;
                 }
             }
-            long wait = backoffUntilNanos - clock.nanoTime();
+            long now = clock.nanoTime();
+            long wait = deliveryGate.nextProbeAt(now) - now;
             if (wait > 0) {
                 // Elasticsearch failed recently: leave documents in the buffer until the backoff ends
                 LockSupport.parkNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(50)));
@@ -251,17 +251,14 @@ public final class ElasticsearchRequestLog implements RequestLog {
             return;
         }
         failedBulks.increment();
-        int n = consecutiveFailures.incrementAndGet();
-        long delay = Math.min(retryMax.toNanos(), retryMin.toNanos() << Math.min(n - 1, 20));
-        backoffUntilNanos = clock.nanoTime() + delay;
-        if (n == 1) {
+        if (deliveryGate.recordFailure(clock.nanoTime())) {
             LOG.atWarn().addKeyValue(LogFields.LOG_BUFFER_SIZE, pending.get()).addKeyValue("data_stream", dataStream)
                     .log("request log delivery failing, buffering documents: {}", e.toString());
         }
     }
 
     private void succeeded() {
-        if (consecutiveFailures.getAndSet(0) > 0) {
+        if (deliveryGate.recordSuccess()) {
             LOG.atInfo().addKeyValue(LogFields.LOG_BUFFER_SIZE, pending.get()).addKeyValue("data_stream", dataStream)
                     .log("request log delivery resumed");
         }
@@ -317,7 +314,7 @@ public final class ElasticsearchRequestLog implements RequestLog {
             return;
         }
         running = false;
-        backoffUntilNanos = 0; // try once more right away
+        deliveryGate.probeNow(); // try once more right away
         try {
             drainer.join(closeTimeout.toMillis() + 1000);
         } catch (InterruptedException e) {

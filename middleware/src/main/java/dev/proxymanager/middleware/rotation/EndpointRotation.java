@@ -16,6 +16,8 @@ import dev.proxymanager.middleware.store.StoreCandidate;
 import dev.proxymanager.middleware.store.StoreDecision;
 import dev.proxymanager.middleware.store.UnavailableCause;
 import dev.proxymanager.middleware.store.UsageStore;
+import dev.proxymanager.middleware.store.UsageStoreFailedException;
+import dev.proxymanager.middleware.store.UsageStoreUnavailableException;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,13 +30,16 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One endpoint's rotation: ready secrets in a {@link Selector}, blocked ones in a heap by when they free up, and the
- * store as the authority on counts, leases and cooldowns. All state is guarded by {@link #lock}.
+ * store as the authority on counts, leases and cooldowns. All state is guarded by {@link #lock}, taken only through
+ * {@link #locked}: no store call (a network round trip for Redis) runs under it, and the events found under it are
+ * fired after it is released. Secrets out at the store are {@link Slot.Location#ELSEWHERE}, so no other caller
+ * picks them meanwhile.
  */
 final class EndpointRotation {
 
     /** Denied with every secret removed: a suggestion for clients, since removal has no end. */
     static final Duration REMOVED_RETRY_AFTER = Duration.ofSeconds(60);
-    /** Denied because a fail-closed store is down: a short suggestion, stores usually come back quickly. */
+    /** Denied because the store failed: a short suggestion, stores usually come back quickly. */
     static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(5);
     /**
      * How soon a secret leased by another process (a shared store) is asked for again: its holder's release is not
@@ -46,14 +51,35 @@ final class EndpointRotation {
     private record Wait(long at, Slot slot, int gen) {
     }
 
+    /** What {@link #pick} returns: candidates to ask the store about, or the attempt's end. */
+    private sealed interface Step permits Pick, Attempt, Again {
+    }
+
+    /** Stale ready-queue entries were dropped: pick again once the store has their leases back. */
+    private record Again() implements Step {
+    }
+
+    /** Candidates taken out of the ready set (now {@code ELSEWHERE}) for one store call. */
+    private record Pick(Slot[] slots, StoreCandidate[] candidates, int count, LeaseTerms terms, String leaseId,
+                        long now) implements Step {
+    }
+
+    /**
+     * The end of an acquire: its result and, for a grant from the store, the secret's slot and its invalidation
+     * count at the grant (what the ready queue keeps to tell a stale entry).
+     */
+    record Attempt(AcquireResult result, Slot slot, int invalidations) implements Step {
+    }
+
+    private static final int MAX_BATCH = 16;
+
     final String name;
-    final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantLock lock = new ReentrantLock();
     private final Clock clock;
     private final UsageStore store;
     private final SplittableRandom random;
     private final String leasePrefix;
     private final java.util.function.Consumer<List<SecretStateEvent>> sink;
-    private final boolean failOpen;
     private long leaseCounter;
 
     private EndpointConfig config;
@@ -61,42 +87,82 @@ final class EndpointRotation {
     private final Map<String, Slot> slots = new LinkedHashMap<>();
     private Selector selector;
     private final PriorityQueue<Wait> waiting = new PriorityQueue<>((a, b) -> Long.compare(a.at, b.at));
-    private StoreCandidate[] candidateBuffer = new StoreCandidate[16];
-    private final Slot[] picked = new Slot[16];
     /** State changes found under the lock, fired after it is released. */
     private List<SecretStateEvent> pendingEvents;
+    /** Store calls found needed under the lock (releasing dropped prefetched leases), made after it is released. */
+    private List<Runnable> pendingStoreCalls;
     private final java.util.function.Supplier<PrefetchScheduler> prefetchScheduler;
     /** The producer queue when the endpoint prefetches; {@code null} otherwise. */
     private ReadyQueue readyQueue;
 
     EndpointRotation(EndpointConfig config, Clock clock, UsageStore store, SplittableRandom random, String leasePrefix,
-                     java.util.function.Consumer<List<SecretStateEvent>> sink, boolean failOpen,
+                     java.util.function.Consumer<List<SecretStateEvent>> sink,
                      java.util.function.Supplier<PrefetchScheduler> prefetchScheduler) {
         this.name = config.name();
         this.prefetchScheduler = prefetchScheduler;
-        this.failOpen = failOpen;
         this.sink = sink;
         this.clock = clock;
         this.store = store;
         this.random = random;
         this.leasePrefix = leasePrefix + name + "-";
-        lock.lock(); // the producer may start at once and must see the whole setup
+        reconfigure(config); // under the lock: the producer may start at once and must see the whole setup
+    }
+
+    /**
+     * The one way to touch this endpoint's state: runs {@code body} under the lock, then, with the lock released,
+     * makes the store calls and fires the events the body gathered.
+     */
+    <T> T locked(java.util.function.Supplier<T> body) {
+        List<SecretStateEvent> events = null;
+        List<Runnable> storeCalls = null;
+        lock.lock();
         try {
-            reconfigure(config, new ArrayList<>());
+            return body.get();
         } finally {
+            if (lock.getHoldCount() == 1) { // a nested call leaves both to the outermost, which unlocks for good
+                events = pendingEvents;
+                pendingEvents = null;
+                storeCalls = pendingStoreCalls;
+                pendingStoreCalls = null;
+            }
             lock.unlock();
+            if (storeCalls != null) {
+                storeCalls.forEach(Runnable::run);
+            }
+            if (events != null) {
+                sink.accept(events);
+            }
         }
+    }
+
+    private void locked(Runnable body) {
+        locked(() -> {
+            body.run();
+            return null;
+        });
     }
 
     EndpointConfig config() {
         return config;
     }
 
-    /** Replaces secrets, limits and rotation settings; remaining secrets keep their counts and health. */
-    void reconfigure(EndpointConfig newConfig, List<SecretStateEvent> events) {
+    /**
+     * Replaces secrets, limits and rotation settings; remaining secrets keep their counts and health. Fires a
+     * {@code removed} event for each secret that left the configuration, whose state the store then forgets.
+     */
+    void reconfigure(EndpointConfig newConfig) {
         if (!newConfig.name().equals(name)) {
             throw new IllegalArgumentException("endpoint name must stay " + name + ", was " + newConfig.name());
         }
+        List<String> forgotten = new ArrayList<>();
+        locked(() -> reconfigureLocked(newConfig, forgotten));
+        for (String id : forgotten) {
+            store.forget(name, id);
+        }
+    }
+
+    private void reconfigureLocked(EndpointConfig newConfig, List<String> forgotten) {
+        long now = clock.nanoTime();
         long minRank = selector instanceof Selector.LeastUsed lu ? lu.minRank() : 0;
         Map<String, SecretConfig> incoming = new LinkedHashMap<>();
         for (SecretConfig s : newConfig.secrets()) {
@@ -106,7 +172,9 @@ final class EndpointRotation {
             if (!incoming.containsKey(old.id)) {
                 old.location = Slot.Location.GONE;
                 slots.remove(old.id);
-                store.forget(name, old.id);
+                forgotten.add(old.id);
+                addEvent(new SecretStateEvent(name, old.id, SecretStateEvent.Kind.REMOVED, Clock.toInstant(now), null,
+                        "no longer in the configuration"));
             }
         }
         Map<String, Slot> ordered = new LinkedHashMap<>();
@@ -151,87 +219,123 @@ final class EndpointRotation {
 
     /**
      * As {@link #acquire()}, but tries {@code preferredId} first when it is ready (sticky sessions). With a ready
-     * queue, hands out its newest good entry (entry {@code preferredId} when queued) and acquires directly only
-     * when it has none.
+     * queue, hands out its newest good entry (entry {@code preferredId} when queued) and asks the store only when it
+     * has none.
      */
     AcquireResult acquire(String preferredId) {
-        List<SecretStateEvent> events;
-        lock.lock();
-        try {
-            long now = clock.nanoTime(); // read under the lock: uses reach the store in time order
-            if (readyQueue != null) {
-                SecretLease prefetched = readyQueue.take(preferredId, now);
-                if (prefetched != null) {
-                    return new AcquireResult.Granted(prefetched);
-                }
+        return acquireAttempt(preferredId, true).result();
+    }
+
+    /**
+     * Selects under the lock, asks the store without it, places the answer under the lock again; when the store
+     * refused every candidate (this view was stale: another process used them), widens the batch and goes on.
+     *
+     * @param fromReadyQueue whether a good ready-queue entry may answer first (not for the queue's own refill)
+     */
+    Attempt acquireAttempt(String preferredId, boolean fromReadyQueue) {
+        int batch = 1;
+        String preferred = preferredId;
+        boolean queue = fromReadyQueue;
+        while (true) {
+            int size = batch;
+            String first = preferred;
+            boolean useQueue = queue;
+            Step step = locked(() -> pick(first, size, useQueue));
+            if (step instanceof Attempt done) {
+                return done;
             }
-            return acquireLocked(preferredId, now);
-        } finally {
-            events = takePendingEvents();
-            lock.unlock();
-            fire(events);
+            if (step instanceof Again) {
+                queue = false; // the queue had no good entry; its dropped leases are released now
+                continue;
+            }
+            Pick pick = (Pick) step;
+            StoreDecision decision;
+            try {
+                decision = store.acquire(name, pick.candidates(), pick.count(), pick.terms(), pick.leaseId(),
+                        pick.now());
+            } catch (RuntimeException e) {
+                return locked(() -> storeFailed(e, pick));
+            }
+            Attempt done = locked(() -> apply(pick, decision));
+            if (done != null) {
+                return done;
+            }
+            batch = Math.min(batch * 4, MAX_BATCH);
+            preferred = null; // one try: if the store refuses it, the rotation method picks
+            queue = false;
         }
     }
 
-    /** Selects and asks the store, as of {@code now}. Under the lock; events go to {@link #pendingEvents}. */
-    AcquireResult acquireLocked(String preferredId, long now) {
+    /** Under the lock: a ready-queue entry, or up to {@code batch} candidates taken out for the store, or a denial. */
+    private Step pick(String preferredId, int batch, boolean fromReadyQueue) {
+        long now = clock.nanoTime(); // read under the lock: uses reach the store close to time order
+        if (fromReadyQueue && readyQueue != null) {
+            SecretLease prefetched = readyQueue.take(preferredId, now);
+            if (prefetched != null) {
+                return new Attempt(new AcquireResult.Granted(prefetched), null, 0);
+            }
+            if (pendingStoreCalls != null) {
+                return new Again();
+            }
+        }
         promote(now);
-        int batch = 1;
+        Slot[] picked = new Slot[batch];
+        StoreCandidate[] candidates = new StoreCandidate[batch];
+        int k = 0;
         Slot preferred = preferredId == null ? null : slots.get(preferredId);
-        while (true) {
-            int k = 0;
-            Slot s;
-            if (preferred != null) {
-                if (preferred.location == Slot.Location.READY) {
-                    selector.remove(preferred);
-                    preferred.location = Slot.Location.ELSEWHERE;
-                    picked[0] = preferred;
-                    candidateBuffer[0] = preferred.candidate;
-                    k = 1;
-                }
-                preferred = null; // one try: if the store refuses it, the rotation method picks
-            }
-            while (k < batch && (s = selector.poll(now)) != null) {
-                s.location = Slot.Location.ELSEWHERE;
-                picked[k] = s;
-                candidateBuffer[k] = s.candidate;
-                k++;
-            }
-            if (k == 0) {
-                return denied(now);
-            }
-            String leaseId = leasePrefix + (++leaseCounter);
-            StoreDecision d;
-            try {
-                d = store.acquire(name, candidateBuffer, k, terms, leaseId, now);
-            } catch (RuntimeException e) {
-                return storeFailed(e, k, leaseId, now);
-            }
-            List<Availability> examined = d.examined();
-            if (d.isGranted()) {
-                picked[d.granted()].rank++; // before placing it, so least-used orders it by its new count
-            }
-            for (int i = 0; i < examined.size(); i++) {
-                place(picked[i], examined.get(i), now);
-            }
-            for (int i = k - 1; i >= examined.size(); i--) {
-                picked[i].location = Slot.Location.READY;
-                selector.putBack(picked[i]);
-            }
-            if (d.isGranted()) {
-                Slot g = picked[d.granted()];
-                if (d.capCooldownUntil() > 0) {
-                    addEvent(new SecretStateEvent(name, g.id, SecretStateEvent.Kind.COOLDOWN,
-                            Clock.toInstant(now), Clock.toInstant(d.capCooldownUntil()),
-                            "usage cap reached (" + capDescription(g, now) + ")"));
-                }
-                long expires = terms.leased() ? now + terms.ttlNanos() : Long.MAX_VALUE;
-                java.util.Arrays.fill(picked, 0, k, null);
-                return new AcquireResult.Granted(new SecretLease(name, config.type(), g.id, g.maskedValue,
-                        g.value, leaseId, now, expires));
-            }
-            java.util.Arrays.fill(picked, 0, k, null);
-            batch = Math.min(batch * 4, picked.length); // our view was stale (another process?): widen
+        if (preferred != null && preferred.location == Slot.Location.READY) {
+            selector.remove(preferred);
+            preferred.location = Slot.Location.ELSEWHERE;
+            picked[0] = preferred;
+            candidates[0] = preferred.candidate;
+            k = 1;
+        }
+        Slot s;
+        while (k < batch && (s = selector.poll(now)) != null) {
+            s.location = Slot.Location.ELSEWHERE;
+            picked[k] = s;
+            candidates[k] = s.candidate;
+            k++;
+        }
+        if (k == 0) {
+            return new Attempt(denied(now), null, 0);
+        }
+        return new Pick(picked, candidates, k, terms, leasePrefix + (++leaseCounter), now);
+    }
+
+    /** Under the lock: places the store's answer; the grant, or {@code null} when it granted none. */
+    private Attempt apply(Pick pick, StoreDecision d) {
+        long now = pick.now();
+        Slot[] picked = pick.slots();
+        List<Availability> examined = d.examined();
+        if (d.isGranted()) {
+            picked[d.granted()].rank++; // before placing it, so least-used orders it by its new count
+        }
+        for (int i = 0; i < examined.size(); i++) {
+            place(picked[i], examined.get(i), now);
+        }
+        for (int i = pick.count() - 1; i >= examined.size(); i--) {
+            putBack(picked[i]);
+        }
+        if (!d.isGranted()) {
+            return null;
+        }
+        Slot g = picked[d.granted()];
+        if (d.capCooldownUntil() > 0) {
+            addEvent(new SecretStateEvent(name, g.id, SecretStateEvent.Kind.COOLDOWN,
+                    Clock.toInstant(now), Clock.toInstant(d.capCooldownUntil()),
+                    "usage cap reached (" + capDescription(g, now) + ")"));
+        }
+        long expires = pick.terms().leased() ? now + pick.terms().ttlNanos() : Long.MAX_VALUE;
+        return new Attempt(new AcquireResult.Granted(new SecretLease(name, config.type(), g.id, g.maskedValue,
+                g.value, pick.leaseId(), now, expires)), g, g.invalidations);
+    }
+
+    /** A candidate the store did not examine goes back, unless something else placed it meanwhile. */
+    private void putBack(Slot s) {
+        if (s.location == Slot.Location.ELSEWHERE) {
+            s.location = Slot.Location.READY;
+            selector.putBack(s);
         }
     }
 
@@ -242,43 +346,29 @@ final class EndpointRotation {
         pendingEvents.add(e);
     }
 
-    /** Takes the events gathered under the lock; call before unlocking, fire after. */
-    List<SecretStateEvent> takePendingEvents() {
-        List<SecretStateEvent> e = pendingEvents;
-        pendingEvents = null;
-        return e;
-    }
-
-    /** Tells listeners, outside the lock. */
-    void fire(List<SecretStateEvent> events) {
-        if (events != null) {
-            sink.accept(events);
-        }
-    }
-
     /**
-     * The store failed. Fail-open (seed C: service over strictness) hands out the preferred candidate unchecked;
-     * fail-closed denies. Either way the candidates go back to the ready set.
+     * The store threw: nothing was checked, so nothing is granted. Fail-open and fail-closed are the store's policy
+     * ({@link dev.proxymanager.middleware.store.FailoverUsageStore}), which answers an outage without throwing; what
+     * reaches here is a store without that wrapper, or an error that is not an outage. The candidates go back.
      */
-    private AcquireResult storeFailed(RuntimeException e, int k, String leaseId, long now) {
-        Slot first = picked[0];
-        for (int i = k - 1; i >= 0; i--) {
-            picked[i].location = Slot.Location.READY;
-            selector.putBack(picked[i]);
+    private Attempt storeFailed(RuntimeException e, Pick pick) {
+        for (int i = pick.count() - 1; i >= 0; i--) {
+            putBack(pick.slots()[i]);
         }
-        java.util.Arrays.fill(picked, 0, k, null);
-        // put the chosen one at the back so the next caller gets another secret
-        if (failOpen) {
-            selector.remove(first);
-            selector.add(first);
-            first.rank++;
-            LOG.warn("usage store failed for endpoint {}; fail-open: using {} without limit checks", name, first.id, e);
-            return new AcquireResult.Granted(new SecretLease(name, config.type(), first.id, first.maskedValue,
-                    first.value, leaseId, now, Long.MAX_VALUE));
+        if (e instanceof UsageStoreUnavailableException) {
+            LOG.warn("usage store unavailable for endpoint {}; denying: {}", name, e.getMessage());
+            return new Attempt(new AcquireResult.Denied(name, UnavailableCause.STORE_UNAVAILABLE,
+                    "the usage store of '" + name + "' is unavailable", STORE_RETRY_AFTER), null, 0);
         }
-        LOG.warn("usage store failed for endpoint {}; fail-closed: denying", name, e);
-        return new AcquireResult.Denied(name, UnavailableCause.STORE_UNAVAILABLE, "the usage store of '" + name
-                + "' is unavailable (" + e.getClass().getSimpleName() + "); fail-closed", STORE_RETRY_AFTER);
+        if (e instanceof UsageStoreFailedException) { // the failover store logged its cause already
+            LOG.error("usage store failed for endpoint {}; denying, limits are never skipped: {}", name,
+                    e.getMessage());
+        } else {
+            LOG.error("usage store failed for endpoint {}; denying, limits are never skipped", name, e);
+        }
+        return new Attempt(new AcquireResult.Denied(name, UnavailableCause.STORE_FAILED, "the usage store of '"
+                + name + "' failed (" + e.getClass().getSimpleName() + "); no secret is handed out without limit "
+                + "checks", STORE_RETRY_AFTER), null, 0);
     }
 
     private String capDescription(Slot g, long now) {
@@ -366,76 +456,81 @@ final class EndpointRotation {
         return new AcquireResult.Denied(name, UnavailableCause.COOLING_DOWN, what + " are cooling down" + next, after);
     }
 
+    /** What a release must tell the store, decided under the lock. */
+    private record ReleaseCall(Slot slot, StoreCandidate candidate, LeaseTerms terms, String leaseId, long now,
+                               HealthVerdict verdict) {
+    }
+
     void release(SecretLease lease, Outcome outcome) {
-        List<SecretStateEvent> events = null;
-        lock.lock();
-        try {
-            long now = clock.nanoTime(); // read under the lock: uses reach the store in time order
+        ReleaseCall call = locked(() -> {
+            long now = clock.nanoTime(); // read under the lock: uses reach the store close to time order
             Slot s = slots.get(lease.secretId());
             if (s == null) {
-                return; // the secret left the configuration while leased
+                return null; // the secret left the configuration while leased
             }
             HealthVerdict v = HealthRules.apply(config.health(), s.health, outcome, now, random);
             selector.healthChanged(s);
             if (!terms.leased() && v.cooldownUntil() == 0 && !v.remove()) {
-                return; // nothing for the store to change: spare it the call (a round trip for a remote store)
+                return null; // nothing for the store to change: spare it the call (a round trip for a remote store)
             }
-            if (readyQueue != null && readyQueue.wantsMore()) {
-                readyQueue.requestRefill(); // a lease slot may have freed up
-            }
-            Availability a;
-            try {
-                a = store.release(name, s.candidate, terms, terms.leased() ? lease.leaseId() : null, now,
-                        v.cooldownUntil(), v.remove());
-            } catch (RuntimeException e) {
-                LOG.warn("usage store failed releasing {} of endpoint {}; its lease lapses by TTL", s.id, name, e);
-                return;
-            }
+            return new ReleaseCall(s, s.candidate, terms, terms.leased() ? lease.leaseId() : null, now, v);
+        });
+        if (call == null) {
+            return;
+        }
+        Slot s = call.slot();
+        HealthVerdict v = call.verdict();
+        long now = call.now();
+        Availability a;
+        try {
+            a = store.release(name, call.candidate(), call.terms(), call.leaseId(), now, v.cooldownUntil(),
+                    v.remove());
+        } catch (RuntimeException e) {
+            LOG.warn("usage store failed releasing {} of endpoint {}; its lease lapses by TTL", s.id, name, e);
+            return;
+        }
+        locked(() -> {
             if (!(s.location == Slot.Location.READY && a.freeAt() <= now)) {
                 place(s, a, now);
             }
             if (v.cooldownUntil() > now || v.remove()) {
                 s.invalidations++; // also when the store already knew a later cooldown: prefetched uses are stale
-                events = new ArrayList<>(2);
                 if (v.cooldownUntil() > now) {
-                    events.add(new SecretStateEvent(name, s.id, v.ban() ? SecretStateEvent.Kind.BAN
+                    addEvent(new SecretStateEvent(name, s.id, v.ban() ? SecretStateEvent.Kind.BAN
                             : SecretStateEvent.Kind.COOLDOWN, Clock.toInstant(now), Clock.toInstant(v.cooldownUntil()),
                             v.reason()));
                 }
                 if (v.remove()) {
-                    events.add(new SecretStateEvent(name, s.id, SecretStateEvent.Kind.REMOVED, Clock.toInstant(now),
+                    addEvent(new SecretStateEvent(name, s.id, SecretStateEvent.Kind.REMOVED, Clock.toInstant(now),
                             null, v.reason()));
                 }
             }
-        } finally {
-            lock.unlock();
-            if (events != null) {
-                sink.accept(events);
+            if (readyQueue != null && readyQueue.wantsMore()) {
+                readyQueue.requestRefill(); // a lease slot may have freed up
             }
-        }
+        });
     }
 
-    /** Operator: out of rotation until {@link #restore}. */
-    SecretStateEvent remove(String secretId, String reason) {
-        long now = clock.nanoTime();
-        lock.lock();
-        try {
-            Slot s = slot(secretId);
-            store.remove(name, secretId);
+    /** Operator: out of rotation until {@link #restore}; fires a {@code removed} event. */
+    void remove(String secretId, String reason) {
+        Slot s = locked(() -> slot(secretId));
+        store.remove(name, secretId);
+        locked(() -> {
+            long now = clock.nanoTime();
             place(s, new Availability(Long.MAX_VALUE, UnavailableCause.REMOVED), now);
-            return new SecretStateEvent(name, secretId, SecretStateEvent.Kind.REMOVED, Clock.toInstant(now), null, reason);
-        } finally {
-            lock.unlock();
-        }
+            addEvent(new SecretStateEvent(name, secretId, SecretStateEvent.Kind.REMOVED, Clock.toInstant(now), null,
+                    reason));
+        });
     }
 
-    /** Operator or health probe: back into rotation, cooldown cleared. */
-    SecretStateEvent restore(String secretId) {
-        long now = clock.nanoTime();
-        lock.lock();
-        try {
-            Slot s = slot(secretId);
-            store.restore(name, secretId);
+    /** Operator or health probe: back into rotation, cooldown cleared; fires a {@code restored} event. */
+    void restore(String secretId) {
+        Slot s = locked(() -> slot(secretId));
+        store.restore(name, secretId);
+        locked(() -> {
+            if (s.location == Slot.Location.GONE) {
+                return;
+            }
             if (s.location == Slot.Location.READY) {
                 selector.remove(s);
             }
@@ -445,18 +540,16 @@ final class EndpointRotation {
             if (readyQueue != null) {
                 readyQueue.requestRefill();
             }
-            return new SecretStateEvent(name, secretId, SecretStateEvent.Kind.RESTORED, Clock.toInstant(now), null,
-                    "restored");
-        } finally {
-            lock.unlock();
-        }
+            addEvent(new SecretStateEvent(name, secretId, SecretStateEvent.Kind.RESTORED,
+                    Clock.toInstant(clock.nanoTime()), null, "restored"));
+        });
     }
 
     void recordPastUses(String secretId, long[] times) {
-        lock.lock();
-        try {
-            Slot s = slot(secretId);
-            store.recordPastUses(name, s.candidate, times);
+        Slot s = locked(() -> slot(secretId));
+        StoreCandidate candidate = locked(() -> s.candidate);
+        store.recordPastUses(name, candidate, times);
+        locked(() -> {
             s.rank += times.length;
             s.invalidations++; // the restored uses may put a prefetched use over a limit
             if (s.location == Slot.Location.READY || s.location == Slot.Location.WAITING) {
@@ -468,68 +561,77 @@ final class EndpointRotation {
                 s.location = Slot.Location.READY;
                 selector.add(s);
             }
-        } finally {
-            lock.unlock();
-        }
+        });
+    }
+
+    /** One secret as this engine sees it, copied under the lock for {@link #stats()}. */
+    private record StatsView(String id, String maskedValue, StoreCandidate candidate, List<LimitConfig> limits,
+                             long successes, long failures, int consecutiveFailures) {
     }
 
     List<SecretStats> stats() {
         long now = clock.nanoTime();
-        lock.lock();
-        try {
-            List<SecretStats> out = new ArrayList<>(slots.size());
+        LeaseTerms[] leaseTerms = new LeaseTerms[1];
+        List<StatsView> views = locked(() -> {
+            leaseTerms[0] = terms;
+            List<StatsView> out = new ArrayList<>(slots.size());
             for (Slot s : slots.values()) {
-                SecretUsage u = store.usage(name, s.candidate, terms, now);
-                List<SecretStats.WindowUsage> windows = new ArrayList<>();
-                for (int i = 0; i < s.limits.size(); i++) {
-                    windows.add(new SecretStats.WindowUsage(s.limits.get(i), u.usesPerLimit().get(i)));
-                }
-                Availability a = u.availability();
-                out.add(new SecretStats(name, s.id, s.maskedValue, windows, u.totalUses(), u.holders(),
-                        s.health.successes(), s.health.failures(), s.health.consecutiveFailures(), a.cause(),
-                        SecretStats.closestToBinding(windows, a),
-                        u.cooldownUntil() > 0 ? Clock.toInstant(u.cooldownUntil()) : null,
-                        a.freeAt() == Long.MAX_VALUE ? null : Clock.toInstant(Math.max(a.freeAt(), now))));
+                out.add(new StatsView(s.id, s.maskedValue, s.candidate, s.limits, s.health.successes(),
+                        s.health.failures(), s.health.consecutiveFailures()));
             }
             return out;
-        } finally {
-            lock.unlock();
+        });
+        List<SecretStats> out = new ArrayList<>(views.size());
+        for (StatsView view : views) {
+            SecretUsage u = store.usage(name, view.candidate(), leaseTerms[0], now);
+            List<SecretStats.WindowUsage> windows = new ArrayList<>();
+            for (int i = 0; i < view.limits().size(); i++) {
+                windows.add(new SecretStats.WindowUsage(view.limits().get(i), u.usesPerLimit().get(i)));
+            }
+            Availability a = u.availability();
+            out.add(new SecretStats(name, view.id(), view.maskedValue(), windows, u.totalUses(), u.holders(),
+                    view.successes(), view.failures(), view.consecutiveFailures(), a.cause(),
+                    SecretStats.closestToBinding(windows, a),
+                    u.cooldownUntil() > 0 ? Clock.toInstant(u.cooldownUntil()) : null,
+                    a.freeAt() == Long.MAX_VALUE ? null : Clock.toInstant(Math.max(a.freeAt(), now))));
         }
+        return out;
     }
 
     int secretCount() {
-        lock.lock();
-        try {
-            return slots.size();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The slot of a secret granted under the lock just now. */
-    Slot slotOf(String secretId) {
-        return slots.get(secretId);
+        return locked(() -> slots.size());
     }
 
     /**
      * Gives back a lease that was never used (a dropped ready-queue entry): ends it in the store without an outcome,
-     * so health is untouched; its use stays counted. Under the lock.
+     * so health is untouched; its use stays counted. Under the lock; the store call is made after it is released.
      */
     void releaseUnused(SecretLease lease, long now) {
         Slot s = slots.get(lease.secretId());
         if (s == null || lease.expiresAtNanos() == Long.MAX_VALUE || lease.expiresAtNanos() <= now) {
             return; // gone, never leased, or already lapsed: nothing is held
         }
-        Availability a;
-        try {
-            a = store.release(name, s.candidate, terms, lease.leaseId(), now, 0, false);
-        } catch (RuntimeException e) {
-            LOG.warn("usage store failed releasing unused {} of endpoint {}; its lease lapses by TTL", s.id, name, e);
-            return;
+        StoreCandidate candidate = s.candidate;
+        LeaseTerms leaseTerms = terms;
+        if (pendingStoreCalls == null) {
+            pendingStoreCalls = new ArrayList<>(2);
         }
-        if (!(s.location == Slot.Location.READY && a.freeAt() <= now)) {
-            place(s, a, now);
-        }
+        pendingStoreCalls.add(() -> {
+            long at = clock.nanoTime();
+            Availability a;
+            try {
+                a = store.release(name, candidate, leaseTerms, lease.leaseId(), at, 0, false);
+            } catch (RuntimeException e) {
+                LOG.warn("usage store failed releasing unused {} of endpoint {}; its lease lapses by TTL", s.id, name,
+                        e);
+                return;
+            }
+            locked(() -> {
+                if (!(s.location == Slot.Location.READY && a.freeAt() <= at)) {
+                    place(s, a, at);
+                }
+            });
+        });
     }
 
     private void reconfigureReadyQueue(EndpointConfig newConfig) {
@@ -555,25 +657,17 @@ final class EndpointRotation {
 
     /** Stops prefetching and releases what the ready queue holds. */
     void close() {
-        lock.lock();
-        try {
+        locked(() -> {
             if (readyQueue != null) {
                 readyQueue.close(clock.nanoTime());
                 readyQueue = null;
             }
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     /** How many secrets the ready queue holds now; 0 without one. */
     int prefetched() {
-        lock.lock();
-        try {
-            return readyQueue == null ? 0 : readyQueue.size();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> readyQueue == null ? 0 : readyQueue.size());
     }
 
     private Slot slot(String secretId) {

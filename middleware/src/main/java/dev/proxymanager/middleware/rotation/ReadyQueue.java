@@ -7,7 +7,6 @@ import dev.proxymanager.middleware.lease.SecretLease;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Iterator;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -21,8 +20,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * or ban, an upstream Retry-After, a removal, changed limits, restored past uses — tracked by
  * {@link Slot#invalidations}). Bad entries are dropped: their lease is released, their use stays counted.
  *
- * <p>All state is guarded by the endpoint's lock; the producer takes it once per secret acquired, so callers are
- * never held up for a whole refill.
+ * <p>All state is guarded by the endpoint's lock, taken through {@link EndpointRotation#locked}; the producer asks the
+ * store without it, one secret at a time, so callers are never held up by a refill.
  */
 final class ReadyQueue {
 
@@ -120,9 +119,7 @@ final class ReadyQueue {
 
     /** Returns whether to go on. */
     private boolean refillOne() {
-        List<SecretStateEvent> events;
-        rotation.lock.lock();
-        try {
+        boolean wanted = rotation.locked(() -> {
             if (closed) {
                 return false;
             }
@@ -132,22 +129,28 @@ final class ReadyQueue {
                 recheckAt(entries.peekLast().lease().acquiredAtNanos() + config.maxAge().toNanos() + 1, now);
                 return false;
             }
-            AcquireResult r = rotation.acquireLocked(null, now);
-            if (r instanceof AcquireResult.Granted g) {
-                Slot s = rotation.slotOf(g.lease().secretId());
-                entries.addFirst(new Prefetched(g.lease(), s, s.invalidations));
+            return true;
+        });
+        if (!wanted) {
+            return false;
+        }
+        EndpointRotation.Attempt attempt = rotation.acquireAttempt(null, false);
+        return rotation.locked(() -> {
+            long now = clock.nanoTime();
+            if (attempt.result() instanceof AcquireResult.Granted g) {
+                if (closed || entries.size() >= config.size()) {
+                    rotation.releaseUnused(g.lease(), now); // closed or filled meanwhile
+                    return false;
+                }
+                entries.addFirst(new Prefetched(g.lease(), attempt.slot(), attempt.invalidations()));
                 return true;
             }
-            long freeAt = now + ((AcquireResult.Denied) r).retryAfter().toNanos();
+            long freeAt = now + ((AcquireResult.Denied) attempt.result()).retryAfter().toNanos();
             Prefetched oldest = entries.peekLast();
             recheckAt(oldest == null ? freeAt
                     : Math.min(freeAt, oldest.lease().acquiredAtNanos() + config.maxAge().toNanos() + 1), now);
             return false;
-        } finally {
-            events = rotation.takePendingEvents();
-            rotation.lock.unlock();
-            rotation.fire(events);
-        }
+        });
     }
 
     private void dropBad(long now) {
@@ -168,14 +171,12 @@ final class ReadyQueue {
         }
         recheckAt = at;
         scheduler.schedule(() -> {
-            rotation.lock.lock();
-            try {
+            rotation.locked(() -> {
                 if (recheckAt == at) {
                     recheckAt = Long.MAX_VALUE;
                 }
-            } finally {
-                rotation.lock.unlock();
-            }
+                return null;
+            });
             refill();
         }, Duration.ofNanos(Math.max(0, at - now)));
     }

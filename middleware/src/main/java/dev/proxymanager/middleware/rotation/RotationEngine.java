@@ -56,7 +56,6 @@ public final class RotationEngine implements AutoCloseable {
     private final SplittableRandom random;
     private final String leasePrefix;
     private final List<RotationListener> listeners;
-    private final boolean failOpen;
     private final ConcurrentHashMap<String, EndpointRotation> endpoints = new ConcurrentHashMap<>();
     private final PrefetchScheduler givenScheduler;
     /** The default producer thread, started with the first endpoint that prefetches; closed with the engine. */
@@ -69,7 +68,6 @@ public final class RotationEngine implements AutoCloseable {
         this.random = b.seed != null ? new SplittableRandom(b.seed) : new SplittableRandom();
         this.leasePrefix = HexFormat.of().toHexDigits(random.nextInt()) + "-";
         this.listeners = new CopyOnWriteArrayList<>(b.listeners);
-        this.failOpen = b.failOpen;
         this.givenScheduler = b.prefetchScheduler;
         for (EndpointConfig e : b.endpoints.values()) {
             endpoints.put(e.name(), newRotation(e));
@@ -81,7 +79,7 @@ public final class RotationEngine implements AutoCloseable {
         synchronized (random) {
             r = random.split();
         }
-        return new EndpointRotation(e, clock, store, r, leasePrefix, this::fire, failOpen, this::prefetchScheduler);
+        return new EndpointRotation(e, clock, store, r, leasePrefix, this::fire, this::prefetchScheduler);
     }
 
     /** The producer's scheduler, or {@code null} once the engine is closed (no more prefetching). */
@@ -140,23 +138,19 @@ public final class RotationEngine implements AutoCloseable {
 
     /**
      * Adds an endpoint, or replaces its secrets, limits and rotation settings in place: secrets that remain keep
-     * their window counts, leases, cooldowns and health; removed ones are forgotten; new ones join at once.
+     * their window counts, leases, cooldowns and health; removed ones are forgotten (a {@code removed} event each);
+     * new ones join at once.
      */
     public void updateEndpoint(EndpointConfig config) {
         Objects.requireNonNull(config, "config");
-        endpoints.compute(config.name(), (name, existing) -> {
-            if (existing == null) {
-                return newRotation(config);
-            }
-            List<SecretStateEvent> events = new ArrayList<>();
-            existing.lock.lock();
-            try {
-                existing.reconfigure(config, events);
-            } finally {
-                existing.lock.unlock();
-            }
-            return existing;
+        EndpointRotation[] existing = new EndpointRotation[1];
+        endpoints.compute(config.name(), (name, current) -> {
+            existing[0] = current;
+            return current != null ? current : newRotation(config);
         });
+        if (existing[0] != null) {
+            existing[0].reconfigure(config); // fires its events once its lock is released, outside the map
+        }
     }
 
     /** Applies a whole new configuration: endpoints are updated as by {@link #updateEndpoint}, missing ones dropped. */
@@ -221,12 +215,12 @@ public final class RotationEngine implements AutoCloseable {
 
     /** Takes a secret out of rotation until {@link #restoreSecret}; fires a {@code removed} event. */
     public void removeSecret(String endpoint, String secretId, String reason) {
-        fire(List.of(rotation(endpoint).remove(secretId, reason)));
+        rotation(endpoint).remove(secretId, reason);
     }
 
     /** Puts a removed or cooling-down secret back into rotation; fires a {@code restored} event. */
     public void restoreSecret(String endpoint, String secretId) {
-        fire(List.of(rotation(endpoint).restore(secretId)));
+        rotation(endpoint).restore(secretId);
     }
 
     /** Adds a listener for secrets' state changes. */
@@ -290,7 +284,6 @@ public final class RotationEngine implements AutoCloseable {
         private Clock clock = Clock.system();
         private UsageStore store;
         private Long seed;
-        private boolean failOpen = true;
         private PrefetchScheduler prefetchScheduler;
         private final List<RotationListener> listeners = new ArrayList<>();
         private final Map<String, EndpointConfig> endpoints = new LinkedHashMap<>();
@@ -328,20 +321,12 @@ public final class RotationEngine implements AutoCloseable {
             return this;
         }
 
-        /** Adds every endpoint of a secrets configuration and takes its store mode (fail-open or fail-closed). */
+        /**
+         * Adds every endpoint of a secrets configuration. Its store mode (fail-open or fail-closed) belongs to the
+         * store: see {@link dev.proxymanager.middleware.store.UsageStores#create}.
+         */
         public Builder withConfig(SecretsConfig config) {
             config.endpoints().values().forEach(this::withEndpoint);
-            this.failOpen = config.usageStore().failOpen();
-            return this;
-        }
-
-        /**
-         * What to do when the store throws: {@code true} (default, seed C's "service over strictness") hands out a
-         * secret without limit checks and logs a warning; {@code false} denies with
-         * {@link dev.proxymanager.middleware.store.UnavailableCause#STORE_UNAVAILABLE}.
-         */
-        public Builder withStoreFailOpen(boolean failOpen) {
-            this.failOpen = failOpen;
             return this;
         }
 

@@ -1,6 +1,8 @@
 package dev.proxymanager.middleware.store;
 
+import dev.proxymanager.middleware.backend.BackendGate;
 import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.transport.Backoff;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +19,8 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
- * Wraps a networked {@link UsageStore} (Redis) so an outage never turns into exceptions on the hot path.
+ * The project's one usage-store failure policy. Wraps a networked {@link UsageStore} (Redis) so an outage never
+ * turns into exceptions on the hot path, and an error that is not an outage never turns limits off.
  * When the primary throws {@link UsageStoreUnavailableException}, the store goes down and, per {@link Mode}:
  * <ul>
  *   <li>{@link Mode#FAIL_OPEN} (default, "service over strictness"): calls are served by a local
@@ -26,8 +29,13 @@ import java.util.function.Consumer;
  *       the next probe; state {@link State#UNAVAILABLE}.</li>
  * </ul>
  * Each transition is logged once (WARN when going down, INFO on recovery) and counted in {@link #status()}.
- * While down, at most one call per probe interval (default 1 s) tries the primary again; the first success
- * recovers automatically. Leases granted locally during an outage are released locally. Operator actions
+ * While down, a {@link BackendGate} lets at most one call per probe interval (default 1 s) try the primary again;
+ * the first success recovers automatically.
+ *
+ * <p>Any other error of the primary (a Lua script error, an unreadable reply) is not an outage: the call fails with
+ * {@link UsageStoreFailedException}, in either mode — never local counting, never a grant without limit checks. It
+ * is logged at ERROR, counted in {@link Status#faults()}, and {@link Status#ready()} is false until the primary
+ * answers a call again. Leases granted locally during an outage are released locally. Operator actions
  * (remove, restore, past uses, forget) during an outage apply to the local store only.
  *
  * <p>This class is threadsafe.
@@ -64,12 +72,15 @@ public final class FailoverUsageStore implements UsageStore {
      * @param fallbackCalls calls served locally (fail-open) or refused (fail-closed) because the primary was down
      * @param since when the current state began
      * @param lastError the last outage's message, or {@code null} if none yet
+     * @param faults calls the primary answered with an error that is not an outage (each one failed)
+     * @param failing whether the primary's last answer was such an error
+     * @param lastFault the last such error's message, or {@code null} if none yet
      */
     public record Status(State state, Mode mode, String primary, long outages, long fallbackCalls, Instant since,
-                         String lastError) {
-        /** Whether the service can serve requests: false only when fail-closed and down. */
+                         String lastError, long faults, boolean failing, String lastFault) {
+        /** Whether the service can serve requests: false when fail-closed and down, or while the primary fails. */
         public boolean ready() {
-            return state != State.UNAVAILABLE;
+            return state != State.UNAVAILABLE && !failing;
         }
 
         /** Whether the primary store is down (degraded or unavailable). */
@@ -83,12 +94,15 @@ public final class FailoverUsageStore implements UsageStore {
     private final Mode mode;
     private final Clock clock;
     private final long probeNanos;
+    private final BackendGate gate;
     private final BooleanSupplier healthCheck;
     private final Consumer<Status> listener;
 
-    private final AtomicLong nextProbeAt = new AtomicLong();
     private final AtomicLong outages = new AtomicLong();
     private final AtomicLong fallbackCalls = new AtomicLong();
+    private final AtomicLong faults = new AtomicLong();
+    private volatile boolean failing;
+    private volatile String lastFault;
     private final Set<String> localLeases = ConcurrentHashMap.newKeySet();
     private volatile State state = State.CONNECTED;
     private volatile Instant since;
@@ -100,6 +114,7 @@ public final class FailoverUsageStore implements UsageStore {
         this.mode = b.mode;
         this.clock = b.clock;
         this.probeNanos = b.probeInterval.toNanos();
+        this.gate = new BackendGate(Backoff.constant(b.probeInterval));
         this.healthCheck = b.healthCheck;
         this.listener = b.listener;
         this.since = clock.now();
@@ -116,7 +131,8 @@ public final class FailoverUsageStore implements UsageStore {
 
     /** The current state, counters and last error. */
     public Status status() {
-        return new Status(state, mode, primary.toString(), outages.get(), fallbackCalls.get(), since, lastError);
+        return new Status(state, mode, primary.toString(), outages.get(), fallbackCalls.get(), since, lastError,
+                faults.get(), failing, lastFault);
     }
 
     /**
@@ -144,10 +160,12 @@ public final class FailoverUsageStore implements UsageStore {
         if (tryPrimary()) {
             try {
                 StoreDecision d = primary.acquire(endpoint, candidates, count, terms, leaseId, now);
-                recovered();
+                answered();
                 return d;
             } catch (UsageStoreUnavailableException e) {
                 wentDown(e);
+            } catch (RuntimeException e) {
+                throw fault("acquire", e);
             }
         }
         fallbackCalls.incrementAndGet();
@@ -175,10 +193,12 @@ public final class FailoverUsageStore implements UsageStore {
         if (tryPrimary()) {
             try {
                 Availability a = primary.release(endpoint, secret, terms, leaseId, now, cooldownUntil, remove);
-                recovered();
+                answered();
                 return a;
             } catch (UsageStoreUnavailableException e) {
                 wentDown(e);
+            } catch (RuntimeException e) {
+                throw fault("release", e);
             }
         }
         fallbackCalls.incrementAndGet();
@@ -211,10 +231,12 @@ public final class FailoverUsageStore implements UsageStore {
         if (tryPrimary()) {
             try {
                 SecretUsage u = primary.usage(endpoint, secret, terms, now);
-                recovered();
+                answered();
                 return u;
             } catch (UsageStoreUnavailableException e) {
                 wentDown(e);
+            } catch (RuntimeException e) {
+                throw fault("usage", e);
             }
         }
         if (mode == Mode.FAIL_CLOSED) {
@@ -258,37 +280,51 @@ public final class FailoverUsageStore implements UsageStore {
         }
         try {
             call.run();
-            recovered();
+            answered();
         } catch (UsageStoreUnavailableException e) {
             wentDown(e);
             LOG.warn("usage store down: {} applied to this process only", operation);
+        } catch (RuntimeException e) {
+            throw fault(operation, e);
         }
     }
 
     /** Whether this call should go to the primary: always when up; when down, one call per probe interval. */
     private boolean tryPrimary() {
-        if (state == State.CONNECTED) {
-            return true;
-        }
-        long now = clock.nanoTime();
-        long next = nextProbeAt.get();
-        return now >= next && nextProbeAt.compareAndSet(next, now + probeNanos);
+        return state == State.CONNECTED || gate.allowsCall(clock.nanoTime());
     }
 
     private long retryAt(long now) {
-        long r = now + probeNanos;
-        return r < now ? Long.MAX_VALUE : r;
+        return Clock.plus(now, probeNanos);
+    }
+
+    /** An error that is not an outage: logged, counted, and thrown to the caller — never a fallback. */
+    private UsageStoreFailedException fault(String operation, RuntimeException e) {
+        faults.incrementAndGet();
+        boolean first = !failing;
+        failing = true;
+        lastFault = e.getMessage() != null ? e.getMessage() : e.getClass().getName();
+        if (first) { // the stack once per streak: every failing call is still logged and counted
+            LOG.error("usage store {} failed during {} (not an outage: no fallback, the call fails): {}", primary,
+                    operation, lastFault, e);
+        } else {
+            LOG.error("usage store {} failed during {} (not an outage: no fallback, the call fails): {}", primary,
+                    operation, lastFault);
+        }
+        return e instanceof UsageStoreFailedException f ? f
+                : new UsageStoreFailedException("usage store " + primary + " failed during " + operation + ": "
+                + lastFault, e);
     }
 
     private void wentDown(UsageStoreUnavailableException e) {
         lastError = e.getMessage();
+        gate.recordFailure(clock.nanoTime());
         Status changed = null;
         synchronized (this) {
             if (state == State.CONNECTED) {
                 state = mode == Mode.FAIL_OPEN ? State.DEGRADED : State.UNAVAILABLE;
                 since = clock.now();
                 outages.incrementAndGet();
-                nextProbeAt.set(clock.nanoTime() + probeNanos);
                 changed = status();
             }
         }
@@ -302,6 +338,14 @@ public final class FailoverUsageStore implements UsageStore {
         }
     }
 
+    /** The primary answered a call: no longer failing, and up again if it was down. */
+    private void answered() {
+        if (failing) {
+            failing = false;
+        }
+        recovered();
+    }
+
     private void recovered() {
         if (state == State.CONNECTED) {
             return;
@@ -313,6 +357,7 @@ public final class FailoverUsageStore implements UsageStore {
                 return;
             }
             downSince = since;
+            gate.recordSuccess();
             state = State.CONNECTED;
             since = clock.now();
             changed = status();

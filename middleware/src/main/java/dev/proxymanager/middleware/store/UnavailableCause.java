@@ -19,7 +19,9 @@ public enum UnavailableCause {
     /** Out of rotation until restored. */
     REMOVED,
     /** The shared usage store is unreachable and the configured mode is fail-closed. */
-    STORE_UNAVAILABLE;
+    STORE_UNAVAILABLE,
+    /** The usage store answered with an error that is not an outage (e.g. a script error); limits are never skipped. */
+    STORE_FAILED;
 
     /** The lower-case name used in JSON and on the dashboard, e.g. {@code at_limit}. */
     public String wireName() {

@@ -11,6 +11,8 @@ import dev.proxymanager.middleware.rotation.AcquireResult;
 import dev.proxymanager.middleware.rotation.RotationEngine;
 import dev.proxymanager.middleware.store.redis.RedisUsageStore;
 import dev.proxymanager.testsupport.redis.RedisTestServer;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,11 +26,13 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
  * Redis stopped mid-run: fail-open keeps serving from local counts, fail-closed hands out nothing and says why, and
- * both recover by themselves when Redis returns. Runs on a dedicated redis-server that the tests stop and start.
+ * both recover by themselves when Redis returns. A script error is not an outage: the call fails loudly in either
+ * mode, limits are never skipped. Runs on a dedicated redis-server that the tests stop and start.
  */
 class FailoverUsageStoreTest {
 
@@ -193,5 +197,95 @@ class FailoverUsageStoreTest {
             }
             return false;
         });
+    }
+
+    /** Makes every stored key of endpoint {@code endpoint} a plain string, so the store's script fails with WRONGTYPE. */
+    private static void corruptKeysOf(String endpoint) {
+        RedisClient client = RedisClient.create(redis.uri());
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            List<String> keys = c.sync().keys("pm:{" + endpoint + "}:*");
+            assertThat(keys).isNotEmpty();
+            for (String k : keys) {
+                c.sync().del(k);
+                c.sync().set(k, "not-a-usage-record");
+            }
+        } finally {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
+    void scriptErrorFailsTheCallLoudlyInFailOpenModeInsteadOfCountingLocally() {
+        // given a fail-open store whose secret's keys in Redis break the script (WRONGTYPE)
+        FailoverUsageStore store = store(FailoverUsageStore.Mode.FAIL_OPEN);
+        StoreCandidate a = limited("a", 100);
+        assertThat(acquire(store, a, "l1").isGranted()).isTrue();
+        corruptKeysOf("search");
+
+        // when it is asked for the secret, the call fails: no local fallback, no outage
+        assertThatThrownBy(() -> acquire(store, a, "l2")).isInstanceOf(UsageStoreFailedException.class)
+                .hasMessageContaining("failed during acquire");
+
+        // then it is counted and reported: not ready, still connected, nothing served locally
+        FailoverUsageStore.Status s = store.status();
+        assertThat(s.faults()).isEqualTo(1);
+        assertThat(s.failing()).isTrue();
+        assertThat(s.ready()).isFalse();
+        assertThat(s.lastFault()).contains("WRONGTYPE");
+        assertThat(s.state()).isEqualTo(FailoverUsageStore.State.CONNECTED);
+        assertThat(s.fallbackCalls()).isZero();
+        assertThat(s.outages()).isZero();
+        assertThat(store.probe().ready()).as("a PING that works does not hide the failure").isFalse();
+
+        // when Redis answers again, the failure clears
+        redis.flushAll();
+        assertThat(acquire(store, a, "l3").isGranted()).isTrue();
+        assertThat(store.status().ready()).isTrue();
+        assertThat(store.status().failing()).isFalse();
+    }
+
+    @Test
+    void engineOnAFailOpenStoreDeniesOnAScriptErrorAndNeverSkipsLimits() {
+        // given an engine on a fail-open Redis store built from settings, its secret's keys corrupted
+        UsageStoreSettings settings = new UsageStoreSettings("redis", URI.create(redis.uri()), true, Duration.ofSeconds(60));
+        FailoverUsageStore store = (FailoverUsageStore) UsageStores.create(settings, clock);
+        toClose.add(store);
+        EndpointConfig search = EndpointConfig.builder("search", SecretType.KEY)
+                .withBaseUrl(URI.create("http://127.0.0.1:9")).withLimit(LimitConfig.of(100, Duration.ofMinutes(1)))
+                .withSecret("k1", "key-value-number-1").build();
+        RotationEngine engine = RotationEngine.builder().withClock(clock).withStore(store).withEndpoint(search).build();
+        assertThat(engine.acquire("search")).isInstanceOf(AcquireResult.Granted.class);
+        corruptKeysOf("search");
+
+        // when it acquires, repeatedly
+        for (int i = 0; i < 3; i++) {
+            // then every acquire is denied as a store failure: no secret without a limit check
+            assertThat(engine.acquire("search")).isInstanceOfSatisfying(AcquireResult.Denied.class,
+                    d -> assertThat(d.cause()).isEqualTo(UnavailableCause.STORE_FAILED));
+        }
+        assertThat(store.status().faults()).isEqualTo(3);
+        assertThat(store.status().ready()).isFalse();
+    }
+
+    @Test
+    void engineOnAFailOpenStoreStillEnforcesLimitsPerProcessWhileRedisIsDown() {
+        // given an engine on a fail-open Redis store, one secret, 2 requests per minute
+        UsageStoreSettings settings = new UsageStoreSettings("redis", URI.create(redis.uri()), true, Duration.ofSeconds(60));
+        UsageStore store = UsageStores.create(settings, clock);
+        toClose.add(store);
+        EndpointConfig search = EndpointConfig.builder("search", SecretType.KEY)
+                .withBaseUrl(URI.create("http://127.0.0.1:9")).withLimit(LimitConfig.of(2, Duration.ofMinutes(1)))
+                .withSecret("k1", "key-value-number-1").build();
+        RotationEngine engine = RotationEngine.builder().withClock(clock).withStore(store).withEndpoint(search).build();
+
+        // when Redis stops
+        redis.stop();
+
+        // then the secret is served from local counts, up to its limit and no further
+        assertThat(engine.acquire("search")).isInstanceOf(AcquireResult.Granted.class);
+        assertThat(engine.acquire("search")).isInstanceOf(AcquireResult.Granted.class);
+        assertThat(engine.acquire("search")).isInstanceOfSatisfying(AcquireResult.Denied.class,
+                d -> assertThat(d.cause()).isEqualTo(UnavailableCause.AT_LIMIT));
+        assertThat(((FailoverUsageStore) store).status().state()).isEqualTo(FailoverUsageStore.State.DEGRADED);
     }
 }

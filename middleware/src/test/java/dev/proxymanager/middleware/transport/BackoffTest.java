@@ -43,4 +43,19 @@ class BackoffTest {
         assertThatThrownBy(() -> backoff.delay(0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("was 0");
     }
+
+    @Test
+    void withoutJitterEachAttemptWaitsExactlyTheDoubledBaseSaturatingAtTheCap() {
+        Backoff exact = Backoff.exponential(Duration.ofMillis(100), Duration.ofDays(365));
+
+        assertThat(exact.delay(1)).isEqualTo(Duration.ofMillis(100));
+        assertThat(exact.delay(4)).isEqualTo(Duration.ofMillis(800));
+        assertThat(exact.delay(Integer.MAX_VALUE)).isEqualTo(Duration.ofDays(365));
+    }
+
+    @Test
+    void aCapBelowTheBaseIsRefused() {
+        assertThatThrownBy(() -> Backoff.exponential(Duration.ofSeconds(2), Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("base=PT2S, max=PT1S");
+    }
 }

@@ -10,9 +10,13 @@ import co.elastic.clients.elasticsearch._types.aggregations.FieldDateMath;
 import co.elastic.clients.elasticsearch._types.aggregations.LongTermsBucket;
 import co.elastic.clients.elasticsearch._types.aggregations.StringTermsBucket;
 import co.elastic.clients.elasticsearch.core.SearchResponse;
+import dev.proxymanager.middleware.backend.BackendGate;
+import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.log.LogFields;
+import dev.proxymanager.middleware.transport.Backoff;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -50,9 +54,13 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
     private final String index;
     private final int topEndpoints;
     private final int topSecrets;
+    private final Clock clock;
+    /** After a failed read, skips Elasticsearch for 1 s, doubling up to 30 s, instead of querying it on every refresh. */
+    private final BackendGate gate = new BackendGate(Backoff.exponential(Duration.ofSeconds(1), Duration.ofSeconds(30)));
 
     private ElasticsearchRequestHistory(Builder builder) {
         this.client = builder.client;
+        this.clock = builder.clock;
         this.index = builder.index;
         this.topEndpoints = builder.topEndpoints;
         this.topSecrets = builder.topSecrets;
@@ -71,6 +79,12 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
     @Override
     public HistoryReport report(HistoryRange range) throws HistoryUnavailableException {
         Objects.requireNonNull(range, "range");
+        long now = clock.nanoTime();
+        if (!gate.allowsCall(now)) {
+            throw new HistoryUnavailableException("request log '" + index + "' is presumed unreachable after "
+                    + gate.consecutiveFailures() + " failed reads; next try in "
+                    + Duration.ofNanos(gate.nextProbeAt(now) - now).toMillis() + " ms", null);
+        }
         SearchResponse<Void> response;
         try {
             response = client.search(s -> s
@@ -92,9 +106,11 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
                     .aggregations(SECRETS, terms(LogFields.SECRET_ID, topSecrets))
                     .aggregations(LATENCY, percentiles()), Void.class);
         } catch (IOException | ElasticsearchException e) {
+            gate.recordFailure(clock.nanoTime());
             throw new HistoryUnavailableException("request log '" + index + "' could not be read: "
                     + e.getClass().getSimpleName(), e);
         }
+        gate.recordSuccess();
         return toReport(range, response);
     }
 
@@ -215,8 +231,15 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
         private String index = DEFAULT_INDEX;
         private int topEndpoints = 10;
         private int topSecrets = 50;
+        private Clock clock = Clock.system();
 
         private Builder() {
+        }
+
+        /** Time source for the backoff after a failed read. Default {@link Clock#system()}. */
+        public Builder withClock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
         }
 
         /** The client to search with (required; not closed by the history). */

@@ -3,6 +3,7 @@ package dev.proxymanager.server.metrics;
 import dev.proxymanager.middleware.cache.ResponseCache;
 import dev.proxymanager.middleware.log.ElasticsearchRequestLog;
 import dev.proxymanager.middleware.log.RequestLog;
+import dev.proxymanager.middleware.store.FailoverUsageStore;
 import dev.proxymanager.server.config.SecretsReloader;
 import dev.proxymanager.server.logging.LogstashShipping;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -28,7 +29,9 @@ import java.util.function.ToDoubleFunction;
  *       {@code proxy_cache_corrupt_entries_total};</li>
  *   <li>{@code proxy_logstash_events_sent_total}, {@code _dropped_total}, {@code _send_failures_total},
  *       {@code proxy_logstash_connection_failures_total} and {@code proxy_logstash_connected};</li>
- *   <li>{@code proxy_secrets_reloads_total} and {@code proxy_secrets_reload_failures_total}.</li>
+ *   <li>{@code proxy_secrets_reloads_total} and {@code proxy_secrets_reload_failures_total};</li>
+ *   <li>{@code proxy_usage_store_errors_total} (errors that are not outages, e.g. a script error: each failed a
+ *       request) and {@code proxy_usage_store_outages_total}.</li>
  * </ul>
  * Values are read on every scrape. This class is threadsafe.
  */
@@ -102,6 +105,15 @@ public final class BackendMetrics {
         counter(registry, "proxy.secrets.reload.failures",
                 "secrets.json reloads refused (unreadable or invalid; the running secrets stay)", reloader,
                 SecretsReloader::failures);
+    }
+
+    /** Registers the usage store's outages and its errors that are not outages (each failed the call it was in). */
+    public static void bindUsageStore(MeterRegistry registry, FailoverUsageStore store) {
+        counter(registry, "proxy.usage.store.errors", "Usage store calls that failed with an error that is not an "
+                + "outage (e.g. a script error); limits were not skipped, the request failed", store,
+                s -> s.status().faults());
+        counter(registry, "proxy.usage.store.outages", "Times the usage store became unreachable", store,
+                s -> s.status().outages());
     }
 
     private static <T> void counter(MeterRegistry registry, String name, String description, T source,

@@ -1,6 +1,7 @@
 package dev.proxymanager.server.dashboard;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import dev.proxymanager.middleware.clock.FakeClock;
 import dev.proxymanager.middleware.log.LogFields;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchExtension;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchTestNode;
@@ -122,6 +123,31 @@ class ElasticsearchRequestHistoryTest {
             assertThatThrownBy(() -> unreachable.report(HistoryRange.last(Duration.ofMinutes(15), NOW)))
                     .isInstanceOf(HistoryUnavailableException.class)
                     .hasMessageContaining("proxy-manager-requests");
+        }
+    }
+
+    @Test
+    void skipsAnUnreachableElasticsearchUntilItsNextProbe() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        FakeClock clock = new FakeClock();
+        try (ElasticsearchClient down = ElasticsearchClient.of(b -> b.host("http://127.0.0.1:" + closedPort))) {
+            RequestHistory unreachable = ElasticsearchRequestHistory.builder().withClient(down).withClock(clock).build();
+            HistoryRange range = HistoryRange.last(Duration.ofMinutes(15), NOW);
+            // given a read that failed
+            assertThatThrownBy(() -> unreachable.report(range)).hasMessageContaining("could not be read");
+
+            // when the dashboard refreshes within the backoff, Elasticsearch is not asked
+            assertThatThrownBy(() -> unreachable.report(range)).isInstanceOf(HistoryUnavailableException.class)
+                    .hasMessageContaining("presumed unreachable after 1 failed reads; next try in 1000 ms");
+
+            // then after it, one read probes again, and a second failure doubles the wait
+            clock.advance(Duration.ofSeconds(1));
+            assertThatThrownBy(() -> unreachable.report(range)).hasMessageContaining("could not be read");
+            assertThatThrownBy(() -> unreachable.report(range))
+                    .hasMessageContaining("presumed unreachable after 2 failed reads; next try in 2000 ms");
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.proxymanager.middleware.store.StoreCandidate;
 import dev.proxymanager.middleware.store.StoreDecision;
 import dev.proxymanager.middleware.store.UsageLimit;
 import dev.proxymanager.middleware.store.UsageStore;
+import dev.proxymanager.middleware.store.UsageStoreFailedException;
 import dev.proxymanager.middleware.store.UsageStoreUnavailableException;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -62,7 +63,7 @@ import java.util.concurrent.TimeoutException;
  * reconnects by itself. While disconnected, calls fail at once (commands are not queued) and every failure to reach
  * Redis is a {@link UsageStoreUnavailableException}; wrap the store in a
  * {@link dev.proxymanager.middleware.store.FailoverUsageStore} to turn that into fail-open or fail-closed behaviour.
- * A script error (a bug, not an outage) is an {@link IllegalStateException}.
+ * A script error (a bug, not an outage) is a {@link UsageStoreFailedException}.
  *
  * <p>This class is threadsafe: concurrent calls share one connection and are pipelined.
  */
@@ -417,8 +418,8 @@ public final class RedisUsageStore implements UsageStore {
             if (isOutage(e)) {
                 throw unavailable(operation, e);
             }
-            throw new IllegalStateException("usage store script failed during " + operation + " on " + maskedUri
-                    + ": " + e.getMessage(), e);
+            throw new UsageStoreFailedException("usage store " + maskedUri + " failed during " + operation
+                    + ": script error: " + e.getMessage(), e);
         } catch (RedisException e) {
             throw unavailable(operation, e);
         }
