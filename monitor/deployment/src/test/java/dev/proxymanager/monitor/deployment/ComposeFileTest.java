@@ -22,7 +22,8 @@ class ComposeFileTest {
     @Test
     void composeRunsTheElasticStackRedisSetupAndTheServer() {
         assertThat(compose.root().path("services").properties()).extracting(Map.Entry::getKey)
-                .containsExactlyInAnyOrder("elasticsearch", "kibana", "logstash", "setup", "redis", "server");
+                .containsExactlyInAnyOrder("elasticsearch", "kibana", "logstash", "setup", "kibana-setup", "redis",
+                        "server");
     }
 
     @Test
@@ -78,7 +79,9 @@ class ComposeFileTest {
         Map<String, Map<String, String>> dependencies = dependencies();
 
         assertThat(dependencies.get("kibana")).containsEntry("elasticsearch", "service_healthy");
-        assertThat(dependencies.get("setup")).containsEntry("elasticsearch", "service_healthy");
+        assertThat(dependencies.get("setup")).containsOnly(Map.entry("elasticsearch", "service_healthy"));
+        assertThat(dependencies.get("kibana-setup")).containsEntry("setup", "service_completed_successfully")
+                .containsEntry("kibana", "service_started");
         assertThat(dependencies.get("logstash")).containsEntry("elasticsearch", "service_healthy")
                 .containsEntry("setup", "service_completed_successfully");
         assertThat(dependencies.get("server")).containsEntry("setup", "service_completed_successfully")
@@ -96,6 +99,31 @@ class ComposeFileTest {
     }
 
     @Test
+    void kibanaAndItsImportAreOffThePathOfElasticsearchLogstashAndTheServer() {
+        Map<String, Map<String, String>> dependencies = dependencies();
+
+        for (String service : List.of("elasticsearch", "setup", "logstash", "redis", "server")) {
+            assertThat(upstreamOf(service, dependencies)).as("what %s waits for", service)
+                    .doesNotContain("kibana", "kibana-setup");
+        }
+    }
+
+    private static Set<String> upstreamOf(String service, Map<String, Map<String, String>> dependencies) {
+        Set<String> upstream = new HashSet<>();
+        for (String dependency : dependencies.getOrDefault(service, Map.of()).keySet()) {
+            if (upstream.add(dependency)) {
+                upstream.addAll(upstreamOf(dependency, dependencies));
+            }
+        }
+        return upstream;
+    }
+
+    @Test
+    void serverLogsJsonLinesUnderCompose() {
+        assertThat(compose.environment("server")).containsEntry("LOG_FORMAT", "json");
+    }
+
+    @Test
     void dependenciesHaveNoCycle() {
         Map<String, Map<String, String>> dependencies = dependencies();
         Set<String> started = new HashSet<>();
@@ -109,7 +137,7 @@ class ComposeFileTest {
             order.addAll(ready);
         }
         assertThat(order.getFirst()).isIn("elasticsearch", "redis");
-        assertThat(order.getLast()).isEqualTo("server");
+        assertThat(order).containsSubsequence("elasticsearch", "setup", "logstash", "server");
     }
 
     @Test
@@ -161,9 +189,11 @@ class ComposeFileTest {
         assertThat(URI.create(logstash.get("ELASTICSEARCH_URL")).getHost()).isEqualTo("elasticsearch");
         Map<String, String> setup = compose.environment("setup");
         assertThat(setup).containsKeys("ELASTICSEARCH_URL", "ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD",
-                "KIBANA_URL", "KIBANA_PASSWORD");
+                "KIBANA_PASSWORD");
         assertThat(setup.get("KIBANA_PASSWORD")).isEqualTo(compose.environment("kibana").get("ELASTICSEARCH_PASSWORD"));
-        assertThat(URI.create(setup.get("KIBANA_URL")).getHost()).isEqualTo("kibana");
+        Map<String, String> kibanaSetup = compose.environment("kibana-setup");
+        assertThat(kibanaSetup).containsKeys("ELASTICSEARCH_URL", "ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD");
+        assertThat(URI.create(kibanaSetup.get("KIBANA_URL")).getHost()).isEqualTo("kibana");
     }
 
     @Test
