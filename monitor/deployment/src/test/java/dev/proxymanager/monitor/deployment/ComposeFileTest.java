@@ -201,6 +201,9 @@ class ComposeFileTest {
         Compose.Mount config = compose.mounts("server").stream()
                 .filter(m -> m.target().equals("/etc/proxy-manager/server.yaml")).findFirst().orElseThrow();
         JsonNode server = new ObjectMapper(new YAMLFactory()).readTree(RepositoryFiles.read(config.source()));
+        assertThat(compose.service("server").path("command").toString())
+                .as("the image's default is the embedded demo: compose names its config")
+                .isEqualTo("[\"--config\",\"" + config.target() + "\"]");
 
         assertThat(compose.ports("server")).containsKey(server.path("port").asInt());
         assertThat(server.path("usage_store").path("type").asText()).isEqualTo("redis");
@@ -208,6 +211,14 @@ class ComposeFileTest {
         JsonNode secret = compose.service("server").path("secrets").get(0);
         assertThat(secret.path("target").asText()).isEqualTo(server.path("secrets_file").asText());
         assertThat(compose.root().path("secrets").has(secret.path("source").asText())).isTrue();
+    }
+
+    @Test
+    void serverRunsAsTheImageUserUnlessToldToRunAsTheSecretsFileOwner() {
+        assertThat(compose.service("server").path("user").asText()).isEqualTo("${PROXY_MANAGER_USER:-10001:10001}");
+        assertThat(compose.interpolate(compose.service("server").path("user").asText())).isEqualTo("10001:10001");
+        assertThat(RepositoryFiles.read("server/Dockerfile")).contains("USER 10001:10001");
+        assertThat(RepositoryFiles.read("docs/deploy.md")).contains("PROXY_MANAGER_USER");
     }
 
     @Test

@@ -71,7 +71,7 @@ class DockerfileTest {
         assertThat(run.all("ENV")).anySatisfy(env -> assertThat(env).startsWith("JAVA_OPTS=")
                 .contains("-XX:MaxRAMPercentage="));
         assertThat(run.last("ENTRYPOINT")).contains("exec java $JAVA_OPTS -jar /app/proxy-manager-server.jar");
-        assertThat(run.last("CMD")).isEqualTo("[\"--config\", \"/etc/proxy-manager/server.yaml\"]");
+        assertThat(run.last("CMD")).as("no arguments: the embedded default, as java -jar").isEqualTo("[]");
     }
 
     @Test
