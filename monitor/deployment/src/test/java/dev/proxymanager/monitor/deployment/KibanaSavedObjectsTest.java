@@ -247,6 +247,29 @@ class KibanaSavedObjectsTest {
         assertThat(checked).contains(saved.get("lens", "pm-usage-per-secret").path("attributes").path("title").asText());
     }
 
+    /**
+     * A cache hit is logged in the request log but reaches no upstream (latency 0, the cached status): panels about
+     * upstream attempts, their status, latency, errors and secret usage leave hits out. The cache panels, the
+     * secret events and the top requested URLs keep them.
+     */
+    @Test
+    void upstreamPanelsOfTheRequestLogLeaveCacheHitsOut() {
+        Set<String> keepHits = Set.of("pm-cache-hit-ratio", "pm-top-urls");
+        List<String> checked = new ArrayList<>();
+        for (JsonNode lens : saved.ofType("lens")) {
+            String query = lens.path("attributes").path("state").path("query").path("query").asText();
+            boolean onRequestLog = lens.path("references").findValuesAsText("id").contains("proxy-manager-requests");
+            boolean eventsOnly = Pattern.compile("(?<!NOT )\\bevent\\s*:\\s*\\*").matcher(query).find();
+            if (!onRequestLog || eventsOnly || keepHits.contains(lens.path("id").asText())) {
+                continue;
+            }
+            assertThat(query).as("%s: query", lens.path("attributes").path("title").asText())
+                    .contains("NOT cache : \"hit\"");
+            checked.add(lens.path("id").asText());
+        }
+        assertThat(checked).contains("pm-status-codes", "pm-latency-percentiles", "pm-requests-by-endpoint");
+    }
+
     @Test
     void dashboardPanelsEachResolveToALensVisualization() throws Exception {
         JsonNode dashboard = saved.get("dashboard", "proxy-manager");
