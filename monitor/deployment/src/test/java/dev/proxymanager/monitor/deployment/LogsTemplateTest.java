@@ -45,6 +45,8 @@ import org.slf4j.event.KeyValuePair;
 class LogsTemplateTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The server encoder's custom fields, as in its appender configuration (LogstashPipelineTest checks). */
+    static final String CUSTOM_FIELDS = "{\"service\":\"proxy-manager-server\"}";
     private static final List<String> SOURCES = List.of("server/src/main/java", "middleware/src/main/java");
     private static final Pattern KEY_VALUE = Pattern.compile("addKeyValue\\(\\s*(?:\"(\\w+)\"|LogFields\\.(\\w+))");
     private static final Pattern LOG_FIELD = Pattern.compile("public static final String (\\w+) = \"([^\"]+)\";");
@@ -139,7 +141,7 @@ class LogsTemplateTest {
         context.setMDCAdapter(new LogbackMDCAdapter());
         LogstashEncoder encoder = new LogstashEncoder();
         encoder.setContext(context);
-        encoder.setCustomFields("{\"service\":\"proxy-manager-server\"}");
+        encoder.setCustomFields(CUSTOM_FIELDS);
         encoder.start();
         Logger logger = context.getLogger("dev.proxymanager.server.ServerApplication");
         List<String> documents = new ArrayList<>();
