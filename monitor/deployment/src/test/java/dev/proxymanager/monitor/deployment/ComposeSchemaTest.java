@@ -1,6 +1,7 @@
 package dev.proxymanager.monitor.deployment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,9 +10,14 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -73,6 +79,22 @@ class ComposeSchemaTest {
 
         assertThat(schema().validate(misspelt)).extracting(ValidationMessage::getMessage)
                 .anySatisfy(message -> assertThat(message).contains("healthchek"));
+    }
+
+    /** Where Compose v1 is installed (Debian's docker-compose; not on CI's machine), it parses the file itself. */
+    @Test
+    void composeV1ParsesTheFileWhereInstalled() throws Exception {
+        boolean installed = false;
+        for (String directory : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            installed |= Files.isExecutable(Path.of(directory, "docker-compose"));
+        }
+        assumeTrue(installed, "docker-compose (v1) is not installed");
+        Process compose = new ProcessBuilder("docker-compose", "-f", "docker-compose.yml", "config", "-q")
+                .directory(RepositoryFiles.root().toFile()).redirectErrorStream(true).start();
+        String output = new String(compose.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(compose.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(compose.exitValue()).as(output).isZero();
     }
 
     @Test

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.Secret;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -19,6 +21,34 @@ class DeployDocsTest {
     void showsComposeV1AndV2CommandsWhichTheVendoredV1SchemaCovers() {
         assertThat(docs).contains("docker-compose up").contains("docker compose up").contains("1.29");
         assertThat(ComposeSchemaTest.SCHEMA).contains("1.29.2");
+    }
+
+    @Test
+    void serviceTableNamesEveryComposeServiceAndNoOther() {
+        String composeSection = docs.substring(docs.indexOf("## docker-compose"), docs.indexOf("### The dashboard"));
+        Matcher rows = Pattern.compile("(?m)^\\| `([a-z-]+)` \\|").matcher(composeSection);
+        List<String> documented = new ArrayList<>();
+        while (rows.find()) {
+            documented.add(rows.group(1));
+        }
+        List<String> services = new ArrayList<>();
+        Compose.read().root().path("services").properties().forEach(e -> services.add(e.getKey()));
+
+        assertThat(documented).containsExactlyInAnyOrderElementsOf(services);
+    }
+
+    @Test
+    void startOrderTheDocsDescribeIsTheOneComposeEnforces() {
+        assertThat(docs).contains("Elasticsearch healthy → `setup` completed →\nLogstash healthy and Redis healthy → server");
+        Compose compose = Compose.read();
+        assertThat(compose.service("logstash").path("depends_on").path("setup").path("condition").asText())
+                .isEqualTo("service_completed_successfully");
+        assertThat(compose.service("server").path("depends_on").path("logstash").path("condition").asText())
+                .isEqualTo("service_healthy");
+        assertThat(compose.service("server").path("depends_on").path("redis").path("condition").asText())
+                .isEqualTo("service_healthy");
+        assertThat(compose.service("setup").path("depends_on").path("elasticsearch").path("condition").asText())
+                .isEqualTo("service_healthy");
     }
 
     @Test
