@@ -22,7 +22,8 @@ class ComposeFileTest {
     @Test
     void composeRunsTheElasticStackRedisSetupAndTheServer() {
         assertThat(compose.root().path("services").properties()).extracting(Map.Entry::getKey)
-                .containsExactlyInAnyOrder("elasticsearch", "kibana", "logstash", "setup", "redis", "server");
+                .containsExactlyInAnyOrder("elasticsearch", "kibana", "logstash", "setup", "kibana-setup", "redis",
+                        "server");
     }
 
     @Test
@@ -78,7 +79,9 @@ class ComposeFileTest {
         Map<String, Map<String, String>> dependencies = dependencies();
 
         assertThat(dependencies.get("kibana")).containsEntry("elasticsearch", "service_healthy");
-        assertThat(dependencies.get("setup")).containsEntry("elasticsearch", "service_healthy");
+        assertThat(dependencies.get("setup")).containsOnly(Map.entry("elasticsearch", "service_healthy"));
+        assertThat(dependencies.get("kibana-setup")).containsEntry("setup", "service_completed_successfully")
+                .containsEntry("kibana", "service_started");
         assertThat(dependencies.get("logstash")).containsEntry("elasticsearch", "service_healthy")
                 .containsEntry("setup", "service_completed_successfully");
         assertThat(dependencies.get("server")).containsEntry("setup", "service_completed_successfully")
@@ -96,6 +99,31 @@ class ComposeFileTest {
     }
 
     @Test
+    void kibanaAndItsImportAreOffThePathOfElasticsearchLogstashAndTheServer() {
+        Map<String, Map<String, String>> dependencies = dependencies();
+
+        for (String service : List.of("elasticsearch", "setup", "logstash", "redis", "server")) {
+            assertThat(upstreamOf(service, dependencies)).as("what %s waits for", service)
+                    .doesNotContain("kibana", "kibana-setup");
+        }
+    }
+
+    private static Set<String> upstreamOf(String service, Map<String, Map<String, String>> dependencies) {
+        Set<String> upstream = new HashSet<>();
+        for (String dependency : dependencies.getOrDefault(service, Map.of()).keySet()) {
+            if (upstream.add(dependency)) {
+                upstream.addAll(upstreamOf(dependency, dependencies));
+            }
+        }
+        return upstream;
+    }
+
+    @Test
+    void serverLogsJsonLinesUnderCompose() {
+        assertThat(compose.environment("server")).containsEntry("LOG_FORMAT", "json");
+    }
+
+    @Test
     void dependenciesHaveNoCycle() {
         Map<String, Map<String, String>> dependencies = dependencies();
         Set<String> started = new HashSet<>();
@@ -109,7 +137,7 @@ class ComposeFileTest {
             order.addAll(ready);
         }
         assertThat(order.getFirst()).isIn("elasticsearch", "redis");
-        assertThat(order.getLast()).isEqualTo("server");
+        assertThat(order).containsSubsequence("elasticsearch", "setup", "logstash", "server");
     }
 
     @Test
@@ -161,9 +189,11 @@ class ComposeFileTest {
         assertThat(URI.create(logstash.get("ELASTICSEARCH_URL")).getHost()).isEqualTo("elasticsearch");
         Map<String, String> setup = compose.environment("setup");
         assertThat(setup).containsKeys("ELASTICSEARCH_URL", "ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD",
-                "KIBANA_URL", "KIBANA_PASSWORD");
+                "KIBANA_PASSWORD");
         assertThat(setup.get("KIBANA_PASSWORD")).isEqualTo(compose.environment("kibana").get("ELASTICSEARCH_PASSWORD"));
-        assertThat(URI.create(setup.get("KIBANA_URL")).getHost()).isEqualTo("kibana");
+        Map<String, String> kibanaSetup = compose.environment("kibana-setup");
+        assertThat(kibanaSetup).containsKeys("ELASTICSEARCH_URL", "ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD");
+        assertThat(URI.create(kibanaSetup.get("KIBANA_URL")).getHost()).isEqualTo("kibana");
     }
 
     @Test
@@ -171,6 +201,9 @@ class ComposeFileTest {
         Compose.Mount config = compose.mounts("server").stream()
                 .filter(m -> m.target().equals("/etc/proxy-manager/server.yaml")).findFirst().orElseThrow();
         JsonNode server = new ObjectMapper(new YAMLFactory()).readTree(RepositoryFiles.read(config.source()));
+        assertThat(compose.service("server").path("command").toString())
+                .as("the image's default is the embedded demo: compose names its config")
+                .isEqualTo("[\"--config\",\"" + config.target() + "\"]");
 
         assertThat(compose.ports("server")).containsKey(server.path("port").asInt());
         assertThat(server.path("usage_store").path("type").asText()).isEqualTo("redis");
@@ -178,6 +211,14 @@ class ComposeFileTest {
         JsonNode secret = compose.service("server").path("secrets").get(0);
         assertThat(secret.path("target").asText()).isEqualTo(server.path("secrets_file").asText());
         assertThat(compose.root().path("secrets").has(secret.path("source").asText())).isTrue();
+    }
+
+    @Test
+    void serverRunsAsTheImageUserUnlessToldToRunAsTheSecretsFileOwner() {
+        assertThat(compose.service("server").path("user").asText()).isEqualTo("${PROXY_MANAGER_USER:-10001:10001}");
+        assertThat(compose.interpolate(compose.service("server").path("user").asText())).isEqualTo("10001:10001");
+        assertThat(RepositoryFiles.read("server/Dockerfile")).contains("USER 10001:10001");
+        assertThat(RepositoryFiles.read("docs/deploy.md")).contains("PROXY_MANAGER_USER");
     }
 
     @Test

@@ -2,9 +2,17 @@ package dev.proxymanager.monitor.deployment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class DockerfileTest {
 
@@ -63,7 +71,74 @@ class DockerfileTest {
         assertThat(run.all("ENV")).anySatisfy(env -> assertThat(env).startsWith("JAVA_OPTS=")
                 .contains("-XX:MaxRAMPercentage="));
         assertThat(run.last("ENTRYPOINT")).contains("exec java $JAVA_OPTS -jar /app/proxy-manager-server.jar");
-        assertThat(run.last("CMD")).isEqualTo("[\"--config\", \"/etc/proxy-manager/server.yaml\"]");
+        assertThat(run.last("CMD")).as("no arguments: the embedded default, as java -jar").isEqualTo("[]");
+    }
+
+    @Test
+    void buildsWithTheClassicBuilderToo() {
+        String dockerfile = RepositoryFiles.read("server/Dockerfile");
+
+        assertThat(dockerfile.lines()).as("BuildKit-only parser directive").noneMatch(l -> l.matches("#\\s*syntax\\s*=.*"));
+        assertThat(dockerfile).as("heredocs need BuildKit").doesNotContain("<<");
+        for (Stage stage : stages) {
+            assertThat(stage.all("RUN")).as("RUN flags need BuildKit")
+                    .noneMatch(run -> run.matches("--(mount|network|security)\\b.*"));
+            for (String copy : stage.all("COPY")) {
+                assertThat(copy).as("COPY flags that need BuildKit").doesNotContainPattern("--(chmod|link|parents|exclude)\\b");
+            }
+        }
+    }
+
+    /**
+     * Copies exactly what the build stage COPYs (as the build context would hold it, without {@code target/}) to a
+     * scratch directory and runs the server module's resource processing there with the same Maven wrapper: the
+     * demo {@code secrets.json} that {@code java -jar} starts with must land in the jar's classes.
+     */
+    @Test
+    void imageJarEmbedsTheDemoSecretsFromTheFilesTheDockerfileCopies(@TempDir Path scratch) throws Exception {
+        Stage build = stages.getFirst();
+        for (String copy : build.all("COPY")) {
+            List<String> paths = List.of(copy.split("\\s+"));
+            String destination = paths.getLast();
+            for (String source : paths.subList(0, paths.size() - 1)) {
+                Path from = RepositoryFiles.resolve(source);
+                Path to = Files.isDirectory(from) ? scratch.resolve(destination)
+                        : scratch.resolve(destination).resolve(from.getFileName().toString());
+                copyTree(from, to);
+            }
+        }
+
+        Process maven = new ProcessBuilder(scratch.resolve("mvnw").toString(), "-B", "-q", "-o", "-pl", "server",
+                "process-resources").directory(scratch.toFile()).redirectErrorStream(true).start();
+        String output = new String(maven.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(maven.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        assertThat(maven.exitValue()).as(output).isZero();
+
+        Path demoSecrets = scratch.resolve("server/target/classes/dev/proxymanager/server/demo/secrets.json");
+        assertThat(demoSecrets).as("the demo secrets.json in the image's jar").isRegularFile();
+        assertThat(Files.readString(demoSecrets)).isEqualTo(RepositoryFiles.read("examples/secrets.json"));
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path file : files.toList()) {
+                Path relative = from.relativize(file);
+                boolean buildOutput = false;
+                for (Path part : relative) {
+                    buildOutput |= part.toString().equals("target"); // .dockerignore: **/target
+                }
+                if (buildOutput) {
+                    continue;
+                }
+                Path target = relative.toString().isEmpty() ? to : to.resolve(relative.toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.createDirectories(target.getParent());
+                    Files.copy(file, target, StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
     }
 
     @Test

@@ -155,6 +155,121 @@ class KibanaSavedObjectsTest {
         }
     }
 
+    /**
+     * A terms column on a field that some documents lack drops those documents unless it has a missing bucket (or
+     * the panel's query keeps only documents that have the field): "Errors by type" lost every failure, ban and
+     * rate limit that way, since only timeouts and connection errors carry an error_type.
+     */
+    @Test
+    void noPanelGroupsByAFieldSomeOfItsDocumentsLackWithoutAMissingBucket() {
+        Map<String, Set<String>> alwaysSet = Map.of(
+                IndexTemplate.REQUEST_LOG, LogFieldNames.inEveryRequestLogDocument(),
+                IndexTemplate.CACHE, LogFieldNames.inEveryCacheDocument());
+        List<String> checked = new ArrayList<>();
+        for (JsonNode lens : saved.ofType("lens")) {
+            String title = lens.path("attributes").path("title").asText();
+            String query = lens.path("attributes").path("state").path("query").path("query").asText();
+            lens.path("attributes").path("state").path("datasourceStates").path("formBased").path("layers")
+                    .properties().forEach(layer -> {
+                        IndexTemplate template = templateOfLayer(lens, layer.getKey());
+                        for (JsonNode column : layer.getValue().path("columns")) {
+                            if (!column.path("operationType").asText().equals("terms")) {
+                                continue;
+                            }
+                            String field = column.path("sourceField").asText();
+                            boolean inEveryDocument = alwaysSet.getOrDefault(template.file(), Set.of()).contains(field);
+                            boolean queryRequiresIt = Pattern.compile("(?<!NOT )\\b" + Pattern.quote(field) + "\\s*:\\s*\\*")
+                                    .matcher(query).find();
+                            assertThat(inEveryDocument || queryRequiresIt
+                                    || column.path("params").path("missingBucket").asBoolean(false))
+                                    .as("%s: terms on %s, which some documents lack, needs missingBucket", title, field)
+                                    .isTrue();
+                            checked.add(title + ":" + field);
+                        }
+                    });
+        }
+        assertThat(checked).hasSizeGreaterThanOrEqualTo(5);
+    }
+
+    @Test
+    void errorsPanelShowsEveryNonSuccessOutcomeItsDescriptionLists() {
+        JsonNode errors = saved.get("lens", "pm-errors-by-type").path("attributes");
+        JsonNode columns = errors.path("state").path("datasourceStates").path("formBased").path("layers")
+                .path("layer1").path("columns");
+
+        assertThat(errors.path("description").asText()).contains("failure", "banned", "rate_limited");
+        assertThat(columns.path("error").path("params").path("missingBucket").asBoolean()).isTrue();
+        assertThat(columns.path("outcome").path("params").path("size").asInt())
+                .as("one bar per listed outcome").isGreaterThanOrEqualTo(5);
+        assertThat(errors.path("state").path("query").path("query").asText()).doesNotContain("error_type");
+    }
+
+    /**
+     * Lens takes a fixed interval as a minimum and widens it over long ranges: a count per bucket then is not "per
+     * minute". A panel drawn against a per-unit reference line must normalise its metrics to that unit
+     * (timeScale), so a bar of a 30-minute bucket is still requests per minute.
+     */
+    @Test
+    void metricsDrawnAgainstAPerUnitLimitLineAreNormalisedToThatUnit() {
+        Map<String, String> units = Map.of("s", "second", "m", "minute", "h", "hour", "d", "day");
+        List<String> checked = new ArrayList<>();
+        for (JsonNode lens : saved.ofType("lens")) {
+            String title = lens.path("attributes").path("title").asText();
+            JsonNode layers = lens.path("attributes").path("state").path("datasourceStates").path("formBased")
+                    .path("layers");
+            List<String> lineLabels = new ArrayList<>();
+            for (JsonNode layer : lens.path("attributes").path("state").path("visualization").path("layers")) {
+                if (layer.path("layerType").asText().equals("referenceLine")) {
+                    for (JsonNode accessor : layer.path("accessors")) {
+                        lineLabels.add(layers.path(layer.path("layerId").asText()).path("columns")
+                                .path(accessor.asText()).path("label").asText());
+                    }
+                }
+            }
+            if (lineLabels.isEmpty()) {
+                continue;
+            }
+            for (JsonNode layer : lens.path("attributes").path("state").path("visualization").path("layers")) {
+                if (!layer.path("layerType").asText().equals("data")) {
+                    continue;
+                }
+                for (JsonNode accessor : layer.path("accessors")) {
+                    JsonNode metric = layers.path(layer.path("layerId").asText()).path("columns").path(accessor.asText());
+                    String timeScale = metric.path("timeScale").asText("");
+                    assertThat(units).as("%s: %s has a timeScale", title, accessor.asText()).containsKey(timeScale);
+                    for (String label : lineLabels) {
+                        assertThat(label).as("%s: the limit line's unit", title).contains("/" + units.get(timeScale));
+                    }
+                    checked.add(title);
+                }
+            }
+        }
+        assertThat(checked).contains(saved.get("lens", "pm-usage-per-secret").path("attributes").path("title").asText());
+    }
+
+    /**
+     * A cache hit is logged in the request log but reaches no upstream (latency 0, the cached status): panels about
+     * upstream attempts, their status, latency, errors and secret usage leave hits out. The cache panels, the
+     * secret events and the top requested URLs keep them.
+     */
+    @Test
+    void upstreamPanelsOfTheRequestLogLeaveCacheHitsOut() {
+        Set<String> keepHits = Set.of("pm-cache-hit-ratio", "pm-top-urls");
+        List<String> checked = new ArrayList<>();
+        for (JsonNode lens : saved.ofType("lens")) {
+            String query = lens.path("attributes").path("state").path("query").path("query").asText();
+            boolean onRequestLog = lens.path("references").findValuesAsText("id").contains("proxy-manager-requests");
+            boolean eventsOnly = Pattern.compile("(?<!NOT )\\bevent\\s*:\\s*\\*").matcher(query).find();
+            if (!onRequestLog || eventsOnly || keepHits.contains(lens.path("id").asText())) {
+                continue;
+            }
+            assertThat(query).as("%s: query", lens.path("attributes").path("title").asText())
+                    .contains("NOT cache : \"hit\"");
+            checked.add(lens.path("id").asText());
+        }
+        assertThat(checked).contains("pm-status-codes", "pm-latency-percentiles", "pm-requests-by-endpoint");
+    }
+
     @Test
     void dashboardPanelsEachResolveToALensVisualization() throws Exception {
         JsonNode dashboard = saved.get("dashboard", "proxy-manager");

@@ -46,7 +46,7 @@ class KubernetesManifestsTest {
 
     @BeforeAll
     static void readManifests() {
-        resources = new StrictKubernetesReader().readDirectory(RepositoryFiles.resolve("server/k8s"));
+        resources = Kustomization.read().render();
     }
 
     @Test
@@ -378,6 +378,12 @@ class KubernetesManifestsTest {
             keys.addAll(secret.getStringData().keySet());
         }
         return keys;
+    }
+
+    @Test
+    void serverLogsJsonLinesForTheClustersLogCollection() {
+        assertThat(env(serverContainer())).containsEntry("LOG_FORMAT", "json");
+        assertThat(env(serverContainer()).get("LOG_FORMAT")).isEqualTo(Compose.read().environment("server").get("LOG_FORMAT"));
     }
 
     private static Map<String, String> env(Container container) {

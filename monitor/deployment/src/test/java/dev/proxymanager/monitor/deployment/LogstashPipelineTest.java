@@ -8,11 +8,16 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class LogstashPipelineTest {
 
+    /** The server's Logstash appender (read, not run: the server module owns it). */
+    static final String SERVER_APPENDER =
+            "server/src/main/resources/dev/proxymanager/server/logging/logstash-appender.xml";
     /** The port of the server's Logstash appender when LOGSTASH_PORT is not set. */
     private static final int SERVER_APPENDER_PORT = 5000;
 
@@ -36,6 +41,19 @@ class LogstashPipelineTest {
             assertThat(tcp.string("codec")).isEqualTo("json_lines");
             assertThat(Integer.parseInt(tcp.string("port"))).isEqualTo(SERVER_APPENDER_PORT);
         });
+    }
+
+    @Test
+    void serverAppenderSendsJsonLinesOfTheEncoderLogsTemplateTestWritesToThePipelinesPort() {
+        String appender = RepositoryFiles.read(SERVER_APPENDER);
+        Matcher port = Pattern.compile("\\$\\{LOGSTASH_PORT:-(\\d+)}").matcher(appender);
+
+        assertThat(port.find()).as("%s: default port", SERVER_APPENDER).isTrue();
+        assertThat(Integer.parseInt(port.group(1))).isEqualTo(SERVER_APPENDER_PORT);
+        // LogstashTcpSocketAppender ends each event with a line separator: what the json_lines codec splits on.
+        assertThat(appender).contains("net.logstash.logback.appender.LogstashTcpSocketAppender")
+                .contains("<encoder class=\"net.logstash.logback.encoder.LogstashEncoder\">")
+                .contains("<customFields>" + LogsTemplateTest.CUSTOM_FIELDS + "</customFields>");
     }
 
     @Test

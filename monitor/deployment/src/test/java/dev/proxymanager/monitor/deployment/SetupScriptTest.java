@@ -67,8 +67,8 @@ class SetupScriptTest {
     }
 
     @Test
-    void installsTemplatesTheIlmPolicyAndTheSavedObjectsWhereTheClusterHasIlm() throws Exception {
-        Run run = runSetup(true, "{\"success\":true,\"successCount\":3}");
+    void installsTemplatesAndTheIlmPolicyWhereTheClusterHasIlmWithoutWaitingForKibana() throws Exception {
+        Run run = runSetup("setup", true, "{\"success\":true,\"successCount\":3}");
 
         assertThat(run.exitCode()).as(run.output()).isZero();
         assertThat(request("POST", "/_security/user/kibana_system/_password").json())
@@ -81,7 +81,8 @@ class SetupScriptTest {
         assertThat(request("PUT", "/_index_template/proxy-manager-requests").json()).isEqualTo(requestLogTemplate);
         assertThat(request("PUT", "/_index_template/proxy-manager-cache").json()).isEqualTo(fileJson(IndexTemplate.CACHE));
         assertThat(request("PUT", "/_index_template/proxy-manager-logs").json()).isEqualTo(fileJson(IndexTemplate.LOGS));
-        assertImportedEverySavedObjectsFile();
+        assertThat(requests).as("the setup service Logstash and the server wait for never calls Kibana")
+                .noneMatch(r -> r.path().startsWith("/api/"));
         assertThat(requests).allSatisfy(r -> assertThat(r.headers().get("Authorization"))
                 .containsExactly("Basic " + Base64.getEncoder()
                         .encodeToString((USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8))));
@@ -89,30 +90,45 @@ class SetupScriptTest {
 
     @Test
     void goesOnWithoutAPolicyAndSaysSoWhereTheClusterHasNoIlm() throws Exception {
-        Run run = runSetup(false, "{\"success\":true,\"successCount\":3}");
+        Run run = runSetup("setup", false, "{\"success\":true,\"successCount\":3}");
 
         assertThat(run.exitCode()).as(run.output()).isZero();
         assertThat(run.output()).contains("ILM is not available on this cluster");
         assertThat(requests).noneMatch(r -> r.path().startsWith("/_ilm/policy"));
         assertThat(request("PUT", "/_index_template/proxy-manager-requests").json())
                 .isEqualTo(fileJson(IndexTemplate.REQUEST_LOG));
-        assertImportedEverySavedObjectsFile();
     }
 
     @Test
-    void failsWhenKibanaRejectsTheSavedObjects() throws Exception {
-        Run run = runSetup(false, "{\"success\":false,\"errors\":[{\"id\":\"x\",\"error\":{\"type\":\"missing_references\"}}]}");
+    void kibanaSetupImportsEverySavedObjectsFile() throws Exception {
+        Run run = runSetup("kibana-setup", true, "{\"success\":true,\"successCount\":3}");
+
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assertImportedEverySavedObjectsFile();
+        assertThat(requests).as("kibana-setup changes nothing in Elasticsearch")
+                .allMatch(r -> r.path().startsWith("/api/"));
+    }
+
+    @Test
+    void kibanaSetupTriesEveryFileAndFailsWhenKibanaRejectsOne() throws Exception {
+        Run run = runSetup("kibana-setup", false,
+                "{\"success\":false,\"errors\":[{\"id\":\"x\",\"error\":{\"type\":\"missing_references\"}}]}");
 
         assertThat(run.exitCode()).isNotZero();
-        assertThat(run.output()).contains("failed").contains("missing_references");
+        assertThat(run.output()).contains("failed").contains("missing_references").contains("Kibana rejected:");
+        assertThat(requests.stream().filter(r -> r.path().equals("/api/saved_objects/_import")).count())
+                .isEqualTo(savedObjectsFiles().size());
+    }
+
+    private static List<Path> savedObjectsFiles() throws IOException {
+        try (Stream<Path> list = Files.list(RepositoryFiles.resolve(KibanaSavedObjects.DIRECTORY))) {
+            return list.filter(f -> f.toString().endsWith(".ndjson")).sorted().toList();
+        }
     }
 
     private void assertImportedEverySavedObjectsFile() throws IOException {
         List<Recorded> imports = requests.stream().filter(r -> r.path().equals("/api/saved_objects/_import")).toList();
-        List<Path> files;
-        try (Stream<Path> list = Files.list(RepositoryFiles.resolve(KibanaSavedObjects.DIRECTORY))) {
-            files = list.filter(f -> f.toString().endsWith(".ndjson")).sorted().toList();
-        }
+        List<Path> files = savedObjectsFiles();
         assertThat(imports).hasSameSizeAs(files).isNotEmpty();
         for (int i = 0; i < files.size(); i++) {
             Recorded recorded = imports.get(i);
@@ -133,7 +149,8 @@ class SetupScriptTest {
         return JSON.readTree(RepositoryFiles.read(file));
     }
 
-    private Run runSetup(boolean clusterHasIlm, String importResponse) throws Exception {
+    /** Runs {@code service}'s entrypoint as compose would: its mounts at their targets, its arguments. */
+    private Run runSetup(String service, boolean clusterHasIlm, String importResponse) throws Exception {
         elasticsearch = server(exchange -> switch (exchange.getRequestURI().getPath()) {
             case "/_cluster/health" -> new Response(200, "{\"status\":\"green\"}");
             case "/_ilm/status" -> clusterHasIlm ? new Response(200, "{\"operation_mode\":\"RUNNING\"}")
@@ -147,14 +164,15 @@ class SetupScriptTest {
         });
 
         Compose compose = Compose.read();
-        for (Compose.Mount mount : compose.mounts("setup")) {
+        for (Compose.Mount mount : compose.mounts(service)) {
             copy(RepositoryFiles.resolve(mount.source()), container.resolve(mount.target().substring(1)));
         }
-        List<String> entrypoint = JSON.convertValue(compose.service("setup").path("entrypoint"),
+        List<String> entrypoint = JSON.convertValue(compose.service(service).path("entrypoint"),
                 JSON.getTypeFactory().constructCollectionType(List.class, String.class));
-        assertThat(entrypoint).hasSize(2).first().isEqualTo("sh");
+        assertThat(entrypoint).hasSize(3).first().isEqualTo("sh");
 
-        ProcessBuilder builder = new ProcessBuilder("sh", container.resolve(entrypoint.get(1).substring(1)).toString());
+        ProcessBuilder builder = new ProcessBuilder("sh", container.resolve(entrypoint.get(1).substring(1)).toString(),
+                entrypoint.get(2));
         Map<String, String> env = builder.environment();
         env.put("ELASTICSEARCH_URL", url(elasticsearch));
         env.put("ELASTICSEARCH_USERNAME", USER);

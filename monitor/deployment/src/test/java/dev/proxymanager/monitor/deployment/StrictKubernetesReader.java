@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Reads Kubernetes manifests into fabric8 model objects, strictly: a field the model does not know fails the read.
@@ -46,19 +45,6 @@ final class StrictKubernetesReader {
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .registerModule(new SimpleModule("strict-kubernetes").setDeserializerModifier(new NoAnySetter()));
-
-    /** Every document of every {@code .yaml} file in {@code directory}, in file-name order. */
-    List<HasMetadata> readDirectory(Path directory) {
-        try (Stream<Path> files = Files.list(directory)) {
-            List<HasMetadata> resources = new ArrayList<>();
-            for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
-                resources.addAll(readFile(file));
-            }
-            return resources;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     List<HasMetadata> readFile(Path file) {
         try {
