@@ -28,6 +28,7 @@ import dev.proxymanager.server.logging.LogstashShipping;
 import dev.proxymanager.server.metrics.BackendMetrics;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
+import dev.proxymanager.server.security.TargetGuard;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import org.eclipse.jetty.server.handler.ContextHandler;
 import org.slf4j.Logger;
@@ -149,10 +150,12 @@ public final class ServerApplication implements AutoCloseable {
                 elasticsearchUrl = URI.create(localElasticsearch.httpUrl());
             }
         }
+        TargetGuard targetGuard = new TargetGuard();
         ProxyManager.Builder pm = ProxyManager.builder().secrets(secrets).clock(clock).usageStore(usageStore)
                 // a busy pool answers 429 with Retry-After at once; holding the request would only fill the queue
                 .maxWait(Duration.ZERO)
                 .transport(HttpTransport.builder()
+                        .withConnectGuard(targetGuard)
                         .withMaxConnections(config.effectivePoolMaxSize())
                         .withMaxConnectionsPerRoute(config.effectivePoolMaxSize())
                         .build());
@@ -201,6 +204,7 @@ public final class ServerApplication implements AutoCloseable {
         bindBackendMetrics(metrics, manager, backendStates, probe != null);
         Routes routes = Routes.builder(forwarder, limiter, breakers, metrics)
                 .withAdminToken(adminToken)
+                .withTargetGuard(targetGuard)
                 .withProtectForwarding(config.protectForwarding())
                 .withMaxQueueWait(config.maxQueueWait())
                 .withMaxRequestBytes(config.maxRequestBytes())

@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 import javax.net.ssl.SSLContext;
 import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.impl.ChainElement;
 import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 import org.apache.hc.client5.http.auth.AuthScope;
 import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
@@ -82,7 +83,8 @@ public final class HttpTransport implements Closeable {
         this.client = HttpClients.custom()
                 .setConnectionManager(pool)
                 .setRoutePlanner(new SecretRoutePlanner())
-                .addRequestInterceptorFirst(new OriginGuardInterceptor(b.connectGuard))
+                .addExecInterceptorBefore(ChainElement.CONNECT.name(), OriginGuardExec.NAME,
+                        new OriginGuardExec(b.connectGuard))
                 .addRequestInterceptorLast(new KeyInjectionInterceptor())
                 .setRetryStrategy(new StaleConnectionRetry())
                 // one cookie store per client would hand cookies one caller's upstream set to every other caller of

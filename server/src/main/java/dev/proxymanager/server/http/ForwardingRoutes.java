@@ -53,7 +53,7 @@ final class ForwardingRoutes {
     private final ConcurrencyLimiter limiter;
     private final UpstreamBreakers breakers;
     private final ServerMetrics metrics;
-    private final TargetGuard guard = new TargetGuard();
+    private final TargetGuard guard;
     private final AdminGate gate;
     private final Supplier<Boolean> protect;
     private final Supplier<Duration> maxQueueWait;
@@ -61,8 +61,9 @@ final class ForwardingRoutes {
     private final long maxResponseBytes;
 
     ForwardingRoutes(Forwarder forwarder, ConcurrencyLimiter limiter, UpstreamBreakers breakers, ServerMetrics metrics,
-                     AdminGate gate, Supplier<Boolean> protect, Supplier<Duration> maxQueueWait, long maxRequestBytes,
-                     long maxResponseBytes) {
+                     AdminGate gate, TargetGuard guard, Supplier<Boolean> protect, Supplier<Duration> maxQueueWait,
+                     long maxRequestBytes, long maxResponseBytes) {
+        this.guard = guard;
         this.forwarder = forwarder;
         this.limiter = limiter;
         this.breakers = breakers;
@@ -229,13 +230,10 @@ final class ForwardingRoutes {
 
     private void run(ForwardRequest fr, EndpointConfig endpoint, Response response, Callback callback, long start)
             throws Exception {
-        TargetGuard.Refusal refusal = guard.check(fr.target(), endpoint.allowedHosts());
+        // before any secret is picked: a refused target spends no key and says nothing about one
+        TargetGuard.Refusal refusal = guard.check(fr.target(), endpoint);
         if (refusal != null) {
-            metrics.recordRejection("forbidden_target");
-            LOG.atWarn().setMessage("refused target").addKeyValue("endpoint", fr.endpoint())
-                    .addKeyValue("host", fr.target().getHost()).addKeyValue("reason", refusal.reason()).log();
-            finish(fr.endpoint(), 403, "refused", start);
-            HttpExchange.error(response, callback, 403, "forbidden_target", refusal.reason());
+            refuseTarget(fr, refusal.reason(), response, callback, start);
             return;
         }
         ConcurrencyLimiter.Permit permit = limiter.tryAcquire(maxQueueWait.get());
@@ -266,6 +264,10 @@ final class ForwardingRoutes {
             }
             long elapsed = breakers.clock().nanoTime() - callStart;
             switch (result) {
+                case ForwardResult.Refused r -> {
+                    breaker.releasePermission();
+                    refuseTarget(fr, r.reason(), response, callback, start);
+                }
                 case ForwardResult.NoSecret n -> {
                     breaker.releasePermission();
                     metrics.recordRejection("no_secret");
@@ -294,6 +296,14 @@ final class ForwardingRoutes {
                 }
             }
         }
+    }
+
+    private void refuseTarget(ForwardRequest fr, String reason, Response response, Callback callback, long start) {
+        metrics.recordRejection("forbidden_target");
+        LOG.atWarn().setMessage("refused target").addKeyValue("endpoint", fr.endpoint())
+                .addKeyValue("host", fr.target().getHost()).addKeyValue("reason", reason).log();
+        finish(fr.endpoint(), 403, "refused", start);
+        HttpExchange.error(response, callback, 403, "forbidden_target", reason);
     }
 
     private void relay(ForwardResult.Response r, Response response, Callback callback) {

@@ -6,6 +6,7 @@ import dev.proxymanager.server.limit.ConcurrencyLimiter;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
 import dev.proxymanager.server.security.BearerTokenAuth;
+import dev.proxymanager.server.security.TargetGuard;
 import org.eclipse.jetty.http.HttpCookie;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
@@ -61,7 +62,7 @@ public final class Routes extends Handler.Abstract {
         this.extraReadiness = b.extraReadiness;
         AtomicReference<Duration> wait = new AtomicReference<>(b.maxQueueWait);
         boolean protect = b.protectForwarding;
-        this.forwarding = new ForwardingRoutes(forwarder, limiter, breakers, metrics, gate, () -> protect, wait::get,
+        this.forwarding = new ForwardingRoutes(forwarder, limiter, breakers, metrics, gate, b.targetGuard, () -> protect, wait::get,
                 b.maxRequestBytes, b.maxResponseBytes);
         this.settings = new SettingsRoutes(forwarder, limiter, wait, b.staticSettings);
         this.secretsReloader = b.secretsReloader;
@@ -274,6 +275,7 @@ public final class Routes extends Handler.Abstract {
         private Supplier<Map<String, String>> extraReadiness = Map::of;
         private Map<String, Object> staticSettings = Map.of();
         private SecretsReloader secretsReloader;
+        private TargetGuard targetGuard = new TargetGuard();
 
         private Builder(Forwarder forwarder, ConcurrencyLimiter limiter, UpstreamBreakers breakers, ServerMetrics metrics) {
             this.forwarder = Objects.requireNonNull(forwarder, "forwarder");
@@ -299,6 +301,9 @@ public final class Routes extends Handler.Abstract {
 
         /** Serves {@code POST /api/v1/secrets/reload} (admin) with it; default none (409: no secrets file). */
         public Builder withSecretsReloader(SecretsReloader reloader) { this.secretsReloader = reloader; return this; }
+
+        /** The guard forwarded targets pass before a secret is picked; give the transport's, so both apply one rule. */
+        public Builder withTargetGuard(TargetGuard guard) { this.targetGuard = Objects.requireNonNull(guard, "guard"); return this; }
 
         public Routes build() {
             return new Routes(this);

@@ -3,11 +3,16 @@ package dev.proxymanager.server.http;
 import dev.proxymanager.middleware.clock.FakeClock;
 import dev.proxymanager.middleware.config.SecretsConfig;
 import dev.proxymanager.middleware.ProxyManager;
+import dev.proxymanager.middleware.transport.HttpTransport;
 import dev.proxymanager.server.ForwardingServer;
 import dev.proxymanager.server.forward.ProxyManagerForwarder;
 import dev.proxymanager.server.limit.ConcurrencyLimiter;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
+import dev.proxymanager.server.security.TargetGuard;
+
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,19 +26,27 @@ final class ServerHarness implements AutoCloseable {
     static final String ADMIN_TOKEN = "test-admin-token-0123456789";
 
     final FakeClock clock = new FakeClock();
+    final TargetGuard guard = new TargetGuard();
     final ConcurrencyLimiter limiter;
     final ForwardingServer server;
     final int port;
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect) throws Exception {
+        this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, SystemDefaultDnsResolver.INSTANCE);
+    }
+
+    /** With {@code dns} as the transport's name lookup (the target guard checks its answers). */
+    ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect,
+                  DnsResolver dns) throws Exception {
         SecretsConfig secrets = SecretsConfig.parse(secretsJson, Map.of());
         ProxyManagerForwarder forwarder = new ProxyManagerForwarder(ProxyManager.builder().secrets(secrets).clock(clock)
-                .maxWait(Duration.ZERO).build());
+                .maxWait(Duration.ZERO).transport(HttpTransport.builder().withConnectGuard(guard).withDnsResolver(dns).build()).build());
         limiter = new ConcurrencyLimiter(maxConcurrent, maxQueue);
         UpstreamBreakers breakers = new UpstreamBreakers(breakerThreshold, Duration.ofSeconds(30), clock);
         Routes routes = Routes.builder(forwarder, limiter, breakers, new ServerMetrics())
                 .withAdminToken(ADMIN_TOKEN)
+                .withTargetGuard(guard)
                 .withProtectForwarding(protect)
                 .withMaxQueueWait(Duration.ofMillis(200))
                 .withMaxRequestBytes(1024)
