@@ -202,8 +202,13 @@ public final class ServerApplication implements AutoCloseable {
             return states;
         };
         bindBackendMetrics(metrics, manager, backendStates, probe != null);
+        if (!config.protectForwarding() && !config.demoMode()) {
+            LOG.atWarn().setMessage("protect_forwarding is false: anyone who reaches this port can spend the keys "
+                    + "and proxies of every endpoint").addKeyValue("host", config.host()).log();
+        }
         Routes routes = Routes.builder(forwarder, limiter, breakers, metrics)
                 .withAdminToken(adminToken)
+                .withForwardingToken(config.forwardingToken())
                 .withTargetGuard(targetGuard)
                 .withProtectForwarding(config.protectForwarding())
                 .withMaxQueueWait(config.maxQueueWait())

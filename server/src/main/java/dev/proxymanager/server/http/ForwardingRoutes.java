@@ -78,7 +78,7 @@ final class ForwardingRoutes {
     /** {@code /proxy/{endpoint}/{path...}}: {@code rest} is what follows {@code /proxy/}. */
     void proxy(Request request, Response response, Callback callback, String rest) throws Exception {
         long start = System.nanoTime();
-        if (protect.get() && !gate.permits(request)) {
+        if (protect.get() && !gate.permitsForwarding(request)) {
             unauthorized(response, callback);
             return;
         }
@@ -107,9 +107,9 @@ final class ForwardingRoutes {
             return;
         }
         List<Map.Entry<String, String>> headers = new ArrayList<>();
-        boolean adminAuth = gate.authorizationIsAdminToken(request);
+        boolean ourToken = gate.authorizationIsOurToken(request);
         for (HttpField f : request.getHeaders()) {
-            if (HeaderPolicy.forwardsRequestHeader(f.getName(), adminAuth)) {
+            if (HeaderPolicy.forwardsRequestHeader(f.getName(), ourToken)) {
                 headers.add(Map.entry(f.getName(), f.getValue()));
             }
         }
@@ -129,7 +129,7 @@ final class ForwardingRoutes {
     /** {@code POST /api/v1/send}. */
     void send(Request request, Response response, Callback callback) throws Exception {
         long start = System.nanoTime();
-        if (protect.get() && !gate.permits(request)) {
+        if (protect.get() && !gate.permitsForwarding(request)) {
             unauthorized(response, callback);
             return;
         }
@@ -370,6 +370,6 @@ final class ForwardingRoutes {
 
     static void unauthorized(Response response, Callback callback) {
         response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"proxy-manager\"");
-        HttpExchange.error(response, callback, 401, "unauthorized", "this route needs Authorization: Bearer <admin token>");
+        HttpExchange.error(response, callback, 401, "unauthorized", "this route needs Authorization: Bearer <token>");
     }
 }

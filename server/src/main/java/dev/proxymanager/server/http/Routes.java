@@ -58,7 +58,7 @@ public final class Routes extends Handler.Abstract {
         this.forwarder = b.forwarder;
         this.limiter = b.limiter;
         this.breakers = b.breakers;
-        this.gate = new AdminGate(new BearerTokenAuth(b.adminToken));
+        this.gate = new AdminGate(new BearerTokenAuth(b.adminToken), new BearerTokenAuth(b.forwardingToken));
         this.extraReadiness = b.extraReadiness;
         AtomicReference<Duration> wait = new AtomicReference<>(b.maxQueueWait);
         boolean protect = b.protectForwarding;
@@ -163,9 +163,9 @@ public final class Routes extends Handler.Abstract {
             Fields query = Request.extractQueryParameters(request);
             String token = query.getValue("token");
             if (token != null && gate.permitsToken(token)) {
-                // a browser visit with ?token=: keep it in an HttpOnly cookie and drop it from the address bar
-                response.getHeaders().add(HttpHeader.SET_COOKIE, HttpCookie.build(AdminGate.COOKIE, token)
-                        .path("/").httpOnly(true).sameSite(HttpCookie.SameSite.STRICT).build().toString());
+                // a browser visit with ?token=: a session cookie (not the token) and the token gone from the address bar
+                Response.addCookie(response, HttpCookie.build(BearerTokenAuth.SESSION_COOKIE, gate.sessionCookieValue())
+                        .path("/").httpOnly(true).secure(request.isSecure()).sameSite(HttpCookie.SameSite.STRICT).build());
                 response.setStatus(303);
                 response.getHeaders().put(HttpHeader.LOCATION, Request.getPathInContext(request));
                 callback.succeeded();
@@ -268,6 +268,7 @@ public final class Routes extends Handler.Abstract {
         private final UpstreamBreakers breakers;
         private final ServerMetrics metrics;
         private String adminToken;
+        private String forwardingToken;
         private boolean protectForwarding;
         private Duration maxQueueWait = Duration.ofSeconds(30);
         private long maxRequestBytes = 10L * 1024 * 1024;
@@ -286,7 +287,9 @@ public final class Routes extends Handler.Abstract {
 
         /** The admin token; default none (admin routes answer 401 to everyone). */
         public Builder withAdminToken(String token) { this.adminToken = token; return this; }
-        /** Whether forwarding routes need the admin token; default false. */
+        /** The token that opens forwarding (and nothing else) when it is protected; default none. */
+        public Builder withForwardingToken(String token) { this.forwardingToken = token; return this; }
+        /** Whether forwarding routes need the forwarding or the admin token; default false. */
         public Builder withProtectForwarding(boolean protect) { this.protectForwarding = protect; return this; }
         /** Longest wait for a concurrency slot; default 30 s. */
         public Builder withMaxQueueWait(Duration d) { this.maxQueueWait = d; return this; }

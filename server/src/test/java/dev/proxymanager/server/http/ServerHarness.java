@@ -24,6 +24,7 @@ import java.util.Map;
 /** The real server on a free loopback port, over a secrets.json text, with a fake clock for limits and breakers. */
 final class ServerHarness implements AutoCloseable {
     static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+    static final String FORWARDING_TOKEN = "test-forwarding-token-9876543210";
 
     final FakeClock clock = new FakeClock();
     final TargetGuard guard = new TargetGuard();
@@ -46,6 +47,7 @@ final class ServerHarness implements AutoCloseable {
         UpstreamBreakers breakers = new UpstreamBreakers(breakerThreshold, Duration.ofSeconds(30), clock);
         Routes routes = Routes.builder(forwarder, limiter, breakers, new ServerMetrics())
                 .withAdminToken(ADMIN_TOKEN)
+                .withForwardingToken(FORWARDING_TOKEN)
                 .withTargetGuard(guard)
                 .withProtectForwarding(protect)
                 .withMaxQueueWait(Duration.ofMillis(200))
