@@ -37,9 +37,21 @@ final class ServerHarness implements AutoCloseable {
         this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, SystemDefaultDnsResolver.INSTANCE);
     }
 
+    /** With connections closed after {@code idleSeconds} of silence outside a request. */
+    ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect,
+                  int idleSeconds) throws Exception {
+        this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, SystemDefaultDnsResolver.INSTANCE,
+                Duration.ofSeconds(idleSeconds));
+    }
+
     /** With {@code dns} as the transport's name lookup (the target guard checks its answers). */
     ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect,
                   DnsResolver dns) throws Exception {
+        this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, dns, ForwardingServer.CONNECTION_IDLE_TIMEOUT);
+    }
+
+    private ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect,
+                          DnsResolver dns, Duration connectionIdle) throws Exception {
         SecretsConfig secrets = SecretsConfig.parse(secretsJson, Map.of());
         ProxyManagerForwarder forwarder = new ProxyManagerForwarder(ProxyManager.builder().secrets(secrets).clock(clock)
                 .maxWait(Duration.ZERO).transport(HttpTransport.builder().withConnectGuard(guard).withDnsResolver(dns).build()).build());
@@ -54,7 +66,8 @@ final class ServerHarness implements AutoCloseable {
                 .withMaxRequestBytes(1024)
                 .withMaxResponseBytes(1024 * 1024)
                 .build();
-        server = new ForwardingServer("127.0.0.1", 0, routes, Duration.ofSeconds(10)).onStopped(forwarder).start();
+        server = new ForwardingServer("127.0.0.1", 0, routes, Duration.ofSeconds(10)).onStopped(forwarder)
+                .withConnectionIdleTimeout(connectionIdle).start();
         port = server.port();
     }
 
