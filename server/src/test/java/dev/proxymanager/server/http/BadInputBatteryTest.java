@@ -132,6 +132,31 @@ class BadInputBatteryTest {
         }
     }
 
+    @Test
+    void aSlowUpstreamAnswerOutlivesTheIdleBoundOfConnectionsOutsideARequest() throws Exception {
+        // given connections closed after 1 s of silence outside a request, and an upstream that takes 2.5 s
+        try (var quick = new ServerHarness("{\"endpoints\":{" + ServerHarness.keyEndpoint("api", upstream.url(),
+                "[{\"requests\":10,\"per\":\"60s\"}]", "", KEY) + "}}", 10, 10, 3, false, 1)) {
+            java.util.concurrent.CountDownLatch latch = new java.util.concurrent.CountDownLatch(1);
+            upstream.hold = latch;
+            Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(2_500); // real time on purpose: the bound under test is Jetty's idle timer
+                } catch (InterruptedException ignored) {
+                    // released by close
+                }
+                latch.countDown();
+            });
+            try {
+                // when a request waits on it, then its answer still arrives
+                assertThat(quick.get("/proxy/api/slow").statusCode()).isEqualTo(200);
+            } finally {
+                upstream.hold = null;
+                latch.countDown();
+            }
+        }
+    }
+
     private static String request(String requestLine, String... headers) {
         StringBuilder b = new StringBuilder(requestLine).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
         for (String h : headers) {
