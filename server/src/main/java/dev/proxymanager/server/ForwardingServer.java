@@ -29,12 +29,15 @@ public final class ForwardingServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ForwardingServer.class);
     /** Idle time allowed to a connection outside a request (keep-alive, or headers still arriving): 30 s. */
     public static final Duration CONNECTION_IDLE_TIMEOUT = Duration.ofSeconds(30);
+    /** Time a request's headers may take to arrive once started: 10 to 20 s (see {@link RequestHeaderDeadline}). */
+    public static final Duration REQUEST_HEADER_DEADLINE = Duration.ofSeconds(10);
     /** Idle time allowed while a request is handled: 6 min, above the 300 s upstream read timeout. */
     public static final Duration HANDLING_IDLE_TIMEOUT = Duration.ofMinutes(6);
 
     private final Server jetty;
     private final ServerConnector connector;
     private final Routes routes;
+    private RequestHeaderDeadline headerDeadline;
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private boolean stopped;
 
@@ -62,6 +65,8 @@ public final class ForwardingServer implements AutoCloseable {
         connector.setPort(port);
         // bounds a connection that sends nothing, or its headers too slowly, between requests
         connector.setIdleTimeout(CONNECTION_IDLE_TIMEOUT.toMillis());
+        this.headerDeadline = new RequestHeaderDeadline(connector.getScheduler(), REQUEST_HEADER_DEADLINE);
+        connector.addBean(headerDeadline);
         connector.setAcceptQueueSize(4096);
         jetty.addConnector(connector);
         // GracefulHandler answers 503 to new requests once shutdown starts and waits for those in flight
@@ -75,6 +80,14 @@ public final class ForwardingServer implements AutoCloseable {
     /** How long a connection may stay idle outside a request; default {@link #CONNECTION_IDLE_TIMEOUT}. Before start. */
     public ForwardingServer withConnectionIdleTimeout(Duration timeout) {
         connector.setIdleTimeout(timeout.toMillis());
+        return this;
+    }
+
+    /** How long a request's headers may take to arrive; default {@link #REQUEST_HEADER_DEADLINE}. Before start. */
+    public ForwardingServer withRequestHeaderDeadline(Duration deadline) {
+        connector.removeBean(headerDeadline);
+        headerDeadline = new RequestHeaderDeadline(connector.getScheduler(), deadline);
+        connector.addBean(headerDeadline);
         return this;
     }
 

@@ -133,6 +133,39 @@ class BadInputBatteryTest {
     }
 
     @Test
+    void headersTricklingInByteByByteAreCutOffByTheHeaderDeadline() throws Exception {
+        // given a 1 s header deadline, and a client sending a header byte every 200 ms (so never idle)
+        try (var quick = new ServerHarness("{\"endpoints\":{" + ServerHarness.keyEndpoint("api", upstream.url(),
+                "[{\"requests\":10,\"per\":\"60s\"}]", "", KEY) + "}}", 10, 10, 3, false, 1);
+             Socket s = new Socket(InetAddress.getLoopbackAddress(), quick.port)) {
+            OutputStream out = s.getOutputStream();
+            out.write("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+            long start = System.nanoTime();
+            boolean closed = false;
+
+            // when it keeps trickling for up to 8 s
+            while (!closed && System.nanoTime() - start < 8_000_000_000L) {
+                try {
+                    out.write('a');
+                    out.flush();
+                    Thread.sleep(200); // real time on purpose: the deadline under test runs on Jetty's scheduler
+                    s.setSoTimeout(1);
+                    closed = s.getInputStream().read() < 0;
+                } catch (SocketTimeoutException e) {
+                    // still open
+                } catch (IOException e) {
+                    closed = true;
+                }
+            }
+
+            // then the server has closed it within two deadlines or so, and still serves others
+            assertThat(closed).isTrue();
+            assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
+            assertThat(quick.get("/health").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void aSlowUpstreamAnswerOutlivesTheIdleBoundOfConnectionsOutsideARequest() throws Exception {
         // given connections closed after 1 s of silence outside a request, and an upstream that takes 2.5 s
         try (var quick = new ServerHarness("{\"endpoints\":{" + ServerHarness.keyEndpoint("api", upstream.url(),

@@ -37,7 +37,7 @@ final class ServerHarness implements AutoCloseable {
         this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, SystemDefaultDnsResolver.INSTANCE);
     }
 
-    /** With connections closed after {@code idleSeconds} of silence outside a request. */
+    /** With connections closed after {@code idleSeconds} of silence outside a request, or of trickling headers. */
     ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect,
                   int idleSeconds) throws Exception {
         this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, SystemDefaultDnsResolver.INSTANCE,
@@ -47,11 +47,12 @@ final class ServerHarness implements AutoCloseable {
     /** With {@code dns} as the transport's name lookup (the target guard checks its answers). */
     ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect,
                   DnsResolver dns) throws Exception {
-        this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, dns, ForwardingServer.CONNECTION_IDLE_TIMEOUT);
+        this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, dns, null);
     }
 
     private ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect,
                           DnsResolver dns, Duration connectionIdle) throws Exception {
+        // null: the server's defaults
         SecretsConfig secrets = SecretsConfig.parse(secretsJson, Map.of());
         ProxyManagerForwarder forwarder = new ProxyManagerForwarder(ProxyManager.builder().secrets(secrets).clock(clock)
                 .maxWait(Duration.ZERO).transport(HttpTransport.builder().withConnectGuard(guard).withDnsResolver(dns).build()).build());
@@ -66,8 +67,11 @@ final class ServerHarness implements AutoCloseable {
                 .withMaxRequestBytes(1024)
                 .withMaxResponseBytes(1024 * 1024)
                 .build();
-        server = new ForwardingServer("127.0.0.1", 0, routes, Duration.ofSeconds(10)).onStopped(forwarder)
-                .withConnectionIdleTimeout(connectionIdle).start();
+        ForwardingServer s = new ForwardingServer("127.0.0.1", 0, routes, Duration.ofSeconds(10)).onStopped(forwarder);
+        if (connectionIdle != null) {
+            s.withConnectionIdleTimeout(connectionIdle).withRequestHeaderDeadline(connectionIdle);
+        }
+        server = s.start();
         port = server.port();
     }
 
