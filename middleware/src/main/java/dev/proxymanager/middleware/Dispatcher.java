@@ -22,6 +22,7 @@ import dev.proxymanager.middleware.log.RequestLogEntry;
 import dev.proxymanager.middleware.rotation.AcquireResult;
 import dev.proxymanager.middleware.rotation.RotationEngine;
 import dev.proxymanager.middleware.transport.Backoff;
+import dev.proxymanager.middleware.transport.ForbiddenTargetException;
 import dev.proxymanager.middleware.transport.HttpTransport;
 import dev.proxymanager.middleware.transport.TransportRequest;
 import java.io.IOException;
@@ -181,6 +182,12 @@ final class Dispatcher {
                 lastFailure = null;
                 LOG.debug("endpoint {} secret {} answered {}; retrying on another secret (attempt {})",
                         endpoint.name(), lease.secretId(), r.status(), attempt + 1);
+            } catch (ForbiddenTargetException e) {
+                // the caller chose the target: its refusal says nothing of the secret, and no retry is allowed
+                engine.release(lease, Outcome.unused());
+                record(endpoint, request, lease, null, elapsedMs(start), 0, logCache, attempt,
+                        OutcomeKind.REFUSED, "forbidden_target");
+                throw e;
             } catch (SocketTimeoutException e) {
                 engine.release(lease, Outcome.timeout());
                 record(endpoint, request, lease, null, elapsedMs(start), 0, logCache, attempt,

@@ -253,7 +253,7 @@ public final class Request implements AutoCloseable {
     private Call checked(Call call) {
         if (endpoint.type() == SecretType.KEY) {
             String host = host(call);
-            if (endpoint.allowedHosts().stream().noneMatch(h -> h.equalsIgnoreCase(host))) {
+            if (!endpoint.allowsHost(host)) {
                 throw new IllegalArgumentException("host " + host + " is not an allowed host of endpoint '"
                         + endpoint.name() + "' " + endpoint.allowedHosts() + "; its keys are not sent elsewhere");
             }

@@ -1,6 +1,8 @@
 package dev.proxymanager.server;
 
+import dev.proxymanager.server.http.JsonErrorHandler;
 import dev.proxymanager.server.http.Routes;
+import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -25,10 +27,17 @@ import java.util.concurrent.Executors;
 public final class ForwardingServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ForwardingServer.class);
+    /** Idle time allowed to a connection outside a request (keep-alive, or headers still arriving): 30 s. */
+    public static final Duration CONNECTION_IDLE_TIMEOUT = Duration.ofSeconds(30);
+    /** Time a request's headers may take to arrive once started: 10 to 20 s (see {@link RequestHeaderDeadline}). */
+    public static final Duration REQUEST_HEADER_DEADLINE = Duration.ofSeconds(10);
+    /** Idle time allowed while a request is handled: 6 min, above the 300 s upstream read timeout. */
+    public static final Duration HANDLING_IDLE_TIMEOUT = Duration.ofMinutes(6);
 
     private final Server jetty;
     private final ServerConnector connector;
     private final Routes routes;
+    private RequestHeaderDeadline headerDeadline;
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private boolean stopped;
 
@@ -46,17 +55,40 @@ public final class ForwardingServer implements AutoCloseable {
         this.jetty = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false); // no version banner for scanners
+        // RFC 9110/9112 without Jetty's one leniency: a bare LF does not end a header line
+        http.setHttpCompliance(HttpCompliance.RFC9110.without("RFC9110_STRICT_EOL",
+                HttpCompliance.Violation.LF_HEADER_TERMINATION));
+        // while a request is handled the connection may be quiet until the upstream answers (read timeout, 300 s)
+        http.setIdleTimeout(HANDLING_IDLE_TIMEOUT.toMillis());
         this.connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
         connector.setHost(host);
         connector.setPort(port);
-        connector.setIdleTimeout(Duration.ofMinutes(6).toMillis()); // above the 300 s read timeout
+        // bounds a connection that sends nothing, or its headers too slowly, between requests
+        connector.setIdleTimeout(CONNECTION_IDLE_TIMEOUT.toMillis());
+        this.headerDeadline = new RequestHeaderDeadline(connector.getScheduler(), REQUEST_HEADER_DEADLINE);
+        connector.addBean(headerDeadline);
         connector.setAcceptQueueSize(4096);
         jetty.addConnector(connector);
         // GracefulHandler answers 503 to new requests once shutdown starts and waits for those in flight
         GracefulHandler graceful = new GracefulHandler(routes);
         jetty.setHandler(graceful);
+        jetty.setErrorHandler(new JsonErrorHandler()); // protocol errors answer JSON like the routes
         jetty.setStopTimeout(drainTimeout.toMillis());
         jetty.setStopAtShutdown(false); // our own hook orders Jetty before the resources it uses
+    }
+
+    /** How long a connection may stay idle outside a request; default {@link #CONNECTION_IDLE_TIMEOUT}. Before start. */
+    public ForwardingServer withConnectionIdleTimeout(Duration timeout) {
+        connector.setIdleTimeout(timeout.toMillis());
+        return this;
+    }
+
+    /** How long a request's headers may take to arrive; default {@link #REQUEST_HEADER_DEADLINE}. Before start. */
+    public ForwardingServer withRequestHeaderDeadline(Duration deadline) {
+        connector.removeBean(headerDeadline);
+        headerDeadline = new RequestHeaderDeadline(connector.getScheduler(), deadline);
+        connector.addBean(headerDeadline);
+        return this;
     }
 
     /** Starts listening; returns this. */

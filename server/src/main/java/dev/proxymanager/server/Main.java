@@ -55,7 +55,10 @@ public final class Main implements Callable<Integer> {
     String drainTimeout;
     @Option(names = "--admin-token-file", description = "File holding the admin Bearer token.")
     String adminTokenFile;
-    @Option(names = "--protect-forwarding", description = "Require the admin token on /proxy and /api/v1/send.")
+    @Option(names = "--forwarding-token-file", description = "File holding the forwarding Bearer token (forwarding only).")
+    String forwardingTokenFile;
+    @Option(names = "--protect-forwarding", arity = "0..1", description = "Require the forwarding (or admin) token on "
+            + "/proxy and /api/v1/send; default true outside the demo; --protect-forwarding=false forwards for anyone.")
     Boolean protectForwarding;
     @Option(names = "--max-request-bytes", description = "Largest request body (default 10485760).")
     String maxRequestBytes;
@@ -109,6 +112,7 @@ public final class Main implements Callable<Integer> {
         o.put("retries", retries);
         o.put("drain_timeout", drainTimeout);
         o.put("admin_token_file", adminTokenFile);
+        o.put("forwarding_token_file", forwardingTokenFile);
         o.put("protect_forwarding", protectForwarding == null ? null : protectForwarding.toString());
         o.put("max_request_bytes", maxRequestBytes);
         o.put("max_response_bytes", maxResponseBytes);

@@ -30,6 +30,7 @@ import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
 import dev.proxymanager.server.proxy.ForwardProxyServer;
 import dev.proxymanager.server.proxy.ForwardProxySettings;
+import dev.proxymanager.server.security.TargetGuard;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import org.eclipse.jetty.server.handler.ContextHandler;
 import org.slf4j.Logger;
@@ -153,10 +154,12 @@ public final class ServerApplication implements AutoCloseable {
                 elasticsearchUrl = URI.create(localElasticsearch.httpUrl());
             }
         }
+        TargetGuard targetGuard = new TargetGuard();
         ProxyManager.Builder pm = ProxyManager.builder().secrets(secrets).clock(clock).usageStore(usageStore)
                 // a busy pool answers 429 with Retry-After at once; holding the request would only fill the queue
                 .maxWait(Duration.ZERO)
                 .transport(HttpTransport.builder()
+                        .withConnectGuard(targetGuard)
                         .withMaxConnections(config.effectivePoolMaxSize())
                         .withMaxConnectionsPerRoute(config.effectivePoolMaxSize())
                         .build());
@@ -203,8 +206,14 @@ public final class ServerApplication implements AutoCloseable {
             return states;
         };
         bindBackendMetrics(metrics, manager, storeForReadiness, backendStates, probe != null);
+        if (!config.protectForwarding() && !config.demoMode()) {
+            LOG.atWarn().setMessage("protect_forwarding is false: anyone who reaches this port can spend the keys "
+                    + "and proxies of every endpoint").addKeyValue("host", config.host()).log();
+        }
         Routes routes = Routes.builder(forwarder, limiter, breakers, metrics)
                 .withAdminToken(adminToken)
+                .withForwardingToken(config.forwardingToken())
+                .withTargetGuard(targetGuard)
                 .withProtectForwarding(config.protectForwarding())
                 .withMaxQueueWait(config.maxQueueWait())
                 .withMaxRequestBytes(config.maxRequestBytes())

@@ -127,7 +127,7 @@ class ServerApplicationTest {
     @Test
     void aMissingSecretsFileStopsStartUpNamingTheSetting() {
         ServerConfig config = ServerConfig.builder().withPort(0).withElasticsearchEnabled(false)
-                .withSecretsFile(Path.of("/nonexistent/secrets.json")).build();
+                .withProtectForwarding(false).withSecretsFile(Path.of("/nonexistent/secrets.json")).build();
 
         assertThatThrownBy(() -> new ServerApplication(config, Map.of(), Clock.system()).start())
                 .isInstanceOf(ServerConfigException.class).hasMessageStartingWith("secrets_file: ")

@@ -87,6 +87,34 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         };
     }
 
+    /**
+     * Whether {@code host} is named by an {@code allowed_hosts} entry, whatever port the entry names
+     * ({@code api.example.com}, {@code api.example.com:8443}, {@code [::1]:*}); the key goes only to these hosts.
+     */
+    public boolean allowsHost(String host) {
+        if (host == null) {
+            return false;
+        }
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        for (String entry : allowedHosts) {
+            if (hostOf(entry).equalsIgnoreCase(h)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The host part of an {@code allowed_hosts} entry: without a {@code :port} suffix or IPv6 brackets. */
+    public static String hostOf(String entry) {
+        if (entry.startsWith("[")) {
+            int close = entry.indexOf(']');
+            return close < 0 ? entry : entry.substring(1, close);
+        }
+        int colon = entry.indexOf(':');
+        // more than one colon: a bare IPv6 address, which has no port
+        return colon < 0 || entry.indexOf(':', colon + 1) >= 0 ? entry : entry.substring(0, colon);
+    }
+
     /** This endpoint with another list of secrets (for live replacement). */
     public EndpointConfig withSecrets(List<SecretConfig> newSecrets) {
         return toBuilder().withSecrets(newSecrets).build();

@@ -22,7 +22,12 @@ public enum OutcomeKind {
     /** The connection failed (refused, reset, TLS, proxy error) and it does not count as a ban. */
     CONNECTION_ERROR("error"),
     /** The secret was handed out but no request was made with it. */
-    UNUSED("unused");
+    UNUSED("unused"),
+    /**
+     * The target was refused before a connection was made (not one of the endpoint's origins, or an address no
+     * endpoint may reach): the caller chose it, so it says nothing of the secret or the upstream.
+     */
+    REFUSED("refused");
 
     private final String wireName;
 
@@ -42,7 +47,7 @@ public enum OutcomeKind {
     public boolean secretFailure() {
         return switch (this) {
             case BANNED, RATE_LIMITED, SERVER_ERROR, TIMEOUT, CONNECTION_ERROR -> true;
-            case SUCCESS, CLIENT_ERROR, UNUSED -> false;
+            case SUCCESS, CLIENT_ERROR, UNUSED, REFUSED -> false;
         };
     }
 
@@ -50,7 +55,7 @@ public enum OutcomeKind {
     public boolean retryableOnAnotherSecret() {
         return switch (this) {
             case BANNED, RATE_LIMITED, TIMEOUT, CONNECTION_ERROR -> true;
-            case SUCCESS, CLIENT_ERROR, SERVER_ERROR, UNUSED -> false;
+            case SUCCESS, CLIENT_ERROR, SERVER_ERROR, UNUSED, REFUSED -> false;
         };
     }
 
@@ -61,7 +66,7 @@ public enum OutcomeKind {
     public boolean upstreamFailure() {
         return switch (this) {
             case SERVER_ERROR, TIMEOUT, CONNECTION_ERROR -> true;
-            case SUCCESS, CLIENT_ERROR, BANNED, RATE_LIMITED, UNUSED -> false;
+            case SUCCESS, CLIENT_ERROR, BANNED, RATE_LIMITED, UNUSED, REFUSED -> false;
         };
     }
 }

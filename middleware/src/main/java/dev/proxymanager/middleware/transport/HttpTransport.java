@@ -13,6 +13,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.impl.ChainElement;
+import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 import org.apache.hc.client5.http.auth.AuthScope;
 import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
@@ -67,6 +70,7 @@ public final class HttpTransport implements Closeable {
         if (b.sslContext != null) {
             poolBuilder.setTlsSocketStrategy(new DefaultClientTlsStrategy(b.sslContext));
         }
+        poolBuilder.setDnsResolver(new GuardedDnsResolver(b.dnsResolver, b.connectGuard));
         this.pool = poolBuilder
                 .setMaxConnTotal(b.maxConnections)
                 .setMaxConnPerRoute(b.maxConnectionsPerRoute)
@@ -78,6 +82,8 @@ public final class HttpTransport implements Closeable {
         this.client = HttpClients.custom()
                 .setConnectionManager(pool)
                 .setRoutePlanner(new SecretRoutePlanner())
+                .addExecInterceptorBefore(ChainElement.CONNECT.name(), OriginGuardExec.NAME,
+                        new OriginGuardExec(b.connectGuard))
                 .addRequestInterceptorLast(new KeyInjectionInterceptor())
                 .setRetryStrategy(new StaleConnectionRetry())
                 // one cookie store per client would hand cookies one caller's upstream set to every other caller of
@@ -125,7 +131,7 @@ public final class HttpTransport implements Closeable {
         SecretContext secret;
         if (lease.type() == SecretType.PROXY) {
             ProxyAddress proxy = ProxyAddress.parse(lease.value());
-            secret = new SecretContext(null, null, List.of(), proxy);
+            secret = new SecretContext(endpoint, null, null, proxy);
             if (proxy.hasCredentials()) {
                 BasicCredentialsProvider credentials = new BasicCredentialsProvider();
                 credentials.setCredentials(new AuthScope(proxy.host()),
@@ -133,7 +139,7 @@ public final class HttpTransport implements Closeable {
                 context.setCredentialsProvider(credentials);
             }
         } else {
-            secret = new SecretContext(endpoint.key(), lease.value(), endpoint.allowedHosts(), null);
+            secret = new SecretContext(endpoint, endpoint.key(), lease.value(), null);
         }
         context.setAttribute(SecretContext.ATTRIBUTE, secret);
         context.setRequestConfig(RequestConfig.custom()
@@ -200,8 +206,26 @@ public final class HttpTransport implements Closeable {
         private int maxConnectionsPerRoute = DEFAULT_MAX_CONNECTIONS_PER_ROUTE;
         private Duration connectionRequestTimeout = DEFAULT_CONNECTION_REQUEST_TIMEOUT;
         private SSLContext sslContext;
+        private ConnectGuard connectGuard = ConnectGuard.ALLOW_ALL;
+        private DnsResolver dnsResolver = SystemDefaultDnsResolver.INSTANCE;
 
         private Builder() {
+        }
+
+        /**
+         * Where exchanges may go, checked inside HttpClient on every request (redirects included) and on every
+         * address it connects to; a refusal fails the exchange with {@link ForbiddenTargetException}. Default
+         * {@link ConnectGuard#ALLOW_ALL}.
+         */
+        public Builder withConnectGuard(ConnectGuard guard) {
+            this.connectGuard = Objects.requireNonNull(guard, "guard");
+            return this;
+        }
+
+        /** How host names are resolved (the guard checks its answers); default the JVM's resolver. */
+        public Builder withDnsResolver(DnsResolver resolver) {
+            this.dnsResolver = Objects.requireNonNull(resolver, "resolver");
+            return this;
         }
 
         /** The TLS context for HTTPS targets (trust store, client certificates); default the JVM's. */

@@ -1,14 +1,13 @@
 package dev.proxymanager.middleware.transport;
 
+import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.KeyPlacement;
-import java.util.List;
-import java.util.Locale;
 
 /**
  * What one exchange applies, carried in the HttpClient context for {@link KeyInjectionInterceptor} and
  * {@link SecretRoutePlanner}. Exactly one of {@code key} and {@code proxy} is set.
  */
-record SecretContext(KeyPlacement placement, String key, List<String> allowedHosts, ProxyAddress proxy) {
+record SecretContext(EndpointConfig endpoint, KeyPlacement placement, String key, ProxyAddress proxy) {
 
     /** The context attribute holding this. */
     static final String ATTRIBUTE = "dev.proxymanager.secret";
@@ -18,13 +17,7 @@ record SecretContext(KeyPlacement placement, String key, List<String> allowedHos
         if (key == null || host == null) {
             return false;
         }
-        String h = host.toLowerCase(Locale.ROOT);
-        for (String allowed : allowedHosts) {
-            if (allowed.equalsIgnoreCase(h)) {
-                return true;
-            }
-        }
-        return false;
+        return endpoint.allowsHost(host);
     }
 
     @Override

@@ -14,7 +14,7 @@ import java.util.Objects;
  * precedence, lowest first). Build with {@link #builder()}; {@link Builder#build()} validates every setting and
  * names the one at fault. Immutable and threadsafe.
  *
- * @param host the address to listen on; default {@code 0.0.0.0}
+ * @param host the address to listen on; default {@code 0.0.0.0}, for the embedded demo {@code 127.0.0.1}
  * @param port the port to listen on; default 8080, 0 picks a free port
  * @param secretsFile secrets.json to load; {@code null} runs the embedded demo (examples/secrets.json + demo upstream)
  * @param elasticsearchUrl the Elasticsearch to cache and log in; {@code null} starts the local node
@@ -32,7 +32,9 @@ import java.util.Objects;
  * @param usageStoreType {@code memory} or {@code redis}, overriding secrets.json {@code usage_store.type}; or {@code null}
  * @param usageStoreUri the Redis URI when {@code usageStoreType} is redis; or {@code null}
  * @param adminToken the Bearer token of the admin APIs; {@code null} leaves them closed (401 to everyone)
- * @param protectForwarding whether {@code /proxy} and {@code /api/v1/send} need the admin token too; default false
+ * @param forwardingToken the Bearer token that opens forwarding and nothing else; {@code null}: none
+ * @param protectForwarding whether {@code /proxy} and {@code /api/v1/send} need the forwarding (or admin) token;
+ *                          default true, for the embedded demo false
  * @param maxRequestBytes largest request body accepted (413 above); default 10 MiB
  * @param maxResponseBytes largest upstream response relayed (502 above); default 100 MiB
  * @param drainTimeout how long shutdown waits for in-flight requests; default 30 s
@@ -45,7 +47,8 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
                            String elasticsearchPassword, boolean elasticsearchEnabled, int maxConcurrentRequests,
                            int maxQueueSize, Duration maxQueueWait, Duration connectTimeout, Duration readTimeout,
                            Integer retries, int circuitBreakerThreshold, Duration circuitBreakerOpenDuration,
-                           String usageStoreType, URI usageStoreUri, String adminToken, boolean protectForwarding,
+                           String usageStoreType, URI usageStoreUri, String adminToken, String forwardingToken,
+                           boolean protectForwarding,
                            long maxRequestBytes, long maxResponseBytes, Duration drainTimeout,
                            Integer poolMaxSize, Duration secretsReloadInterval) {
 
@@ -104,9 +107,18 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
             throw new ServerConfigException("admin_token", "must be at least 16 characters long, was "
                     + adminToken.length() + " characters");
         }
-        if (protectForwarding && adminToken == null) {
-            throw new ServerConfigException("protect_forwarding",
-                    "needs an admin token (admin_token_file or PROXY_MANAGER_ADMIN_TOKEN)");
+        if (forwardingToken != null && forwardingToken.length() < 16) {
+            throw new ServerConfigException("forwarding_token", "must be at least 16 characters long, was "
+                    + forwardingToken.length() + " characters");
+        }
+        if (forwardingToken != null && forwardingToken.equals(adminToken)) {
+            throw new ServerConfigException("forwarding_token", "must differ from the admin token: a forwarding token "
+                    + "must not be able to change settings");
+        }
+        if (protectForwarding && adminToken == null && forwardingToken == null) {
+            throw new ServerConfigException("protect_forwarding", "forwarding needs credentials by default: set a "
+                    + "forwarding token (forwarding_token_file or PROXY_MANAGER_FORWARDING_TOKEN), or "
+                    + "protect_forwarding: false to let anyone who reaches the port spend the keys");
         }
         if (maxRequestBytes <= 0) {
             throw new ServerConfigException("max_request_bytes", "must be > 0, was " + maxRequestBytes);
@@ -167,6 +179,7 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         b.usageStoreType = usageStoreType;
         b.usageStoreUri = usageStoreUri;
         b.adminToken = adminToken;
+        b.forwardingToken = forwardingToken;
         b.protectForwarding = protectForwarding;
         b.maxRequestBytes = maxRequestBytes;
         b.maxResponseBytes = maxResponseBytes;
@@ -183,12 +196,13 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
                 + ", maxConcurrentRequests=" + maxConcurrentRequests + ", maxQueueSize=" + maxQueueSize
                 + ", connectTimeout=" + connectTimeout + ", readTimeout=" + readTimeout + ", retries=" + retries
                 + ", circuitBreakerThreshold=" + circuitBreakerThreshold + ", adminToken=" + (adminToken == null ? "unset" : "set")
+                + ", forwardingToken=" + (forwardingToken == null ? "unset" : "set")
                 + ", protectForwarding=" + protectForwarding + "]";
     }
 
     /** Collects settings; {@link #build()} validates them. Not threadsafe. */
     public static final class Builder {
-        private String host = "0.0.0.0";
+        private String host;
         private int port = DEFAULT_PORT;
         private Path secretsFile;
         private URI elasticsearchUrl;
@@ -206,7 +220,8 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         private String usageStoreType;
         private URI usageStoreUri;
         private String adminToken;
-        private boolean protectForwarding;
+        private String forwardingToken;
+        private Boolean protectForwarding;
         private long maxRequestBytes = 10L * 1024 * 1024;
         private long maxResponseBytes = 100L * 1024 * 1024;
         private Duration drainTimeout = Duration.ofSeconds(30);
@@ -216,7 +231,7 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         private Builder() {
         }
 
-        /** Listen address; default {@code 0.0.0.0}. */
+        /** Listen address; default {@code 0.0.0.0}, for the embedded demo {@code 127.0.0.1} (loopback only). */
         public Builder withHost(String host) { this.host = host; return this; }
         /** Listen port; default 8080; 0 = a free port. */
         public Builder withPort(int port) { this.port = port; return this; }
@@ -252,7 +267,9 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
         public Builder withUsageStore(String type, URI uri) { this.usageStoreType = type; this.usageStoreUri = uri; return this; }
         /** Admin Bearer token; default none. */
         public Builder withAdminToken(String token) { this.adminToken = token; return this; }
-        /** Protect /proxy and /api/v1/send with the admin token; default false. */
+        /** Forwarding Bearer token: opens /proxy and /api/v1/send, not the admin routes; default none. */
+        public Builder withForwardingToken(String token) { this.forwardingToken = token; return this; }
+        /** Protect /proxy and /api/v1/send with the forwarding (or admin) token; default true, for the demo false. */
         public Builder withProtectForwarding(boolean protect) { this.protectForwarding = protect; return this; }
         /** Request body limit; default 10 MiB. */
         public Builder withMaxRequestBytes(long n) { this.maxRequestBytes = n; return this; }
@@ -271,10 +288,11 @@ public record ServerConfig(String host, int port, Path secretsFile, URI elastics
          * @throws ServerConfigException naming the first setting that is out of range
          */
         public ServerConfig build() {
-            return new ServerConfig(host, port, secretsFile, elasticsearchUrl, elasticsearchUsername, elasticsearchPassword,
+            boolean demo = secretsFile == null;
+            return new ServerConfig(host != null ? host : demo ? "127.0.0.1" : "0.0.0.0", port, secretsFile, elasticsearchUrl, elasticsearchUsername, elasticsearchPassword,
                     elasticsearchEnabled, maxConcurrentRequests, maxQueueSize, maxQueueWait, connectTimeout, readTimeout,
                     retries, circuitBreakerThreshold, circuitBreakerOpenDuration, usageStoreType, usageStoreUri, adminToken,
-                    protectForwarding, maxRequestBytes, maxResponseBytes, drainTimeout, poolMaxSize,
+                    forwardingToken, protectForwarding != null ? protectForwarding : !demo, maxRequestBytes, maxResponseBytes, drainTimeout, poolMaxSize,
                     secretsReloadInterval);
         }
     }

@@ -34,6 +34,7 @@ public final class ServerConfigLoader {
     public static final Set<String> KEYS = Set.of("host", "port", "secrets_file", "elasticsearch_url", "elasticsearch",
             "max_concurrent_requests", "max_queue_size", "pool_max_size", "secrets_reload_interval", "max_queue_wait", "read_timeout", "connect_timeout", "retries",
             "circuit_breaker_threshold", "circuit_breaker_open_duration", "usage_store", "admin_token_file",
+            "forwarding_token_file",
             "protect_forwarding", "max_request_bytes", "max_response_bytes", "drain_timeout");
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -69,7 +70,7 @@ public final class ServerConfigLoader {
             }
         }
         ServerConfig.Builder b = ServerConfig.builder();
-        b.withHost(text(values, "host", "0.0.0.0"));
+        b.withHost(text(values, "host", null));
         b.withPort(integer(values, "port", ServerConfig.DEFAULT_PORT));
         String secrets = text(values, "secrets_file", null);
         if (secrets != null) {
@@ -93,7 +94,9 @@ public final class ServerConfigLoader {
         b.withCircuitBreakerThreshold(integer(values, "circuit_breaker_threshold", 5));
         b.withCircuitBreakerOpenDuration(setting(values, ServerConfig.CIRCUIT_BREAKER_OPEN_DURATION,
                 Duration.ofSeconds(30)));
-        b.withProtectForwarding(bool(values, "protect_forwarding", false));
+        if (values.containsKey("protect_forwarding")) {
+            b.withProtectForwarding(bool(values, "protect_forwarding", true));
+        }
         b.withMaxRequestBytes(longValue(values, "max_request_bytes", 10L * 1024 * 1024));
         b.withMaxResponseBytes(longValue(values, "max_response_bytes", 100L * 1024 * 1024));
         b.withDrainTimeout(setting(values, ServerConfig.DRAIN_TIMEOUT, Duration.ofSeconds(30)));
@@ -121,7 +124,12 @@ public final class ServerConfigLoader {
         String tokenFile = text(values, "admin_token_file", null);
         String token = env.get("PROXY_MANAGER_ADMIN_TOKEN");
         if (tokenFile != null) {
-            token = readToken(baseDir.resolve(tokenFile));
+            token = readToken("admin_token_file", baseDir.resolve(tokenFile));
+        }
+        String forwardingTokenFile = text(values, "forwarding_token_file", null);
+        String forwardingToken = env.get("PROXY_MANAGER_FORWARDING_TOKEN");
+        if (forwardingTokenFile != null) {
+            forwardingToken = readToken("forwarding_token_file", baseDir.resolve(forwardingTokenFile));
         }
 
         // command-line overrides, by the same names
@@ -145,7 +153,8 @@ public final class ServerConfigLoader {
                 case "circuit_breaker_threshold" -> b.withCircuitBreakerThreshold(parseInt(key, v));
                 case "drain_timeout" -> b.withDrainTimeout(parse(ServerConfig.DRAIN_TIMEOUT, v));
                 case "protect_forwarding" -> b.withProtectForwarding(Boolean.parseBoolean(v));
-                case "admin_token_file" -> token = readToken(Path.of(v));
+                case "admin_token_file" -> token = readToken(key, Path.of(v));
+                case "forwarding_token_file" -> forwardingToken = readToken(key, Path.of(v));
                 case "max_request_bytes" -> b.withMaxRequestBytes(parseLong(key, v));
                 case "max_response_bytes" -> b.withMaxResponseBytes(parseLong(key, v));
                 default -> throw new ServerConfigException(key, "is not a setting the command line can override");
@@ -160,6 +169,7 @@ public final class ServerConfigLoader {
         }
         b.withUsageStore(storeType, storeUri == null ? null : uri("usage_store.uri", storeUri));
         b.withAdminToken(token == null || token.isBlank() ? null : token.strip());
+        b.withForwardingToken(forwardingToken == null || forwardingToken.isBlank() ? null : forwardingToken.strip());
         return b.build();
     }
 
@@ -184,11 +194,11 @@ public final class ServerConfigLoader {
         }
     }
 
-    private static String readToken(Path file) {
+    private static String readToken(String setting, Path file) {
         try {
             return Files.readString(file, StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
-            throw new ServerConfigException("admin_token_file", "cannot read " + file + ": " + e.getMessage(), e);
+            throw new ServerConfigException(setting, "cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 

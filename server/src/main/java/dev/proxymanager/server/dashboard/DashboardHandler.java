@@ -1,6 +1,7 @@
 package dev.proxymanager.server.dashboard;
 
 import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.server.security.BearerTokenAuth;
 import org.eclipse.jetty.http.HttpCookie;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
@@ -51,7 +52,7 @@ import java.util.function.Supplier;
  * {@code Authorization: Bearer <token>} header (scripts, curl); {@code /dashboard/?token=<token>}, which a browser
  * opens once: the handler answers with an HttpOnly, SameSite=Strict session cookie and a redirect to the bare URL,
  * so the token leaves the address bar and history; or that cookie, which the page's own requests then carry.
- * The cookie is an HMAC of a fixed label keyed by the token (see {@link DashboardAccess}): never the token, valid
+ * The cookie is an HMAC of a fixed label keyed by the token (see {@link BearerTokenAuth}): never the token, valid
  * on every replica sharing the token, void once the token changes. Anything else answers 401 with
  * {@code WWW-Authenticate: Bearer}. Mount this handler <em>instead of</em> behind a header-only Bearer filter, or a
  * browser cannot open the page.
@@ -71,7 +72,7 @@ public final class DashboardHandler extends Handler.Abstract {
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-    private final DashboardAccess access;
+    private final BearerTokenAuth access;
     private final RequestHistory history;
     private final Supplier<List<SecretStatus>> liveSecrets;
     private final Clock clock;
@@ -82,7 +83,7 @@ public final class DashboardHandler extends Handler.Abstract {
 
     private DashboardHandler(Builder builder) {
         super(InvocationType.BLOCKING);
-        this.access = new DashboardAccess(builder.accessToken);
+        this.access = new BearerTokenAuth(builder.accessToken);
         this.history = builder.history != null ? builder.history : range -> {
             throw new HistoryUnavailableException("no request history configured", null);
         };
@@ -142,14 +143,14 @@ public final class DashboardHandler extends Handler.Abstract {
 
     private void exchangeTokenForCookie(Request request, Response response, Callback callback, String token) {
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-        if (!access.acceptsToken(token)) {
+        if (!access.permitsToken(token)) {
             response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"proxy-manager\", error=\"invalid_token\"");
             send(response, callback, HttpStatus.UNAUTHORIZED_401, "text/plain; charset=utf-8",
                     "401 the token is not valid\n".getBytes(StandardCharsets.UTF_8));
             return;
         }
         String context = contextPath(request);
-        Response.addCookie(response, HttpCookie.build(DashboardAccess.COOKIE, access.cookieValue())
+        Response.addCookie(response, HttpCookie.build(BearerTokenAuth.SESSION_COOKIE, access.sessionCookieValue())
                 .path(context.isEmpty() ? "/" : context)
                 .httpOnly(true)
                 .secure(request.isSecure())
@@ -159,15 +160,7 @@ public final class DashboardHandler extends Handler.Abstract {
     }
 
     private boolean authenticated(Request request) {
-        if (access.acceptsAuthorization(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
-            return true;
-        }
-        for (HttpCookie cookie : Request.getCookies(request)) {
-            if (cookie.getName().equals(DashboardAccess.COOKIE) && access.acceptsCookie(cookie.getValue())) {
-                return true;
-            }
-        }
-        return false;
+        return access.permits(request);
     }
 
     private void summary(Fields query, Response response, Callback callback) {

@@ -9,10 +9,12 @@ import java.util.Objects;
 
 /**
  * What a {@link Forwarder} answers: an upstream {@link Response}, {@link NoSecret} when every secret is at its limit
- * (the server answers 429 with Retry-After), or {@link Failed} when the upstream could not be reached (502/504).
+ * (the server answers 429 with Retry-After), {@link Failed} when the upstream could not be reached (502/504), or
+ * {@link Refused} when the transport's guard refused the origin or the address connected to (403).
  * Expected outcomes are values, not exceptions.
  */
-public sealed interface ForwardResult permits ForwardResult.Response, ForwardResult.NoSecret, ForwardResult.Failed {
+public sealed interface ForwardResult permits ForwardResult.Response, ForwardResult.NoSecret, ForwardResult.Failed,
+        ForwardResult.Refused {
 
     /**
      * The upstream's answer.
@@ -59,5 +61,9 @@ public sealed interface ForwardResult permits ForwardResult.Response, ForwardRes
         public boolean timeout() {
             return outcome == OutcomeKind.TIMEOUT;
         }
+    }
+
+    /** The target guard refused the exchange inside the transport (a redirect elsewhere, a rebound address). */
+    record Refused(String reason) implements ForwardResult {
     }
 }

@@ -11,6 +11,7 @@ import dev.proxymanager.middleware.SendOptions;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.SecretsConfig;
 import dev.proxymanager.middleware.rotation.SecretStats;
+import dev.proxymanager.middleware.transport.ForbiddenTargetException;
 import org.eclipse.jetty.io.ByteBufferInputStream;
 
 import java.io.IOException;
@@ -56,6 +57,8 @@ public final class ProxyManagerForwarder implements Forwarder {
                     OutcomeClassifier.classifyStatus(r.status(), endpoint.health()));
         } catch (NoSecretAvailableException e) {
             return new ForwardResult.NoSecret(e.reason(), e.retryAfter());
+        } catch (ForbiddenTargetException e) {
+            return new ForwardResult.Refused(e.getMessage());
         } catch (IOException e) {
             boolean timeout = e instanceof SocketTimeoutException || e instanceof InterruptedIOException;
             return new ForwardResult.Failed(timeout ? OutcomeKind.TIMEOUT : OutcomeKind.CONNECTION_ERROR, (timeout ? "upstream timed out" : "upstream unreachable")

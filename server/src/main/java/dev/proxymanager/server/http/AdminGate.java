@@ -1,53 +1,50 @@
 package dev.proxymanager.server.http;
 
 import dev.proxymanager.server.security.BearerTokenAuth;
-import org.eclipse.jetty.http.HttpCookie;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
 
-import java.util.List;
-
 /**
- * Decides whether a request carries the admin token: {@code Authorization: Bearer <token>}, or (for pages opened in a
- * browser, such as the dashboard) the {@value #COOKIE} cookie the server sets after a {@code ?token=} visit.
- * Threadsafe.
+ * Who may do what, through {@link BearerTokenAuth}: the admin token (Bearer header, or the session cookie a browser
+ * gets for a {@code ?token=} visit) opens the admin routes and forwarding; the forwarding token (Bearer header only)
+ * opens forwarding and nothing else, so it cannot change settings. Threadsafe.
  */
 final class AdminGate {
 
-    /** The cookie holding the admin token for browser pages; HttpOnly, SameSite=Strict. */
-    static final String COOKIE = "proxy_manager_admin";
+    private final BearerTokenAuth admin;
+    private final BearerTokenAuth forwarding;
 
-    private final BearerTokenAuth auth;
-
-    AdminGate(BearerTokenAuth auth) {
-        this.auth = auth;
+    AdminGate(BearerTokenAuth admin, BearerTokenAuth forwarding) {
+        this.admin = admin;
+        this.forwarding = forwarding;
     }
 
+    /** Whether the request carries the admin token (header or session cookie). */
     boolean permits(Request request) {
-        if (auth.permits(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
-            return true;
-        }
-        List<HttpCookie> cookies = Request.getCookies(request);
-        if (cookies != null) {
-            for (HttpCookie c : cookies) {
-                if (COOKIE.equals(c.getName()) && auth.permits("Bearer " + c.getValue())) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return admin.permits(request);
     }
 
-    /** Whether the Authorization header of this request is the admin token (so it must not go upstream). */
-    boolean authorizationIsAdminToken(Request request) {
-        return auth.permits(request.getHeaders().get(HttpHeader.AUTHORIZATION));
+    /** Whether the request's Authorization header carries the forwarding or the admin token. */
+    boolean permitsForwarding(Request request) {
+        return authorizationIsOurToken(request);
+    }
+
+    /** Whether the Authorization header of this request is one of our tokens (so it must not go upstream). */
+    boolean authorizationIsOurToken(Request request) {
+        String header = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+        return header != null && (admin.permitsAuthorization(header) | forwarding.permitsAuthorization(header));
     }
 
     boolean permitsToken(String token) {
-        return token != null && auth.permits("Bearer " + token);
+        return admin.permitsToken(token);
+    }
+
+    /** The admin session cookie's value, never the token. */
+    String sessionCookieValue() {
+        return admin.sessionCookieValue();
     }
 
     boolean configured() {
-        return auth.configured();
+        return admin.configured();
     }
 }

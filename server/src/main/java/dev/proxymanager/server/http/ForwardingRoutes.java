@@ -54,7 +54,7 @@ final class ForwardingRoutes {
     private final ConcurrencyLimiter limiter;
     private final UpstreamBreakers breakers;
     private final ServerMetrics metrics;
-    private final TargetGuard guard = new TargetGuard();
+    private final TargetGuard guard;
     private final AdminGate gate;
     private final Supplier<Boolean> protect;
     private final Supplier<Duration> maxQueueWait;
@@ -62,8 +62,9 @@ final class ForwardingRoutes {
     private final long maxResponseBytes;
 
     ForwardingRoutes(Forwarder forwarder, ConcurrencyLimiter limiter, UpstreamBreakers breakers, ServerMetrics metrics,
-                     AdminGate gate, Supplier<Boolean> protect, Supplier<Duration> maxQueueWait, long maxRequestBytes,
-                     long maxResponseBytes) {
+                     AdminGate gate, TargetGuard guard, Supplier<Boolean> protect, Supplier<Duration> maxQueueWait,
+                     long maxRequestBytes, long maxResponseBytes) {
+        this.guard = guard;
         this.forwarder = forwarder;
         this.limiter = limiter;
         this.breakers = breakers;
@@ -78,7 +79,7 @@ final class ForwardingRoutes {
     /** {@code /proxy/{endpoint}/{path...}}: {@code rest} is what follows {@code /proxy/}. */
     void proxy(Request request, Response response, Callback callback, String rest) throws Exception {
         long start = breakers.clock().nanoTime();
-        if (protect.get() && !gate.permits(request)) {
+        if (protect.get() && !gate.permitsForwarding(request)) {
             unauthorized(response, callback);
             return;
         }
@@ -107,9 +108,9 @@ final class ForwardingRoutes {
             return;
         }
         HttpHeaders.Builder headers = HttpHeaders.builder();
-        boolean adminAuth = gate.authorizationIsAdminToken(request);
+        boolean ourToken = gate.authorizationIsOurToken(request);
         for (HttpField f : request.getHeaders()) {
-            if (HeaderPolicy.forwardsRequestHeader(f.getName(), adminAuth)) {
+            if (HeaderPolicy.forwardsRequestHeader(f.getName(), ourToken)) {
                 headers.add(f.getName(), f.getValue());
             }
         }
@@ -130,7 +131,7 @@ final class ForwardingRoutes {
     /** {@code POST /api/v1/send}. */
     void send(Request request, Response response, Callback callback) throws Exception {
         long start = breakers.clock().nanoTime();
-        if (protect.get() && !gate.permits(request)) {
+        if (protect.get() && !gate.permitsForwarding(request)) {
             unauthorized(response, callback);
             return;
         }
@@ -241,13 +242,10 @@ final class ForwardingRoutes {
 
     private void run(ForwardRequest fr, EndpointConfig endpoint, Response response, Callback callback, long start)
             throws Exception {
-        TargetGuard.Refusal refusal = guard.check(fr.target(), endpoint.allowedHosts());
+        // before any secret is picked: a refused target spends no key and says nothing about one
+        TargetGuard.Refusal refusal = guard.check(fr.target(), endpoint);
         if (refusal != null) {
-            metrics.recordRejection("forbidden_target");
-            LOG.atWarn().setMessage("refused target").addKeyValue("endpoint", fr.endpoint())
-                    .addKeyValue("host", fr.target().getHost()).addKeyValue("reason", refusal.reason()).log();
-            finish(fr.endpoint(), 403, "refused", start);
-            HttpExchange.error(response, callback, 403, "forbidden_target", refusal.reason());
+            refuseTarget(fr, refusal.reason(), response, callback, start);
             return;
         }
         ConcurrencyLimiter.Permit permit = limiter.tryAcquire(maxQueueWait.get());
@@ -278,6 +276,10 @@ final class ForwardingRoutes {
             }
             long elapsed = breakers.clock().nanoTime() - callStart;
             switch (result) {
+                case ForwardResult.Refused r -> {
+                    breaker.releasePermission();
+                    refuseTarget(fr, r.reason(), response, callback, start);
+                }
                 case ForwardResult.NoSecret n -> {
                     breaker.releasePermission();
                     metrics.recordRejection("no_secret");
@@ -302,6 +304,14 @@ final class ForwardingRoutes {
                 }
             }
         }
+    }
+
+    private void refuseTarget(ForwardRequest fr, String reason, Response response, Callback callback, long start) {
+        metrics.recordRejection("forbidden_target");
+        LOG.atWarn().setMessage("refused target").addKeyValue("endpoint", fr.endpoint())
+                .addKeyValue("host", fr.target().getHost()).addKeyValue("reason", reason).log();
+        finish(fr.endpoint(), 403, "refused", start);
+        HttpExchange.error(response, callback, 403, "forbidden_target", reason);
     }
 
     private void relay(ForwardResult.Response r, Response response, Callback callback) {
@@ -372,6 +382,6 @@ final class ForwardingRoutes {
 
     static void unauthorized(Response response, Callback callback) {
         response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"proxy-manager\"");
-        HttpExchange.error(response, callback, 401, "unauthorized", "this route needs Authorization: Bearer <admin token>");
+        HttpExchange.error(response, callback, 401, "unauthorized", "this route needs Authorization: Bearer <token>");
     }
 }

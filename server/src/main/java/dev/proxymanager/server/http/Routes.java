@@ -6,6 +6,7 @@ import dev.proxymanager.server.limit.ConcurrencyLimiter;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
 import dev.proxymanager.server.security.BearerTokenAuth;
+import dev.proxymanager.server.security.TargetGuard;
 import org.eclipse.jetty.http.HttpCookie;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
@@ -57,11 +58,11 @@ public final class Routes extends Handler.Abstract {
         this.forwarder = b.forwarder;
         this.limiter = b.limiter;
         this.breakers = b.breakers;
-        this.gate = new AdminGate(new BearerTokenAuth(b.adminToken));
+        this.gate = new AdminGate(new BearerTokenAuth(b.adminToken), new BearerTokenAuth(b.forwardingToken));
         this.extraReadiness = b.extraReadiness;
         AtomicReference<Duration> wait = new AtomicReference<>(b.maxQueueWait);
         boolean protect = b.protectForwarding;
-        this.forwarding = new ForwardingRoutes(forwarder, limiter, breakers, metrics, gate, () -> protect, wait::get,
+        this.forwarding = new ForwardingRoutes(forwarder, limiter, breakers, metrics, gate, b.targetGuard, () -> protect, wait::get,
                 b.maxRequestBytes, b.maxResponseBytes);
         this.settings = new SettingsRoutes(forwarder, limiter, wait, b.staticSettings);
         this.secretsReloader = b.secretsReloader;
@@ -162,9 +163,9 @@ public final class Routes extends Handler.Abstract {
             Fields query = Request.extractQueryParameters(request);
             String token = query.getValue("token");
             if (token != null && gate.permitsToken(token)) {
-                // a browser visit with ?token=: keep it in an HttpOnly cookie and drop it from the address bar
-                response.getHeaders().add(HttpHeader.SET_COOKIE, HttpCookie.build(AdminGate.COOKIE, token)
-                        .path("/").httpOnly(true).sameSite(HttpCookie.SameSite.STRICT).build().toString());
+                // a browser visit with ?token=: a session cookie (not the token) and the token gone from the address bar
+                Response.addCookie(response, HttpCookie.build(BearerTokenAuth.SESSION_COOKIE, gate.sessionCookieValue())
+                        .path("/").httpOnly(true).secure(request.isSecure()).sameSite(HttpCookie.SameSite.STRICT).build());
                 response.setStatus(303);
                 response.getHeaders().put(HttpHeader.LOCATION, Request.getPathInContext(request));
                 callback.succeeded();
@@ -267,6 +268,7 @@ public final class Routes extends Handler.Abstract {
         private final UpstreamBreakers breakers;
         private final ServerMetrics metrics;
         private String adminToken;
+        private String forwardingToken;
         private boolean protectForwarding;
         private Duration maxQueueWait = Duration.ofSeconds(30);
         private long maxRequestBytes = 10L * 1024 * 1024;
@@ -274,6 +276,7 @@ public final class Routes extends Handler.Abstract {
         private Supplier<Map<String, String>> extraReadiness = Map::of;
         private Map<String, Object> staticSettings = Map.of();
         private SecretsReloader secretsReloader;
+        private TargetGuard targetGuard = new TargetGuard();
 
         private Builder(Forwarder forwarder, ConcurrencyLimiter limiter, UpstreamBreakers breakers, ServerMetrics metrics) {
             this.forwarder = Objects.requireNonNull(forwarder, "forwarder");
@@ -284,7 +287,9 @@ public final class Routes extends Handler.Abstract {
 
         /** The admin token; default none (admin routes answer 401 to everyone). */
         public Builder withAdminToken(String token) { this.adminToken = token; return this; }
-        /** Whether forwarding routes need the admin token; default false. */
+        /** The token that opens forwarding (and nothing else) when it is protected; default none. */
+        public Builder withForwardingToken(String token) { this.forwardingToken = token; return this; }
+        /** Whether forwarding routes need the forwarding or the admin token; default false. */
         public Builder withProtectForwarding(boolean protect) { this.protectForwarding = protect; return this; }
         /** Longest wait for a concurrency slot; default 30 s. */
         public Builder withMaxQueueWait(Duration d) { this.maxQueueWait = d; return this; }
@@ -299,6 +304,9 @@ public final class Routes extends Handler.Abstract {
 
         /** Serves {@code POST /api/v1/secrets/reload} (admin) with it; default none (409: no secrets file). */
         public Builder withSecretsReloader(SecretsReloader reloader) { this.secretsReloader = reloader; return this; }
+
+        /** The guard forwarded targets pass before a secret is picked; give the transport's, so both apply one rule. */
+        public Builder withTargetGuard(TargetGuard guard) { this.targetGuard = Objects.requireNonNull(guard, "guard"); return this; }
 
         public Routes build() {
             return new Routes(this);

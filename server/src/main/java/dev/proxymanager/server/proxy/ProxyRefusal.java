@@ -53,6 +53,7 @@ public enum ProxyRefusal {
         return switch (this) {
             case UPSTREAM_FAILED -> OutcomeKind.CONNECTION_ERROR;
             case UPSTREAM_TIMEOUT -> OutcomeKind.TIMEOUT;
+            case TARGET_REFUSED -> OutcomeKind.REFUSED;
             default -> OutcomeKind.UNUSED;
         };
     }

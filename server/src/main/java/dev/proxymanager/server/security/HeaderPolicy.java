@@ -18,12 +18,12 @@ public final class HeaderPolicy {
     }
 
     /** Whether a header of the client's request goes upstream; {@code Authorization} goes unless it was our token. */
-    public static boolean forwardsRequestHeader(String name, boolean authorizationWasAdminToken) {
+    public static boolean forwardsRequestHeader(String name, boolean authorizationWasOurToken) {
         String n = name.toLowerCase(Locale.ROOT);
         if (HOP_BY_HOP.contains(n) || REQUEST_DROPPED.contains(n) || n.startsWith("x-proxy-manager-")) {
             return false;
         }
-        return !(authorizationWasAdminToken && n.equals("authorization"));
+        return !(authorizationWasOurToken && n.equals("authorization"));
     }
 
     /** Whether an upstream response header goes back to the client. */

@@ -96,7 +96,46 @@ class ServerConfigLoaderTest {
         assertThatThrownBy(() -> ServerConfigLoader.load(null, Map.of(), Map.of("port", "eighty")))
                 .hasMessage("port: must be a whole number, was 'eighty'");
         assertThatThrownBy(() -> ServerConfigLoader.load(null, Map.of(), Map.of("protect_forwarding", "true")))
-                .hasMessageStartingWith("protect_forwarding: needs an admin token");
+                .hasMessageStartingWith("protect_forwarding: forwarding needs credentials");
+    }
+
+    @Test
+    void outsideTheDemoForwardingNeedsATokenUnlessExplicitlyOpenAndTheDemoListensOnLoopbackOnly() {
+        Map<String, String> secrets = Map.of("secrets_file", "secrets.json");
+
+        // the demo: loopback, open forwarding
+        ServerConfig demo = ServerConfigLoader.load(null, Map.of(), Map.of());
+        assertThat(demo.host()).isEqualTo("127.0.0.1");
+        assertThat(demo.protectForwarding()).isFalse();
+
+        // a real configuration without any token does not start
+        assertThatThrownBy(() -> ServerConfigLoader.load(null, Map.of(), secrets))
+                .isInstanceOf(ServerConfigException.class).hasMessageStartingWith("protect_forwarding: ")
+                .hasMessageContaining("PROXY_MANAGER_FORWARDING_TOKEN");
+
+        // with a forwarding token it forwards for its holders, on every interface
+        ServerConfig withToken = ServerConfigLoader.load(null,
+                Map.of("PROXY_MANAGER_FORWARDING_TOKEN", "forwarding-token-0123456789"), secrets);
+        assertThat(withToken.protectForwarding()).isTrue();
+        assertThat(withToken.forwardingToken()).isEqualTo("forwarding-token-0123456789");
+        assertThat(withToken.host()).isEqualTo("0.0.0.0");
+        assertThat(withToken.toString()).doesNotContain("forwarding-token-0123456789");
+
+        // open forwarding only when the configuration says so
+        Map<String, String> open = new HashMap<>(secrets);
+        open.put("protect_forwarding", "false");
+        assertThat(ServerConfigLoader.load(null, Map.of(), open).protectForwarding()).isFalse();
+    }
+
+    @Test
+    void theForwardingTokenIsLongAndNotTheAdminToken() {
+        Map<String, String> secrets = Map.of("secrets_file", "secrets.json");
+        assertThatThrownBy(() -> ServerConfigLoader.load(null, Map.of("PROXY_MANAGER_FORWARDING_TOKEN", "short"), secrets))
+                .hasMessage("forwarding_token: must be at least 16 characters long, was 5 characters");
+        String same = "one-token-for-everything-0123";
+        assertThatThrownBy(() -> ServerConfigLoader.load(null,
+                Map.of("PROXY_MANAGER_FORWARDING_TOKEN", same, "PROXY_MANAGER_ADMIN_TOKEN", same), secrets))
+                .hasMessageStartingWith("forwarding_token: must differ from the admin token");
     }
 
     @Test

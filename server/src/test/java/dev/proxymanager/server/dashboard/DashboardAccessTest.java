@@ -1,6 +1,7 @@
 package dev.proxymanager.server.dashboard;
 
 import dev.proxymanager.middleware.store.UnavailableCause;
+import dev.proxymanager.server.security.BearerTokenAuth;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +54,7 @@ class DashboardAccessTest {
     void rejectsAWrongTokenInEveryForm() throws Exception {
         assertThat(get("?token=admin-token-0c7d41ab", null, null).statusCode()).isEqualTo(401);
         assertThat(get("api/summary", "Bearer admin-token-0c7d41ab", null).statusCode()).isEqualTo(401);
-        assertThat(get("api/summary", null, DashboardAccess.COOKIE + "=" + TOKEN).statusCode()).isEqualTo(401);
+        assertThat(get("api/summary", null, BearerTokenAuth.SESSION_COOKIE + "=" + TOKEN).statusCode()).isEqualTo(401);
     }
 
     @Test
@@ -76,7 +77,7 @@ class DashboardAccessTest {
         assertThat(login.headers().firstValue("Location")).hasValueSatisfying(
                 location -> assertThat(location).endsWith("/dashboard/").doesNotContain(TOKEN));
         String setCookie = login.headers().firstValue("Set-Cookie").orElseThrow();
-        assertThat(setCookie).startsWith(DashboardAccess.COOKIE + "=").contains("HttpOnly")
+        assertThat(setCookie).startsWith(BearerTokenAuth.SESSION_COOKIE + "=").contains("HttpOnly")
                 .containsIgnoringCase("SameSite=Strict").contains("Path=/dashboard").doesNotContain(TOKEN);
         String cookie = setCookie.substring(0, setCookie.indexOf(';'));
 

@@ -1,5 +1,6 @@
 package dev.proxymanager.server.dashboard;
 
+import dev.proxymanager.server.security.BearerTokenAuth;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import dev.proxymanager.middleware.config.LimitConfig;
 import dev.proxymanager.middleware.log.LogFields;
@@ -234,7 +235,7 @@ class DashboardPageTest {
     void keepsTheTokenOutOfTheAddressBarThePageAndTheCookie() {
         assertThat(chromium.driver().getCurrentUrl()).isEqualTo(server.dashboardUrl()).doesNotContain(TOKEN);
         assertThat(chromium.driver().getPageSource()).doesNotContain(TOKEN);
-        assertThat(chromium.driver().manage().getCookieNamed(DashboardAccess.COOKIE))
+        assertThat(chromium.driver().manage().getCookieNamed(BearerTokenAuth.SESSION_COOKIE))
                 .satisfies(cookie -> {
                     assertThat(cookie.getValue()).doesNotContain(TOKEN);
                     assertThat(cookie.isHttpOnly()).isTrue();

@@ -196,7 +196,7 @@ class ForwardingRoutesTest {
 
         // then both are refused with 403 and nothing reaches any upstream
         assertThat(other.statusCode()).isEqualTo(403);
-        assertThat(other.body()).contains("example.org is not allowed");
+        assertThat(other.body()).contains("example.org:80 is not allowed");
         assertThat(metadata.statusCode()).isEqualTo(403);
         assertThat(metadata.body()).contains("link-local");
         assertThat(upstream.calls.get()).isZero();

@@ -38,7 +38,7 @@ class SecretsReloadTest {
 
     private ServerApplication start(Path file, Duration interval) throws Exception {
         ServerConfig config = ServerConfig.builder().withHost("127.0.0.1").withPort(0).withSecretsFile(file)
-                .withElasticsearchEnabled(false).withAdminToken(ServerHarness.ADMIN_TOKEN)
+                .withElasticsearchEnabled(false).withAdminToken(ServerHarness.ADMIN_TOKEN).withProtectForwarding(false)
                 .withSecretsReloadInterval(interval).build();
         return new ServerApplication(config, Map.of(), Clock.system()).start();
     }

@@ -3,11 +3,16 @@ package dev.proxymanager.server.http;
 import dev.proxymanager.middleware.clock.FakeClock;
 import dev.proxymanager.middleware.config.SecretsConfig;
 import dev.proxymanager.middleware.ProxyManager;
+import dev.proxymanager.middleware.transport.HttpTransport;
 import dev.proxymanager.server.ForwardingServer;
 import dev.proxymanager.server.forward.ProxyManagerForwarder;
 import dev.proxymanager.server.limit.ConcurrencyLimiter;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
+import dev.proxymanager.server.security.TargetGuard;
+
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,8 +24,10 @@ import java.util.Map;
 /** The real server on a free loopback port, over a secrets.json text, with a fake clock for limits and breakers. */
 final class ServerHarness implements AutoCloseable {
     static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+    static final String FORWARDING_TOKEN = "test-forwarding-token-9876543210";
 
     final FakeClock clock = new FakeClock();
+    final TargetGuard guard = new TargetGuard();
     final ConcurrencyLimiter limiter;
     final ServerMetrics metrics = new ServerMetrics(clock);
     final ForwardingServer server;
@@ -28,24 +35,53 @@ final class ServerHarness implements AutoCloseable {
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect) throws Exception {
-        this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, 1024, 1024 * 1024);
+        this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, SystemDefaultDnsResolver.INSTANCE, null,
+                1024, 1024 * 1024);
     }
 
+    /** With other body limits than the defaults of 1 KiB up and 1 MiB down. */
     ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect,
                   long maxRequestBytes, long maxResponseBytes) throws Exception {
+        this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, SystemDefaultDnsResolver.INSTANCE, null,
+                maxRequestBytes, maxResponseBytes);
+    }
+
+    /** With connections closed after {@code idleSeconds} of silence outside a request, or of trickling headers. */
+    ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect,
+                  int idleSeconds) throws Exception {
+        this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, SystemDefaultDnsResolver.INSTANCE,
+                Duration.ofSeconds(idleSeconds), 1024, 1024 * 1024);
+    }
+
+    /** With {@code dns} as the transport's name lookup (the target guard checks its answers). */
+    ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect,
+                  DnsResolver dns) throws Exception {
+        this(secretsJson, maxConcurrent, maxQueue, breakerThreshold, protect, dns, null, 1024, 1024 * 1024);
+    }
+
+    private ServerHarness(String secretsJson, int maxConcurrent, int maxQueue, int breakerThreshold, boolean protect,
+                          DnsResolver dns, Duration connectionIdle, long maxRequestBytes, long maxResponseBytes)
+            throws Exception {
+        // connectionIdle null: the server's default
         SecretsConfig secrets = SecretsConfig.parse(secretsJson, Map.of());
         ProxyManagerForwarder forwarder = new ProxyManagerForwarder(ProxyManager.builder().secrets(secrets).clock(clock)
-                .maxWait(Duration.ZERO).build());
+                .maxWait(Duration.ZERO).transport(HttpTransport.builder().withConnectGuard(guard).withDnsResolver(dns).build()).build());
         limiter = new ConcurrencyLimiter(maxConcurrent, maxQueue);
         UpstreamBreakers breakers = new UpstreamBreakers(breakerThreshold, Duration.ofSeconds(30), clock);
         Routes routes = Routes.builder(forwarder, limiter, breakers, metrics)
                 .withAdminToken(ADMIN_TOKEN)
+                .withForwardingToken(FORWARDING_TOKEN)
+                .withTargetGuard(guard)
                 .withProtectForwarding(protect)
                 .withMaxQueueWait(Duration.ofMillis(200))
                 .withMaxRequestBytes(maxRequestBytes)
                 .withMaxResponseBytes(maxResponseBytes)
                 .build();
-        server = new ForwardingServer("127.0.0.1", 0, routes, Duration.ofSeconds(10)).onStopped(forwarder).start();
+        ForwardingServer s = new ForwardingServer("127.0.0.1", 0, routes, Duration.ofSeconds(10)).onStopped(forwarder);
+        if (connectionIdle != null) {
+            s.withConnectionIdleTimeout(connectionIdle).withRequestHeaderDeadline(connectionIdle);
+        }
+        server = s.start();
         port = server.port();
     }
 

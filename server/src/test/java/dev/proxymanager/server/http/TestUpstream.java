@@ -31,6 +31,8 @@ final class TestUpstream implements AutoCloseable {
     final Map<String, String> lastHeaders = new ConcurrentHashMap<>();
     volatile String lastUri;
     volatile String lastBody;
+    /** When set, every answer is a 302 to this URL. */
+    volatile String redirectTo;
     /** Extra bytes ('x') appended to each answer, to make it large. */
     volatile int padding;
     /** Run on each request before answering (e.g. to advance a fake clock while the upstream "works"). */
@@ -54,6 +56,12 @@ final class TestUpstream implements AutoCloseable {
                 if (latch != null) {
                     held.incrementAndGet();
                     latch.await(20, TimeUnit.SECONDS);
+                }
+                if (redirectTo != null) {
+                    response.setStatus(302);
+                    response.getHeaders().put("Location", redirectTo);
+                    callback.succeeded();
+                    return true;
                 }
                 int status = failWith == 0 ? 200 : failWith;
                 response.setStatus(status);

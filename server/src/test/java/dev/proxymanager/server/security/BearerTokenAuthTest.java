@@ -10,12 +10,33 @@ class BearerTokenAuthTest {
     void acceptsOnlyTheExactBearerToken() {
         BearerTokenAuth auth = new BearerTokenAuth("the-admin-token-123456");
 
-        assertThat(auth.permits("Bearer the-admin-token-123456")).isTrue();
-        assertThat(auth.permits("bearer the-admin-token-123456")).isTrue();
-        assertThat(auth.permits("Bearer the-admin-token-12345")).isFalse();
-        assertThat(auth.permits("Basic the-admin-token-123456")).isFalse();
-        assertThat(auth.permits("Bearer ")).isFalse();
-        assertThat(auth.permits(null)).isFalse();
+        assertThat(auth.permitsAuthorization("Bearer the-admin-token-123456")).isTrue();
+        assertThat(auth.permitsAuthorization("bearer the-admin-token-123456")).isTrue();
+        assertThat(auth.permitsAuthorization("Bearer the-admin-token-12345")).isFalse();
+        assertThat(auth.permitsAuthorization("Basic the-admin-token-123456")).isFalse();
+        assertThat(auth.permitsAuthorization("Bearer ")).isFalse();
+        assertThat(auth.permitsAuthorization(null)).isFalse();
+    }
+
+    @Test
+    void acceptsTheTokenItselfOnlyWhenExact() {
+        BearerTokenAuth auth = new BearerTokenAuth("the-admin-token-123456");
+
+        assertThat(auth.permitsToken("the-admin-token-123456")).isTrue();
+        assertThat(auth.permitsToken("the-admin-token-1234567")).isFalse();
+        assertThat(auth.permitsToken("")).isFalse();
+        assertThat(auth.permitsToken(null)).isFalse();
+    }
+
+    @Test
+    void theSessionCookieIsNotTheTokenAndChangesWithIt() {
+        BearerTokenAuth auth = new BearerTokenAuth("the-admin-token-123456");
+        String cookie = auth.sessionCookieValue();
+
+        assertThat(cookie).isNotBlank().doesNotContain("the-admin-token-123456");
+        assertThat(auth.permitsToken(cookie)).isFalse();
+        assertThat(new BearerTokenAuth("the-admin-token-123457").sessionCookieValue()).isNotEqualTo(cookie);
+        assertThat(new BearerTokenAuth("the-admin-token-123456").sessionCookieValue()).isEqualTo(cookie);
     }
 
     @Test
@@ -23,7 +44,9 @@ class BearerTokenAuthTest {
         BearerTokenAuth auth = new BearerTokenAuth(null);
 
         assertThat(auth.configured()).isFalse();
-        assertThat(auth.permits("Bearer anything")).isFalse();
+        assertThat(auth.sessionCookieValue()).isNull();
+        assertThat(auth.permitsToken("anything")).isFalse();
+        assertThat(auth.permitsAuthorization("Bearer anything")).isFalse();
     }
 
     @Test
