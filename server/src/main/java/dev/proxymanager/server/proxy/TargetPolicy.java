@@ -1,5 +1,7 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.server.security.ForbiddenAddresses;
+
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -151,11 +153,11 @@ public final class TargetPolicy {
                     listed = true;
                 }
             }
-            if (alwaysRefused(a)) {
+            if (ForbiddenAddresses.alwaysRefused(a)) {
                 return new Refused("target " + h + " resolves to " + a.getHostAddress()
                         + ", a link-local, metadata, wildcard or multicast address");
             }
-            if (internal(a) && !listed) {
+            if (ForbiddenAddresses.internal(a) && !listed) {
                 return new Refused("target " + h + " resolves to " + a.getHostAddress() + ", a loopback or private"
                         + " address that endpoint " + endpoint + " does not list in allowed_targets");
             }
@@ -174,41 +176,5 @@ public final class TargetPolicy {
             return host.endsWith(pattern.substring(1));
         }
         return pattern.equals(host);
-    }
-
-    private static final List<CidrBlock> ALWAYS_REFUSED = List.of(CidrBlock.parse("169.254.0.0/16"),
-            CidrBlock.parse("fe80::/10"), CidrBlock.parse("fd00:ec2::254"), CidrBlock.parse("100.100.100.200"),
-            CidrBlock.parse("0.0.0.0/8"));
-    private static final List<CidrBlock> INTERNAL = List.of(CidrBlock.parse("127.0.0.0/8"), CidrBlock.parse("::1"),
-            CidrBlock.parse("10.0.0.0/8"), CidrBlock.parse("172.16.0.0/12"), CidrBlock.parse("192.168.0.0/16"),
-            CidrBlock.parse("100.64.0.0/10"), CidrBlock.parse("fc00::/7"));
-
-    private static boolean alwaysRefused(InetAddress a) {
-        InetAddress v = unmapped(a);
-        return v.isAnyLocalAddress() || v.isMulticastAddress() || ALWAYS_REFUSED.stream().anyMatch(b -> b.contains(v));
-    }
-
-    private static boolean internal(InetAddress a) {
-        InetAddress v = unmapped(a);
-        return INTERNAL.stream().anyMatch(b -> b.contains(v));
-    }
-
-    /** ::ffff:a.b.c.d is a.b.c.d: judge it as the IPv4 address it reaches. */
-    private static InetAddress unmapped(InetAddress a) {
-        byte[] b = a.getAddress();
-        if (a instanceof Inet6Address && b.length == 16) {
-            boolean mapped = true;
-            for (int i = 0; i < 10; i++) {
-                mapped &= b[i] == 0;
-            }
-            if (mapped && (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff) {
-                try {
-                    return InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, 12, 16));
-                } catch (UnknownHostException e) {
-                    return a;
-                }
-            }
-        }
-        return a;
     }
 }

@@ -94,7 +94,7 @@ public final class TargetGuard implements ConnectGuard {
 
     @Override
     public String refusesAddress(String host, InetAddress address) {
-        if (forbidden(address)) {
+        if (ForbiddenAddresses.alwaysRefused(address)) {
             return "host " + host + " resolves to " + address.getHostAddress()
                     + ", a link-local, metadata, wildcard or multicast address";
         }
@@ -151,18 +151,5 @@ public final class TargetGuard implements ConnectGuard {
     private static boolean writtenAsAddressOrLocalhost(String host) {
         String h = unbracket(host.toLowerCase(Locale.ROOT));
         return h.equals("localhost") || h.indexOf(':') >= 0 || h.matches("[0-9.]+");
-    }
-
-    private static boolean forbidden(InetAddress a) {
-        if (a.isLinkLocalAddress() || a.isAnyLocalAddress() || a.isMulticastAddress()) {
-            return true;
-        }
-        byte[] b = a.getAddress();
-        if (a instanceof Inet6Address) {
-            // fd00:ec2::254 (AWS metadata over IPv6)
-            return (b[0] & 0xff) == 0xfd && (b[1] & 0xff) == 0x00 && (b[2] & 0xff) == 0x0e && (b[3] & 0xff) == 0xc2;
-        }
-        // 100.100.100.200 (Alibaba metadata); 169.254.0.0/16 is link-local above
-        return (b[0] & 0xff) == 100 && (b[1] & 0xff) == 100 && (b[2] & 0xff) == 100 && (b[3] & 0xff) == 200;
     }
 }

@@ -63,5 +63,8 @@ class TargetGuardTest {
         assertThat(guard.refusesAddress("localhost", loopback)).isNull();
         assertThat(guard.refusesAddress("api.example", InetAddress.getByName("169.254.169.254"))).contains("link-local");
         assertThat(guard.refusesAddress("api.example", InetAddress.getByName("93.184.215.14"))).isNull();
+        // the same address rule as the proxy port's: "this network" (0.0.0.0/8) is never a target either
+        assertThat(guard.refusesAddress("api.example", InetAddress.getByName("0.0.0.1"))).isNotNull();
+        assertThat(guard.refusesAddress("api.example", InetAddress.getByName("100.100.100.200"))).isNotNull();
     }
 }
