@@ -54,6 +54,9 @@ class LogsTemplateTest {
     /** One line per key-value call site's shape: message and key-values with the Java types the code logs. */
     private static final List<Line> LINES = List.of(
             line("forwarding server listening", "port", 8080),
+            line("proxy port listening", "proxy_port", 8888),
+            line("proxy target refused", "endpoint", "crawl", "target_host", "169.254.169.254", "target_port", 80,
+                    "reason", "a link-local address"),
             line("draining", "drain_timeout_ms", 30_000L),
             line("server stop failed", "error", "java.io.IOException: closed"),
             line("no elasticsearch_url: starting the local Elasticsearch node", "data", "/tmp/es"),
