@@ -8,7 +8,6 @@ import dev.proxymanager.middleware.cache.CacheKey;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.KeyPlacement;
 import dev.proxymanager.middleware.config.LimitConfig;
-import dev.proxymanager.middleware.elastic.ElasticsearchBackend;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchExtension;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchTestNode;
 import java.io.IOException;
@@ -49,7 +48,8 @@ class RequestCacheTest {
                 .build();
         int run = RUN.incrementAndGet();
         cacheIndex = es.index("cache-" + run);
-        pm = ProxyManager.builder().secrets(TestEndpoints.config(endpoint)).cacheAndLog(ElasticsearchBackend.of(es.client()))
+        // by URL: the core finds this module's backend through the ServiceLoader
+        pm = ProxyManager.builder().secrets(TestEndpoints.config(endpoint)).elasticsearch(es.url())
                 .cacheIndex(cacheIndex).requestLogDataStream(es.index("requests-" + run)).build();
     }
 

@@ -47,7 +47,8 @@ class UsageRestoreTest {
     }
 
     private ProxyManager.Builder manager() {
-        return ProxyManager.builder().secrets(secrets).cacheAndLog(ElasticsearchBackend.of(es.client())).requestLogDataStream(dataStream)
+        return ProxyManager.builder().secrets(secrets).cacheAndLog(ElasticsearchBackend.of(es.client()))
+                .requestLogDataStream(dataStream)
                 .cacheIndex(dataStream + "-cache").maxWait(Duration.ZERO);
     }
 
