@@ -1,19 +1,16 @@
 package dev.proxymanager.middleware;
 
-import co.elastic.clients.elasticsearch.ElasticsearchClient;
-import dev.proxymanager.middleware.cache.ElasticsearchCacheStore;
 import dev.proxymanager.middleware.cache.ResponseCache;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.clock.Sleeper;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.SecretsConfig;
-import dev.proxymanager.middleware.elastic.ElasticsearchClients;
-import dev.proxymanager.middleware.log.ElasticsearchRequestLog;
-import dev.proxymanager.middleware.log.ElasticsearchUsageHistory;
 import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.rotation.RotationEngine;
 import dev.proxymanager.middleware.rotation.SecretStats;
-import dev.proxymanager.middleware.store.InMemoryUsageStore;
+import dev.proxymanager.middleware.spi.Backends;
+import dev.proxymanager.middleware.spi.CacheAndLogBackend;
+import dev.proxymanager.middleware.spi.CacheAndLogBackendProvider;
 import dev.proxymanager.middleware.store.UsageStore;
 import dev.proxymanager.middleware.transport.HttpTransport;
 import java.nio.file.Path;
@@ -27,7 +24,8 @@ import java.util.concurrent.Executors;
 
 /**
  * The library's entry point: holds the rotation engine, the HTTP connection pool and, with
- * {@link Builder#elasticsearch(String)}, the response cache and request log; hands out {@link Request}s.
+ * {@link Builder#elasticsearch(String)} or {@link Builder#cacheAndLog(CacheAndLogBackend)}, the response cache and
+ * request log; hands out {@link Request}s.
  *
  * <pre>{@code
  * try (ProxyManager pm = ProxyManager.builder().secrets(Path.of("secrets.json")).build();
@@ -47,7 +45,7 @@ public final class ProxyManager implements AutoCloseable {
     private final HttpTransport transport;
     private final ResponseCache cache;
     private final RequestLog log;
-    private final ElasticsearchClient ownedClient;
+    private final CacheAndLogBackend ownedBackend;
     private final Dispatcher dispatcher;
     private final ExecutorService executor;
     private volatile SecretsConfig config;
@@ -60,26 +58,14 @@ public final class ProxyManager implements AutoCloseable {
         }
         this.engine = eb.build();
         this.transport = b.transport != null ? b.transport : HttpTransport.builder().build();
-        ElasticsearchClient client = b.esClient;
-        this.ownedClient = client == null && b.esUrl != null ? ElasticsearchClients.create(b.esUrl) : null;
-        if (client == null) {
-            client = ownedClient;
-        }
-        if (client != null) {
-            ElasticsearchCacheStore.Builder cs = ElasticsearchCacheStore.builder(client);
-            if (b.cacheIndex != null) {
-                cs.withIndex(b.cacheIndex);
-            }
-            this.cache = ResponseCache.builder(cs.build()).withClock(b.clock).build();
-            ElasticsearchRequestLog.Builder lb = ElasticsearchRequestLog.builder(client).withClock(b.clock);
-            if (b.requestLogDataStream != null) {
-                lb.withDataStream(b.requestLogDataStream);
-            }
-            this.log = lb.build();
-            boolean sharedStore = b.usageStore != null && !(b.usageStore instanceof InMemoryUsageStore);
+        this.ownedBackend = b.backend == null && b.esUrl != null ? b.esProvider.connect(b.esUrl) : null;
+        CacheAndLogBackend backend = b.backend != null ? b.backend : ownedBackend;
+        if (backend != null) {
+            this.cache = ResponseCache.builder(backend.cacheStore(b.cacheIndex)).withClock(b.clock).build();
+            this.log = backend.requestLog(b.requestLogDataStream, b.clock);
+            boolean sharedStore = b.usageStore != null && b.usageStore.sharedAcrossProcesses();
             if (b.restoreUsageFromLog && !sharedStore) {
-                UsageRestore.restore(engine, config, ElasticsearchUsageHistory.builder(client)
-                        .withDataStream(((ElasticsearchRequestLog) log).dataStream()).build(), b.clock.now());
+                UsageRestore.restore(engine, config, backend.usageHistory(b.requestLogDataStream), b.clock.now());
             }
         } else {
             this.cache = null;
@@ -180,8 +166,8 @@ public final class ProxyManager implements AutoCloseable {
             log.close();
         }
         transport.close();
-        if (ownedClient != null) {
-            ElasticsearchClients.close(ownedClient);
+        if (ownedBackend != null) {
+            ownedBackend.close();
         }
     }
 
@@ -190,7 +176,8 @@ public final class ProxyManager implements AutoCloseable {
         private Path secretsPath;
         private SecretsConfig secrets;
         private String esUrl;
-        private ElasticsearchClient esClient;
+        private CacheAndLogBackend backend;
+        private CacheAndLogBackendProvider esProvider;
         private String cacheIndex;
         private String requestLogDataStream;
         private RequestLog requestLog;
@@ -217,31 +204,39 @@ public final class ProxyManager implements AutoCloseable {
             return this;
         }
 
-        /** Elasticsearch at {@code url} for the response cache and the request log; without it, neither is used. */
+        /**
+         * Elasticsearch at {@code url} for the response cache and the request log; without it (or
+         * {@link #cacheAndLog}), neither is used. Needs {@code dev.proxymanager:proxy-manager-middleware-elasticsearch}
+         * on the classpath ({@code build()} throws {@link IllegalStateException} naming it otherwise). The manager
+         * owns the client it opens and closes it.
+         */
         public Builder elasticsearch(String url) {
             this.esUrl = Objects.requireNonNull(url, "url");
             return this;
         }
 
-        /** A client to use for the cache and request log; the caller keeps ownership. */
-        public Builder elasticsearch(ElasticsearchClient client) {
-            this.esClient = Objects.requireNonNull(client, "client");
+        /**
+         * Where the response cache and the request log live, e.g. {@code ElasticsearchBackend.of(client)} of
+         * {@code proxy-manager-middleware-elasticsearch} to use a client of your own; the caller keeps ownership.
+         */
+        public Builder cacheAndLog(CacheAndLogBackend backend) {
+            this.backend = Objects.requireNonNull(backend, "backend");
             return this;
         }
 
-        /** The cache index name; default {@link ElasticsearchCacheStore#DEFAULT_INDEX}. */
+        /** The cache index name; default {@code proxy-manager-cache} (Elasticsearch). */
         public Builder cacheIndex(String index) {
             this.cacheIndex = Objects.requireNonNull(index, "index");
             return this;
         }
 
-        /** The request-log data stream; default {@link ElasticsearchRequestLog#DEFAULT_DATA_STREAM}. */
+        /** The request-log data stream; default {@code proxy-manager-requests} (Elasticsearch). */
         public Builder requestLogDataStream(String name) {
             this.requestLogDataStream = Objects.requireNonNull(name, "name");
             return this;
         }
 
-        /** A request log to use without Elasticsearch (e.g. an in-memory one); the manager closes it. */
+        /** A request log to use without a cache-and-log backend (e.g. an in-memory one); the manager closes it. */
         public Builder requestLog(RequestLog log) {
             this.requestLog = Objects.requireNonNull(log, "log");
             return this;
@@ -300,7 +295,8 @@ public final class ProxyManager implements AutoCloseable {
 
         /**
          * @throws IllegalStateException if no secrets were given, or both a file and a configuration, or both an
-         *                               Elasticsearch URL and a client
+         *                               Elasticsearch URL and a backend, or an Elasticsearch URL without
+         *                               {@code proxy-manager-middleware-elasticsearch} on the classpath
          * @throws dev.proxymanager.middleware.config.ConfigException if the secrets file is invalid
          */
         public ProxyManager build() {
@@ -309,9 +305,11 @@ public final class ProxyManager implements AutoCloseable {
                         ? "secrets are required: call secrets(Path) or secrets(SecretsConfig)"
                         : "secrets were given twice: a file and a configuration; give one");
             }
-            if (esUrl != null && esClient != null) {
-                throw new IllegalStateException("elasticsearch was given twice: a URL and a client; give one");
+            if (esUrl != null && backend != null) {
+                throw new IllegalStateException("the cache and log backend was given twice: elasticsearch(url) and"
+                        + " cacheAndLog(backend); give one");
             }
+            esProvider = esUrl != null ? Backends.cacheAndLog("elasticsearch") : null;
             SecretsConfig c = secrets != null ? secrets : SecretsConfig.load(secretsPath);
             return new ProxyManager(this, c);
         }

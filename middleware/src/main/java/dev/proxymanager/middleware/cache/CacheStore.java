@@ -4,8 +4,8 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * Where cached responses live. Implementations: {@link ElasticsearchCacheStore} (production) and
- * {@link InMemoryCacheStore} (unit tests). Every implementation passes the same contract test.
+ * Where cached responses live. Implementations: {@code ElasticsearchCacheStore} (production, artifact
+ * {@code proxy-manager-middleware-elasticsearch}) and {@link InMemoryCacheStore} (unit tests). Every implementation passes the same contract test.
  *
  * <p>A store returns entries whether fresh or expired — freshness is the {@link ResponseCache}'s decision.
  * Implementations must be threadsafe.

@@ -4,7 +4,8 @@ package dev.proxymanager.middleware.log;
  * Where request-log documents go. {@link #record} never blocks and never throws for a backend problem: past the
  * buffer's bound, documents are dropped and counted in {@link #droppedCount()}.
  *
- * <p>Implementations: {@link ElasticsearchRequestLog}, {@link InMemoryRequestLog}. They are threadsafe.
+ * <p>Implementations: {@code ElasticsearchRequestLog} (artifact {@code proxy-manager-middleware-elasticsearch}),
+ * {@link InMemoryRequestLog}. They are threadsafe.
  */
 public interface RequestLog extends AutoCloseable {
 

@@ -17,9 +17,9 @@ import java.util.regex.Pattern;
 record IndexTemplate(String file, List<String> indexPatterns, Map<String, String> fieldTypes, JsonNode body) {
 
     static final String REQUEST_LOG =
-            "middleware/src/main/resources/dev/proxymanager/middleware/log/request-log-template.json";
+            "middleware-elasticsearch/src/main/resources/dev/proxymanager/middleware/log/request-log-template.json";
     static final String CACHE =
-            "middleware/src/main/resources/dev/proxymanager/middleware/cache/cache-index-template.json";
+            "middleware-elasticsearch/src/main/resources/dev/proxymanager/middleware/cache/cache-index-template.json";
     static final String LOGS = "monitor/elasticsearch/logs-index-template.json";
 
     static List<IndexTemplate> all() {

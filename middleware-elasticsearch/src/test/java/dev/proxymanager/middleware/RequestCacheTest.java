@@ -48,7 +48,8 @@ class RequestCacheTest {
                 .build();
         int run = RUN.incrementAndGet();
         cacheIndex = es.index("cache-" + run);
-        pm = ProxyManager.builder().secrets(TestEndpoints.config(endpoint)).elasticsearch(es.client())
+        // by URL: the core finds this module's backend through the ServiceLoader
+        pm = ProxyManager.builder().secrets(TestEndpoints.config(endpoint)).elasticsearch(es.url())
                 .cacheIndex(cacheIndex).requestLogDataStream(es.index("requests-" + run)).build();
     }
 

@@ -7,6 +7,7 @@ import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.KeyPlacement;
 import dev.proxymanager.middleware.config.LimitConfig;
 import dev.proxymanager.middleware.config.SecretsConfig;
+import dev.proxymanager.middleware.elastic.ElasticsearchBackend;
 import dev.proxymanager.middleware.store.InMemoryUsageStore;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchExtension;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchTestNode;
@@ -46,7 +47,8 @@ class UsageRestoreTest {
     }
 
     private ProxyManager.Builder manager() {
-        return ProxyManager.builder().secrets(secrets).elasticsearch(es.client()).requestLogDataStream(dataStream)
+        return ProxyManager.builder().secrets(secrets).cacheAndLog(ElasticsearchBackend.of(es.client()))
+                .requestLogDataStream(dataStream)
                 .cacheIndex(dataStream + "-cache").maxWait(Duration.ZERO);
     }
 

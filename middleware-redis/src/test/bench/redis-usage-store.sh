@@ -2,7 +2,7 @@
 # Benchmark of the Redis usage store (docs/benchmarks.md, "Redis usage store"): starts a throw-away redis-server on a
 # free loopback port, runs redis-benchmark with EVALSHA of a trivial script, then RedisUsageStoreBenchmark
 # (acquire+release from one JVM) against the same server, and stops it.
-# Usage, from the repository root: bash middleware/src/test/bench/redis-usage-store.sh [seconds=10] [threads=64]
+# Usage, from the repository root: bash middleware-redis/src/test/bench/redis-usage-store.sh [seconds=10] [threads=64]
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE/../../../.."
@@ -10,8 +10,9 @@ SECONDS_RUN=${1:-10}
 THREADS=${2:-64}
 : "${JAVA_HOME:?set JAVA_HOME to a JDK 21+}"
 
-./mvnw -B -q -pl middleware -am test-compile
-./mvnw -B -q -pl middleware dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+# one reactor run, so the core and its test classes resolve to their target folders (nothing installed)
+./mvnw -B -q -pl middleware-redis -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath \
+  -Dmdep.includeScope=test
 
 # shellcheck source=redis-lib.sh
 source "$HERE/redis-lib.sh"
@@ -44,7 +45,7 @@ echo "== redis-benchmark -p $PORT -c $THREADS -n 300000 -q EVALSHA $SHA 0"
 evalsha_benchmark
 commandstats
 echo "== RedisUsageStoreBenchmark redis://127.0.0.1:$PORT $SECONDS_RUN $THREADS"
-"$JAVA_HOME/bin/java" ${BENCH_JAVA_OPTS:-} -cp "middleware/target/classes:middleware/target/test-classes:$(cat middleware/target/bench.classpath)" \
+"$JAVA_HOME/bin/java" ${BENCH_JAVA_OPTS:-} -cp "middleware-redis/target/classes:middleware-redis/target/test-classes:$(cat middleware-redis/target/bench.classpath)" \
   dev.proxymanager.middleware.store.redis.RedisUsageStoreBenchmark "redis://127.0.0.1:$PORT" "$SECONDS_RUN" "$THREADS"
 echo "== INFO commandstats of the store benchmark (warm-up included)"
 commandstats

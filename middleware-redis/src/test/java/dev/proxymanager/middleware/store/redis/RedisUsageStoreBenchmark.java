@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Throughput of acquire+release through {@link RedisUsageStore} from one JVM with many threads (one shared Lettuce
- * connection, pipelined). Run by {@code middleware/src/test/bench/redis-usage-store.sh}, which also runs
+ * connection, pipelined). Run by {@code middleware-redis/src/test/bench/redis-usage-store.sh}, which also runs
  * {@code redis-benchmark} with {@code EVALSHA} of a trivial script against the same server for comparison.
  *
  * <pre>java ... RedisUsageStoreBenchmark redis://127.0.0.1:6379 [seconds=10] [threads=64] [secrets=1000]</pre>
