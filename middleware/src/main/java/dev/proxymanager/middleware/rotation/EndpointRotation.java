@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -41,6 +42,7 @@ final class EndpointRotation {
     static final Duration REMOVED_RETRY_AFTER = Duration.ofSeconds(60);
     /** Denied because the store failed: a short suggestion, stores usually come back quickly. */
     static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(5);
+    private static final long BUSY_WAIT_NANOS = 50_000;
     /**
      * How soon a secret leased by another process (a shared store) is asked for again: its holder's release is not
      * seen here, and waiting for the lease's end (its TTL, 60 s by default) would starve this process of it.
@@ -52,7 +54,14 @@ final class EndpointRotation {
     }
 
     /** What {@link #pick} returns: candidates to ask the store about, or the attempt's end. */
-    private sealed interface Step permits Pick, Attempt, Again {
+    private sealed interface Step permits Pick, Attempt, Again, Busy {
+    }
+
+    /**
+     * Nothing is ready, but other callers' store calls hold candidates: their answers decide whether a secret frees
+     * up, so wait for them instead of denying with a view that lacks those secrets.
+     */
+    private record Busy() implements Step {
     }
 
     /** Stale ready-queue entries were dropped: pick again once the store has their leases back. */
@@ -91,6 +100,8 @@ final class EndpointRotation {
     private List<SecretStateEvent> pendingEvents;
     /** Store calls found needed under the lock (releasing dropped prefetched leases), made after it is released. */
     private List<Runnable> pendingStoreCalls;
+    /** Slots taken out for store calls still under way ({@code ELSEWHERE} until their answer is placed). */
+    private int slotsInStoreCalls;
     private final java.util.function.Supplier<PrefetchScheduler> prefetchScheduler;
     /** The producer queue when the endpoint prefetches; {@code null} otherwise. */
     private ReadyQueue readyQueue;
@@ -248,6 +259,10 @@ final class EndpointRotation {
                 queue = false; // the queue had no good entry; its dropped leases are released now
                 continue;
             }
+            if (step instanceof Busy) {
+                LockSupport.parkNanos(BUSY_WAIT_NANOS); // a store call takes a round trip at most
+                continue;
+            }
             Pick pick = (Pick) step;
             StoreDecision decision;
             try {
@@ -298,13 +313,15 @@ final class EndpointRotation {
             k++;
         }
         if (k == 0) {
-            return new Attempt(denied(now), null, 0);
+            return slotsInStoreCalls > 0 ? new Busy() : new Attempt(denied(now), null, 0);
         }
+        slotsInStoreCalls += k;
         return new Pick(picked, candidates, k, terms, leasePrefix + (++leaseCounter), now);
     }
 
     /** Under the lock: places the store's answer; the grant, or {@code null} when it granted none. */
     private Attempt apply(Pick pick, StoreDecision d) {
+        slotsInStoreCalls -= pick.count();
         long now = pick.now();
         Slot[] picked = pick.slots();
         List<Availability> examined = d.examined();
@@ -352,6 +369,7 @@ final class EndpointRotation {
      * reaches here is a store without that wrapper, or an error that is not an outage. The candidates go back.
      */
     private Attempt storeFailed(RuntimeException e, Pick pick) {
+        slotsInStoreCalls -= pick.count();
         for (int i = pick.count() - 1; i >= 0; i--) {
             putBack(pick.slots()[i]);
         }

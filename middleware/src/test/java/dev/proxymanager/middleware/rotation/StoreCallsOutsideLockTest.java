@@ -111,6 +111,28 @@ class StoreCallsOutsideLockTest {
     }
 
     @Test
+    void aCallerFindingEverySecretInOtherCallersStoreCallsWaitsForTheirAnswersInsteadOfDenying() throws Exception {
+        // given one key, its acquire stuck in the store
+        SlowForK1Store store = new SlowForK1Store();
+        ExecutorService threads = Executors.newCachedThreadPool();
+        RotationEngine engine = RotationEngine.builder().withClock(clock).withStore(store)
+                .withEndpoint(Fixtures.keys("api", 1).build()).build();
+        CompletableFuture<AcquireResult> stuck = CompletableFuture.supplyAsync(() -> engine.acquire("api"), threads);
+        assertThat(store.entered.await(10, TimeUnit.SECONDS)).isTrue();
+
+        // when a second caller asks meanwhile, and the store then answers the first
+        CompletableFuture<AcquireResult> second = CompletableFuture.supplyAsync(() -> engine.acquire("api"), threads);
+        Thread.sleep(50); // let it find the only key out for the store call (it must not answer yet)
+        assertThat(second).isNotDone();
+        store.open.countDown();
+
+        // then the first is granted k1, and the second is served once k1 is placed: the key is not "removed"
+        assertThat(granted(stuck.get(10, TimeUnit.SECONDS)).secretId()).isEqualTo("k1");
+        assertThat(granted(second.get(10, TimeUnit.SECONDS)).secretId()).isEqualTo("k1");
+        threads.shutdownNow();
+    }
+
+    @Test
     void reconfigureFiresARemovedEventForEachSecretThatLeftTheConfiguration() {
         // given an engine with k1..k3 and a listener
         RotationEngine engine = RotationEngine.builder().withClock(clock)

@@ -1,5 +1,6 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.clock.SystemClock;
 import dev.proxymanager.middleware.config.SecretsConfig;
@@ -131,7 +132,7 @@ class ForwardProxyServerTest {
                 .anySatisfy(v -> assertThat(v).contains("pm-b"));
         assertThat(requestLog.entries()).hasSize(4).allSatisfy(e -> {
             assertThat(e.host()).isEqualTo("127.0.0.1");
-            assertThat(e.outcome()).isEqualTo("success");
+            assertThat(e.outcome()).isEqualTo(OutcomeKind.SUCCESS);
         });
     }
 
@@ -156,7 +157,7 @@ class ForwardProxyServerTest {
         assertThat(tunnel.host()).isEqualTo("127.0.0.1");
         assertThat(tunnel.proxyId()).isEqualTo("pm-b");
         assertThat(tunnel.bytes()).isGreaterThan(500L);
-        assertThat(tunnel.outcome()).isEqualTo("success");
+        assertThat(tunnel.outcome()).isEqualTo(OutcomeKind.SUCCESS);
         assertThat(server.metrics().openTunnels()).isZero();
     }
 
