@@ -170,8 +170,7 @@ final class Dispatcher {
                 CachedResponse r = transport.execute(request, lease, endpoint, timeout);
                 Duration retryAfter = retryAfter(r.header("retry-after").orElse(null));
                 Outcome outcome = Outcome.status(r.status(), retryAfter);
-                engine.release(lease, outcome);
-                OutcomeKind kind = OutcomeClassifier.classify(outcome, endpoint.health());
+                OutcomeKind kind = engine.release(lease, outcome); // classified knowing the secret's windows
                 record(endpoint, request, lease, r.status(), elapsedMs(start), r.bodyLength(), logCache, attempt,
                         kind, null);
                 if (!kind.retryableOnAnotherSecret() || last) {
