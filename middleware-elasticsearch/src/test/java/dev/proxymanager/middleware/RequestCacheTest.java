@@ -8,6 +8,7 @@ import dev.proxymanager.middleware.cache.CacheKey;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.KeyPlacement;
 import dev.proxymanager.middleware.config.LimitConfig;
+import dev.proxymanager.middleware.log.LogFields;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchExtension;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchTestNode;
 import java.io.IOException;
@@ -152,16 +153,18 @@ class RequestCacheTest {
             Response b = req.send("GET", upstream.url("/b"), null, null);
             int attempts = a.attempts() + b.attempts();
 
-            // then
+            // then: three attempt documents, and one event document for the revoked key's ban
             assertThat(attempts).isEqualTo(3);
-            await().atMost(Duration.ofSeconds(20)).until(() -> pm.requestLog().deliveredCount() == attempts);
+            await().atMost(Duration.ofSeconds(20)).until(() -> pm.requestLog().deliveredCount() == attempts + 1);
         }
         String stream = es.index("requests-" + RUN.get());
         es.client().indices().refresh(r -> r.index(stream));
         List<Map> docs = es.client().search(s -> s.index(stream).size(10), Map.class).hits().hits().stream()
                 .map(h -> h.source()).toList();
         String json = new ObjectMapper().writeValueAsString(docs);
-        assertThat(docs).hasSize(3);
+        assertThat(docs).hasSize(4);
+        assertThat(docs).filteredOn(d -> d.containsKey(LogFields.EVENT)).singleElement()
+                .satisfies(d -> assertThat(d).containsEntry(LogFields.EVENT, "ban").containsEntry(LogFields.SECRET_ID, "k1"));
         assertThat(json).doesNotContain(KEY_1).doesNotContain(KEY_2).contains("k1").contains("k2");
     }
 }

@@ -117,7 +117,8 @@ final class Dispatcher {
         boolean cacheable = useCache && cache != null && endpoint.cache().enabled();
         if (!cacheable) {
             CachedResponse r = attempt(endpoint, request, call, leases, attempts, "bypass");
-            return new Response(r.status(), r.headerFields(), r.bodyBuffer(), false, attempts.secretId, attempts.count);
+            return new Response(r.status(), r.headerFields(), r.bodyBuffer(), false, attempts.secretId, attempts.count,
+                    attempts.outcome);
         }
         SendOptions o = call.options();
         CacheMode mode = o.noCache() ? CacheMode.BYPASS : o.refresh() ? CacheMode.REFRESH
@@ -128,16 +129,21 @@ final class Dispatcher {
                 () -> attempt(endpoint, request, call, leases, attempts, logCache));
         CachedResponse r = result.response();
         if (result.fromCache()) {
-            record(endpoint, request, null, r.status(), 0, r.bodyLength(), result.status().logValue(), 1,
-                    OutcomeClassifier.classifyStatus(r.status(), endpoint.health()), null);
-            return new Response(r.status(), r.headerFields(), r.bodyBuffer(), true, null, 0);
+            OutcomeKind kind = OutcomeClassifier.classifyStatus(r.status(), endpoint.health());
+            record(endpoint, request, null, r.status(), 0, r.bodyLength(), result.status().logValue(), 1, kind, null);
+            return new Response(r.status(), r.headerFields(), r.bodyBuffer(), true, null, 0, kind);
         }
-        return new Response(r.status(), r.headerFields(), r.bodyBuffer(), false, attempts.secretId, attempts.count);
+        // another caller's fetch may have answered this one (no attempt of its own): its status says what it is
+        OutcomeKind kind = attempts.outcome != null ? attempts.outcome
+                : OutcomeClassifier.classifyStatus(r.status(), endpoint.health());
+        return new Response(r.status(), r.headerFields(), r.bodyBuffer(), false, attempts.secretId, attempts.count,
+                kind);
     }
 
     private static final class Attempts {
         int count;
         String secretId;
+        OutcomeKind outcome; // of the attempt whose answer is returned
     }
 
     private CachedResponse attempt(EndpointConfig endpoint, TransportRequest request, Call call, LeaseSource leases,
@@ -171,8 +177,8 @@ final class Dispatcher {
                 CachedResponse r = transport.execute(request, lease, endpoint, timeout);
                 Duration retryAfter = retryAfter(r.header("retry-after").orElse(null));
                 Outcome outcome = Outcome.status(r.status(), retryAfter);
-                engine.release(lease, outcome);
-                OutcomeKind kind = OutcomeClassifier.classify(outcome, endpoint.health());
+                OutcomeKind kind = engine.release(lease, outcome); // classified knowing the secret's windows
+                attempts.outcome = kind;
                 record(endpoint, request, lease, r.status(), elapsedMs(start), r.bodyLength(), logCache, attempt,
                         kind, null);
                 if (!kind.retryableOnAnotherSecret() || last) {

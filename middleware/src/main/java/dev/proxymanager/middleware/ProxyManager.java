@@ -6,7 +6,9 @@ import dev.proxymanager.middleware.clock.Sleeper;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.SecretsConfig;
 import dev.proxymanager.middleware.log.RequestLog;
+import dev.proxymanager.middleware.log.SecretEvent;
 import dev.proxymanager.middleware.rotation.RotationEngine;
+import dev.proxymanager.middleware.rotation.SecretStateEvent;
 import dev.proxymanager.middleware.rotation.SecretStats;
 import dev.proxymanager.middleware.spi.Backends;
 import dev.proxymanager.middleware.spi.CacheAndLogBackend;
@@ -71,9 +73,26 @@ public final class ProxyManager implements AutoCloseable {
             this.cache = null;
             this.log = b.requestLog;
         }
+        String instanceId = b.instanceId != null ? b.instanceId : UUID.randomUUID().toString();
+        if (log != null) {
+            RequestLog eventLog = log;
+            engine.addListener(event -> eventLog.record(eventDocument(event, instanceId)));
+        }
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
-        this.dispatcher = new Dispatcher(engine, transport, cache, log, b.clock, b.sleeper, b.maxWait,
-                b.instanceId != null ? b.instanceId : UUID.randomUUID().toString());
+        this.dispatcher = new Dispatcher(engine, transport, cache, log, b.clock, b.sleeper, b.maxWait, instanceId);
+    }
+
+    /** A secret's state change as the request log's event document: its id, never its value. */
+    private SecretEvent eventDocument(SecretStateEvent e, String instanceId) {
+        EndpointConfig endpoint = config.endpoints().get(e.endpoint());
+        SecretEvent.Type type = switch (e.kind()) {
+            case COOLDOWN -> SecretEvent.Type.COOLDOWN;
+            case BAN -> SecretEvent.Type.BAN;
+            case REMOVED -> SecretEvent.Type.REMOVED;
+            case RESTORED -> SecretEvent.Type.RESTORED;
+        };
+        return new SecretEvent(e.at(), instanceId, e.endpoint(), e.secretId(),
+                endpoint == null ? null : endpoint.type().jsonName(), type, e.until(), e.reason());
     }
 
     /** Starts a builder; {@link Builder#secrets} is required. */

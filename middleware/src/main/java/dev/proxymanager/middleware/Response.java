@@ -1,12 +1,15 @@
 package dev.proxymanager.middleware;
 
 import dev.proxymanager.middleware.http.HttpHeaders;
+import dev.proxymanager.middleware.health.OutcomeKind;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import org.apache.hc.core5.http.ContentType;
 
@@ -23,8 +26,10 @@ public final class Response {
     private final boolean fromCache;
     private final String secretId;
     private final int attempts;
+    private final OutcomeKind outcome;
 
-    Response(int status, HttpHeaders headers, ByteBuffer body, boolean fromCache, String secretId, int attempts) {
+    Response(int status, HttpHeaders headers, ByteBuffer body, boolean fromCache, String secretId, int attempts,
+             OutcomeKind outcome) {
         this.status = status;
         this.fields = headers;
         Map<String, List<String>> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
@@ -34,6 +39,16 @@ public final class Response {
         this.fromCache = fromCache;
         this.secretId = secretId;
         this.attempts = attempts;
+        this.outcome = Objects.requireNonNull(outcome, "outcome");
+    }
+
+    /**
+     * What the answer means, as {@link dev.proxymanager.middleware.health.OutcomeClassifier} decided it for the
+     * secret's health (a 429 at a limit is {@code RATE_LIMITED}, not a ban); for a cached answer, its status
+     * classified. Metrics and logs report this, so they agree with health.
+     */
+    public OutcomeKind outcome() {
+        return outcome;
     }
 
     /** The HTTP status. */

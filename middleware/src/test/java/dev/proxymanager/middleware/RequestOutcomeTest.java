@@ -7,6 +7,7 @@ import dev.proxymanager.middleware.config.LimitConfig;
 import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.log.InMemoryRequestLog;
 import dev.proxymanager.middleware.rotation.SecretStats;
+import dev.proxymanager.middleware.store.UnavailableCause;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
@@ -46,13 +47,15 @@ class RequestOutcomeTest {
             r = req.send("GET", upstream.url("/a"), null, null);
         }
 
-        // then: retried on the other key, logged as rate_limited, and neither key counted a success
+        // then: retried on the other key, logged as rate_limited; the 429s carry Retry-After, so they mean "limit
+        // reached": each key cools for the Retry-After and counts neither a success nor a failure
         assertThat(r.status()).isEqualTo(429);
         assertThat(r.attempts()).isEqualTo(2);
         assertThat(log.entries()).extracting(en -> en.outcome())
                 .containsExactly(OutcomeKind.RATE_LIMITED, OutcomeKind.RATE_LIMITED);
         assertThat(pm.stats("api")).extracting(SecretStats::successes).containsOnly(0L);
-        assertThat(pm.stats("api")).extracting(SecretStats::failures).containsOnly(1L);
+        assertThat(pm.stats("api")).extracting(SecretStats::failures).containsOnly(0L);
+        assertThat(pm.stats("api")).extracting(SecretStats::cause).containsOnly(UnavailableCause.COOLING_DOWN);
     }
 
     @Test

@@ -13,7 +13,7 @@ class ResponseTest {
 
     private static Response response(byte[] body, String contentType) {
         return new Response(200, dev.proxymanager.middleware.http.HttpHeaders.builder().add("Content-Type", contentType).build(),
-                ByteBuffer.wrap(body), false, "k", 1);
+                ByteBuffer.wrap(body), false, "k", 1, dev.proxymanager.middleware.health.OutcomeKind.SUCCESS);
     }
 
     @Test

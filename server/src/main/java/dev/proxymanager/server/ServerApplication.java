@@ -179,6 +179,7 @@ public final class ServerApplication implements AutoCloseable {
             generatedToken = true;
         }
         ServerMetrics metrics = new ServerMetrics(clock);
+        manager.engine().addListener(metrics::recordSecretEvent);
         ConcurrencyLimiter limiter = new ConcurrencyLimiter(config.maxConcurrentRequests(), config.maxQueueSize());
         UpstreamBreakers breakers = new UpstreamBreakers(config.circuitBreakerThreshold(),
                 config.circuitBreakerOpenDuration(), clock);
@@ -329,7 +330,7 @@ public final class ServerApplication implements AutoCloseable {
      */
     static String usageStoreState(UsageStore store) {
         if (store instanceof FailoverUsageStore f) {
-            FailoverUsageStore.Status s = f.status();
+            FailoverUsageStore.Status s = f.probe(); // at most one check per probe interval: recovery shows without traffic
             return !s.ready() ? "down" : (s.down() ? "degraded" : "up");
         }
         return "up";

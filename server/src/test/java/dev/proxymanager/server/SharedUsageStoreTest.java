@@ -96,4 +96,31 @@ class SharedUsageStoreTest {
             }
         }
     }
+
+    @Test
+    void readyShowsRedisBackWithinOneProbeIntervalAndOneCheckWithoutAnyTraffic() throws Exception {
+        try (RedisTestServer redis = RedisTestServer.dedicated()) {
+            // given a server on a fail-open Redis store that went down while serving
+            Map<String, String> env = Map.of("REDIS_URL", redis.uri());
+            ServerConfig config = ServerConfigLoader.load(null, env, Map.of("port", "0", "host", "127.0.0.1")).toBuilder()
+                    .withElasticsearchEnabled(false).build();
+            try (ServerApplication app = new ServerApplication(config, env, Clock.system()).start()) {
+                int port = app.server().port();
+                assertThat(get(port, "/proxy/demo-api/items/1").statusCode()).isEqualTo(200);
+                redis.stop();
+                assertThat(get(port, "/proxy/demo-api/items/2").statusCode()).isEqualTo(200);
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> get(port, "/ready").body().contains("\"usage_store\" : \"degraded\""));
+
+                // when Redis comes back and nothing but /ready is asked (every key cooling down sends no store calls)
+                redis.start();
+                long back = System.nanoTime();
+
+                // then /ready shows it up within the documented bound: probe interval (1 s) + one check (PING, 1 s)
+                await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> get(port, "/ready").body().contains("\"usage_store\" : \"up\""));
+                System.out.println("usage store back in /ready after " + (System.nanoTime() - back) / 1_000_000 + " ms");
+            }
+        }
+    }
 }

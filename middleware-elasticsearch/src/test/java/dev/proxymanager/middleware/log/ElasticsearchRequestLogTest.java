@@ -58,7 +58,7 @@ class ElasticsearchRequestLogTest {
             log.record(entry(i, "github", "gh-1", "miss"));
         }
         log.record(new SecretEvent(T, "test", "github", "gh-1", "key", SecretEvent.Type.COOLDOWN,
-                T.plusSeconds(900)));
+                T.plusSeconds(900), "3 failures within 5 min"));
 
         // then
         await().atMost(Duration.ofSeconds(20)).until(() -> log.deliveredCount() == 51);
@@ -208,7 +208,7 @@ class ElasticsearchRequestLogTest {
             log.record(entry(3, "github", "gh-2", "miss"));
             log.record(entry(4, "github", "gh-2", "hit"));
             log.record(entry(5, "search", "s-1", "miss"));
-            log.record(new SecretEvent(T.plusSeconds(6), "test", "github", "gh-1", "key", SecretEvent.Type.BAN, null));
+            log.record(new SecretEvent(T.plusSeconds(6), "test", "github", "gh-1", "key", SecretEvent.Type.BAN, null, null));
             await().atMost(Duration.ofSeconds(20)).until(() -> log.deliveredCount() == 7);
         }
         ElasticsearchUsageHistory history = ElasticsearchUsageHistory.builder(es.client()).withDataStream(stream)

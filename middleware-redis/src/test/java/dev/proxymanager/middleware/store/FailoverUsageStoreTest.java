@@ -119,6 +119,44 @@ class FailoverUsageStoreTest {
     }
 
     @Test
+    void whileDownOneCheckRunsPerProbeIntervalAndTheFirstOneAfterRedisReturnsRecovers() {
+        // given a store that went down, whose health check counts its runs
+        RedisUsageStore primary = RedisUsageStore.builder(redis.uri()).withCommandTimeout(Duration.ofMillis(500)).build();
+        java.util.concurrent.atomic.AtomicInteger checks = new java.util.concurrent.atomic.AtomicInteger();
+        FailoverUsageStore store = FailoverUsageStore.builder(primary).withClock(clock)
+                .withProbeInterval(Duration.ofSeconds(1)).withHealthCheck(() -> {
+                    checks.incrementAndGet();
+                    return primary.ping();
+                }).build();
+        toClose.add(store);
+        StoreCandidate a = limited("a", 100);
+        assertThat(acquire(store, a, "l1").isGranted()).isTrue();
+        redis.stop();
+        assertThat(acquire(store, a, "l2").isGranted()).isTrue(); // fail-open: counted locally
+        assertThat(store.status().down()).isTrue();
+
+        // when /ready and requests ask within the probe interval, then nothing checks the primary
+        store.probe();
+        acquire(store, a, "l3");
+        assertThat(checks).hasValue(0);
+
+        // when the interval has passed, then one check runs, however many ask
+        clock.advance(Duration.ofSeconds(1));
+        store.probe();
+        store.probe();
+        acquire(store, a, "l4");
+        assertThat(checks).hasValue(1);
+        assertThat(store.status().down()).isTrue();
+
+        // when Redis returns, then the first check after the next interval recovers, on a new connection at once
+        redis.start();
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(store.probe().state()).isEqualTo(FailoverUsageStore.State.CONNECTED);
+        assertThat(checks).hasValue(2);
+        assertThat(acquire(store, a, "l5").isGranted()).isTrue();
+    }
+
+    @Test
     void failClosedGrantsNothingWhileRedisIsDownAndRecoversWhenItReturns() {
         // given a fail-closed store
         FailoverUsageStore store = store(FailoverUsageStore.Mode.FAIL_CLOSED);
@@ -137,7 +175,10 @@ class FailoverUsageStoreTest {
 
         // when Redis returns, a probe without traffic recovers
         redis.start();
-        await().atMost(Duration.ofSeconds(15)).until(() -> store.probe().state() == FailoverUsageStore.State.CONNECTED);
+        await().atMost(Duration.ofSeconds(15)).until(() -> {
+            clock.advance(Duration.ofSeconds(1)); // one probe per interval of the store's clock
+            return store.probe().state() == FailoverUsageStore.State.CONNECTED;
+        });
         assertThat(acquire(store, a, "l3").isGranted()).isTrue();
         assertThat(store.status().ready()).isTrue();
     }
@@ -152,7 +193,10 @@ class FailoverUsageStoreTest {
         assertThat(store.acquire("search", new StoreCandidate[] {a}, 1, exclusive, "local-1", clock.nanoTime())
                 .isGranted()).isTrue();
         redis.start();
-        await().atMost(Duration.ofSeconds(15)).until(() -> store.probe().state() == FailoverUsageStore.State.CONNECTED);
+        await().atMost(Duration.ofSeconds(15)).until(() -> {
+            clock.advance(Duration.ofSeconds(1)); // one probe per interval of the store's clock
+            return store.probe().state() == FailoverUsageStore.State.CONNECTED;
+        });
 
         // when it is released after recovery
         Availability after = store.release("search", a, exclusive, "local-1", clock.nanoTime(), 0, false);

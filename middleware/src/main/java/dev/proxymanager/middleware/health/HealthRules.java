@@ -11,8 +11,10 @@ import java.util.random.RandomGenerator;
 /**
  * Applies a {@link HealthPolicy} to one outcome, as {@link OutcomeClassifier} classifies it: updates the secret's
  * {@link HealthRecord} and decides any cooldown or removal. A {@linkplain OutcomeKind#secretFailure() failure} is
- * counted by rules 2–3; anything else but {@link OutcomeKind#UNUSED} is a success. Rules, in order (the longest
- * cooldown wins):
+ * counted by rules 2–3; anything else but {@link OutcomeKind#UNUSED} is a success. First, a 429 that means "limit
+ * reached" ({@link OutcomeClassifier#limitReached}: the secret was at or near a window's limit, or the 429 carries a
+ * Retry-After) cools the secret until the later of its window's next free slot and the Retry-After — no backoff, no
+ * ban streak, neither a failure nor a success. Otherwise, in order (the longest cooldown wins):
  * <ol>
  *   <li>{@link OutcomeKind#BANNED} → backoff {@code base·2^(n-1)} capped at {@code backoff_max}, plus jitter in
  *       {@code [0, base)}, n = consecutive bans;</li>
@@ -30,15 +32,30 @@ public final class HealthRules {
     }
 
     /**
-     * Records {@code outcome} at {@code now} in {@code record} and returns what to do.
+     * Records {@code outcome} at {@code now} in {@code record} and returns what to do, not knowing the secret's
+     * windows ({@link LimitState#UNKNOWN}).
      *
      * @param random source of backoff jitter
      */
     public static HealthVerdict apply(HealthPolicy policy, HealthRecord record, Outcome outcome, long now,
                                       RandomGenerator random) {
-        OutcomeKind kind = OutcomeClassifier.classify(outcome, policy);
+        return apply(policy, record, outcome, LimitState.UNKNOWN, now, random);
+    }
+
+    /**
+     * Records {@code outcome} at {@code now} in {@code record}, given what the engine's count said about the secret's
+     * windows, and returns what to do.
+     *
+     * @param random source of backoff jitter
+     */
+    public static HealthVerdict apply(HealthPolicy policy, HealthRecord record, Outcome outcome, LimitState limits,
+                                      long now, RandomGenerator random) {
+        OutcomeKind kind = OutcomeClassifier.classify(outcome, policy, limits);
         if (kind == OutcomeKind.UNUSED) {
             return HealthVerdict.NOTHING;
+        }
+        if (OutcomeClassifier.limitReached(outcome, limits)) {
+            return limitReached(outcome, limits, now);
         }
         boolean ban = kind == OutcomeKind.BANNED;
         boolean failure = kind.secretFailure();
@@ -105,6 +122,24 @@ public final class HealthRules {
             return HealthVerdict.NOTHING;
         }
         return new HealthVerdict(failure, until, remove, ban, reason);
+    }
+
+    /**
+     * The secret is full, not refused: it cools until the later of its next free slot and the Retry-After, and its
+     * record is left alone, so two in a row do not grow anything.
+     */
+    private static HealthVerdict limitReached(Outcome outcome, LimitState limits, long now) {
+        long until = limits.nearLimit() ? limits.nextFreeSlot() : 0;
+        String reason = "limit reached (status 429), cooldown until the window's next free slot";
+        Duration retryAfter = outcome.retryAfter();
+        if (retryAfter != null && retryAfter.isPositive() && Clock.plus(now, retryAfter.toNanos()) > until) {
+            until = Clock.plus(now, retryAfter.toNanos());
+            reason = "limit reached (status 429), upstream Retry-After " + Durations.describe(retryAfter);
+        }
+        if (until <= now) {
+            return HealthVerdict.NOTHING; // the window has a free slot again: the limit itself spaces the next use
+        }
+        return new HealthVerdict(false, until, false, false, reason);
     }
 
     /** The project's one backoff, with this policy's base and cap (a cap below the base caps every step). */

@@ -9,6 +9,9 @@ import java.util.Objects;
  * ban, a throttle, a failure?" goes through here, so health, retries, the circuit breaker, the request log and
  * metrics cannot disagree. Rules, in order:
  * <ol>
+ *   <li>a 429 that means "limit reached" is {@link OutcomeKind#RATE_LIMITED}, never a ban: our own count says the
+ *       secret is at or near its window's limit ({@link LimitState#nearLimit()}), or the upstream said when to come
+ *       back ({@code Retry-After}); see {@link #limitReached};</li>
  *   <li>a status in {@code ban_statuses} is {@link OutcomeKind#BANNED} — 429 included when it is listed (the
  *       default): the list is the user's word on what means "this secret is refused";</li>
  *   <li>any other 429 is {@link OutcomeKind#RATE_LIMITED};</li>
@@ -25,19 +28,46 @@ public final class OutcomeClassifier {
     }
 
     /**
-     * The kind of {@code outcome} under {@code policy}.
+     * The kind of {@code outcome} under {@code policy}, without knowing the secret's windows: only a
+     * {@code Retry-After} makes a 429 "limit reached". The engine knows more and classifies with
+     * {@link #classify(Outcome, HealthPolicy, LimitState)}; its answer is what {@code RotationEngine.release} returns.
      *
      * @throws NullPointerException if an argument is null
      */
     public static OutcomeKind classify(Outcome outcome, HealthPolicy policy) {
+        return classify(outcome, policy, LimitState.UNKNOWN);
+    }
+
+    /**
+     * The kind of {@code outcome} under {@code policy}, given what the engine's count said about the secret's windows
+     * when the outcome was reported.
+     *
+     * @throws NullPointerException if an argument is null
+     */
+    public static OutcomeKind classify(Outcome outcome, HealthPolicy policy, LimitState limits) {
         Objects.requireNonNull(outcome, "outcome");
         Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(limits, "limits");
+        if (limitReached(outcome, limits)) {
+            return OutcomeKind.RATE_LIMITED;
+        }
         return switch (outcome.kind()) {
             case RESPONSE -> classifyStatus(outcome.status(), policy);
             case CONNECTION_ERROR -> policy.banOnConnectionError() ? OutcomeKind.BANNED : OutcomeKind.CONNECTION_ERROR;
             case TIMEOUT -> OutcomeKind.TIMEOUT;
             case UNUSED -> OutcomeKind.UNUSED;
         };
+    }
+
+    /**
+     * Whether {@code outcome} is a 429 that means "limit reached" rather than "this secret is refused": the secret
+     * was at or near a window's limit ({@link LimitState#nearLimit()}) or the 429 carries a positive
+     * {@code Retry-After}. The secret then cools down until its next free slot or the Retry-After, whichever is
+     * later, without a ban backoff ({@link HealthRules}).
+     */
+    public static boolean limitReached(Outcome outcome, LimitState limits) {
+        return outcome.kind() == Outcome.Kind.RESPONSE && outcome.status() == 429
+                && (limits.nearLimit() || (outcome.retryAfter() != null && outcome.retryAfter().isPositive()));
     }
 
     /**

@@ -13,7 +13,11 @@ public enum OutcomeKind {
     CLIENT_ERROR("client_error"),
     /** A status in {@code ban_statuses}, or a connection error when {@code ban_on_connection_error} is on. */
     BANNED("banned"),
-    /** A 429 that {@code ban_statuses} leaves out: the upstream throttles this secret for a while. */
+    /**
+     * A 429 that means "limit reached" (the secret was at its window's limit, or the 429 carries Retry-After; see
+     * {@link OutcomeClassifier#limitReached}), or any 429 that {@code ban_statuses} leaves out: the upstream throttles
+     * this secret for a while.
+     */
     RATE_LIMITED("rate_limited"),
     /** A 5xx answer that {@code ban_statuses} leaves out. */
     SERVER_ERROR("failure"),

@@ -43,6 +43,8 @@ public final class LogFields {
     public static final String ERROR_TYPE = "error_type";
     /** Secret state change events: {@code cooldown}, {@code ban}, {@code removed}, {@code restored} (keyword). */
     public static final String EVENT = "event";
+    /** Why a secret's state changed, e.g. {@code ban signal (status 403), backoff 1} (keyword). */
+    public static final String EVENT_REASON = "event_reason";
     /** Until when a secret cools down (date). */
     public static final String COOLDOWN_UNTIL = "cooldown_until";
     /** Format version of stored documents (integer). */

@@ -8,7 +8,8 @@ import java.util.Objects;
 
 /**
  * A change of a secret's state (cooldown, ban, removal, restoration), recorded in the request log's data stream
- * for the dashboards: a document with {@link LogFields#EVENT} and, for a cooldown, {@link LogFields#COOLDOWN_UNTIL}.
+ * for the dashboards: a document with {@link LogFields#EVENT}, for a cooldown or ban {@link LogFields#COOLDOWN_UNTIL},
+ * and {@link LogFields#EVENT_REASON}.
  *
  * @param timestamp when the change happened
  * @param instanceId which process saw it; may be null
@@ -16,10 +17,11 @@ import java.util.Objects;
  * @param secretId the secret's id or masked form, never its value
  * @param secretType {@code key} or {@code proxy}; may be null
  * @param type what happened
- * @param cooldownUntil until when the secret cools down; null unless {@code type} is COOLDOWN
+ * @param cooldownUntil until when the secret cools down: required for COOLDOWN, set for BAN, else null
+ * @param reason why, e.g. {@code ban signal (status 403), backoff 1}; may be null. Never holds a secret's value.
  */
 public record SecretEvent(Instant timestamp, String instanceId, String endpoint, String secretId, String secretType,
-                          Type type, Instant cooldownUntil) {
+                          Type type, Instant cooldownUntil, String reason) {
 
     /** What happened to the secret; {@link #value()} is the document's {@code event}. */
     public enum Type {
@@ -53,6 +55,7 @@ public record SecretEvent(Instant timestamp, String instanceId, String endpoint,
         if (cooldownUntil != null) {
             doc.put(LogFields.COOLDOWN_UNTIL, cooldownUntil.toString());
         }
+        RequestLogEntry.putIfSet(doc, LogFields.EVENT_REASON, reason);
         doc.put(LogFields.SCHEMA_VERSION, RequestLogEntry.SCHEMA_VERSION);
         return doc;
     }

@@ -7,7 +7,10 @@ import dev.proxymanager.middleware.config.LimitConfig;
 import dev.proxymanager.middleware.config.SecretConfig;
 import dev.proxymanager.middleware.health.HealthRules;
 import dev.proxymanager.middleware.health.HealthVerdict;
+import dev.proxymanager.middleware.health.LimitState;
 import dev.proxymanager.middleware.health.Outcome;
+import dev.proxymanager.middleware.health.OutcomeClassifier;
+import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.lease.SecretLease;
 import dev.proxymanager.middleware.store.Availability;
 import dev.proxymanager.middleware.store.LeaseTerms;
@@ -403,6 +406,10 @@ final class EndpointRotation {
         if (s.location == Slot.Location.GONE) {
             return;
         }
+        if (a.cause() == UnavailableCause.AT_LIMIT) {
+            s.atLimitSeenAt = now;
+            s.atLimitFreeAt = a.freeAt();
+        }
         long freeAt = a.freeAt();
         if (a.cause() == UnavailableCause.LEASED && store.sharedAcrossProcesses()) {
             // held by another process, whose release this one does not see: the lease's end is only the latest
@@ -474,27 +481,32 @@ final class EndpointRotation {
         return new AcquireResult.Denied(name, UnavailableCause.COOLING_DOWN, what + " are cooling down" + next, after);
     }
 
-    /** What a release must tell the store, decided under the lock. */
-    private record ReleaseCall(Slot slot, StoreCandidate candidate, LeaseTerms terms, String leaseId, long now,
-                               HealthVerdict verdict) {
+    /** What a release must tell the store, decided under the lock; {@code slot} is null when the store need not hear. */
+    private record ReleaseCall(OutcomeKind kind, Slot slot, StoreCandidate candidate, LeaseTerms terms, String leaseId,
+                               long now, HealthVerdict verdict) {
     }
 
-    void release(SecretLease lease, Outcome outcome) {
+    /** Applies the outcome to the secret's health and the store; returns what the outcome was, as classified here. */
+    OutcomeKind release(SecretLease lease, Outcome outcome) {
         ReleaseCall call = locked(() -> {
             long now = clock.nanoTime(); // read under the lock: uses reach the store close to time order
             Slot s = slots.get(lease.secretId());
-            if (s == null) {
-                return null; // the secret left the configuration while leased
+            if (s == null) { // the secret left the configuration while leased
+                return new ReleaseCall(OutcomeClassifier.classify(outcome, config.health()), null, null, null, null,
+                        now, null);
             }
-            HealthVerdict v = HealthRules.apply(config.health(), s.health, outcome, now, random);
+            LimitState limits = limitState(s, lease);
+            OutcomeKind kind = OutcomeClassifier.classify(outcome, config.health(), limits);
+            HealthVerdict v = HealthRules.apply(config.health(), s.health, outcome, limits, now, random);
             selector.healthChanged(s);
             if (!terms.leased() && v.cooldownUntil() == 0 && !v.remove()) {
-                return null; // nothing for the store to change: spare it the call (a round trip for a remote store)
+                // nothing for the store to change: spare it the call (a round trip for a remote store)
+                return new ReleaseCall(kind, null, null, null, null, now, v);
             }
-            return new ReleaseCall(s, s.candidate, terms, terms.leased() ? lease.leaseId() : null, now, v);
+            return new ReleaseCall(kind, s, s.candidate, terms, terms.leased() ? lease.leaseId() : null, now, v);
         });
-        if (call == null) {
-            return;
+        if (call.slot() == null) {
+            return call.kind();
         }
         Slot s = call.slot();
         HealthVerdict v = call.verdict();
@@ -505,7 +517,7 @@ final class EndpointRotation {
                     v.remove());
         } catch (RuntimeException e) {
             LOG.warn("usage store failed releasing {} of endpoint {}; its lease lapses by TTL", s.id, name, e);
-            return;
+            return call.kind();
         }
         locked(() -> {
             if (!(s.location == Slot.Location.READY && a.freeAt() <= now)) {
@@ -527,6 +539,16 @@ final class EndpointRotation {
                 readyQueue.requestRefill(); // a lease slot may have freed up
             }
         });
+        return call.kind();
+    }
+
+    /**
+     * Near a limit when the store's last answer about {@code s}, at or after this use's grant, said a window was full;
+     * what this engine already holds, so a 429 costs no extra store round trip.
+     */
+    private static LimitState limitState(Slot s, SecretLease lease) {
+        return s.atLimitSeenAt != 0 && s.atLimitSeenAt >= lease.acquiredAtNanos()
+                ? LimitState.atLimitUntil(s.atLimitFreeAt) : LimitState.UNKNOWN;
     }
 
     /** Operator: out of rotation until {@link #restore}; fires a {@code removed} event. */

@@ -3,7 +3,10 @@ package dev.proxymanager.middleware.rotation;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.SecretsConfig;
+import dev.proxymanager.middleware.config.HealthPolicy;
 import dev.proxymanager.middleware.health.Outcome;
+import dev.proxymanager.middleware.health.OutcomeClassifier;
+import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.lease.SecretLease;
 import dev.proxymanager.middleware.store.InMemoryUsageStore;
 import dev.proxymanager.middleware.store.UsageStore;
@@ -126,14 +129,19 @@ public final class RotationEngine implements AutoCloseable {
      * Returns a lease and reports what happened with it; the outcome feeds the secret's health (cooldowns, bans,
      * removal) and the store ends the lease in the same call. Releasing twice, or after the lease's TTL, is harmless.
      * Leases of secrets or endpoints removed from the configuration since are ignored.
+     *
+     * @return what the outcome was, as {@link OutcomeClassifier} decided it knowing the secret's windows (a 429 at a
+     *         limit is {@link OutcomeKind#RATE_LIMITED}, not a ban): what request logs and metrics should report; for
+     *         an endpoint no longer configured, under the default health policy
      */
-    public void release(SecretLease lease, Outcome outcome) {
+    public OutcomeKind release(SecretLease lease, Outcome outcome) {
         Objects.requireNonNull(lease, "lease");
         Objects.requireNonNull(outcome, "outcome");
         EndpointRotation r = endpoints.get(lease.endpoint());
-        if (r != null) {
-            r.release(lease, outcome);
+        if (r == null) {
+            return OutcomeClassifier.classify(outcome, HealthPolicy.DEFAULT);
         }
+        return r.release(lease, outcome);
     }
 
     /**

@@ -30,6 +30,8 @@ final class Slot {
     long rank;     // uses granted by this engine (least-used), offset for late joiners
     Availability blockedBy; // why it is WAITING
     long waitUntil; // when WAITING: the time of its live heap entry
+    long atLimitSeenAt; // when the store last said a window of it was full (0: never), for the 429 rule
+    long atLimitFreeAt; // that window's next free slot
     int invalidations; // bumps when an earlier grant must not be handed out any more (cooldown, removal, new limits)
 
     Slot(SecretConfig config, List<LimitConfig> endpointLimits, int windowFailures) {

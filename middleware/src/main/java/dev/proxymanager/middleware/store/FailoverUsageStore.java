@@ -29,8 +29,9 @@ import java.util.function.Consumer;
  *       the next probe; state {@link State#UNAVAILABLE}.</li>
  * </ul>
  * Each transition is logged once (WARN when going down, INFO on recovery) and counted in {@link #status()}.
- * While down, a {@link BackendGate} lets at most one call per probe interval (default 1 s) try the primary again;
- * the first success recovers automatically.
+ * While down, a {@link BackendGate} lets at most one call per probe interval (default 1 s) — a request or
+ * {@link #probe()} — run the health check and, when it passes, try the primary again; so the store is back at most
+ * one probe interval plus one check after the primary answers again.
  *
  * <p>Any other error of the primary (a Lua script error, an unreadable reply) is not an outage: the call fails with
  * {@link UsageStoreFailedException}, in either mode — never local counting, never a grant without limit checks. It
@@ -136,22 +137,31 @@ public final class FailoverUsageStore implements UsageStore {
     }
 
     /**
-     * Tries to recover now when down and a health check was configured (e.g. for {@code /ready} when there is no
-     * traffic); returns the status afterwards. Never throws.
+     * Tries to recover now when down, a health check was configured and the probe interval has passed since the last
+     * try (e.g. for {@code /ready} when there is no traffic); returns the status afterwards. So {@code /ready} shows
+     * the primary back at most one probe interval plus one check after it answers again. Never throws.
      */
     public Status probe() {
-        if (state != State.CONNECTED && healthCheck != null) {
-            boolean ok;
-            try {
-                ok = healthCheck.getAsBoolean();
-            } catch (RuntimeException e) {
-                ok = false;
-            }
-            if (ok) {
-                recovered();
-            }
+        if (state != State.CONNECTED && healthCheck != null && gate.allowsCall(clock.nanoTime())) {
+            check();
         }
         return status();
+    }
+
+    /** Runs the health check once: recovers when it passes, else the next try waits a probe interval. */
+    private boolean check() {
+        boolean ok;
+        try {
+            ok = healthCheck.getAsBoolean();
+        } catch (RuntimeException e) {
+            ok = false;
+        }
+        if (ok) {
+            recovered();
+        } else {
+            gate.recordFailure(clock.nanoTime());
+        }
+        return ok;
     }
 
     @Override
@@ -289,9 +299,19 @@ public final class FailoverUsageStore implements UsageStore {
         }
     }
 
-    /** Whether this call should go to the primary: always when up; when down, one call per probe interval. */
+    /**
+     * Whether this call should go to the primary: always when up; when down, one call per probe interval, once the
+     * health check (when configured) passes — the same check as {@link #probe()}, so traffic and {@code /ready}
+     * recover alike.
+     */
     private boolean tryPrimary() {
-        return state == State.CONNECTED || gate.allowsCall(clock.nanoTime());
+        if (state == State.CONNECTED) {
+            return true;
+        }
+        if (!gate.allowsCall(clock.nanoTime())) {
+            return false;
+        }
+        return healthCheck == null || check();
     }
 
     private long retryAt(long now) {

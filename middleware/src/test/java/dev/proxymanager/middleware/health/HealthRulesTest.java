@@ -4,6 +4,7 @@ import dev.proxymanager.middleware.config.HealthPolicy;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -83,6 +84,64 @@ class HealthRulesTest {
             assertThat(v.cooldownUntil() > 0).isEqualTo(i % 4 == 0);
         }
         assertThat(r.consecutiveFailures()).isEqualTo(8);
+    }
+
+    @Test
+    void a429AtTheWindowEdgeCoolsUntilTheNextFreeSlotWithoutGrowingABanStreak() {
+        // given a secret whose window was full at the grant, next free slot at 2 s
+        HealthRecord r = new HealthRecord(30);
+        LimitState atLimit = LimitState.atLimitUntil(2 * S);
+        // when the upstream answers 429 twice in a row
+        HealthVerdict first = HealthRules.apply(HealthPolicy.DEFAULT, r, Outcome.status(429), atLimit, S / 100, random);
+        HealthVerdict second = HealthRules.apply(HealthPolicy.DEFAULT, r, Outcome.status(429), atLimit, S / 50, random);
+        // then both cool it exactly until the slot frees: no ban, no backoff growth, no failure counted
+        for (HealthVerdict v : List.of(first, second)) {
+            assertThat(v.ban()).isFalse();
+            assertThat(v.failure()).isFalse();
+            assertThat(v.cooldownUntil()).isEqualTo(2 * S);
+        }
+        assertThat(r.consecutiveFailures()).isZero();
+        assertThat(r.failures()).isZero();
+    }
+
+    @Test
+    void a429FarFromAnyLimitWithoutRetryAfterIsABanWhoseBackoffGrows() {
+        HealthRecord r = new HealthRecord(30);
+        HealthVerdict first = HealthRules.apply(HealthPolicy.DEFAULT, r, Outcome.status(429), LimitState.UNKNOWN, 0,
+                random);
+        HealthVerdict second = HealthRules.apply(HealthPolicy.DEFAULT, r, Outcome.status(429), LimitState.UNKNOWN, 0,
+                random);
+        assertThat(first.ban()).isTrue();
+        assertThat(first.cooldownUntil()).isBetween(2 * S, 4 * S);
+        assertThat(second.ban()).isTrue();
+        assertThat(second.cooldownUntil()).isBetween(4 * S, 6 * S);
+    }
+
+    @Test
+    void aRetryAfterLongerThanTheWindowWinsOverTheNextFreeSlot() {
+        HealthRecord r = new HealthRecord(30);
+        HealthVerdict v = HealthRules.apply(HealthPolicy.DEFAULT, r, Outcome.status(429, Duration.ofSeconds(30)),
+                LimitState.atLimitUntil(2 * S), 0, random);
+        assertThat(v.ban()).isFalse();
+        assertThat(v.cooldownUntil()).isEqualTo(30 * S);
+        assertThat(v.reason()).contains("Retry-After 30 s");
+    }
+
+    @Test
+    void a429WithRetryAfterFarFromAnyLimitCoolsForTheRetryAfterWithoutABan() {
+        HealthRecord r = new HealthRecord(30);
+        HealthVerdict v = HealthRules.apply(HealthPolicy.DEFAULT, r, Outcome.status(429, Duration.ofSeconds(1)),
+                LimitState.UNKNOWN, 0, random);
+        assertThat(v.ban()).isFalse();
+        assertThat(v.cooldownUntil()).isEqualTo(S);
+        assertThat(r.consecutiveFailures()).isZero();
+    }
+
+    @Test
+    void a429AtALimitWhoseSlotFreedAlreadyCausesNoCooldown() {
+        HealthVerdict v = HealthRules.apply(HealthPolicy.DEFAULT, new HealthRecord(30), Outcome.status(429),
+                LimitState.atLimitUntil(S), 2 * S, random);
+        assertThat(v).isEqualTo(HealthVerdict.NOTHING);
     }
 
     @Test

@@ -39,6 +39,20 @@ class OutcomeClassifierTest {
     }
 
     @Test
+    void a429AtALimitOrWithRetryAfterIsRateLimitedEvenWhenBanStatusesList429() {
+        HealthPolicy policy = banning(401, 403, 429);
+        assertThat(OutcomeClassifier.classify(Outcome.status(429), policy, LimitState.atLimitUntil(S)))
+                .isEqualTo(OutcomeKind.RATE_LIMITED);
+        assertThat(OutcomeClassifier.classify(Outcome.status(429, Duration.ofSeconds(1)), policy))
+                .isEqualTo(OutcomeKind.RATE_LIMITED);
+        assertThat(OutcomeClassifier.classify(Outcome.status(429), policy, LimitState.UNKNOWN))
+                .isEqualTo(OutcomeKind.BANNED);
+        // a 401/403 stays a ban whatever the windows say
+        assertThat(OutcomeClassifier.classify(Outcome.status(403), policy, LimitState.atLimitUntil(S)))
+                .isEqualTo(OutcomeKind.BANNED);
+    }
+
+    @Test
     void a429IsRetriedKeptOutOfTheBreakerAndCountedAsAFailureByHealth() {
         // given 429 left out of ban_statuses
         HealthPolicy policy = banning(401, 403);

@@ -43,12 +43,13 @@ class RequestLogEntryTest {
     @Test
     void cooldownEventCarriesItsEndTime() {
         SecretEvent event = new SecretEvent(T, "i-1", "github", "gh-1", "key", SecretEvent.Type.COOLDOWN,
-                T.plusSeconds(900));
+                T.plusSeconds(900), "3 failures within 5 min");
 
         assertThat(event.toDocument()).containsEntry(LogFields.EVENT, "cooldown")
                 .containsEntry(LogFields.COOLDOWN_UNTIL, "2026-02-03T04:20:06.789Z")
-                .containsEntry(LogFields.SECRET_ID, "gh-1");
-        assertThatThrownBy(() -> new SecretEvent(T, null, "github", "gh-1", null, SecretEvent.Type.COOLDOWN, null))
+                .containsEntry(LogFields.SECRET_ID, "gh-1")
+                .containsEntry(LogFields.EVENT_REASON, "3 failures within 5 min");
+        assertThatThrownBy(() -> new SecretEvent(T, null, "github", "gh-1", null, SecretEvent.Type.COOLDOWN, null, null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cooldownUntil");
     }
 }

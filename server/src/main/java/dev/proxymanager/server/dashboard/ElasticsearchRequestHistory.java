@@ -5,10 +5,12 @@ import co.elastic.clients.elasticsearch._types.ElasticsearchException;
 import co.elastic.clients.elasticsearch._types.aggregations.Aggregate;
 import co.elastic.clients.elasticsearch._types.aggregations.Aggregation;
 import co.elastic.clients.elasticsearch._types.aggregations.ArrayPercentilesItem;
+import co.elastic.clients.elasticsearch._types.aggregations.DateHistogramAggregation;
 import co.elastic.clients.elasticsearch._types.aggregations.DateHistogramBucket;
 import co.elastic.clients.elasticsearch._types.aggregations.FieldDateMath;
 import co.elastic.clients.elasticsearch._types.aggregations.LongTermsBucket;
 import co.elastic.clients.elasticsearch._types.aggregations.StringTermsBucket;
+import co.elastic.clients.elasticsearch._types.query_dsl.Query;
 import co.elastic.clients.elasticsearch.core.SearchResponse;
 import dev.proxymanager.middleware.backend.BackendGate;
 import dev.proxymanager.middleware.clock.Clock;
@@ -48,6 +50,9 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
     private static final String NO_STATUS = "no_status";
     private static final String OUTCOMES = "outcomes";
     private static final String SECRETS = "secrets";
+    private static final String EVENTS = "events";
+    private static final String IN_RANGE = "in_range";
+    private static final String BY_EVENT = "by_event";
     private static final List<Double> PERCENTS = List.of(50.0, 95.0, 99.0);
 
     private final ElasticsearchClient client;
@@ -93,18 +98,17 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
                     .allowNoIndices(true)
                     .size(0)
                     .trackTotalHits(t -> t.enabled(true))
-                    .query(q -> q.range(r -> r.date(d -> d
-                            .field(LogFields.TIMESTAMP)
-                            .gte(Long.toString(range.from().toEpochMilli()))
-                            .lt(Long.toString(range.to().toEpochMilli()))
-                            .format("epoch_millis"))))
+                    // requests only: secret state events share the data stream (as in Kibana: NOT event : *)
+                    .query(q -> q.bool(b -> b.filter(inRange(range))
+                            .mustNot(n -> n.exists(x -> x.field(LogFields.EVENT)))))
                     .aggregations(TIMELINE, timeline(range))
                     .aggregations(CACHE, terms(LogFields.CACHE, 10))
                     .aggregations(STATUSES, terms(LogFields.STATUS, 50))
                     .aggregations(NO_STATUS, a -> a.missing(m -> m.field(LogFields.STATUS)))
                     .aggregations(OUTCOMES, terms(LogFields.OUTCOME, 20))
                     .aggregations(SECRETS, terms(LogFields.SECRET_ID, topSecrets))
-                    .aggregations(LATENCY, percentiles()), Void.class);
+                    .aggregations(LATENCY, percentiles())
+                    .aggregations(EVENTS, events(range)), Void.class);
         } catch (IOException | ElasticsearchException e) {
             gate.recordFailure(clock.nanoTime());
             throw new HistoryUnavailableException("request log '" + index + "' could not be read: "
@@ -114,18 +118,40 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
         return toReport(range, response);
     }
 
+    private static Query inRange(HistoryRange range) {
+        return Query.of(q -> q.range(r -> r.date(d -> d
+                .field(LogFields.TIMESTAMP)
+                .gte(Long.toString(range.from().toEpochMilli()))
+                .lt(Long.toString(range.to().toEpochMilli()))
+                .format("epoch_millis"))));
+    }
+
     private Aggregation timeline(HistoryRange range) {
-        long from = range.from().toEpochMilli();
-        long lastBucket = range.to().toEpochMilli() - range.bucket().toMillis();
         return Aggregation.of(a -> a
-                .dateHistogram(h -> h
-                        .field(LogFields.TIMESTAMP)
-                        .fixedInterval(t -> t.time(range.bucket().toSeconds() + "s"))
-                        .minDocCount(0)
-                        .extendedBounds(b -> b.min(FieldDateMath.of(f -> f.value(from)))
-                                .max(FieldDateMath.of(f -> f.value(lastBucket)))))
+                .dateHistogram(buckets(range))
                 .aggregations(BY_ENDPOINT, terms(LogFields.ENDPOINT, topEndpoints))
                 .aggregations(LATENCY, percentiles()));
+    }
+
+    private static DateHistogramAggregation buckets(HistoryRange range) {
+        long from = range.from().toEpochMilli();
+        long lastBucket = range.to().toEpochMilli() - range.bucket().toMillis();
+        return DateHistogramAggregation.of(h -> h
+                .field(LogFields.TIMESTAMP)
+                .fixedInterval(t -> t.time(range.bucket().toSeconds() + "s"))
+                .minDocCount(0)
+                .extendedBounds(b -> b.min(FieldDateMath.of(f -> f.value(from)))
+                        .max(FieldDateMath.of(f -> f.value(lastBucket)))));
+    }
+
+    /** Secret state events per bucket and kind: outside the requests-only query, in the same range and buckets. */
+    private static Aggregation events(HistoryRange range) {
+        Aggregation timeline = Aggregation.of(a -> a.dateHistogram(buckets(range))
+                .aggregations(BY_EVENT, terms(LogFields.EVENT, 10)));
+        Aggregation inRange = Aggregation.of(a -> a
+                .filter(q -> q.bool(b -> b.filter(inRange(range)).filter(f -> f.exists(x -> x.field(LogFields.EVENT)))))
+                .aggregations(TIMELINE, timeline));
+        return Aggregation.of(a -> a.global(g -> g).aggregations(IN_RANGE, inRange));
     }
 
     private static Aggregation terms(String field, int size) {
@@ -165,9 +191,21 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
         } else if (statusAgg.isSterms()) {
             statuses.putAll(counts(statusAgg));
         }
+        Map<String, List<Long>> events = new LinkedHashMap<>();
+        List<DateHistogramBucket> eventTimeline = aggs.get(EVENTS).global().aggregations().get(IN_RANGE).filter()
+                .aggregations().get(TIMELINE).dateHistogram().buckets().array();
+        for (int i = 0; i < eventTimeline.size() && i < buckets.size(); i++) {
+            Aggregate byEvent = eventTimeline.get(i).aggregations().get(BY_EVENT);
+            if (!byEvent.isSterms()) {
+                continue; // no event documents mapped yet
+            }
+            for (StringTermsBucket event : byEvent.sterms().buckets().array()) {
+                events.computeIfAbsent(event.key().stringValue(), e -> zeros(buckets.size())).set(i, event.docCount());
+            }
+        }
         return new HistoryReport(range, total, buckets, sortedByTotal(byEndpoint), latencyOverTime,
                 counts(aggs.get(CACHE)), statuses, aggs.get(NO_STATUS).missing().docCount(),
-                counts(aggs.get(OUTCOMES)), latency(aggs.get(LATENCY)), counts(aggs.get(SECRETS)));
+                counts(aggs.get(OUTCOMES)), latency(aggs.get(LATENCY)), counts(aggs.get(SECRETS)), events);
     }
 
     private static HistoryReport empty(HistoryRange range, long total) {
@@ -177,7 +215,7 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
         }
         List<LatencyPercentiles> latency = buckets.stream().map(b -> LatencyPercentiles.NONE).toList();
         return new HistoryReport(range, total, buckets, Map.of(), latency, Map.of(), Map.of(), 0, Map.of(),
-                LatencyPercentiles.NONE, Map.of());
+                LatencyPercentiles.NONE, Map.of(), Map.of());
     }
 
     private static Map<String, Long> counts(Aggregate aggregate) {

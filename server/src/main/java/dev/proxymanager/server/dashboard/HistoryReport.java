@@ -23,12 +23,15 @@ import java.util.Objects;
  * @param outcomes count per {@code outcome} value ({@code success}, {@code rate_limited}, …)
  * @param latency latency percentiles over the whole span
  * @param requestsBySecret count per secret id, largest first (the top secrets only)
+ * @param eventsOverTime per secret state change ({@code cooldown}, {@code ban}, {@code removed}, {@code restored}),
+ *                       a count per bucket (same length and order as {@code buckets}); event documents are not
+ *                       requests and count nowhere else
  */
 public record HistoryReport(HistoryRange range, long totalRequests, List<Instant> buckets,
                             Map<String, List<Long>> requestsByEndpoint, List<LatencyPercentiles> latencyOverTime,
                             Map<String, Long> cache, Map<String, Long> statuses, long noResponse,
                             Map<String, Long> outcomes, LatencyPercentiles latency,
-                            Map<String, Long> requestsBySecret) {
+                            Map<String, Long> requestsBySecret, Map<String, List<Long>> eventsOverTime) {
 
     public HistoryReport {
         Objects.requireNonNull(range, "range");
@@ -42,15 +45,23 @@ public record HistoryReport(HistoryRange range, long totalRequests, List<Instant
         outcomes = Collections.unmodifiableMap(copyOrdered(outcomes));
         Objects.requireNonNull(latency, "latency");
         requestsBySecret = Collections.unmodifiableMap(copyOrdered(requestsBySecret));
-        for (Map.Entry<String, List<Long>> series : requestsByEndpoint.entrySet()) {
-            if (series.getValue().size() != buckets.size()) {
-                throw new IllegalArgumentException("requestsByEndpoint." + series.getKey() + " must have "
-                        + buckets.size() + " counts, was " + series.getValue().size());
-            }
-        }
+        eventsOverTime = copyOrdered(eventsOverTime);
+        eventsOverTime.replaceAll((event, counts) -> List.copyOf(counts));
+        eventsOverTime = Collections.unmodifiableMap(eventsOverTime);
+        checkSeries("requestsByEndpoint", requestsByEndpoint, buckets.size());
+        checkSeries("eventsOverTime", eventsOverTime, buckets.size());
         if (latencyOverTime.size() != buckets.size()) {
             throw new IllegalArgumentException("latencyOverTime must have " + buckets.size() + " entries, was "
                     + latencyOverTime.size());
+        }
+    }
+
+    private static void checkSeries(String name, Map<String, List<Long>> series, int buckets) {
+        for (Map.Entry<String, List<Long>> s : series.entrySet()) {
+            if (s.getValue().size() != buckets) {
+                throw new IllegalArgumentException(name + "." + s.getKey() + " must have " + buckets
+                        + " counts, was " + s.getValue().size());
+            }
         }
     }
 

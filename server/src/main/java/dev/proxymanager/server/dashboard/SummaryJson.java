@@ -109,6 +109,13 @@ final class SummaryJson {
                 .mapToLong(Map.Entry::getValue).sum();
         history.put("failedRequests", failed);
         writeCounts(history.putArray("requestsBySecret"), report.requestsBySecret());
+        ArrayNode events = history.putArray("eventsOverTime");
+        report.eventsOverTime().forEach((event, counts) -> {
+            ObjectNode s = events.addObject();
+            s.put("event", event);
+            ArrayNode values = s.putArray("counts");
+            counts.forEach(values::add);
+        });
     }
 
     private static void writeSeries(ObjectNode parent, String name, List<LatencyPercentiles> values,

@@ -2,7 +2,6 @@ package dev.proxymanager.server.forward;
 
 import dev.proxymanager.middleware.Call;
 import dev.proxymanager.middleware.NoSecretAvailableException;
-import dev.proxymanager.middleware.health.OutcomeClassifier;
 import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.Request;
@@ -53,8 +52,7 @@ public final class ProxyManagerForwarder implements Forwarder {
                     request.body().length == 0 ? null : request.body(), options));
             ByteBuffer body = r.bodyBuffer();
             return new ForwardResult.Response(r.status(), r.headerFields(), new ByteBufferInputStream(body),
-                    body.remaining(), r.fromCache(), r.fromCache() ? null : r.secretId(), r.attempts(),
-                    OutcomeClassifier.classifyStatus(r.status(), endpoint.health()));
+                    body.remaining(), r.fromCache(), r.fromCache() ? null : r.secretId(), r.attempts(), r.outcome());
         } catch (NoSecretAvailableException e) {
             return new ForwardResult.NoSecret(e.reason(), e.retryAfter());
         } catch (ForbiddenTargetException e) {

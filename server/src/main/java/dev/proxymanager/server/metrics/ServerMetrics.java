@@ -2,6 +2,7 @@ package dev.proxymanager.server.metrics;
 
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.health.OutcomeKind;
+import dev.proxymanager.middleware.rotation.SecretStateEvent;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -88,6 +89,18 @@ public final class ServerMetrics {
         counters.computeIfAbsent(new CounterKey("secret", endpoint, secretId), k -> Counter.builder("proxy.secret.uses")
                 .description("Upstream calls by secret id")
                 .tag("endpoint", endpoint).tag("secret", secretId).register(registry)).increment();
+    }
+
+    /**
+     * Counts a secret's state change, {@code proxy_secret_events_total{endpoint,kind}}; {@code kind} is the request
+     * log's {@code event} value ({@code cooldown}, {@code ban}, {@code removed}, {@code restored}).
+     */
+    public void recordSecretEvent(SecretStateEvent event) {
+        String kind = event.kind().logName();
+        counters.computeIfAbsent(new CounterKey("secret-event", event.endpoint(), kind), k ->
+                Counter.builder("proxy.secret.events")
+                        .description("Secret state changes: cooldowns, bans, removals, restores")
+                        .tag("endpoint", k.a()).tag("kind", k.b()).register(registry)).increment();
     }
 
     /** Counts a cache hit or miss. */

@@ -6,7 +6,6 @@ import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.health.Outcome;
-import dev.proxymanager.middleware.health.OutcomeClassifier;
 import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
@@ -173,9 +172,9 @@ public final class ForwardProxyHandler extends ConnectHandler {
             } catch (IOException e) {
                 boolean timeout = isTimeout(e);
                 Outcome failed = timeout ? Outcome.timeout() : Outcome.connectionError();
-                manager.engine().release(picked.lease(), failed);
-                log(endpoint, method, target, picked, null, started, sentAt, null, attempt,
-                        OutcomeClassifier.classify(failed, endpoint.health()), e.getClass().getSimpleName());
+                OutcomeKind failedKind = manager.engine().release(picked.lease(), failed);
+                log(endpoint, method, target, picked, null, started, sentAt, null, attempt, failedKind,
+                        e.getClass().getSimpleName());
                 lastRefusal = timeout ? ProxyRefusal.UPSTREAM_TIMEOUT : ProxyRefusal.UPSTREAM_FAILED;
                 lastError = (timeout ? "upstream proxy " + picked.lease().secretId() + " timed out"
                         : "upstream proxy " + picked.lease().secretId() + " failed (" + e.getClass().getSimpleName() + ")");
@@ -183,8 +182,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
             }
             int status = upstream.getCode();
             Outcome answered = Outcome.status(status, retryAfter(upstream));
-            OutcomeKind kind = OutcomeClassifier.classify(answered, endpoint.health());
-            manager.engine().release(picked.lease(), answered);
+            OutcomeKind kind = manager.engine().release(picked.lease(), answered); // knows the proxy's windows
             if (kind == OutcomeKind.BANNED && attempt < maxAttempts) {
                 log(endpoint, method, target, picked, status, started, sentAt, null, attempt, kind, null);
                 discard(upstream);

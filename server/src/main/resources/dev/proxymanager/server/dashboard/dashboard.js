@@ -8,6 +8,7 @@
   var CACHE_COLORS = { hit: '#16a34a', miss: '#94a3b8', stale: '#f59e0b', bypass: '#cbd5e1' };
   var OUTCOME_COLORS = { success: '#16a34a', failure: '#dc2626', banned: '#7f1d1d', rate_limited: '#f59e0b',
     timeout: '#ea580c', error: '#b91c1c', client_error: '#64748b' };
+  var EVENT_COLORS = { cooldown: '#f59e0b', ban: '#7f1d1d', removed: '#4b5563', restored: '#16a34a' };
   var DEFAULT_REFRESH_MS = 5000;
 
   var charts = {};
@@ -65,9 +66,10 @@
     }
     banner('history-banner', null);
     document.querySelector('main').classList.remove('history-off');
-    Array.prototype.forEach.call(document.querySelectorAll('.chart-empty'), function (overlay) {
+    Array.prototype.forEach.call(document.querySelectorAll('.chart-empty:not(.events-empty)'), function (overlay) {
       overlay.hidden = h.totalRequests > 0;
     });
+    document.querySelector('.events-empty').hidden = h.eventsOverTime.length > 0;
     el('stat-total').textContent = formatCount(h.totalRequests);
     el('stat-cache-hit-ratio').textContent = formatRatio(h.cacheHitRatio);
     el('stat-failed').textContent = formatCount(h.failedRequests);
@@ -144,6 +146,19 @@
       { label: 'p95', data: h.latencyOverTime.p95, borderColor: '#f59e0b', backgroundColor: '#f59e0b' },
       { label: 'p99', data: h.latencyOverTime.p99, borderColor: '#dc2626', backgroundColor: '#dc2626' }
     ]);
+
+    setData(chart('chart-events', {
+      type: 'bar',
+      data: { labels: [], datasets: [] },
+      options: {
+        scales: { x: { stacked: true, grid: { display: false }, ticks: { maxTicksLimit: 12 } },
+                  y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+        plugins: { legend: { position: 'bottom' } }
+      }
+    }), labels, h.eventsOverTime.map(function (s, i) {
+      return { label: s.event, data: s.counts, backgroundColor: EVENT_COLORS[s.event] || PALETTE[i % PALETTE.length],
+        borderRadius: 2 };
+    }));
   }
 
   function cell(row, text, className) {

@@ -4,6 +4,7 @@ import dev.proxymanager.server.security.BearerTokenAuth;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import dev.proxymanager.middleware.config.LimitConfig;
 import dev.proxymanager.middleware.log.LogFields;
+import dev.proxymanager.middleware.log.SecretEvent;
 import dev.proxymanager.middleware.rotation.SecretStats;
 import dev.proxymanager.middleware.store.Availability;
 import dev.proxymanager.middleware.store.UnavailableCause;
@@ -78,6 +79,12 @@ class DashboardPageTest {
         RequestLogFixture.createIndex(es.client(), index);
         docs = RequestLogFixture.documents(REQUESTS, Instant.now().truncatedTo(ChronoUnit.SECONDS));
         RequestLogFixture.index(es.client(), index, docs);
+        Instant eventAt = Instant.now().minusSeconds(60);
+        RequestLogFixture.index(es.client(), index, List.of(
+                new SecretEvent(eventAt, "server-1", "github", "gh-key-1", "key", SecretEvent.Type.BAN,
+                        eventAt.plusSeconds(2), "ban signal (status 403), backoff 1").toDocument(),
+                new SecretEvent(eventAt, "server-1", "github", "gh-key-2", "key", SecretEvent.Type.COOLDOWN,
+                        eventAt.plusSeconds(1), "limit reached (status 429)").toDocument()));
         server = new DashboardServer(DashboardHandler.builder()
                 .withAccessToken(TOKEN)
                 .withHistory(ElasticsearchRequestHistory.builder().withClient(es.client()).withIndex(index).build())
@@ -114,7 +121,8 @@ class DashboardPageTest {
         assertThat(text("stat-p99")).isEqualTo("2,000 ms");
 
         // then every chart is drawn with the indexed data
-        for (String canvas : List.of("chart-requests", "chart-cache", "chart-status", "chart-outcomes", "chart-latency")) {
+        for (String canvas : List.of("chart-requests", "chart-cache", "chart-status", "chart-outcomes", "chart-latency",
+                "chart-events")) {
             WebElement element = chromium.driver().findElement(By.id(canvas));
             assertThat(element.getSize().getHeight()).as(canvas + " height").isGreaterThan(100);
         }
@@ -125,6 +133,7 @@ class DashboardPageTest {
         assertThat(chartSlices("chart-status")).isEqualTo(Map.of("200", 168L, "429", 16L, "503", 8L, "no response", 8L));
         assertThat(chartSlices("chart-outcomes")).isEqualTo(RequestLogFixture.countBy(docs, LogFields.OUTCOME));
         assertThat(chartTotals("chart-latency").keySet()).containsExactlyInAnyOrder("p50", "p95", "p99");
+        assertThat(chartTotals("chart-events")).isEqualTo(Map.of("ban", 1L, "cooldown", 1L));
 
         assertThat(chromium.severeLogs()).isEmpty();
         assertThat(bannerShown("history-banner")).isFalse();

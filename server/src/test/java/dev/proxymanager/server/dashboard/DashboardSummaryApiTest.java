@@ -55,7 +55,7 @@ class DashboardSummaryApiTest {
                             List.of(new LatencyPercentiles(90.0, 300.0, 900.0)),
                             Map.of("hit", 3L, "miss", 4L, "stale", 1L, "bypass", 2L), Map.of("200", 10L), 0,
                             Map.of("success", 9L, "rate_limited", 1L), new LatencyPercentiles(90.0, 300.0, 900.0),
-                            Map.of("gh-key-1", 10L));
+                            Map.of("gh-key-1", 10L), Map.of("ban", List.of(2L)));
                 })
                 .withLiveSecrets(() -> List.of(
                         new SecretStatus("github", "gh-key-1", UnavailableCause.READY, 3, 30, Duration.ofMinutes(1)),
@@ -70,6 +70,8 @@ class DashboardSummaryApiTest {
         assertThat(summary.at("/range/bucketMillis").asLong()).isEqualTo(15_000);
         assertThat(summary.at("/history/cacheHitRatio").asDouble()).isEqualTo(3.0 / 8.0);
         assertThat(summary.at("/history/failedRequests").asLong()).isEqualTo(1);
+        assertThat(summary.at("/history/eventsOverTime/0/event").asText()).isEqualTo("ban");
+        assertThat(summary.at("/history/eventsOverTime/0/counts/0").asLong()).isEqualTo(2);
         assertThat(summary.at("/live/secrets/0/requestsInRange").asLong()).isEqualTo(10);
         assertThat(summary.at("/live/secrets/0/windowSeconds").asLong()).isEqualTo(60);
         assertThat(summary.at("/live/secrets/0/state").asText()).isEqualTo("ready");

@@ -3,6 +3,7 @@ package dev.proxymanager.server.dashboard;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import dev.proxymanager.middleware.clock.FakeClock;
 import dev.proxymanager.middleware.log.LogFields;
+import dev.proxymanager.middleware.log.SecretEvent;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchExtension;
 import dev.proxymanager.testsupport.elasticsearch.ElasticsearchTestNode;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,7 +37,33 @@ class ElasticsearchRequestHistoryTest {
         RequestLogFixture.createIndex(es.client(), index);
         docs = RequestLogFixture.documents(REQUESTS, NOW);
         RequestLogFixture.index(es.client(), index, docs);
+        // secret state events share the data stream, as the manager writes them
+        RequestLogFixture.index(es.client(), index, List.of(
+                event(NOW.minusSeconds(100), SecretEvent.Type.BAN),
+                event(NOW.minusSeconds(95), SecretEvent.Type.BAN),
+                event(NOW.minusSeconds(50), SecretEvent.Type.COOLDOWN)));
         history = ElasticsearchRequestHistory.builder().withClient(es.client()).withIndex(index).build();
+    }
+
+    private static Map<String, Object> event(Instant at, SecretEvent.Type type) {
+        return new SecretEvent(at, "server-1", "github", "gh-key-1", "key", type, at.plusSeconds(2),
+                "ban signal (status 403), backoff 1").toDocument();
+    }
+
+    @Test
+    void countsSecretEventsOverTimeByKindAndNeverAsRequests() throws Exception {
+        HistoryRange range = HistoryRange.last(Duration.ofHours(1), NOW);
+
+        HistoryReport report = history.report(range);
+
+        assertThat(report.eventsOverTime().keySet()).containsExactlyInAnyOrder("ban", "cooldown");
+        assertThat(report.eventsOverTime().get("ban")).hasSize(report.buckets().size())
+                .satisfies(counts -> assertThat(counts.stream().mapToLong(Long::longValue).sum()).isEqualTo(2));
+        assertThat(report.eventsOverTime().get("cooldown").stream().mapToLong(Long::longValue).sum()).isEqualTo(1);
+        // the three event documents are not requests: no status, no outcome, no extra count
+        assertThat(report.totalRequests()).isEqualTo(REQUESTS);
+        assertThat(report.requestsByEndpoint().get("github").stream().mapToLong(Long::longValue).sum())
+                .isEqualTo(docs.stream().filter(d -> d.get(LogFields.ENDPOINT).equals("github")).count());
     }
 
     @Test

@@ -50,6 +50,9 @@ final class RequestLogFixture {
                         .properties(LogFields.ATTEMPT, p -> p.integer(i -> i))
                         .properties(LogFields.OUTCOME, p -> p.keyword(k -> k))
                         .properties(LogFields.ERROR_TYPE, p -> p.keyword(k -> k))
+                        .properties(LogFields.EVENT, p -> p.keyword(k -> k))
+                        .properties(LogFields.EVENT_REASON, p -> p.keyword(k -> k))
+                        .properties(LogFields.COOLDOWN_UNTIL, p -> p.date(d -> d))
                         .properties(LogFields.SCHEMA_VERSION, p -> p.integer(i -> i))));
     }
 

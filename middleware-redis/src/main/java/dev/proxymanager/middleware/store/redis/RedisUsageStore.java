@@ -135,8 +135,18 @@ public final class RedisUsageStore implements UsageStore {
         return c != null && c.isOpen();
     }
 
-    /** Sends {@code PING}; true when Redis answered. Never throws. */
+    /**
+     * Sends {@code PING}; true when Redis answered. Never throws. A connection found closed is replaced by a new one
+     * first: Lettuce's own reconnect may be up to a second away, and a probe should see Redis as soon as it is back.
+     */
     public boolean ping() {
+        synchronized (this) {
+            StatefulRedisConnection<String, String> c = connection;
+            if (c != null && !c.isOpen()) {
+                connection = null;
+                c.closeAsync();
+            }
+        }
         try {
             return "PONG".equals(await(commands("ping").ping(), "ping"));
         } catch (RuntimeException e) {
