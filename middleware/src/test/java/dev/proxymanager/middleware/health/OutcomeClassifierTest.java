@@ -84,6 +84,7 @@ class OutcomeClassifierTest {
     @Test
     void wireNamesAreTheRequestLogValuesAndStable() {
         assertThat(java.util.Arrays.stream(OutcomeKind.values()).map(OutcomeKind::wireName)).containsExactly(
-                "success", "client_error", "banned", "rate_limited", "failure", "timeout", "error", "unused");
+                "success", "client_error", "banned", "rate_limited", "failure", "timeout", "error", "unused",
+                "refused");
     }
 }

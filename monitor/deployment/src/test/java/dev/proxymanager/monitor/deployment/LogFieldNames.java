@@ -21,7 +21,7 @@ final class LogFieldNames {
     static final String ENTRY_SOURCE = "middleware/src/main/java/dev/proxymanager/middleware/log/RequestLogEntry.java";
     /** The cache document's builder. */
     static final String CACHE_SOURCE =
-            "middleware/src/main/java/dev/proxymanager/middleware/cache/ElasticsearchCacheStore.java";
+            "middleware-elasticsearch/src/main/java/dev/proxymanager/middleware/cache/ElasticsearchCacheStore.java";
     private static final Pattern CACHE_PUT = Pattern.compile("\\bdoc\\.put\\(\"(\\w+)\",");
     private static final Pattern ALWAYS_PUT = Pattern.compile("doc\\.put\\(LogFields\\.(\\w+),");
 

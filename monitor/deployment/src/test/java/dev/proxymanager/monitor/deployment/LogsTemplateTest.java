@@ -47,7 +47,8 @@ class LogsTemplateTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The server encoder's custom fields, as in its appender configuration (LogstashPipelineTest checks). */
     static final String CUSTOM_FIELDS = "{\"service\":\"proxy-manager-server\"}";
-    private static final List<String> SOURCES = List.of("server/src/main/java", "middleware/src/main/java");
+    private static final List<String> SOURCES = List.of("server/src/main/java", "middleware/src/main/java",
+            "middleware-redis/src/main/java", "middleware-elasticsearch/src/main/java");
     private static final Pattern KEY_VALUE = Pattern.compile("addKeyValue\\(\\s*(?:\"(\\w+)\"|LogFields\\.(\\w+))");
     private static final Pattern LOG_FIELD = Pattern.compile("public static final String (\\w+) = \"([^\"]+)\";");
 

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import co.elastic.clients.elasticsearch.core.search.Hit;
 import dev.proxymanager.middleware.clock.FakeClock;
+import dev.proxymanager.middleware.elastic.ElasticsearchBackend;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.LimitConfig;
 import dev.proxymanager.middleware.config.SecretConfig;
@@ -94,7 +95,7 @@ class SecretEventLogTest {
     void eventDocumentsReachTheRequestLogDataStreamOfARealNode(ElasticsearchTestNode es) throws IOException {
         // given
         String stream = es.index("event-requests");
-        pm = ProxyManager.builder().secrets(TestEndpoints.config(endpoint())).elasticsearch(es.client())
+        pm = ProxyManager.builder().secrets(TestEndpoints.config(endpoint())).cacheAndLog(ElasticsearchBackend.of(es.client()))
                 .requestLogDataStream(stream).cacheIndex(stream + "-cache").build();
 
         // when
