@@ -30,6 +30,7 @@ import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
 import dev.proxymanager.server.proxy.ForwardProxyServer;
 import dev.proxymanager.server.proxy.ForwardProxySettings;
+import dev.proxymanager.server.proxy.tls.TlsInterceptionSettings;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import org.eclipse.jetty.server.handler.ContextHandler;
 import org.slf4j.Logger;
@@ -72,6 +73,7 @@ public final class ServerApplication implements AutoCloseable {
     private SecretsReloader secretsReloader;
     private Forwarder forwarder;
     private ForwardProxySettings forwardProxySettings;
+    private TlsInterceptionSettings tlsSettings = TlsInterceptionSettings.NONE;
     private ForwardProxyServer forwardProxy;
 
     /**
@@ -239,8 +241,14 @@ public final class ServerApplication implements AutoCloseable {
         }
         try {
             if (forwardProxySettings != null) {
-                forwardProxy = new ForwardProxyServer(config.host(), forwardProxySettings, manager, clock,
-                        metrics.registry(), config.readTimeout(), config.maxRequestBytes(), config.effectivePoolMaxSize());
+                try {
+                    forwardProxy = new ForwardProxyServer(config.host(), forwardProxySettings, tlsSettings, manager,
+                            clock, metrics.registry(), config.readTimeout(), config.maxRequestBytes(),
+                            config.effectivePoolMaxSize());
+                } catch (IllegalArgumentException e) {
+                    // an unusable CA or trust store: the message names the file and the setting
+                    throw new ServerConfigException(e.getMessage().split("[ :.]", 2)[0], e.getMessage(), e);
+                }
                 server.onStopped(forwardProxy); // registered last: closed first, before the manager it uses
                 forwardProxy.start();
             }
@@ -258,6 +266,13 @@ public final class ServerApplication implements AutoCloseable {
      */
     public ServerApplication withForwardProxy(ForwardProxySettings settings) {
         this.forwardProxySettings = settings;
+        return this;
+    }
+
+    /** As {@link #withForwardProxy(ForwardProxySettings)}, with TLS interception and upstream trust from {@code tls}. */
+    public ServerApplication withForwardProxy(ForwardProxySettings settings, TlsInterceptionSettings tls) {
+        this.forwardProxySettings = settings;
+        this.tlsSettings = java.util.Objects.requireNonNull(tls, "tls");
         return this;
     }
 

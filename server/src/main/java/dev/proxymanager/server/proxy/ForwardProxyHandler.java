@@ -7,6 +7,7 @@ import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.health.Outcome;
 import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
+import dev.proxymanager.server.proxy.tls.TlsInterception;
 import dev.proxymanager.server.security.HeaderPolicy;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
@@ -25,6 +26,8 @@ import org.eclipse.jetty.util.Promise;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -78,6 +81,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
     private final Clock clock;
     private final long maxRequestBytes;
     private final ForwardProxyMetrics metrics;
+    private final TlsInterception interception;
 
     /**
      * @param manager the engine, endpoints and request log
@@ -88,14 +92,33 @@ public final class ForwardProxyHandler extends ConnectHandler {
      */
     public ForwardProxyHandler(ProxyManager manager, ForwardProxySettings settings, Clock clock, long maxRequestBytes,
                                int maxConnections, ForwardProxyMetrics metrics) {
+        this(manager, settings, clock, maxRequestBytes, maxConnections, metrics, null, null);
+    }
+
+    /**
+     * @param interception TLS interception of the endpoints that turn it on, or {@code null} for none
+     * @param upstreamTls what TLS to sites trusts, or {@code null} for the JVM's trust store
+     */
+    public ForwardProxyHandler(ProxyManager manager, ForwardProxySettings settings, Clock clock, long maxRequestBytes,
+                               int maxConnections, ForwardProxyMetrics metrics, TlsInterception interception,
+                               SSLContext upstreamTls) {
         this.manager = Objects.requireNonNull(manager, "manager");
         this.clients = new ProxyClient(settings);
         this.targets = TargetPolicy.of(settings.allowedTargets());
         this.clock = Objects.requireNonNull(clock, "clock");
         this.picker = new UpstreamPicker(manager.engine(), new SessionBindings(clock, settings.sessionTtl()));
-        this.http = new PlainHttpClient(maxConnections);
+        this.http = new PlainHttpClient(maxConnections, upstreamTls != null ? upstreamTls : defaultTls());
         this.maxRequestBytes = maxRequestBytes;
         this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.interception = interception;
+    }
+
+    private static SSLContext defaultTls() {
+        try {
+            return SSLContext.getDefault();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no default TLS context", e);
+        }
     }
 
     /** What the checks common to both paths found: the endpoint and session, or the answer already sent. */
@@ -106,6 +129,10 @@ public final class ForwardProxyHandler extends ConnectHandler {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        if (request.getConnectionMetaData().getAttribute(TlsInterception.TUNNEL_ATTRIBUTE) instanceof Admitted tunnel) {
+            handleIntercepted(request, response, callback, tunnel);
+            return true;
+        }
         if ("CONNECT".equals(request.getMethod())) {
             return super.handle(request, response, callback);
         }
@@ -167,6 +194,14 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 upstream = http.send(method, target, headers, body,
                         request.getHeaders().get(HttpHeader.CONTENT_TYPE), picked.proxy(),
                         endpoint.timeouts().connect(), endpoint.timeouts().read());
+            } catch (SSLException e) {
+                // the site's certificate, not the upstream proxy, failed: no health effect, no retry elsewhere
+                manager.engine().release(picked.lease(), Outcome.unused());
+                log(endpoint, method, target, picked, null, started, sentAt, null, attempt, "failure",
+                        ProxyRefusal.UPSTREAM_TLS.token());
+                refuse(request, response, callback, ProxyRefusal.UPSTREAM_TLS, "the TLS certificate of "
+                        + target.getHost() + " failed verification (" + e.getClass().getSimpleName() + ")");
+                return;
             } catch (IOException e) {
                 boolean timeout = isTimeout(e);
                 manager.engine().release(picked.lease(), timeout ? Outcome.timeout() : Outcome.connectionError());
@@ -314,6 +349,45 @@ public final class ForwardProxyHandler extends ConnectHandler {
         }
     }
 
+    // ---------------------------------------------------------------- intercepted TLS
+
+    /**
+     * A request read from inside an intercepted tunnel: sent to the CONNECT's target (already admitted and checked,
+     * whatever its Host header says) over https, exactly like a plain proxied request.
+     */
+    private void handleIntercepted(Request request, Response response, Callback callback, Admitted tunnel) {
+        if ("CONNECT".equals(request.getMethod())) {
+            refuse(request, response, callback, ProxyRefusal.BAD_REQUEST, "CONNECT inside an intercepted tunnel");
+            return;
+        }
+        String session = tunnel.session() != null ? tunnel.session()
+                : request.getHeaders().get("X-Proxy-Manager-Session");
+        Admitted admitted = new Admitted(tunnel.endpoint(), session == null || session.isBlank() ? null : session,
+                tunnel.host(), tunnel.port());
+        byte[] body;
+        try {
+            body = readBody(request);
+        } catch (RequestTooLargeException e) {
+            refuse(request, response, callback, ProxyRefusal.REQUEST_TOO_LARGE, e.getMessage());
+            return;
+        } catch (IOException e) {
+            callback.failed(e);
+            return;
+        }
+        String host = tunnel.host().contains(":") && !tunnel.host().startsWith("[") ? "[" + tunnel.host() + "]"
+                : tunnel.host();
+        String pathQuery = request.getHttpURI().getPathQuery();
+        URI target;
+        try {
+            target = new URI("https://" + host + (tunnel.port() == 443 ? "" : ":" + tunnel.port())
+                    + (pathQuery == null || pathQuery.isEmpty() ? "/" : pathQuery));
+        } catch (URISyntaxException e) {
+            refuse(request, response, callback, ProxyRefusal.BAD_REQUEST, "malformed target URL");
+            return;
+        }
+        forward(request, response, callback, admitted, target, body);
+    }
+
     // ---------------------------------------------------------------- CONNECT
 
     @Override
@@ -331,6 +405,10 @@ public final class ForwardProxyHandler extends ConnectHandler {
         }
         Admitted admitted = admit(request, response, callback, hostPort.getHost(), hostPort.getPort(), null);
         if (admitted == null) {
+            return;
+        }
+        if (interception != null && interception.intercepts(admitted.endpoint().name(), admitted.host())) {
+            interception.takeOver(request, response, callback, admitted.host(), admitted);
             return;
         }
         request.setAttribute(TUNNEL, new TunnelState(admitted, clock.nanoTime(), clock.now()));

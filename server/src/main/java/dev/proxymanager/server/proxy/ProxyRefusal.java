@@ -17,6 +17,11 @@ public enum ProxyRefusal {
     NO_PROXY_AVAILABLE(429, "no-proxy-available"),
     /** The upstream proxy failed: refused the connection, answered CONNECT with an error, reset. */
     UPSTREAM_FAILED(502, "upstream-failed"),
+    /**
+     * The site's TLS certificate failed verification against the trust store (intercepted or {@code https://}
+     * requests): the token is {@code upstream_tls}, as issue 20 names it.
+     */
+    UPSTREAM_TLS(502, "upstream_tls"),
     /** Connecting through the upstream proxy, or its answer, timed out. */
     UPSTREAM_TIMEOUT(504, "upstream-timeout"),
     /** The request body is larger than {@code max_request_bytes}. */
