@@ -168,7 +168,10 @@ public final class CertificateAuthority {
             Files.createFile(keyFile);
         }
         try (Writer w = Files.newBufferedWriter(keyFile, StandardCharsets.US_ASCII)) {
-            writePem(w, key);
+            // PKCS#8 ("PRIVATE KEY"): what openssl, curl and the JDK all read
+            w.write("-----BEGIN PRIVATE KEY-----\n"
+                    + java.util.Base64.getMimeEncoder(64, new byte[]{'\n'}).encodeToString(key.getEncoded())
+                    + "\n-----END PRIVATE KEY-----\n");
         }
         Files.writeString(certFile, certificatePem(), StandardCharsets.US_ASCII);
         return certFile;

@@ -1,0 +1,243 @@
+package dev.proxymanager.server.proxy;
+
+import dev.proxymanager.middleware.ProxyManager;
+import dev.proxymanager.middleware.clock.SystemClock;
+import dev.proxymanager.middleware.config.SecretsConfig;
+import dev.proxymanager.middleware.log.InMemoryRequestLog;
+import dev.proxymanager.middleware.log.RequestLogEntry;
+import dev.proxymanager.middleware.store.InMemoryUsageStore;
+import dev.proxymanager.server.proxy.tls.CertificateAuthority;
+import dev.proxymanager.server.proxy.tls.TlsInterceptionSettings;
+import dev.proxymanager.server.proxy.tls.TlsInterceptionSettings.EndpointRule;
+import dev.proxymanager.testsupport.proxy.Tinyproxy;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * TLS interception on the proxy port end to end: real curl, the JDK HttpClient, real tinyproxy upstreams and real
+ * loopback HTTPS sites with their own self-signed certificates (one trusted through {@code proxy_upstream_trust_store},
+ * one not).
+ */
+class InterceptedTlsTest {
+
+    static final String TOKEN = "proxy-token-for-tests-0123";
+
+    @TempDir
+    static Path dir;
+    static TestSite site;
+    static TestSite untrustedSite;
+    static Tinyproxy proxyA;
+    static Tinyproxy proxyB;
+    static CertificateAuthority ca;
+    static Path caCert;
+    static Path siteCert;
+
+    ProxyManager manager;
+    ForwardProxyServer server;
+    InMemoryRequestLog requestLog;
+
+    @BeforeAll
+    static void startSitesUpstreamsAndCa() throws Exception {
+        site = new TestSite(Files.createDirectories(dir.resolve("site")));
+        untrustedSite = new TestSite(Files.createDirectories(dir.resolve("untrusted")));
+        proxyA = Tinyproxy.start("pm-a");
+        proxyB = Tinyproxy.start("pm-b", "bob", "upstream-pass-5678");
+        ca = CertificateAuthority.create("tests", Instant.now(), Duration.ofDays(2));
+        caCert = ca.writeTo(dir.resolve("ca"));
+        siteCert = site.certificatePem(dir);
+    }
+
+    @AfterAll
+    static void stopAll() throws Exception {
+        site.close();
+        untrustedSite.close();
+        proxyA.close();
+        proxyB.close();
+    }
+
+    @AfterEach
+    void stopServer() throws Exception {
+        site.nextAnswers.clear();
+        site.requests.clear();
+        if (server != null) {
+            server.close();
+        }
+        if (manager != null) {
+            manager.close();
+        }
+    }
+
+    /** A proxy port over endpoint "pool" (round robin over pm-a and pm-b), intercepting with {@code rule}. */
+    void start(EndpointRule rule, List<CidrBlock> trusted) throws Exception {
+        String json = "{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"rotation\":\"round-robin\","
+                + "\"timeouts\":{\"connect\":\"2s\",\"read\":\"10s\"},\"retry\":{\"max_retries\":2},"
+                + "\"health\":{\"ban_statuses\":[403]},\"secrets\":["
+                + "{\"id\":\"pm-a\",\"value\":\"" + proxyA.urlWithCredentials() + "\"},"
+                + "{\"id\":\"pm-b\",\"value\":\"" + proxyB.urlWithCredentials() + "\"}]}}}";
+        requestLog = new InMemoryRequestLog();
+        manager = ProxyManager.builder().secrets(SecretsConfig.parse(json, Map.of()))
+                .usageStore(new InMemoryUsageStore()).requestLog(requestLog).maxWait(Duration.ZERO).build();
+        ForwardProxySettings settings = new ForwardProxySettings(0, TOKEN, trusted, trusted.isEmpty() ? null : "pool",
+                Map.of("pool", List.of("127.0.0.1")), Duration.ofMinutes(10));
+        TlsInterceptionSettings tls = new TlsInterceptionSettings(caCert,
+                caCert.resolveSibling(CertificateAuthority.KEY_FILE), Map.of("pool", rule), siteCert);
+        server = new ForwardProxyServer("127.0.0.1", settings, tls, manager, SystemClock.INSTANCE,
+                new SimpleMeterRegistry(), Duration.ofSeconds(30), 1024 * 1024, 64).start();
+    }
+
+    static EndpointRule intercepting(String... exclude) {
+        return new EndpointRule(true, List.of(exclude));
+    }
+
+    String proxy() {
+        return "http://pool:" + TOKEN + "@127.0.0.1:" + server.port();
+    }
+
+    String siteUrl(TestSite s, String path) {
+        return "https://127.0.0.1:" + s.httpsPort() + path;
+    }
+
+    @Test
+    void curlTrustingTheCaGetsTheSiteThroughARotatedUpstreamAndTheRequestIsLoggedWithItsHttpsUrl() throws Exception {
+        // given a port intercepting TLS for endpoint "pool"
+        start(intercepting(), List.of());
+
+        // when curl, trusting only the CA, asks for an HTTPS page through it
+        Curl r = Curl.run("--cacert", caCert.toString(), "-x", proxy(), siteUrl(site, "/hello?token=s3cr3t"));
+
+        // then the proxy answered CONNECT itself, and the site's answer came back with the proxy's headers
+        assertThat(r.connectStatus()).isEqualTo(200);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).startsWith("site /hello?token=s3cr3t");
+        assertThat(r.header("X-Proxy-Manager-Secret")).isIn("pm-a", "pm-b");
+        assertThat(r.header("X-Proxy-Manager-Attempts")).isEqualTo("1");
+        // the request reached the site with our Via and no proxy credentials
+        assertThat(site.requests).singleElement().satisfies(h -> {
+            assertThat(h.get("via")).contains("proxy-manager");
+            assertThat(h).doesNotContainKey("proxy-authorization");
+        });
+        // and the request log has the HTTPS URL without its query
+        RequestLogEntry logged = requestLog.entries().getFirst();
+        assertThat(logged.method()).isEqualTo("GET");
+        assertThat(logged.url()).isEqualTo(siteUrl(site, "/hello"));
+        assertThat(logged.proxyId()).isEqualTo(r.header("X-Proxy-Manager-Secret"));
+        assertThat(requestLog.entries().toString()).doesNotContain("s3cr3t").doesNotContain("upstream-pass-5678");
+    }
+
+    @Test
+    void clientThatDoesNotTrustTheCaFailsTheHandshakeAndNothingIsServed() throws Exception {
+        start(intercepting(), List.of());
+
+        Curl r = Curl.run("-x", proxy(), siteUrl(site, "/never"));
+
+        // the CONNECT was answered, then curl refused the certificate: no response, no request reached the site
+        assertThat(r.connectStatus()).isEqualTo(200);
+        assertThat(r.status()).isZero();
+        assertThat(site.requests).isEmpty();
+        assertThat(requestLog.entries()).isEmpty();
+    }
+
+    @Test
+    void aBanStatusInsideTheTunnelMovesTheRequestToTheOtherUpstreamProxy() throws Exception {
+        // given a site that bans the first request it sees (the upstream proxy is hidden by TLS)
+        start(intercepting(), List.of());
+        site.nextAnswers.add(Map.entry(403, "banned"));
+
+        // when
+        Curl r = Curl.run("--cacert", caCert.toString(), "-x", proxy(), siteUrl(site, "/item"));
+
+        // then the second attempt, through the other proxy, answered
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("X-Proxy-Manager-Attempts")).isEqualTo("2");
+        assertThat(requestLog.entries()).hasSize(2);
+        RequestLogEntry banned = requestLog.entries().get(0);
+        RequestLogEntry served = requestLog.entries().get(1);
+        assertThat(banned.outcome()).isEqualTo("banned");
+        assertThat(banned.status()).isEqualTo(403);
+        assertThat(served.outcome()).isEqualTo("success");
+        assertThat(served.proxyId()).isNotEqualTo(banned.proxyId()).isEqualTo(r.header("X-Proxy-Manager-Secret"));
+    }
+
+    @Test
+    void excludedHostsAreTunnelledUntouchedSoTheClientSeesTheSitesOwnCertificate() throws Exception {
+        start(intercepting("127.0.0.0/8"), List.of());
+
+        // the site's own certificate verifies; the CA's does not (nothing was minted)
+        Curl own = Curl.run("--cacert", siteCert.toString(), "-x", proxy(), siteUrl(site, "/own"));
+        Curl viaCa = Curl.run("--cacert", caCert.toString(), "-x", proxy(), siteUrl(site, "/own"));
+
+        assertThat(own.status()).isEqualTo(200);
+        assertThat(own.body()).startsWith("site /own");
+        assertThat(own.header("X-Proxy-Manager-Secret")).isNull(); // inside the site's TLS: nothing of ours
+        assertThat(viaCa.status()).isZero();
+    }
+
+    @Test
+    void interceptionOffByDefaultLeavesTheSitesCertificate() throws Exception {
+        start(new EndpointRule(false, List.of()), List.of());
+
+        Curl own = Curl.run("--cacert", siteCert.toString(), "-x", proxy(), siteUrl(site, "/own"));
+
+        assertThat(own.status()).isEqualTo(200);
+    }
+
+    @Test
+    void aSiteWhoseCertificateIsNotTrustedIs502UpstreamTls() throws Exception {
+        start(intercepting(), List.of());
+
+        Curl r = Curl.run("--cacert", caCert.toString(), "-x", proxy(), siteUrl(untrustedSite, "/x"));
+
+        assertThat(r.status()).isEqualTo(502);
+        assertThat(r.header("X-Proxy-Manager-Error")).isEqualTo("upstream_tls");
+        assertThat(untrustedSite.requests).isEmpty();
+        assertThat(requestLog.entries()).singleElement().satisfies(e -> {
+            assertThat(e.errorType()).isEqualTo("upstream_tls");
+            assertThat(e.url()).isEqualTo(siteUrl(untrustedSite, "/x"));
+        });
+    }
+
+    @Test
+    void jdkHttpClientTrustingTheCaSendsSeveralRequestsInOneInterceptedConnection() throws Exception {
+        start(intercepting(), List.of(CidrBlock.parse("127.0.0.0/8")));
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("pm-ca", ca.certificate());
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, tmf.getTrustManagers(), null);
+        try (HttpClient client = HttpClient.newBuilder().sslContext(tls).version(HttpClient.Version.HTTP_2)
+                .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", server.port()))).build()) {
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(siteUrl(site, "/jdk/" + i)))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_1_1); // h2 offered, HTTP/1.1 chosen
+                assertThat(r.body()).startsWith("site /jdk/" + i);
+            }
+        }
+        assertThat(requestLog.entries()).hasSize(3).allSatisfy(e -> assertThat(e.outcome()).isEqualTo("success"));
+    }
+}
