@@ -4,7 +4,14 @@ import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.middleware.cache.CacheKey;
+import dev.proxymanager.middleware.cache.CacheMode;
+import dev.proxymanager.middleware.cache.CachePolicy;
+import dev.proxymanager.middleware.cache.CacheResult;
+import dev.proxymanager.middleware.cache.CachedResponse;
+import dev.proxymanager.middleware.cache.ResponseCache;
 import dev.proxymanager.middleware.health.Outcome;
+import dev.proxymanager.middleware.http.HttpHeaders;
 import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
 import dev.proxymanager.server.proxy.tls.TlsInterception;
@@ -52,6 +59,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The proxy port's protocol (RFC 9110/9112 forward proxy): absolute-form requests ({@code GET http://site/path})
@@ -167,11 +175,102 @@ public final class ForwardProxyHandler extends ConnectHandler {
         return true;
     }
 
+    /**
+     * Sends a plain or intercepted request: through {@link #attempt} (rotated upstream proxies, bans, retries), and
+     * through the response cache when the endpoint's cache policy covers the method and a cache is configured.
+     */
     private void forward(Request request, Response response, Callback callback, Admitted admitted, URI target,
                          byte[] body) {
         EndpointConfig endpoint = admitted.endpoint();
         String method = request.getMethod();
         List<Map.Entry<String, String>> headers = requestHeaders(request);
+        ResponseCache cache = manager.cache();
+        CachePolicy policy = endpoint.cache();
+        if (cache == null || !policy.enabled() || !policy.allowsMethod(method)) {
+            Attempted attempted = attempt(request, admitted, target, body, headers, "bypass");
+            if (attempted instanceof Refused refused) {
+                answer(request, response, callback, refused);
+                return;
+            }
+            Answer a = (Answer) attempted;
+            long bytes = relay(request, response, callback, a.upstream(), a.picked(), a.attempt(), admitted.session());
+            log(endpoint, method, target, a.picked(), a.status(), a.startedNanos(), a.sentAt(), bytes < 0 ? null : bytes,
+                    a.attempt(), a.banned() ? "banned" : a.status() < 400 ? "success" : "failure",
+                    bytes < 0 ? "client_gone" : null, "bypass");
+            return;
+        }
+        CacheMode mode = CacheMode.fromRequestCacheControl(request.getHeaders().get(HttpHeader.CACHE_CONTROL));
+        CacheKey key = ProxiedCacheKey.of(endpoint, method, target, headers, body,
+                request.getHeaders().get(HttpHeader.CONTENT_TYPE));
+        String logCache = mode == CacheMode.NORMAL ? "miss" : "bypass";
+        AtomicReference<Answer> fromUpstream = new AtomicReference<>();
+        CacheResult result;
+        try {
+            result = cache.fetch(key, policy, mode, () -> {
+                Attempted attempted = attempt(request, admitted, target, body, headers, logCache);
+                if (attempted instanceof Refused refused) {
+                    throw new RefusedException(refused);
+                }
+                Answer a = (Answer) attempted;
+                fromUpstream.set(a);
+                CachedResponse buffered = buffer(a.upstream());
+                log(endpoint, method, target, a.picked(), a.status(), a.startedNanos(), a.sentAt(),
+                        (long) buffered.bodyLength(), a.attempt(), a.banned() ? "banned" : a.status() < 400 ? "success"
+                                : "failure", null, logCache);
+                return buffered;
+            });
+        } catch (RefusedException e) {
+            answer(request, response, callback, e.refused);
+            return;
+        } catch (IOException e) {
+            answer(request, response, callback, new Refused(ProxyRefusal.UPSTREAM_FAILED,
+                    "upstream failed (" + e.getClass().getSimpleName() + ")", null));
+            return;
+        }
+        Answer a = result.fromCache() ? null : fromUpstream.get();
+        if (result.fromCache()) {
+            log(endpoint, method, target, null, result.response().status(), clock.nanoTime(), clock.now(),
+                    (long) result.response().bodyLength(), 1, "success", null, result.status().logValue());
+        }
+        writeCached(request, response, callback, result, a, admitted.session());
+    }
+
+    /** What the attempts at one request came to: a response to relay, or the proxy's own answer. */
+    private sealed interface Attempted permits Answer, Refused {
+    }
+
+    /** The upstream response of the last attempt; its lease is already released. */
+    private record Answer(ClassicHttpResponse upstream, UpstreamPicker.Picked picked, int attempt, boolean banned,
+                          long startedNanos, Instant sentAt) implements Attempted {
+        int status() {
+            return upstream.getCode();
+        }
+    }
+
+    /** The proxy answers itself ({@code retryAfter} only for {@link ProxyRefusal#NO_PROXY_AVAILABLE}). */
+    private record Refused(ProxyRefusal refusal, String reason, Duration retryAfter) implements Attempted {
+    }
+
+    /** Carries a {@link Refused} out of the cache's upstream call. */
+    private static final class RefusedException extends IOException {
+        final Refused refused;
+
+        RefusedException(Refused refused) {
+            super(refused.reason());
+            this.refused = refused;
+        }
+    }
+
+    /**
+     * The one path of "send this request through a rotated upstream proxy", for plain and intercepted requests:
+     * picks a proxy (the session's while usable), sends, reports the outcome to the engine, and retries a ban status,
+     * a connection failure or a timeout on another proxy (idempotent methods, or all with retry_non_idempotent).
+     * A failed site certificate is not retried: it is {@link ProxyRefusal#UPSTREAM_TLS}.
+     */
+    private Attempted attempt(Request request, Admitted admitted, URI target, byte[] body,
+                              List<Map.Entry<String, String>> headers, String logCache) {
+        EndpointConfig endpoint = admitted.endpoint();
+        String method = request.getMethod();
         boolean mayRetry = IDEMPOTENT.contains(method) || endpoint.retry().retryNonIdempotent();
         int maxAttempts = mayRetry ? 1 + endpoint.retry().maxRetries() : 1;
         String lastError = null;
@@ -179,12 +278,8 @@ public final class ForwardProxyHandler extends ConnectHandler {
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
             UpstreamPicker.Pick pick = picker.pick(endpoint.name(), admitted.session(), attempt > 1);
             if (pick instanceof UpstreamPicker.NoneFree none) {
-                if (attempt == 1) {
-                    noneFree(request, response, callback, none);
-                } else {
-                    refuse(request, response, callback, lastRefusal, lastError + "; no other proxy free to retry on");
-                }
-                return;
+                return attempt == 1 ? new Refused(ProxyRefusal.NO_PROXY_AVAILABLE, none.reason(), none.retryAfter())
+                        : new Refused(lastRefusal, lastError + "; no other proxy free to retry on", null);
             }
             UpstreamPicker.Picked picked = (UpstreamPicker.Picked) pick;
             long started = clock.nanoTime();
@@ -198,15 +293,14 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 // the site's certificate, not the upstream proxy, failed: no health effect, no retry elsewhere
                 manager.engine().release(picked.lease(), Outcome.unused());
                 log(endpoint, method, target, picked, null, started, sentAt, null, attempt, "failure",
-                        ProxyRefusal.UPSTREAM_TLS.token());
-                refuse(request, response, callback, ProxyRefusal.UPSTREAM_TLS, "the TLS certificate of "
-                        + target.getHost() + " failed verification (" + e.getClass().getSimpleName() + ")");
-                return;
+                        ProxyRefusal.UPSTREAM_TLS.token(), logCache);
+                return new Refused(ProxyRefusal.UPSTREAM_TLS, "the TLS certificate of " + target.getHost()
+                        + " failed verification (" + e.getClass().getSimpleName() + ")", null);
             } catch (IOException e) {
                 boolean timeout = isTimeout(e);
                 manager.engine().release(picked.lease(), timeout ? Outcome.timeout() : Outcome.connectionError());
                 log(endpoint, method, target, picked, null, started, sentAt, null, attempt,
-                        timeout ? "timeout" : "error", e.getClass().getSimpleName());
+                        timeout ? "timeout" : "error", e.getClass().getSimpleName(), logCache);
                 lastRefusal = timeout ? ProxyRefusal.UPSTREAM_TIMEOUT : ProxyRefusal.UPSTREAM_FAILED;
                 lastError = (timeout ? "upstream proxy " + picked.lease().secretId() + " timed out"
                         : "upstream proxy " + picked.lease().secretId() + " failed (" + e.getClass().getSimpleName() + ")");
@@ -216,16 +310,74 @@ public final class ForwardProxyHandler extends ConnectHandler {
             boolean banned = endpoint.health().banStatuses().contains(status);
             manager.engine().release(picked.lease(), Outcome.status(status, retryAfter(upstream)));
             if (banned && attempt < maxAttempts) {
-                log(endpoint, method, target, picked, status, started, sentAt, null, attempt, "banned", null);
+                log(endpoint, method, target, picked, status, started, sentAt, null, attempt, "banned", null, logCache);
                 discard(upstream);
                 continue;
             }
-            long bytes = relay(request, response, callback, upstream, picked, attempt, admitted.session());
-            log(endpoint, method, target, picked, status, started, sentAt, bytes < 0 ? null : bytes, attempt,
-                    banned ? "banned" : status < 400 ? "success" : "failure", bytes < 0 ? "client_gone" : null);
-            return;
+            return new Answer(upstream, picked, attempt, banned, started, sentAt);
         }
-        refuse(request, response, callback, lastRefusal, lastError);
+        return new Refused(lastRefusal, lastError, null);
+    }
+
+    private void answer(Request request, Response response, Callback callback, Refused refused) {
+        if (refused.refusal() == ProxyRefusal.NO_PROXY_AVAILABLE && refused.retryAfter() != null) {
+            noneFree(request, response, callback, new UpstreamPicker.NoneFree(refused.reason(), refused.retryAfter()));
+        } else {
+            refuse(request, response, callback, refused.refusal(), refused.reason());
+        }
+    }
+
+    /** Reads the upstream response whole (for the cache), keeping only the headers a client may see. */
+    private static CachedResponse buffer(ClassicHttpResponse upstream) throws IOException {
+        try (upstream) {
+            HttpHeaders.Builder kept = HttpHeaders.builder();
+            Set<String> connectionListed = listedInConnection(upstream.getHeaders("Connection"));
+            for (Header h : upstream.getHeaders()) {
+                String n = h.getName().toLowerCase(Locale.ROOT);
+                if (relaysResponseHeader(n, connectionListed) && !n.equals("content-length")) {
+                    kept.add(h.getName(), h.getValue());
+                }
+            }
+            HttpEntity entity = upstream.getEntity();
+            byte[] body = entity == null ? new byte[0] : EntityUtils.toByteArray(entity);
+            Header type = upstream.getFirstHeader("Content-Type");
+            return CachedResponse.of(upstream.getCode(), kept.build(), ByteBuffer.wrap(body),
+                    type == null ? null : type.getValue());
+        }
+    }
+
+    private static boolean relaysResponseHeader(String lowerName, Set<String> connectionListed) {
+        return (HeaderPolicy.forwardsResponseHeader(lowerName) || lowerName.equals("date"))
+                && !lowerName.startsWith("proxy-") && !connectionListed.contains(lowerName);
+    }
+
+    /** Writes a response that went through the cache: from it ({@code answer} null) or from the upstream. */
+    private void writeCached(Request request, Response response, Callback callback, CacheResult result, Answer answer,
+                             String session) {
+        CachedResponse r = result.response();
+        response.setStatus(r.status());
+        for (HttpHeaders.Field f : r.headerFields().fields()) {
+            if (!f.name().equalsIgnoreCase("content-length")) {
+                response.getHeaders().add(f.name(), f.value());
+            }
+        }
+        response.getHeaders().put("X-Cache", result.status().name());
+        if (answer != null) {
+            response.getHeaders().put("X-Proxy-Manager-Secret", answer.picked().lease().secretId());
+            response.getHeaders().put("X-Proxy-Manager-Attempts", Integer.toString(answer.attempt()));
+            if (session != null && answer.picked().moved()) {
+                response.getHeaders().put("X-Proxy-Manager-Session-Moved", "true");
+            }
+        }
+        if (session != null) {
+            response.getHeaders().put("X-Proxy-Manager-Session", session);
+        }
+        boolean head = "HEAD".equals(request.getMethod());
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, r.bodyLength());
+        if (!head) {
+            metrics.bytesRelayed(r.bodyLength());
+        }
+        response.write(true, head ? ByteBuffer.allocate(0) : r.bodyBuffer(), callback);
     }
 
     /** Relays the upstream response to the client; returns the body bytes, -1 when the relay failed. */
@@ -236,8 +388,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
             Set<String> connectionListed = listedInConnection(upstream.getHeaders("Connection"));
             for (Header h : upstream.getHeaders()) {
                 String n = h.getName().toLowerCase(Locale.ROOT);
-                if ((HeaderPolicy.forwardsResponseHeader(n) || n.equals("date")) && !n.startsWith("proxy-")
-                        && !connectionListed.contains(n)) {
+                if (relaysResponseHeader(n, connectionListed)) {
                     response.getHeaders().add(h.getName(), h.getValue());
                 }
             }
@@ -623,7 +774,8 @@ public final class ForwardProxyHandler extends ConnectHandler {
     }
 
     private void log(EndpointConfig endpoint, String method, URI target, UpstreamPicker.Picked picked, Integer status,
-                     long startedNanos, Instant sentAt, Long bytes, int attempt, String outcome, String error) {
+                     long startedNanos, Instant sentAt, Long bytes, int attempt, String outcome, String error,
+                     String cache) {
         RequestLog log = manager.requestLog();
         if (log == null) {
             return;
@@ -637,12 +789,12 @@ public final class ForwardProxyHandler extends ConnectHandler {
                     .withUrl(target.getScheme() + "://" + target.getRawAuthority() + target.getRawPath())
                     .withHost(target.getHost())
                     .withSecretType(SecretType.PROXY.jsonName())
-                    .withSecretId(picked.lease().secretId())
-                    .withProxyId(picked.lease().secretId())
+                    .withSecretId(picked == null ? null : picked.lease().secretId())
+                    .withProxyId(picked == null ? null : picked.lease().secretId())
                     .withStatus(status)
                     .withLatencyMs((clock.nanoTime() - startedNanos) / 1_000_000)
                     .withBytes(bytes)
-                    .withCache("bypass")
+                    .withCache(cache)
                     .withAttempt(attempt)
                     .withOutcome(outcome)
                     .withErrorType(error)

@@ -15,6 +15,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import dev.proxymanager.testsupport.elasticsearch.ElasticsearchExtension;
+import dev.proxymanager.testsupport.elasticsearch.ElasticsearchTestNode;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
@@ -91,14 +94,19 @@ class InterceptedTlsTest {
 
     /** A proxy port over endpoint "pool" (round robin over pm-a and pm-b), intercepting with {@code rule}. */
     void start(EndpointRule rule, List<CidrBlock> trusted) throws Exception {
+        start(rule, trusted, b -> b);
+    }
+
+    void start(EndpointRule rule, List<CidrBlock> trusted,
+               java.util.function.UnaryOperator<ProxyManager.Builder> extras) throws Exception {
         String json = "{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"rotation\":\"round-robin\","
                 + "\"timeouts\":{\"connect\":\"2s\",\"read\":\"10s\"},\"retry\":{\"max_retries\":2},"
                 + "\"health\":{\"ban_statuses\":[403]},\"secrets\":["
                 + "{\"id\":\"pm-a\",\"value\":\"" + proxyA.urlWithCredentials() + "\"},"
                 + "{\"id\":\"pm-b\",\"value\":\"" + proxyB.urlWithCredentials() + "\"}]}}}";
         requestLog = new InMemoryRequestLog();
-        manager = ProxyManager.builder().secrets(SecretsConfig.parse(json, Map.of()))
-                .usageStore(new InMemoryUsageStore()).requestLog(requestLog).maxWait(Duration.ZERO).build();
+        manager = extras.apply(ProxyManager.builder().secrets(SecretsConfig.parse(json, Map.of()))
+                .usageStore(new InMemoryUsageStore()).requestLog(requestLog).maxWait(Duration.ZERO)).build();
         ForwardProxySettings settings = new ForwardProxySettings(0, TOKEN, trusted, trusted.isEmpty() ? null : "pool",
                 Map.of("pool", List.of("127.0.0.1")), Duration.ofMinutes(10));
         TlsInterceptionSettings tls = new TlsInterceptionSettings(caCert,
@@ -144,6 +152,26 @@ class InterceptedTlsTest {
         assertThat(logged.url()).isEqualTo(siteUrl(site, "/hello"));
         assertThat(logged.proxyId()).isEqualTo(r.header("X-Proxy-Manager-Secret"));
         assertThat(requestLog.entries().toString()).doesNotContain("s3cr3t").doesNotContain("upstream-pass-5678");
+    }
+
+    @Test
+    @ExtendWith(ElasticsearchExtension.class)
+    void theSecondIdenticalGetInsideTheTunnelIsServedFromTheCache(ElasticsearchTestNode es) throws Exception {
+        // given a port intercepting TLS over a real Elasticsearch response cache
+        start(intercepting(), List.of(), b -> b.elasticsearch(es.url()).cacheIndex(es.index("pm-tls-cache")));
+        String url = siteUrl(site, "/cached?q=" + System.nanoTime());
+
+        // when the same GET is sent twice
+        Curl first = Curl.run("--cacert", caCert.toString(), "-x", proxy(), url);
+        Curl second = Curl.run("--cacert", caCert.toString(), "-x", proxy(), url);
+
+        // then the site saw one request and the second answer came from the cache
+        assertThat(first.header("X-Cache")).isEqualTo("MISS");
+        assertThat(first.header("X-Proxy-Manager-Secret")).isIn("pm-a", "pm-b");
+        assertThat(second.status()).isEqualTo(200);
+        assertThat(second.header("X-Cache")).isEqualTo("HIT");
+        assertThat(second.body()).isEqualTo(first.body());
+        assertThat(site.requests).hasSize(1);
     }
 
     @Test
