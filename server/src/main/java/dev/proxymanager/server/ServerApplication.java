@@ -29,6 +29,7 @@ import dev.proxymanager.server.metrics.BackendMetrics;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
 import dev.proxymanager.server.proxy.ForwardProxyServer;
+import dev.proxymanager.server.proxy.BodyBanPatterns;
 import dev.proxymanager.server.proxy.ForwardProxySettings;
 import dev.proxymanager.server.proxy.tls.TlsInterceptionSettings;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
@@ -74,6 +75,7 @@ public final class ServerApplication implements AutoCloseable {
     private Forwarder forwarder;
     private ForwardProxySettings forwardProxySettings;
     private TlsInterceptionSettings tlsSettings = TlsInterceptionSettings.NONE;
+    private BodyBanPatterns bodyBans = BodyBanPatterns.NONE;
     private ForwardProxyServer forwardProxy;
 
     /**
@@ -242,8 +244,8 @@ public final class ServerApplication implements AutoCloseable {
         try {
             if (forwardProxySettings != null) {
                 try {
-                    forwardProxy = new ForwardProxyServer(config.host(), forwardProxySettings, tlsSettings, manager,
-                            clock, metrics.registry(), config.readTimeout(), config.maxRequestBytes(),
+                    forwardProxy = new ForwardProxyServer(config.host(), forwardProxySettings, tlsSettings, bodyBans,
+                            manager, clock, metrics.registry(), config.readTimeout(), config.maxRequestBytes(),
                             config.effectivePoolMaxSize());
                 } catch (IllegalArgumentException e) {
                     // an unusable CA or trust store: the message names the file and the setting
@@ -269,10 +271,15 @@ public final class ServerApplication implements AutoCloseable {
         return this;
     }
 
-    /** As {@link #withForwardProxy(ForwardProxySettings)}, with TLS interception and upstream trust from {@code tls}. */
-    public ServerApplication withForwardProxy(ForwardProxySettings settings, TlsInterceptionSettings tls) {
+    /**
+     * As {@link #withForwardProxy(ForwardProxySettings)}, with TLS interception and upstream trust from {@code tls}
+     * and bans by response body.
+     */
+    public ServerApplication withForwardProxy(ForwardProxySettings settings, TlsInterceptionSettings tls,
+                                              BodyBanPatterns bodyBans) {
         this.forwardProxySettings = settings;
         this.tlsSettings = java.util.Objects.requireNonNull(tls, "tls");
+        this.bodyBans = java.util.Objects.requireNonNull(bodyBans, "bodyBans");
         return this;
     }
 

@@ -18,7 +18,9 @@ import dev.proxymanager.server.proxy.tls.TlsInterception;
 import dev.proxymanager.server.security.HeaderPolicy;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.io.entity.InputStreamEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
@@ -35,7 +37,9 @@ import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.SequenceInputStream;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
@@ -90,6 +94,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
     private final long maxRequestBytes;
     private final ForwardProxyMetrics metrics;
     private final TlsInterception interception;
+    private final BodyBanPatterns bodyBans;
 
     /**
      * @param manager the engine, endpoints and request log
@@ -100,16 +105,17 @@ public final class ForwardProxyHandler extends ConnectHandler {
      */
     public ForwardProxyHandler(ProxyManager manager, ForwardProxySettings settings, Clock clock, long maxRequestBytes,
                                int maxConnections, ForwardProxyMetrics metrics) {
-        this(manager, settings, clock, maxRequestBytes, maxConnections, metrics, null, null);
+        this(manager, settings, clock, maxRequestBytes, maxConnections, metrics, null, null, BodyBanPatterns.NONE);
     }
 
     /**
      * @param interception TLS interception of the endpoints that turn it on, or {@code null} for none
      * @param upstreamTls what TLS to sites trusts, or {@code null} for the JVM's trust store
+     * @param bodyBans response-body patterns that count as bans, per endpoint
      */
     public ForwardProxyHandler(ProxyManager manager, ForwardProxySettings settings, Clock clock, long maxRequestBytes,
                                int maxConnections, ForwardProxyMetrics metrics, TlsInterception interception,
-                               SSLContext upstreamTls) {
+                               SSLContext upstreamTls, BodyBanPatterns bodyBans) {
         this.manager = Objects.requireNonNull(manager, "manager");
         this.clients = new ProxyClient(settings);
         this.targets = TargetPolicy.of(settings.allowedTargets());
@@ -119,6 +125,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
         this.maxRequestBytes = maxRequestBytes;
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.interception = interception;
+        this.bodyBans = Objects.requireNonNull(bodyBans, "bodyBans");
     }
 
     private static SSLContext defaultTls() {
@@ -194,6 +201,9 @@ public final class ForwardProxyHandler extends ConnectHandler {
             }
             Answer a = (Answer) attempted;
             long bytes = relay(request, response, callback, a.upstream(), a.picked(), a.attempt(), admitted.session());
+            if (a.logged()) {
+                return;
+            }
             log(endpoint, method, target, a.picked(), a.status(), a.startedNanos(), a.sentAt(), bytes < 0 ? null : bytes,
                     a.attempt(), a.banned() ? "banned" : a.status() < 400 ? "success" : "failure",
                     bytes < 0 ? "client_gone" : null, "bypass");
@@ -214,9 +224,11 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 Answer a = (Answer) attempted;
                 fromUpstream.set(a);
                 CachedResponse buffered = buffer(a.upstream());
-                log(endpoint, method, target, a.picked(), a.status(), a.startedNanos(), a.sentAt(),
+                if (!a.logged()) {
+                    log(endpoint, method, target, a.picked(), a.status(), a.startedNanos(), a.sentAt(),
                         (long) buffered.bodyLength(), a.attempt(), a.banned() ? "banned" : a.status() < 400 ? "success"
                                 : "failure", null, logCache);
+                }
                 return buffered;
             });
         } catch (RefusedException e) {
@@ -241,7 +253,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
 
     /** The upstream response of the last attempt; its lease is already released. */
     private record Answer(ClassicHttpResponse upstream, UpstreamPicker.Picked picked, int attempt, boolean banned,
-                          long startedNanos, Instant sentAt) implements Attempted {
+                          long startedNanos, Instant sentAt, boolean logged) implements Attempted {
         int status() {
             return upstream.getCode();
         }
@@ -275,9 +287,14 @@ public final class ForwardProxyHandler extends ConnectHandler {
         int maxAttempts = mayRetry ? 1 + endpoint.retry().maxRetries() : 1;
         String lastError = null;
         ProxyRefusal lastRefusal = ProxyRefusal.UPSTREAM_FAILED;
+        // a banned answer kept while another proxy is tried: when none can be, it says more than a 502
+        Answer lastBanned = null;
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
             UpstreamPicker.Pick pick = picker.pick(endpoint.name(), admitted.session(), attempt > 1);
             if (pick instanceof UpstreamPicker.NoneFree none) {
+                if (lastBanned != null) {
+                    return lastBanned;
+                }
                 return attempt == 1 ? new Refused(ProxyRefusal.NO_PROXY_AVAILABLE, none.reason(), none.retryAfter())
                         : new Refused(lastRefusal, lastError + "; no other proxy free to retry on", null);
             }
@@ -294,6 +311,9 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 manager.engine().release(picked.lease(), Outcome.unused());
                 log(endpoint, method, target, picked, null, started, sentAt, null, attempt, "failure",
                         ProxyRefusal.UPSTREAM_TLS.token(), logCache);
+                if (lastBanned != null) {
+                    discard(lastBanned.upstream());
+                }
                 return new Refused(ProxyRefusal.UPSTREAM_TLS, "the TLS certificate of " + target.getHost()
                         + " failed verification (" + e.getClass().getSimpleName() + ")", null);
             } catch (IOException e) {
@@ -308,15 +328,61 @@ public final class ForwardProxyHandler extends ConnectHandler {
             }
             int status = upstream.getCode();
             boolean banned = endpoint.health().banStatuses().contains(status);
-            manager.engine().release(picked.lease(), Outcome.status(status, retryAfter(upstream)));
+            String bodyBan = null;
+            if (!banned && bodyBans.checks(endpoint.name())) {
+                try {
+                    bodyBan = peekForBodyBan(upstream, endpoint.name());
+                } catch (IOException e) {
+                    manager.engine().release(picked.lease(), Outcome.connectionError());
+                    log(endpoint, method, target, picked, status, started, sentAt, null, attempt, "error",
+                            e.getClass().getSimpleName(), logCache);
+                    discard(upstream);
+                    lastRefusal = ProxyRefusal.UPSTREAM_FAILED;
+                    lastError = "upstream proxy " + picked.lease().secretId() + " failed (" + e.getClass().getSimpleName() + ")";
+                    continue;
+                }
+                banned = bodyBan != null;
+            }
+            manager.engine().release(picked.lease(), bodyBan != null ? bodyBanOutcome(endpoint)
+                    : Outcome.status(status, retryAfter(upstream)));
+            if (lastBanned != null) {
+                discard(lastBanned.upstream());
+                lastBanned = null;
+            }
             if (banned && attempt < maxAttempts) {
-                log(endpoint, method, target, picked, status, started, sentAt, null, attempt, "banned", null, logCache);
-                discard(upstream);
+                log(endpoint, method, target, picked, status, started, sentAt, null, attempt, "banned",
+                        bodyBan != null ? "body_pattern" : null, logCache);
+                lastBanned = new Answer(upstream, picked, attempt, true, started, sentAt, true);
                 continue;
             }
-            return new Answer(upstream, picked, attempt, banned, started, sentAt);
+            return new Answer(upstream, picked, attempt, banned, started, sentAt, false);
         }
-        return new Refused(lastRefusal, lastError, null);
+        return lastBanned != null ? lastBanned : new Refused(lastRefusal, lastError, null);
+    }
+
+    /**
+     * Reads the start of the body for {@link BodyBanPatterns} and puts it back in front of the rest, so the
+     * response relays whole; returns the pattern found, or {@code null}.
+     */
+    private String peekForBodyBan(ClassicHttpResponse upstream, String endpoint) throws IOException {
+        HttpEntity entity = upstream.getEntity();
+        if (entity == null) {
+            return null;
+        }
+        InputStream in = entity.getContent();
+        byte[] start = in.readNBytes(BodyBanPatterns.CHECKED_BYTES);
+        upstream.setEntity(new InputStreamEntity(new SequenceInputStream(new ByteArrayInputStream(start), in),
+                entity.getContentLength(), entity.getContentType() == null ? null
+                : ContentType.parseLenient(entity.getContentType()), entity.getContentEncoding()));
+        return bodyBans.match(endpoint, start, start.length);
+    }
+
+    /**
+     * A body-pattern match reaches the engine as a ban: the endpoint's lowest ban status (403 when it has none), until
+     * {@link Outcome} can say "banned by content" itself.
+     */
+    private static Outcome bodyBanOutcome(EndpointConfig endpoint) {
+        return Outcome.status(endpoint.health().banStatuses().stream().min(Integer::compare).orElse(403));
     }
 
     private void answer(Request request, Response response, Callback callback, Refused refused) {

@@ -44,25 +44,26 @@ public final class ForwardProxyServer implements AutoCloseable {
     public ForwardProxyServer(String host, ForwardProxySettings settings, ProxyManager manager, Clock clock,
                               MeterRegistry registry, Duration tunnelIdleTimeout, long maxRequestBytes,
                               int maxConnections) {
-        this(host, settings, TlsInterceptionSettings.NONE, manager, clock, registry, tunnelIdleTimeout,
-                maxRequestBytes, maxConnections);
+        this(host, settings, TlsInterceptionSettings.NONE, BodyBanPatterns.NONE, manager, clock, registry,
+                tunnelIdleTimeout, maxRequestBytes, maxConnections);
     }
 
     /**
-     * As above, with TLS interception and the trust of TLS to sites set by {@code tls}.
+     * As above, with TLS interception and the trust of TLS to sites set by {@code tls}, and bans by response body.
      *
      * @throws IllegalArgumentException when the CA or the upstream trust store cannot be used (names the file)
      */
     public ForwardProxyServer(String host, ForwardProxySettings settings, TlsInterceptionSettings tls,
-                              ProxyManager manager, Clock clock, MeterRegistry registry, Duration tunnelIdleTimeout,
-                              long maxRequestBytes, int maxConnections) {
+                              BodyBanPatterns bodyBans, ProxyManager manager, Clock clock, MeterRegistry registry,
+                              Duration tunnelIdleTimeout, long maxRequestBytes, int maxConnections) {
         this(host, settings, TlsInterception.create(tls, clock), UpstreamTrust.context(tls.upstreamTrustStore()),
-                manager, clock, registry, tunnelIdleTimeout, maxRequestBytes, maxConnections);
+                bodyBans, manager, clock, registry, tunnelIdleTimeout, maxRequestBytes, maxConnections);
     }
 
     /** As above, with interception already prepared ({@code null}: none) and the TLS context towards sites. */
     public ForwardProxyServer(String host, ForwardProxySettings settings, TlsInterception interception,
-                              SSLContext upstreamTls, ProxyManager manager, Clock clock, MeterRegistry registry,
+                              SSLContext upstreamTls, BodyBanPatterns bodyBans, ProxyManager manager, Clock clock,
+                              MeterRegistry registry,
                               Duration tunnelIdleTimeout, long maxRequestBytes, int maxConnections) {
         Objects.requireNonNull(settings, "settings");
         QueuedThreadPool threads = new QueuedThreadPool();
@@ -80,7 +81,7 @@ public final class ForwardProxyServer implements AutoCloseable {
         jetty.addConnector(connector);
         this.metrics = new ForwardProxyMetrics(registry);
         ForwardProxyHandler handler = new ForwardProxyHandler(manager, settings, clock, maxRequestBytes,
-                maxConnections, metrics, interception, upstreamTls);
+                maxConnections, metrics, interception, upstreamTls, bodyBans);
         handler.setIdleTimeout(tunnelIdleTimeout.toMillis());
         jetty.setHandler(handler);
         jetty.setStopTimeout(5_000);

@@ -86,7 +86,7 @@ class ChromiumThroughProxyTest {
                      Duration.ofMinutes(10)), new TlsInterceptionSettings(caCert,
                      caCert.resolveSibling(CertificateAuthority.KEY_FILE),
                      Map.of("browser", new TlsInterceptionSettings.EndpointRule(true, List.of())),
-                     site.certificatePem(dir)), manager, SystemClock.INSTANCE, new SimpleMeterRegistry(),
+                     site.certificatePem(dir)), BodyBanPatterns.NONE, manager, SystemClock.INSTANCE, new SimpleMeterRegistry(),
                      Duration.ofSeconds(30), 1024 * 1024, 16).start()) {
             ChromeOptions options = new ChromeOptions();
             options.setBinary("/usr/bin/chromium");

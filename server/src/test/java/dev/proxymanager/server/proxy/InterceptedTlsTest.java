@@ -111,7 +111,8 @@ class InterceptedTlsTest {
                 Map.of("pool", List.of("127.0.0.1")), Duration.ofMinutes(10));
         TlsInterceptionSettings tls = new TlsInterceptionSettings(caCert,
                 caCert.resolveSibling(CertificateAuthority.KEY_FILE), Map.of("pool", rule), siteCert);
-        server = new ForwardProxyServer("127.0.0.1", settings, tls, manager, SystemClock.INSTANCE,
+        server = new ForwardProxyServer("127.0.0.1", settings, tls,
+                BodyBanPatterns.of(Map.of("pool", List.of("(?i)please solve the captcha"))), manager, SystemClock.INSTANCE,
                 new SimpleMeterRegistry(), Duration.ofSeconds(30), 1024 * 1024, 64).start();
     }
 
@@ -206,6 +207,51 @@ class InterceptedTlsTest {
         assertThat(banned.status()).isEqualTo(403);
         assertThat(served.outcome()).isEqualTo("success");
         assertThat(served.proxyId()).isNotEqualTo(banned.proxyId()).isEqualTo(r.header("X-Proxy-Manager-Secret"));
+    }
+
+    @Test
+    void aBodyPatternInsideTheTunnelIsABanThatMovesTheRequestToTheOtherUpstreamProxy() throws Exception {
+        // given a site that answers its first request with a captcha page, status 200
+        start(intercepting(), List.of());
+        site.nextAnswers.add(Map.entry(200, "<html>Please solve the CAPTCHA</html>"));
+
+        Curl r = Curl.run("--cacert", caCert.toString(), "-x", proxy(), siteUrl(site, "/page"));
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).startsWith("site /page");
+        assertThat(r.header("X-Proxy-Manager-Attempts")).isEqualTo("2");
+        RequestLogEntry banned = requestLog.entries().get(0);
+        assertThat(banned.outcome()).isEqualTo("banned");
+        assertThat(banned.errorType()).isEqualTo("body_pattern");
+        assertThat(requestLog.entries().get(1).proxyId()).isNotEqualTo(banned.proxyId());
+    }
+
+    @Test
+    void aBodyPatternOnAPlainHttpRequestIsABanToo() throws Exception {
+        start(intercepting(), List.of());
+        site.nextAnswers.add(Map.entry(200, "please solve the captcha"));
+
+        Curl r = Curl.run("-x", proxy(), "http://127.0.0.1:" + site.httpPort() + "/plain");
+
+        assertThat(r.body()).startsWith("site /plain");
+        assertThat(r.header("X-Proxy-Manager-Attempts")).isEqualTo("2");
+    }
+
+    @Test
+    void whenEveryProxyIsBannedTheLastBannedAnswerIsRelayedWhole() throws Exception {
+        // given both upstream proxies get a captcha page longer than the part checked
+        start(intercepting(), List.of());
+        String big = "please solve the captcha " + "x".repeat(BodyBanPatterns.CHECKED_BYTES * 2);
+        site.nextAnswers.add(Map.entry(200, big));
+        site.nextAnswers.add(Map.entry(200, big));
+
+        Curl r = Curl.run("--cacert", caCert.toString(), "-x", proxy(), siteUrl(site, "/big"));
+
+        // then with no third proxy free, the second ban is what the client sees, whole, logged once per attempt
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("X-Proxy-Manager-Attempts")).isEqualTo("2");
+        assertThat(r.body()).isEqualTo(big);
+        assertThat(requestLog.entries()).hasSize(2).allSatisfy(e -> assertThat(e.outcome()).isEqualTo("banned"));
     }
 
     @Test
