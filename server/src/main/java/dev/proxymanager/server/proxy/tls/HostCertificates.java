@@ -2,12 +2,15 @@ package dev.proxymanager.server.proxy.tls;
 
 import dev.proxymanager.middleware.clock.Clock;
 
-import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedKeyManager;
+import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
+import java.security.Principal;
+import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,7 +30,6 @@ public final class HostCertificates {
     /** Validity of a minted certificate: 30 days (and never past the CA's own end). */
     public static final Duration VALIDITY = Duration.ofDays(30);
     private static final Duration RENEW_BEFORE = Duration.ofDays(1);
-    private static final char[] NO_PASSWORD = new char[0];
 
     private record Minted(SSLContext context, Instant notAfter) {
     }
@@ -72,6 +74,53 @@ public final class HostCertificates {
         return minted.context();
     }
 
+    /** One key and its chain, whatever is asked (a PKCS12 store and a KeyManagerFactory per host cost more). */
+    private static final class OneKey extends X509ExtendedKeyManager {
+        private static final String ALIAS = "host";
+        private final PrivateKey key;
+        private final X509Certificate[] chain;
+
+        OneKey(PrivateKey key, X509Certificate[] chain) {
+            this.key = key;
+            this.chain = chain;
+        }
+
+        @Override
+        public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+            return keyType.equals(key.getAlgorithm()) ? ALIAS : null;
+        }
+
+        @Override
+        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+            return keyType.equals(key.getAlgorithm()) ? ALIAS : null;
+        }
+
+        @Override
+        public String[] getServerAliases(String keyType, Principal[] issuers) {
+            return keyType.equals(key.getAlgorithm()) ? new String[]{ALIAS} : null;
+        }
+
+        @Override
+        public X509Certificate[] getCertificateChain(String alias) {
+            return chain.clone();
+        }
+
+        @Override
+        public PrivateKey getPrivateKey(String alias) {
+            return key;
+        }
+
+        @Override
+        public String[] getClientAliases(String keyType, Principal[] issuers) {
+            return null;
+        }
+
+        @Override
+        public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+            return null;
+        }
+    }
+
     /** How many hosts' certificates are cached now. */
     public int size() {
         synchronized (cache) {
@@ -83,15 +132,11 @@ public final class HostCertificates {
         try {
             KeyPair pair = CertificateAuthority.newKeyPair();
             X509Certificate leaf = ca.issue(host, pair.getPublic(), now, VALIDITY);
-            KeyStore store = KeyStore.getInstance("PKCS12");
-            store.load(null, null);
-            store.setKeyEntry("host", pair.getPrivate(), NO_PASSWORD, new Certificate[]{leaf, ca.certificate()});
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(store, NO_PASSWORD);
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(kmf.getKeyManagers(), null, null);
+            context.init(new KeyManager[]{new OneKey(pair.getPrivate(), new X509Certificate[]{leaf, ca.certificate()})},
+                    null, null);
             return new Minted(context, leaf.getNotAfter().toInstant());
-        } catch (GeneralSecurityException | java.io.IOException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot mint a certificate for " + host + ": " + e.getMessage(), e);
         }
     }
