@@ -248,8 +248,11 @@ public final class ServerApplication implements AutoCloseable {
                             manager, clock, metrics.registry(), config.readTimeout(), config.maxRequestBytes(),
                             config.effectivePoolMaxSize());
                 } catch (IllegalArgumentException e) {
-                    // an unusable CA or trust store: the message names the file and the setting
-                    throw new ServerConfigException(e.getMessage().split("[ :.]", 2)[0], e.getMessage(), e);
+                    // an unusable CA or trust store: "proxy_tls_ca.key: /path is readable by every user ..."
+                    String m = e.getMessage();
+                    int colon = m.indexOf(": ");
+                    throw new ServerConfigException(colon > 0 ? m.substring(0, colon) : "proxy_tls_ca",
+                            colon > 0 ? m.substring(colon + 2) : m, e);
                 }
                 server.onStopped(forwardProxy); // registered last: closed first, before the manager it uses
                 forwardProxy.start();

@@ -101,7 +101,8 @@ public final class BodyBanPatterns {
         try {
             return of(patterns);
         } catch (IllegalArgumentException e) {
-            throw new ServerConfigException(KEY, e.getMessage(), e);
+            String[] settingAndRest = e.getMessage().split(" ", 2); // "proxy_ban_body_patterns.crawl[0] must be ..."
+            throw new ServerConfigException(settingAndRest[0], settingAndRest[1], e);
         }
     }
 

@@ -625,6 +625,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
             return;
         }
         if (interception != null && interception.intercepts(admitted.endpoint().name(), admitted.host())) {
+            metrics.tunnelIntercepted();
             interception.takeOver(request, response, callback, admitted.host(), admitted);
             return;
         }

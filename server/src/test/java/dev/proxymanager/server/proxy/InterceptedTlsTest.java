@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * TLS interception on the proxy port end to end: real curl, the JDK HttpClient, real tinyproxy upstreams and real
@@ -116,6 +117,12 @@ class InterceptedTlsTest {
                 new SimpleMeterRegistry(), Duration.ofSeconds(30), 1024 * 1024, 64).start();
     }
 
+    /** The request log once it holds {@code n} entries (the last is written after the response is relayed). */
+    List<RequestLogEntry> logged(int n) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> requestLog.entries().size() >= n);
+        return requestLog.entries();
+    }
+
     static EndpointRule intercepting(String... exclude) {
         return new EndpointRule(true, List.of(exclude));
     }
@@ -148,7 +155,7 @@ class InterceptedTlsTest {
             assertThat(h).doesNotContainKey("proxy-authorization");
         });
         // and the request log has the HTTPS URL without its query
-        RequestLogEntry logged = requestLog.entries().getFirst();
+        RequestLogEntry logged = logged(1).getFirst();
         assertThat(logged.method()).isEqualTo("GET");
         assertThat(logged.url()).isEqualTo(siteUrl(site, "/hello"));
         assertThat(logged.proxyId()).isEqualTo(r.header("X-Proxy-Manager-Secret"));
@@ -176,6 +183,37 @@ class InterceptedTlsTest {
     }
 
     @Test
+    void aSessionNamedAtConnectKeepsItsUpstreamProxyAcrossInterceptedConnections() throws Exception {
+        start(intercepting(), List.of());
+        String sessionProxy = "http://pool,session=s1:" + TOKEN + "@127.0.0.1:" + server.port();
+
+        Curl first = Curl.run("--cacert", caCert.toString(), "-x", sessionProxy, siteUrl(site, "/s/1"));
+        Curl second = Curl.run("--cacert", caCert.toString(), "-x", sessionProxy, siteUrl(site, "/s/2"));
+        Curl third = Curl.run("--cacert", caCert.toString(), "-x", sessionProxy, siteUrl(site, "/s/3"));
+
+        assertThat(first.header("X-Proxy-Manager-Session")).isEqualTo("s1");
+        assertThat(List.of(second.header("X-Proxy-Manager-Secret"), third.header("X-Proxy-Manager-Secret")))
+                .containsOnly(first.header("X-Proxy-Manager-Secret"));
+        assertThat(server.metrics().interceptedTunnels()).isEqualTo(3);
+    }
+
+    @Test
+    void aRequestInsideTheTunnelGoesToTheConnectTargetWhateverItsUrlOrHostSays() throws Exception {
+        // given a second site the client is not tunnelled to
+        start(intercepting(), List.of());
+
+        // when the request line inside the tunnel names another host (absolute form) and a Host header another
+        Curl r = Curl.run("--cacert", caCert.toString(), "-x", proxy(), "-H", "Host: 127.0.0.1:" + untrustedSite.httpsPort(),
+                "--request-target", "https://127.0.0.1:" + untrustedSite.httpsPort() + "/elsewhere",
+                siteUrl(site, "/ignored"));
+
+        // then it went to the CONNECT's target only
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).startsWith("site /elsewhere");
+        assertThat(untrustedSite.requests).isEmpty();
+    }
+
+    @Test
     void clientThatDoesNotTrustTheCaFailsTheHandshakeAndNothingIsServed() throws Exception {
         start(intercepting(), List.of());
 
@@ -200,8 +238,7 @@ class InterceptedTlsTest {
         // then the second attempt, through the other proxy, answered
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.header("X-Proxy-Manager-Attempts")).isEqualTo("2");
-        assertThat(requestLog.entries()).hasSize(2);
-        RequestLogEntry banned = requestLog.entries().get(0);
+        RequestLogEntry banned = logged(2).get(0);
         RequestLogEntry served = requestLog.entries().get(1);
         assertThat(banned.outcome()).isEqualTo("banned");
         assertThat(banned.status()).isEqualTo(403);
@@ -220,7 +257,7 @@ class InterceptedTlsTest {
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.body()).startsWith("site /page");
         assertThat(r.header("X-Proxy-Manager-Attempts")).isEqualTo("2");
-        RequestLogEntry banned = requestLog.entries().get(0);
+        RequestLogEntry banned = logged(2).get(0);
         assertThat(banned.outcome()).isEqualTo("banned");
         assertThat(banned.errorType()).isEqualTo("body_pattern");
         assertThat(requestLog.entries().get(1).proxyId()).isNotEqualTo(banned.proxyId());
@@ -312,6 +349,6 @@ class InterceptedTlsTest {
                 assertThat(r.body()).startsWith("site /jdk/" + i);
             }
         }
-        assertThat(requestLog.entries()).hasSize(3).allSatisfy(e -> assertThat(e.outcome()).isEqualTo("success"));
+        assertThat(logged(3)).hasSize(3).allSatisfy(e -> assertThat(e.outcome()).isEqualTo("success"));
     }
 }

@@ -134,7 +134,9 @@ public record TlsInterceptionSettings(Path caCert, Path caKey, Map<String, Endpo
         try {
             return new TlsInterceptionSettings(cert, key, rules, trustStore);
         } catch (IllegalArgumentException e) {
-            throw new ServerConfigException(e.getMessage().split("[ \\[]", 2)[0], e.getMessage(), e);
+            // the message starts with the setting's path: "proxy_tls_ca needs ..."
+            String[] settingAndRest = e.getMessage().split(" ", 2);
+            throw new ServerConfigException(settingAndRest[0], settingAndRest[1], e);
         }
     }
 

@@ -59,6 +59,22 @@ class TlsInterceptionSettingsTest {
     }
 
     @Test
+    void aWorldReadableCaKeyStopsTheStartNamingTheFile() throws Exception {
+        CertificateAuthority.create("unit", Instant.now(), Duration.ofDays(1)).writeTo(dir.resolve("ca"));
+        Path key = dir.resolve("ca/proxy-manager-ca-key.pem");
+        Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Path yaml = dir.resolve("server.yaml");
+        Files.writeString(yaml, """
+                proxy_tls_ca: {cert: ca/proxy-manager-ca.pem, key: ca/proxy-manager-ca-key.pem}
+                proxy_tls_interception: {crawl: {intercept_tls: true}}
+                """);
+
+        assertThatThrownBy(() -> TlsInterception.create(TlsInterceptionSettings.load(yaml),
+                dev.proxymanager.middleware.clock.Clock.system()))
+                .hasMessageContaining(key.toString()).hasMessageContaining("readable by every user");
+    }
+
+    @Test
     void noSettingsMeansNoInterception() {
         assertThat(TlsInterception.create(TlsInterceptionSettings.NONE, dev.proxymanager.middleware.clock.Clock.system()))
                 .isNull();
