@@ -199,14 +199,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 answer(request, response, callback, refused);
                 return;
             }
-            Answer a = (Answer) attempted;
-            long bytes = relay(request, response, callback, a.upstream(), a.picked(), a.attempt(), admitted.session());
-            if (a.logged()) {
-                return;
-            }
-            log(endpoint, method, target, a.picked(), a.status(), a.startedNanos(), a.sentAt(), bytes < 0 ? null : bytes,
-                    a.attempt(), a.banned() ? "banned" : a.status() < 400 ? "success" : "failure",
-                    bytes < 0 ? "client_gone" : null, "bypass");
+            stream(request, response, callback, admitted, target, (Answer) attempted, "bypass");
             return;
         }
         CacheMode mode = CacheMode.fromRequestCacheControl(request.getHeaders().get(HttpHeader.CACHE_CONTROL));
@@ -214,6 +207,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 request.getHeaders().get(HttpHeader.CONTENT_TYPE));
         String logCache = mode == CacheMode.NORMAL ? "miss" : "bypass";
         AtomicReference<Answer> fromUpstream = new AtomicReference<>();
+        AtomicReference<Answer> tooLarge = new AtomicReference<>();
         CacheResult result;
         try {
             result = cache.fetch(key, policy, mode, () -> {
@@ -222,22 +216,32 @@ public final class ForwardProxyHandler extends ConnectHandler {
                     throw new RefusedException(refused);
                 }
                 Answer a = (Answer) attempted;
+                CachedResponse buffered = buffer(a.upstream(), MAX_CACHED_BODY);
+                if (buffered == null) {
+                    tooLarge.set(a);
+                    throw new TooLargeToCacheException();
+                }
                 fromUpstream.set(a);
-                CachedResponse buffered = buffer(a.upstream());
                 if (!a.logged()) {
                     log(endpoint, method, target, a.picked(), a.status(), a.startedNanos(), a.sentAt(),
-                        (long) buffered.bodyLength(), a.attempt(), a.banned() ? "banned" : a.status() < 400 ? "success"
-                                : "failure", null, logCache);
+                            (long) buffered.bodyLength(), a.attempt(), a.banned() ? "banned"
+                                    : a.status() < 400 ? "success" : "failure", null, logCache);
                 }
                 return buffered;
             });
         } catch (RefusedException e) {
             answer(request, response, callback, e.refused);
             return;
+        } catch (TooLargeToCacheException e) {
+            stream(request, response, callback, admitted, target, tooLarge.get(), "bypass");
+            return;
         } catch (IOException e) {
             answer(request, response, callback, new Refused(ProxyRefusal.UPSTREAM_FAILED,
                     "upstream failed (" + e.getClass().getSimpleName() + ")", null));
             return;
+        }
+        if (tooLarge.get() != null) {
+            discard(tooLarge.get().upstream()); // the cache served a stale entry instead
         }
         Answer a = result.fromCache() ? null : fromUpstream.get();
         if (result.fromCache()) {
@@ -245,6 +249,27 @@ public final class ForwardProxyHandler extends ConnectHandler {
                     (long) result.response().bodyLength(), 1, "success", null, result.status().logValue());
         }
         writeCached(request, response, callback, result, a, admitted.session());
+    }
+
+    /** Bodies above this are streamed, never held for the cache (which would not store them): 8 MiB. */
+    static final int MAX_CACHED_BODY = ResponseCache.DEFAULT_MAX_BODY_BYTES;
+
+    /** Relays an answer as it arrives, then logs it (unless its attempt was logged already). */
+    private void stream(Request request, Response response, Callback callback, Admitted admitted, URI target,
+                        Answer a, String logCache) {
+        long bytes = relay(request, response, callback, a.upstream(), a.picked(), a.attempt(), admitted.session());
+        if (!a.logged()) {
+            log(admitted.endpoint(), request.getMethod(), target, a.picked(), a.status(), a.startedNanos(), a.sentAt(),
+                    bytes < 0 ? null : bytes, a.attempt(), a.banned() ? "banned" : a.status() < 400 ? "success"
+                            : "failure", bytes < 0 ? "client_gone" : null, logCache);
+        }
+    }
+
+    /** Leaves the cache's upstream call when the body is too large to hold; the answer is streamed instead. */
+    private static final class TooLargeToCacheException extends IOException {
+        TooLargeToCacheException() {
+            super("response body over " + MAX_CACHED_BODY + " bytes: streamed, not cached");
+        }
     }
 
     /** What the attempts at one request came to: a response to relay, or the proxy's own answer. */
@@ -393,8 +418,26 @@ public final class ForwardProxyHandler extends ConnectHandler {
         }
     }
 
-    /** Reads the upstream response whole (for the cache), keeping only the headers a client may see. */
-    private static CachedResponse buffer(ClassicHttpResponse upstream) throws IOException {
+    /**
+     * Reads the upstream response whole (for the cache), keeping only the headers a client may see; {@code null}
+     * when the body is over {@code maxBody}, the response then left open with its body whole for streaming.
+     */
+    private static CachedResponse buffer(ClassicHttpResponse upstream, int maxBody) throws IOException {
+        HttpEntity entity = upstream.getEntity();
+        byte[] body = new byte[0];
+        if (entity != null) {
+            if (entity.getContentLength() > maxBody) {
+                return null;
+            }
+            InputStream in = entity.getContent();
+            body = in.readNBytes(maxBody + 1);
+            if (body.length > maxBody) {
+                upstream.setEntity(new InputStreamEntity(new SequenceInputStream(new ByteArrayInputStream(body), in),
+                        entity.getContentLength(), entity.getContentType() == null ? null
+                        : ContentType.parseLenient(entity.getContentType()), entity.getContentEncoding()));
+                return null;
+            }
+        }
         try (upstream) {
             HttpHeaders.Builder kept = HttpHeaders.builder();
             Set<String> connectionListed = listedInConnection(upstream.getHeaders("Connection"));
@@ -404,8 +447,6 @@ public final class ForwardProxyHandler extends ConnectHandler {
                     kept.add(h.getName(), h.getValue());
                 }
             }
-            HttpEntity entity = upstream.getEntity();
-            byte[] body = entity == null ? new byte[0] : EntityUtils.toByteArray(entity);
             Header type = upstream.getFirstHeader("Content-Type");
             return CachedResponse.of(upstream.getCode(), kept.build(), ByteBuffer.wrap(body),
                     type == null ? null : type.getValue());
