@@ -8,8 +8,11 @@ import dev.proxymanager.server.loadtest.LoadTestCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import dev.proxymanager.server.proxy.BodyBanPatterns;
 import dev.proxymanager.server.proxy.ForwardProxySettings;
 import dev.proxymanager.server.proxy.ForwardProxySettingsLoader;
+import dev.proxymanager.server.proxy.tls.CaCommand;
+import dev.proxymanager.server.proxy.tls.TlsInterceptionSettings;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -23,7 +26,7 @@ import java.util.concurrent.CountDownLatch;
  * {@code ... loadtest --url ...} runs the load tester. Flags override the config file; see docs/server.md.
  */
 @Command(name = "proxy-manager-server", mixinStandardHelpOptions = true, version = "Proxy Manager 0.1.0",
-        subcommands = LoadTestCommand.class,
+        subcommands = {LoadTestCommand.class, CaCommand.class},
         description = "The Proxy Manager forwarding server: rotates API keys and proxies under their limits.")
 public final class Main implements Callable<Integer> {
 
@@ -71,15 +74,19 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws Exception {
         ServerConfig cfg;
         ForwardProxySettings proxySettings;
+        TlsInterceptionSettings tlsSettings;
+        BodyBanPatterns bodyBans;
         try {
             cfg = ServerConfigLoader.load(config, System.getenv(), overrides());
             proxySettings = ForwardProxySettingsLoader.load(config, System.getenv(), proxyPort);
+            tlsSettings = TlsInterceptionSettings.load(config);
+            bodyBans = BodyBanPatterns.load(config);
         } catch (ServerConfigException e) {
             System.err.println("configuration error: " + e.getMessage());
             return 2;
         }
         ServerApplication app = new ServerApplication(cfg, System.getenv(), Clock.system())
-                .withForwardProxy(proxySettings);
+                .withForwardProxy(proxySettings, tlsSettings, bodyBans);
         try {
             app.start();
         } catch (ServerConfigException e) {

@@ -29,8 +29,10 @@ import dev.proxymanager.server.metrics.BackendMetrics;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
 import dev.proxymanager.server.proxy.ForwardProxyServer;
+import dev.proxymanager.server.proxy.BodyBanPatterns;
 import dev.proxymanager.server.proxy.ForwardProxySettings;
 import dev.proxymanager.server.security.TargetGuard;
+import dev.proxymanager.server.proxy.tls.TlsInterceptionSettings;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import org.eclipse.jetty.server.handler.ContextHandler;
 import org.slf4j.Logger;
@@ -73,6 +75,8 @@ public final class ServerApplication implements AutoCloseable {
     private SecretsReloader secretsReloader;
     private Forwarder forwarder;
     private ForwardProxySettings forwardProxySettings;
+    private TlsInterceptionSettings tlsSettings = TlsInterceptionSettings.NONE;
+    private BodyBanPatterns bodyBans = BodyBanPatterns.NONE;
     private ForwardProxyServer forwardProxy;
 
     /**
@@ -249,8 +253,17 @@ public final class ServerApplication implements AutoCloseable {
         }
         try {
             if (forwardProxySettings != null) {
-                forwardProxy = new ForwardProxyServer(config.host(), forwardProxySettings, manager, clock,
-                        metrics.registry(), config.readTimeout(), config.maxRequestBytes(), config.effectivePoolMaxSize());
+                try {
+                    forwardProxy = new ForwardProxyServer(config.host(), forwardProxySettings, tlsSettings, bodyBans,
+                            manager, clock, metrics.registry(), config.readTimeout(), config.maxRequestBytes(),
+                            config.effectivePoolMaxSize());
+                } catch (IllegalArgumentException e) {
+                    // an unusable CA or trust store: "proxy_tls_ca.key: /path is readable by every user ..."
+                    String m = e.getMessage();
+                    int colon = m.indexOf(": ");
+                    throw new ServerConfigException(colon > 0 ? m.substring(0, colon) : "proxy_tls_ca",
+                            colon > 0 ? m.substring(colon + 2) : m, e);
+                }
                 server.onStopped(forwardProxy); // registered last: closed first, before the manager it uses
                 forwardProxy.start();
             }
@@ -268,6 +281,18 @@ public final class ServerApplication implements AutoCloseable {
      */
     public ServerApplication withForwardProxy(ForwardProxySettings settings) {
         this.forwardProxySettings = settings;
+        return this;
+    }
+
+    /**
+     * As {@link #withForwardProxy(ForwardProxySettings)}, with TLS interception and upstream trust from {@code tls}
+     * and bans by response body.
+     */
+    public ServerApplication withForwardProxy(ForwardProxySettings settings, TlsInterceptionSettings tls,
+                                              BodyBanPatterns bodyBans) {
+        this.forwardProxySettings = settings;
+        this.tlsSettings = java.util.Objects.requireNonNull(tls, "tls");
+        this.bodyBans = java.util.Objects.requireNonNull(bodyBans, "bodyBans");
         return this;
     }
 

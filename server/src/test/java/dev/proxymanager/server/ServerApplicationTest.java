@@ -133,4 +133,22 @@ class ServerApplicationTest {
                 .isInstanceOf(ServerConfigException.class).hasMessageStartingWith("secrets_file: ")
                 .hasMessageContaining("/nonexistent/secrets.json");
     }
+
+    @Test
+    void aWorldReadableCaKeyStopsStartUpNamingTheFile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        // given the demo with TLS interception on for its proxy endpoint and a CA key every user can read
+        Path cert = dev.proxymanager.server.proxy.tls.CertificateAuthority.create("unit", java.time.Instant.now(),
+                Duration.ofDays(1)).writeTo(dir);
+        Path key = dir.resolve(dev.proxymanager.server.proxy.tls.CertificateAuthority.KEY_FILE);
+        java.nio.file.Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        var tls = new dev.proxymanager.server.proxy.tls.TlsInterceptionSettings(cert, key, Map.of("demo-search",
+                new dev.proxymanager.server.proxy.tls.TlsInterceptionSettings.EndpointRule(true, java.util.List.of())), null);
+        ServerConfig config = ServerConfig.builder().withHost("127.0.0.1").withPort(0).withElasticsearchEnabled(false).build();
+
+        // when it starts, then it refuses, naming the setting and the file
+        assertThatThrownBy(() -> new ServerApplication(config, Map.of(), Clock.system())
+                .withForwardProxy(null, tls, dev.proxymanager.server.proxy.BodyBanPatterns.NONE).start())
+                .isInstanceOf(ServerConfigException.class).hasMessageStartingWith("proxy_tls_ca.key: ")
+                .hasMessageContaining(key.toString());
+    }
 }

@@ -5,14 +5,25 @@ import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.middleware.cache.CacheKey;
+import dev.proxymanager.middleware.cache.CacheMode;
+import dev.proxymanager.middleware.cache.CachePolicy;
+import dev.proxymanager.middleware.cache.CacheResult;
+import dev.proxymanager.middleware.cache.CachedResponse;
+import dev.proxymanager.middleware.cache.ResponseCache;
 import dev.proxymanager.middleware.health.Outcome;
+import dev.proxymanager.middleware.health.OutcomeClassifier;
 import dev.proxymanager.middleware.health.OutcomeKind;
+import dev.proxymanager.middleware.http.HttpHeaders;
 import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
+import dev.proxymanager.server.proxy.tls.TlsInterception;
 import dev.proxymanager.server.security.HeaderPolicy;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.io.entity.InputStreamEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
@@ -27,7 +38,11 @@ import org.eclipse.jetty.util.Promise;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.SequenceInputStream;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
@@ -51,6 +66,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The proxy port's protocol (RFC 9110/9112 forward proxy): absolute-form requests ({@code GET http://site/path})
@@ -80,6 +96,8 @@ public final class ForwardProxyHandler extends ConnectHandler {
     private final Clock clock;
     private final long maxRequestBytes;
     private final ForwardProxyMetrics metrics;
+    private final TlsInterception interception;
+    private final BodyBanPatterns bodyBans;
 
     /**
      * @param manager the engine, endpoints and request log
@@ -90,14 +108,35 @@ public final class ForwardProxyHandler extends ConnectHandler {
      */
     public ForwardProxyHandler(ProxyManager manager, ForwardProxySettings settings, Clock clock, long maxRequestBytes,
                                int maxConnections, ForwardProxyMetrics metrics) {
+        this(manager, settings, clock, maxRequestBytes, maxConnections, metrics, null, null, BodyBanPatterns.NONE);
+    }
+
+    /**
+     * @param interception TLS interception of the endpoints that turn it on, or {@code null} for none
+     * @param upstreamTls what TLS to sites trusts, or {@code null} for the JVM's trust store
+     * @param bodyBans response-body patterns that count as bans, per endpoint
+     */
+    public ForwardProxyHandler(ProxyManager manager, ForwardProxySettings settings, Clock clock, long maxRequestBytes,
+                               int maxConnections, ForwardProxyMetrics metrics, TlsInterception interception,
+                               SSLContext upstreamTls, BodyBanPatterns bodyBans) {
         this.manager = Objects.requireNonNull(manager, "manager");
         this.clients = new ProxyClient(settings);
         this.targets = TargetPolicy.of(settings.allowedTargets());
         this.clock = Objects.requireNonNull(clock, "clock");
         this.picker = new UpstreamPicker(manager.engine(), new SessionBindings(clock, settings.sessionTtl()));
-        this.http = new PlainHttpClient(maxConnections);
+        this.http = new PlainHttpClient(maxConnections, upstreamTls != null ? upstreamTls : defaultTls());
         this.maxRequestBytes = maxRequestBytes;
         this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.interception = interception;
+        this.bodyBans = Objects.requireNonNull(bodyBans, "bodyBans");
+    }
+
+    private static SSLContext defaultTls() {
+        try {
+            return SSLContext.getDefault();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no default TLS context", e);
+        }
     }
 
     /** What the checks common to both paths found: the endpoint and session, or the answer already sent. */
@@ -108,6 +147,10 @@ public final class ForwardProxyHandler extends ConnectHandler {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        if (request.getConnectionMetaData().getAttribute(TlsInterception.TUNNEL_ATTRIBUTE) instanceof Admitted tunnel) {
+            handleIntercepted(request, response, callback, tunnel);
+            return true;
+        }
         if ("CONNECT".equals(request.getMethod())) {
             return super.handle(request, response, callback);
         }
@@ -142,24 +185,146 @@ public final class ForwardProxyHandler extends ConnectHandler {
         return true;
     }
 
+    /**
+     * Sends a plain or intercepted request: through {@link #attempt} (rotated upstream proxies, bans, retries), and
+     * through the response cache when the endpoint's cache policy covers the method and a cache is configured.
+     */
     private void forward(Request request, Response response, Callback callback, Admitted admitted, URI target,
                          byte[] body) {
         EndpointConfig endpoint = admitted.endpoint();
         String method = request.getMethod();
         List<Map.Entry<String, String>> headers = requestHeaders(request);
+        ResponseCache cache = manager.cache();
+        CachePolicy policy = endpoint.cache();
+        if (cache == null || !policy.enabled() || !policy.allowsMethod(method)) {
+            Attempted attempted = attempt(request, admitted, target, body, headers, "bypass");
+            if (attempted instanceof Refused refused) {
+                answer(request, response, callback, refused);
+                return;
+            }
+            stream(request, response, callback, admitted, target, (Answer) attempted, "bypass");
+            return;
+        }
+        CacheMode mode = CacheMode.fromRequestCacheControl(request.getHeaders().get(HttpHeader.CACHE_CONTROL));
+        CacheKey key = ProxiedCacheKey.of(endpoint, method, target, headers, body,
+                request.getHeaders().get(HttpHeader.CONTENT_TYPE));
+        String logCache = mode == CacheMode.NORMAL ? "miss" : "bypass";
+        AtomicReference<Answer> fromUpstream = new AtomicReference<>();
+        AtomicReference<Answer> tooLarge = new AtomicReference<>();
+        CacheResult result;
+        try {
+            result = cache.fetch(key, policy, mode, () -> {
+                Attempted attempted = attempt(request, admitted, target, body, headers, logCache);
+                if (attempted instanceof Refused refused) {
+                    throw new RefusedException(refused);
+                }
+                Answer a = (Answer) attempted;
+                CachedResponse buffered = buffer(a.upstream(), MAX_CACHED_BODY);
+                if (buffered == null) {
+                    tooLarge.set(a);
+                    throw new TooLargeToCacheException();
+                }
+                fromUpstream.set(a);
+                if (!a.logged()) {
+                    log(endpoint, method, target, a.picked(), a.status(), a.startedNanos(), a.sentAt(),
+                            (long) buffered.bodyLength(), a.attempt(), a.kind(), null, logCache);
+                }
+                return buffered;
+            });
+        } catch (RefusedException e) {
+            answer(request, response, callback, e.refused);
+            return;
+        } catch (TooLargeToCacheException e) {
+            stream(request, response, callback, admitted, target, tooLarge.get(), "bypass");
+            return;
+        } catch (IOException e) {
+            answer(request, response, callback, new Refused(ProxyRefusal.UPSTREAM_FAILED,
+                    "upstream failed (" + e.getClass().getSimpleName() + ")", null));
+            return;
+        }
+        if (tooLarge.get() != null) {
+            discard(tooLarge.get().upstream()); // the cache served a stale entry instead
+        }
+        Answer a = result.fromCache() ? null : fromUpstream.get();
+        if (result.fromCache()) {
+            log(endpoint, method, target, null, result.response().status(), clock.nanoTime(), clock.now(),
+                    (long) result.response().bodyLength(), 1,
+                    OutcomeClassifier.classifyStatus(result.response().status(), endpoint.health()), null,
+                    result.status().logValue());
+        }
+        writeCached(request, response, callback, result, a, admitted.session());
+    }
+
+    /** Bodies above this are streamed, never held for the cache (which would not store them): 8 MiB. */
+    static final int MAX_CACHED_BODY = ResponseCache.DEFAULT_MAX_BODY_BYTES;
+
+    /** Relays an answer as it arrives, then logs it (unless its attempt was logged already). */
+    private void stream(Request request, Response response, Callback callback, Admitted admitted, URI target,
+                        Answer a, String logCache) {
+        long bytes = relay(request, response, callback, a.upstream(), a.picked(), a.attempt(), admitted.session());
+        if (!a.logged()) {
+            log(admitted.endpoint(), request.getMethod(), target, a.picked(), a.status(), a.startedNanos(), a.sentAt(),
+                    bytes < 0 ? null : bytes, a.attempt(), a.kind(), bytes < 0 ? "client_gone" : null, logCache);
+        }
+    }
+
+    /** Leaves the cache's upstream call when the body is too large to hold; the answer is streamed instead. */
+    private static final class TooLargeToCacheException extends IOException {
+        TooLargeToCacheException() {
+            super("response body over " + MAX_CACHED_BODY + " bytes: streamed, not cached");
+        }
+    }
+
+    /** What the attempts at one request came to: a response to relay, or the proxy's own answer. */
+    private sealed interface Attempted permits Answer, Refused {
+    }
+
+    /** The upstream response of the last attempt; its lease is already released. */
+    private record Answer(ClassicHttpResponse upstream, UpstreamPicker.Picked picked, int attempt, OutcomeKind kind,
+                          long startedNanos, Instant sentAt, boolean logged) implements Attempted {
+        int status() {
+            return upstream.getCode();
+        }
+    }
+
+    /** The proxy answers itself ({@code retryAfter} only for {@link ProxyRefusal#NO_PROXY_AVAILABLE}). */
+    private record Refused(ProxyRefusal refusal, String reason, Duration retryAfter) implements Attempted {
+    }
+
+    /** Carries a {@link Refused} out of the cache's upstream call. */
+    private static final class RefusedException extends IOException {
+        final Refused refused;
+
+        RefusedException(Refused refused) {
+            super(refused.reason());
+            this.refused = refused;
+        }
+    }
+
+    /**
+     * The one path of "send this request through a rotated upstream proxy", for plain and intercepted requests:
+     * picks a proxy (the session's while usable), sends, reports the outcome to the engine, and retries a ban status,
+     * a connection failure or a timeout on another proxy (idempotent methods, or all with retry_non_idempotent).
+     * A failed site certificate is not retried: it is {@link ProxyRefusal#UPSTREAM_TLS}.
+     */
+    private Attempted attempt(Request request, Admitted admitted, URI target, byte[] body,
+                              List<Map.Entry<String, String>> headers, String logCache) {
+        EndpointConfig endpoint = admitted.endpoint();
+        String method = request.getMethod();
         boolean mayRetry = IDEMPOTENT.contains(method) || endpoint.retry().retryNonIdempotent();
         int maxAttempts = mayRetry ? 1 + endpoint.retry().maxRetries() : 1;
         String lastError = null;
         ProxyRefusal lastRefusal = ProxyRefusal.UPSTREAM_FAILED;
+        // a banned answer kept while another proxy is tried: when none can be, it says more than a 502
+        Answer lastBanned = null;
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
             UpstreamPicker.Pick pick = picker.pick(endpoint.name(), admitted.session(), attempt > 1);
             if (pick instanceof UpstreamPicker.NoneFree none) {
-                if (attempt == 1) {
-                    noneFree(request, response, callback, none);
-                } else {
-                    refuse(request, response, callback, lastRefusal, lastError + "; no other proxy free to retry on");
+                if (lastBanned != null) {
+                    return lastBanned;
                 }
-                return;
+                return attempt == 1 ? new Refused(ProxyRefusal.NO_PROXY_AVAILABLE, none.reason(), none.retryAfter())
+                        : new Refused(lastRefusal, lastError + "; no other proxy free to retry on", null);
             }
             UpstreamPicker.Picked picked = (UpstreamPicker.Picked) pick;
             long started = clock.nanoTime();
@@ -169,31 +334,160 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 upstream = http.send(method, target, headers, body,
                         request.getHeaders().get(HttpHeader.CONTENT_TYPE), picked.proxy(),
                         endpoint.timeouts().connect(), endpoint.timeouts().read());
+            } catch (SSLException e) {
+                // the site's certificate, not the upstream proxy, failed: no health effect, no retry elsewhere
+                manager.engine().release(picked.lease(), Outcome.unused());
+                log(endpoint, method, target, picked, null, started, sentAt, null, attempt,
+                        OutcomeKind.CONNECTION_ERROR, ProxyRefusal.UPSTREAM_TLS.token(), logCache);
+                if (lastBanned != null) {
+                    discard(lastBanned.upstream());
+                }
+                return new Refused(ProxyRefusal.UPSTREAM_TLS, "the TLS certificate of " + target.getHost()
+                        + " failed verification (" + e.getClass().getSimpleName() + ")", null);
             } catch (IOException e) {
                 boolean timeout = isTimeout(e);
                 Outcome failed = timeout ? Outcome.timeout() : Outcome.connectionError();
                 OutcomeKind failedKind = manager.engine().release(picked.lease(), failed);
                 log(endpoint, method, target, picked, null, started, sentAt, null, attempt, failedKind,
-                        e.getClass().getSimpleName());
+                        e.getClass().getSimpleName(), logCache);
                 lastRefusal = timeout ? ProxyRefusal.UPSTREAM_TIMEOUT : ProxyRefusal.UPSTREAM_FAILED;
                 lastError = (timeout ? "upstream proxy " + picked.lease().secretId() + " timed out"
                         : "upstream proxy " + picked.lease().secretId() + " failed (" + e.getClass().getSimpleName() + ")");
                 continue;
             }
             int status = upstream.getCode();
-            Outcome answered = Outcome.status(status, retryAfter(upstream));
-            OutcomeKind kind = manager.engine().release(picked.lease(), answered); // knows the proxy's windows
-            if (kind == OutcomeKind.BANNED && attempt < maxAttempts) {
-                log(endpoint, method, target, picked, status, started, sentAt, null, attempt, kind, null);
-                discard(upstream);
+            String bodyBan = null;
+            if (!endpoint.health().banStatuses().contains(status) && bodyBans.checks(endpoint.name())) {
+                try {
+                    bodyBan = peekForBodyBan(upstream, endpoint.name());
+                } catch (IOException e) {
+                    OutcomeKind failedKind = manager.engine().release(picked.lease(), Outcome.connectionError());
+                    log(endpoint, method, target, picked, status, started, sentAt, null, attempt, failedKind,
+                            e.getClass().getSimpleName(), logCache);
+                    discard(upstream);
+                    lastRefusal = ProxyRefusal.UPSTREAM_FAILED;
+                    lastError = "upstream proxy " + picked.lease().secretId() + " failed (" + e.getClass().getSimpleName() + ")";
+                    continue;
+                }
+            }
+            // the engine classifies the answer knowing the proxy's windows (a 429 at a limit is a cooldown, no ban)
+            OutcomeKind kind = manager.engine().release(picked.lease(), bodyBan != null ? bodyBanOutcome(endpoint)
+                    : Outcome.status(status, retryAfter(upstream)));
+            if (lastBanned != null) {
+                discard(lastBanned.upstream());
+                lastBanned = null;
+            }
+            if (kind.retryableOnAnotherSecret() && attempt < maxAttempts) {
+                log(endpoint, method, target, picked, status, started, sentAt, null, attempt, kind,
+                        bodyBan != null ? "body_pattern" : null, logCache);
+                lastBanned = new Answer(upstream, picked, attempt, kind, started, sentAt, true);
                 continue;
             }
-            long bytes = relay(request, response, callback, upstream, picked, attempt, admitted.session());
-            log(endpoint, method, target, picked, status, started, sentAt, bytes < 0 ? null : bytes, attempt,
-                    kind, bytes < 0 ? "client_gone" : null);
-            return;
+            return new Answer(upstream, picked, attempt, kind, started, sentAt, false);
         }
-        refuse(request, response, callback, lastRefusal, lastError);
+        return lastBanned != null ? lastBanned : new Refused(lastRefusal, lastError, null);
+    }
+
+    /**
+     * Reads the start of the body for {@link BodyBanPatterns} and puts it back in front of the rest, so the
+     * response relays whole; returns the pattern found, or {@code null}.
+     */
+    private String peekForBodyBan(ClassicHttpResponse upstream, String endpoint) throws IOException {
+        HttpEntity entity = upstream.getEntity();
+        if (entity == null) {
+            return null;
+        }
+        InputStream in = entity.getContent();
+        byte[] start = in.readNBytes(BodyBanPatterns.CHECKED_BYTES);
+        upstream.setEntity(new InputStreamEntity(new SequenceInputStream(new ByteArrayInputStream(start), in),
+                entity.getContentLength(), entity.getContentType() == null ? null
+                : ContentType.parseLenient(entity.getContentType()), entity.getContentEncoding()));
+        return bodyBans.match(endpoint, start, start.length);
+    }
+
+    /**
+     * A body-pattern match reaches the engine as a ban: the endpoint's lowest ban status (403 when it has none), until
+     * {@link Outcome} can say "banned by content" itself.
+     */
+    private static Outcome bodyBanOutcome(EndpointConfig endpoint) {
+        return Outcome.status(endpoint.health().banStatuses().stream().min(Integer::compare).orElse(403));
+    }
+
+    private void answer(Request request, Response response, Callback callback, Refused refused) {
+        if (refused.refusal() == ProxyRefusal.NO_PROXY_AVAILABLE && refused.retryAfter() != null) {
+            noneFree(request, response, callback, new UpstreamPicker.NoneFree(refused.reason(), refused.retryAfter()));
+        } else {
+            refuse(request, response, callback, refused.refusal(), refused.reason());
+        }
+    }
+
+    /**
+     * Reads the upstream response whole (for the cache), keeping only the headers a client may see; {@code null}
+     * when the body is over {@code maxBody}, the response then left open with its body whole for streaming.
+     */
+    private static CachedResponse buffer(ClassicHttpResponse upstream, int maxBody) throws IOException {
+        HttpEntity entity = upstream.getEntity();
+        byte[] body = new byte[0];
+        if (entity != null) {
+            if (entity.getContentLength() > maxBody) {
+                return null;
+            }
+            InputStream in = entity.getContent();
+            body = in.readNBytes(maxBody + 1);
+            if (body.length > maxBody) {
+                upstream.setEntity(new InputStreamEntity(new SequenceInputStream(new ByteArrayInputStream(body), in),
+                        entity.getContentLength(), entity.getContentType() == null ? null
+                        : ContentType.parseLenient(entity.getContentType()), entity.getContentEncoding()));
+                return null;
+            }
+        }
+        try (upstream) {
+            HttpHeaders.Builder kept = HttpHeaders.builder();
+            Set<String> connectionListed = listedInConnection(upstream.getHeaders("Connection"));
+            for (Header h : upstream.getHeaders()) {
+                String n = h.getName().toLowerCase(Locale.ROOT);
+                if (relaysResponseHeader(n, connectionListed) && !n.equals("content-length")) {
+                    kept.add(h.getName(), h.getValue());
+                }
+            }
+            Header type = upstream.getFirstHeader("Content-Type");
+            return CachedResponse.of(upstream.getCode(), kept.build(), ByteBuffer.wrap(body),
+                    type == null ? null : type.getValue());
+        }
+    }
+
+    private static boolean relaysResponseHeader(String lowerName, Set<String> connectionListed) {
+        return (HeaderPolicy.forwardsResponseHeader(lowerName) || lowerName.equals("date"))
+                && !lowerName.startsWith("proxy-") && !connectionListed.contains(lowerName);
+    }
+
+    /** Writes a response that went through the cache: from it ({@code answer} null) or from the upstream. */
+    private void writeCached(Request request, Response response, Callback callback, CacheResult result, Answer answer,
+                             String session) {
+        CachedResponse r = result.response();
+        response.setStatus(r.status());
+        for (HttpHeaders.Field f : r.headerFields().fields()) {
+            if (!f.name().equalsIgnoreCase("content-length")) {
+                response.getHeaders().add(f.name(), f.value());
+            }
+        }
+        response.getHeaders().put("X-Cache", result.status().name());
+        if (answer != null) {
+            response.getHeaders().put("X-Proxy-Manager-Secret", answer.picked().lease().secretId());
+            response.getHeaders().put("X-Proxy-Manager-Attempts", Integer.toString(answer.attempt()));
+            if (session != null && answer.picked().moved()) {
+                response.getHeaders().put("X-Proxy-Manager-Session-Moved", "true");
+            }
+        }
+        if (session != null) {
+            response.getHeaders().put("X-Proxy-Manager-Session", session);
+        }
+        boolean head = "HEAD".equals(request.getMethod());
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, r.bodyLength());
+        if (!head) {
+            metrics.bytesRelayed(r.bodyLength());
+        }
+        response.write(true, head ? ByteBuffer.allocate(0) : r.bodyBuffer(), callback);
     }
 
     /** Relays the upstream response to the client; returns the body bytes, -1 when the relay failed. */
@@ -204,8 +498,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
             Set<String> connectionListed = listedInConnection(upstream.getHeaders("Connection"));
             for (Header h : upstream.getHeaders()) {
                 String n = h.getName().toLowerCase(Locale.ROOT);
-                if ((HeaderPolicy.forwardsResponseHeader(n) || n.equals("date")) && !n.startsWith("proxy-")
-                        && !connectionListed.contains(n)) {
+                if (relaysResponseHeader(n, connectionListed)) {
                     response.getHeaders().add(h.getName(), h.getValue());
                 }
             }
@@ -317,6 +610,45 @@ public final class ForwardProxyHandler extends ConnectHandler {
         }
     }
 
+    // ---------------------------------------------------------------- intercepted TLS
+
+    /**
+     * A request read from inside an intercepted tunnel: sent to the CONNECT's target (already admitted and checked,
+     * whatever its Host header says) over https, exactly like a plain proxied request.
+     */
+    private void handleIntercepted(Request request, Response response, Callback callback, Admitted tunnel) {
+        if ("CONNECT".equals(request.getMethod())) {
+            refuse(request, response, callback, ProxyRefusal.BAD_REQUEST, "CONNECT inside an intercepted tunnel");
+            return;
+        }
+        String session = tunnel.session() != null ? tunnel.session()
+                : request.getHeaders().get("X-Proxy-Manager-Session");
+        Admitted admitted = new Admitted(tunnel.endpoint(), session == null || session.isBlank() ? null : session,
+                tunnel.host(), tunnel.port());
+        byte[] body;
+        try {
+            body = readBody(request);
+        } catch (RequestTooLargeException e) {
+            refuse(request, response, callback, ProxyRefusal.REQUEST_TOO_LARGE, e.getMessage());
+            return;
+        } catch (IOException e) {
+            callback.failed(e);
+            return;
+        }
+        String host = tunnel.host().contains(":") && !tunnel.host().startsWith("[") ? "[" + tunnel.host() + "]"
+                : tunnel.host();
+        String pathQuery = request.getHttpURI().getPathQuery();
+        URI target;
+        try {
+            target = new URI("https://" + host + (tunnel.port() == 443 ? "" : ":" + tunnel.port())
+                    + (pathQuery == null || pathQuery.isEmpty() ? "/" : pathQuery));
+        } catch (URISyntaxException e) {
+            refuse(request, response, callback, ProxyRefusal.BAD_REQUEST, "malformed target URL");
+            return;
+        }
+        forward(request, response, callback, admitted, target, body);
+    }
+
     // ---------------------------------------------------------------- CONNECT
 
     @Override
@@ -334,6 +666,11 @@ public final class ForwardProxyHandler extends ConnectHandler {
         }
         Admitted admitted = admit(request, response, callback, hostPort.getHost(), hostPort.getPort(), null);
         if (admitted == null) {
+            return;
+        }
+        if (interception != null && interception.intercepts(admitted.endpoint().name(), admitted.host())) {
+            metrics.tunnelIntercepted();
+            interception.takeOver(request, response, callback, admitted.host(), admitted);
             return;
         }
         request.setAttribute(TUNNEL, new TunnelState(admitted, clock.nanoTime(), clock.now()));
@@ -557,7 +894,8 @@ public final class ForwardProxyHandler extends ConnectHandler {
     }
 
     private void log(EndpointConfig endpoint, String method, URI target, UpstreamPicker.Picked picked, Integer status,
-                     long startedNanos, Instant sentAt, Long bytes, int attempt, OutcomeKind outcome, String error) {
+                     long startedNanos, Instant sentAt, Long bytes, int attempt, OutcomeKind outcome, String error,
+                     String cache) {
         RequestLog log = manager.requestLog();
         if (log == null) {
             return;
@@ -571,12 +909,12 @@ public final class ForwardProxyHandler extends ConnectHandler {
                     .withUrl(target.getScheme() + "://" + target.getRawAuthority() + target.getRawPath())
                     .withHost(target.getHost())
                     .withSecretType(SecretType.PROXY.jsonName())
-                    .withSecretId(picked.lease().secretId())
-                    .withProxyId(picked.lease().secretId())
+                    .withSecretId(picked == null ? null : picked.lease().secretId())
+                    .withProxyId(picked == null ? null : picked.lease().secretId())
                     .withStatus(status)
                     .withLatencyMs((clock.nanoTime() - startedNanos) / 1_000_000)
                     .withBytes(bytes)
-                    .withCache("bypass")
+                    .withCache(cache)
                     .withAttempt(attempt)
                     .withOutcome(outcome)
                     .withErrorType(error)

@@ -15,6 +15,7 @@ public final class ForwardProxyMetrics {
     private final Counter tunnelsOpened;
     private final Counter bytesRelayed;
     private final Counter refusals;
+    private final Counter intercepted;
 
     public ForwardProxyMetrics(MeterRegistry registry) {
         registry.gauge("proxy_manager_forward_proxy_open_tunnels", openTunnels);
@@ -24,6 +25,17 @@ public final class ForwardProxyMetrics {
                 .description("bytes relayed: plain response bodies and tunnel bytes both ways").register(registry);
         this.refusals = Counter.builder("proxy_manager_forward_proxy_target_refusals")
                 .description("targets refused by allowed_targets or the address checks").register(registry);
+        this.intercepted = Counter.builder("proxy_manager_forward_proxy_tunnels_intercepted")
+                .description("CONNECTs answered with TLS interception (intercept_tls)").register(registry);
+    }
+
+    void tunnelIntercepted() {
+        intercepted.increment();
+    }
+
+    /** CONNECTs intercepted so far. */
+    public long interceptedTunnels() {
+        return (long) intercepted.count();
     }
 
     void tunnelOpened() {

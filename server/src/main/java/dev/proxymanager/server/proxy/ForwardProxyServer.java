@@ -11,6 +11,11 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.proxymanager.server.proxy.tls.TlsInterception;
+import dev.proxymanager.server.proxy.tls.TlsInterceptionSettings;
+import dev.proxymanager.server.proxy.tls.UpstreamTrust;
+
+import javax.net.ssl.SSLContext;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executors;
@@ -39,6 +44,27 @@ public final class ForwardProxyServer implements AutoCloseable {
     public ForwardProxyServer(String host, ForwardProxySettings settings, ProxyManager manager, Clock clock,
                               MeterRegistry registry, Duration tunnelIdleTimeout, long maxRequestBytes,
                               int maxConnections) {
+        this(host, settings, TlsInterceptionSettings.NONE, BodyBanPatterns.NONE, manager, clock, registry,
+                tunnelIdleTimeout, maxRequestBytes, maxConnections);
+    }
+
+    /**
+     * As above, with TLS interception and the trust of TLS to sites set by {@code tls}, and bans by response body.
+     *
+     * @throws IllegalArgumentException when the CA or the upstream trust store cannot be used (names the file)
+     */
+    public ForwardProxyServer(String host, ForwardProxySettings settings, TlsInterceptionSettings tls,
+                              BodyBanPatterns bodyBans, ProxyManager manager, Clock clock, MeterRegistry registry,
+                              Duration tunnelIdleTimeout, long maxRequestBytes, int maxConnections) {
+        this(host, settings, TlsInterception.create(tls, clock), UpstreamTrust.context(tls.upstreamTrustStore()),
+                bodyBans, manager, clock, registry, tunnelIdleTimeout, maxRequestBytes, maxConnections);
+    }
+
+    /** As above, with interception already prepared ({@code null}: none) and the TLS context towards sites. */
+    public ForwardProxyServer(String host, ForwardProxySettings settings, TlsInterception interception,
+                              SSLContext upstreamTls, BodyBanPatterns bodyBans, ProxyManager manager, Clock clock,
+                              MeterRegistry registry,
+                              Duration tunnelIdleTimeout, long maxRequestBytes, int maxConnections) {
         Objects.requireNonNull(settings, "settings");
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("proxy-port");
@@ -55,7 +81,7 @@ public final class ForwardProxyServer implements AutoCloseable {
         jetty.addConnector(connector);
         this.metrics = new ForwardProxyMetrics(registry);
         ForwardProxyHandler handler = new ForwardProxyHandler(manager, settings, clock, maxRequestBytes,
-                maxConnections, metrics);
+                maxConnections, metrics, interception, upstreamTls, bodyBans);
         handler.setIdleTimeout(tunnelIdleTimeout.toMillis());
         jetty.setHandler(handler);
         jetty.setStopTimeout(5_000);

@@ -26,7 +26,9 @@ public final class ForwardProxySettingsLoader {
 
     /** The server.yaml keys of the proxy port. */
     public static final Set<String> KEYS = Set.of("proxy_port", "proxy_token_file", "proxy_trusted_clients",
-            "proxy_default_endpoint", "proxy_allowed_targets", "proxy_session_ttl");
+            "proxy_default_endpoint", "proxy_allowed_targets", "proxy_session_ttl",
+            // read by TlsInterceptionSettings and BodyBanPatterns
+            "proxy_tls_ca", "proxy_tls_interception", "proxy_upstream_trust_store", "proxy_ban_body_patterns");
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 

@@ -19,6 +19,11 @@ public enum ProxyRefusal {
     NO_PROXY_AVAILABLE(429, "no_proxy_available"),
     /** The upstream proxy failed: refused the connection, answered CONNECT with an error, reset. */
     UPSTREAM_FAILED(502, "upstream_failed"),
+    /**
+     * The site's TLS certificate failed verification against the trust store (intercepted or {@code https://}
+     * requests).
+     */
+    UPSTREAM_TLS(502, "upstream_tls"),
     /** Connecting through the upstream proxy, or its answer, timed out. */
     UPSTREAM_TIMEOUT(504, "upstream_timeout"),
     /** The request body is larger than {@code max_request_bytes}. */

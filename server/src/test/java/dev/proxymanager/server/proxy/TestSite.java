@@ -36,9 +36,12 @@ final class TestSite implements AutoCloseable {
     final List<Map<String, String>> requests = new CopyOnWriteArrayList<>();
     /** Status and body answered to requests whose Via names the key (an upstream proxy's name). */
     final Map<String, Map.Entry<Integer, String>> answerByProxy = new ConcurrentHashMap<>();
+    /** Status and body answered to the next requests, one each, before the usual answer (HTTPS hides Via). */
+    final java.util.Queue<Map.Entry<Integer, String>> nextAnswers = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final Path keystore;
 
     TestSite(Path dir) throws Exception {
-        Path keystore = dir.resolve("site.p12");
+        this.keystore = dir.resolve("site.p12");
         Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
                 "-genkeypair", "-alias", "site", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1",
                 "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2", "-keystore", keystore.toString(),
@@ -79,6 +82,11 @@ final class TestSite implements AutoCloseable {
                         body = a.getValue().getValue();
                     }
                 }
+                Map.Entry<Integer, String> next = nextAnswers.poll();
+                if (next != null) {
+                    status = next.getKey();
+                    body = next.getValue();
+                }
                 response.setStatus(status);
                 response.getHeaders().put("Content-Type", "text/html; charset=utf-8");
                 response.write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), callback);
@@ -86,6 +94,19 @@ final class TestSite implements AutoCloseable {
             }
         });
         server.start();
+    }
+
+    /** The site's own (self-signed) certificate as a PEM file in {@code dir}. */
+    Path certificatePem(Path dir) throws Exception {
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(keystore)) {
+            store.load(in, "site-pass".toCharArray());
+        }
+        String pem = "-----BEGIN CERTIFICATE-----\n" + java.util.Base64.getMimeEncoder(64, "\n".getBytes())
+                .encodeToString(store.getCertificate("site").getEncoded()) + "\n-----END CERTIFICATE-----\n";
+        Path file = dir.resolve("site-" + httpsPort() + ".pem");
+        Files.writeString(file, pem);
+        return file;
     }
 
     int httpPort() {
