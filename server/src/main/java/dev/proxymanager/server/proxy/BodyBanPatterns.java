@@ -1,13 +1,10 @@
 package dev.proxymanager.server.proxy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.proxymanager.server.config.ServerConfigException;
+import dev.proxymanager.server.config.ServerConfigLoader;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -36,7 +33,6 @@ public final class BodyBanPatterns {
     /** No patterns. */
     public static final BodyBanPatterns NONE = new BodyBanPatterns(Map.of());
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private final Map<String, List<Pattern>> byEndpoint;
 
@@ -74,12 +70,7 @@ public final class BodyBanPatterns {
         if (file == null) {
             return NONE;
         }
-        JsonNode root;
-        try {
-            root = YAML.readTree(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new ServerConfigException("--config", "cannot read " + file + ": " + e.getMessage(), e);
-        }
+        JsonNode root = ServerConfigLoader.readYaml(file);
         JsonNode n = root == null ? null : root.get(KEY);
         if (n == null || n.isNull()) {
             return NONE;

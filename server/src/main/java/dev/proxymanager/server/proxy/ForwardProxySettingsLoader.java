@@ -1,10 +1,9 @@
 package dev.proxymanager.server.proxy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.proxymanager.middleware.config.Durations;
 import dev.proxymanager.server.config.ServerConfigException;
+import dev.proxymanager.server.config.ServerConfigLoader;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +29,6 @@ public final class ForwardProxySettingsLoader {
             // read by TlsInterceptionSettings and BodyBanPatterns
             "proxy_tls_ca", "proxy_tls_interception", "proxy_upstream_trust_store", "proxy_ban_body_patterns");
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private ForwardProxySettingsLoader() {
     }
@@ -43,19 +41,8 @@ public final class ForwardProxySettingsLoader {
      * @throws ServerConfigException naming the setting at fault
      */
     public static ForwardProxySettings load(Path file, Map<String, String> env, String proxyPort) {
-        JsonNode root = YAML.createObjectNode();
-        Path baseDir = Path.of("");
-        if (file != null) {
-            baseDir = file.toAbsolutePath().getParent();
-            try {
-                JsonNode n = YAML.readTree(Files.readString(file, StandardCharsets.UTF_8));
-                if (n != null && n.isObject()) {
-                    root = n;
-                }
-            } catch (IOException e) {
-                throw new ServerConfigException("--config", "cannot read " + file + ": " + e.getMessage(), e);
-            }
-        }
+        JsonNode root = ServerConfigLoader.readYaml(file);
+        Path baseDir = file == null ? Path.of("") : file.toAbsolutePath().getParent();
         String portText = proxyPort != null ? proxyPort : text(root, "proxy_port");
         if (portText == null) {
             return null;
