@@ -299,7 +299,7 @@ public final class ServerApplication implements AutoCloseable {
             out.put(e.name(), new EndpointConfig(e.name(), e.type(), e.baseUrl(), e.allowedHosts(), e.key(), e.limits(),
                     e.rotation(), e.rotationInterval(), e.lease(), e.maxHolders(), e.leaseTtl(), e.health(), e.timeouts(),
                     new RetryPolicy(retries, r.backoffBase(), r.backoffMax(), r.retryNonIdempotent()), e.cache(), e.secrets(),
-                    e.prefetch()));
+                    e.prefetch(), e.limitMargin()));
         }
         return new SecretsConfig(c.usageStore(), out);
     }

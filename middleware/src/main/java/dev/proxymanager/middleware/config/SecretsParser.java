@@ -68,7 +68,7 @@ final class SecretsParser {
 
     private static final Set<String> ENDPOINT_FIELDS = Set.of("type", "base_url", "allowed_hosts", "key", "limits",
             "rotation", "rotation_interval", "lease", "max_holders", "lease_ttl", "health", "timeouts", "retry",
-            "cache", "prefetch", "secrets");
+            "cache", "prefetch", "secrets", "limit_margin");
 
     private EndpointConfig endpoint(String name, JsonNode node, UsageStoreSettings store) {
         Obj o = new Obj(node, "endpoints." + name, ENDPOINT_FIELDS);
@@ -99,6 +99,9 @@ final class SecretsParser {
             b.withKey(k.build(() -> new KeyPlacement(header, format, query)));
         }
         limits(o, "limits").forEach(b::withLimit);
+        if (o.has("limit_margin")) {
+            b.withLimitMargin(o.wrap("limit_margin", o.string("limit_margin", null), LimitMargin::parse));
+        }
         b.withRotation(o.enumValue("rotation", RotationMethod.LEAST_USED, RotationMethod.values(), RotationMethod::jsonName));
         b.withRotationInterval(o.positiveDuration("rotation_interval", EndpointConfig.DEFAULT_ROTATION_INTERVAL));
         LeaseMode lease = o.enumValue("lease", LeaseMode.NONE, LeaseMode.values(), LeaseMode::jsonName);

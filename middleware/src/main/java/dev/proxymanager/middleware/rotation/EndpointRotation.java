@@ -112,12 +112,12 @@ final class EndpointRotation {
         for (SecretConfig s : incoming.values()) {
             Slot slot = slots.get(s.id());
             if (slot == null) {
-                slot = new Slot(s, newConfig.limits(), newConfig.health().failureWindowFailures());
+                slot = new Slot(s, newConfig.limits(), newConfig.limitMargin(), newConfig.health().failureWindowFailures());
                 slot.rank = minRank;
             } else {
-                List<LimitConfig> before = slot.limits;
-                slot.update(s, newConfig.limits());
-                if (!before.equals(slot.limits)) {
+                StoreCandidate before = slot.candidate;
+                slot.update(s, newConfig.limits(), newConfig.limitMargin());
+                if (!before.equals(slot.candidate)) {
                     slot.invalidations++; // a use prefetched under the old limits may be over the new ones
                 }
                 slot.health.resizeWindow(newConfig.health().failureWindowFailures());
@@ -361,6 +361,30 @@ final class EndpointRotation {
                     what + " are leased to other callers" + next, after);
         }
         return new AcquireResult.Denied(name, AcquireResult.Cause.COOLING_DOWN, what + " are cooling down" + next, after);
+    }
+
+    /** See {@link RotationEngine#restampUse}. */
+    Availability restamp(SecretLease lease, long usedAt) {
+        StoreCandidate candidate;
+        long now;
+        lock.lock();
+        try {
+            now = clock.nanoTime();
+            Slot s = slots.get(lease.secretId());
+            if (s == null || now - usedAt <= s.restampAfterNanos) {
+                return new Availability(usedAt, Availability.FREE); // gone, or recent enough for the margin to cover
+            }
+            candidate = s.candidate;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            return store.restamp(name, candidate, lease.leaseId(), usedAt, now);
+        } catch (RuntimeException e) {
+            LOG.warn("usage store failed re-stamping a use of {} of endpoint {}; sent as granted", lease.secretId(),
+                    name, e);
+            return new Availability(usedAt, Availability.FREE);
+        }
     }
 
     void release(SecretLease lease, Outcome outcome) {

@@ -34,6 +34,18 @@ public interface UsageStore extends AutoCloseable {
     Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                          long cooldownUntil, boolean remove);
 
+    /**
+     * Moves the use granted at {@code usedAt} to {@code now}, because its request is only being written now: the
+     * upstream counts it when it arrives, and a use recorded earlier would let a later grant come too soon. It moves
+     * only when every limit admits a use at {@code now} without it (a use granted meanwhile may have taken the slot);
+     * otherwise it stays at {@code usedAt}. A use no longer held is recorded at {@code now} under the same check.
+     * Cooldowns, leases and removal are not checked: the use was granted already. {@code leaseId} is the grant's
+     * lease id, which a store whose clock is not the caller's uses to find the use.
+     *
+     * @return {@link Availability#FREE} at {@code now} when moved; else when it could move and the limit that blocks
+     */
+    Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now);
+
     /** Puts a removed or cooling-down secret back into rotation (clears removal and cooldown). */
     void restore(String endpoint, String secretId);
 

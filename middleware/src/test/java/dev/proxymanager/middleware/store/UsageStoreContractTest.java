@@ -79,6 +79,50 @@ public abstract class UsageStoreContractTest {
     }
 
     @Test
+    void guardBandDelaysTheSlotAUseFreesByTheMargin() {
+        long margin = 50 * SECOND / 1000;
+        StoreCandidate a = candidate("a", new UsageLimit(1, 2 * SECOND, 0, margin));
+        assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).examined())
+                .containsExactly(new Availability(T0 + 2 * SECOND + margin, 0));
+        StoreDecision atWindowEdge = acquire(LeaseTerms.NONE, T0 + 2 * SECOND, "l2", a);
+        assertThat(atWindowEdge.isGranted()).isFalse();
+        assertThat(atWindowEdge.examined()).containsExactly(new Availability(T0 + 2 * SECOND + margin, 0));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 2 * SECOND + margin, "l3", a).isGranted()).isTrue();
+    }
+
+    @Test
+    void restampMovesAUseToNowWhenEveryLimitAdmitsIt() {
+        StoreCandidate a = candidate("a", new UsageLimit(2, 10 * SECOND, 0));
+        acquire(LeaseTerms.NONE, T0, "l1", a);
+        assertThat(store.restamp(endpoint, a, "l1", T0, T0 + 3 * SECOND))
+                .isEqualTo(new Availability(T0 + 3 * SECOND, Availability.FREE));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 4 * SECOND, "l2", a).isGranted()).isTrue();
+        // the first use now counts from T0 + 3 s, not T0
+        StoreDecision d = acquire(LeaseTerms.NONE, T0 + 10 * SECOND, "l3", a);
+        assertThat(d.isGranted()).isFalse();
+        assertThat(d.examined()).containsExactly(new Availability(T0 + 13 * SECOND, 0));
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 10 * SECOND).totalUses()).isEqualTo(2);
+    }
+
+    @Test
+    void restampLeavesTheUseWhereItWasWhenAGrantTookTheSlotMeanwhile() {
+        StoreCandidate a = candidate("a", new UsageLimit(1, 10 * SECOND, 0));
+        acquire(LeaseTerms.NONE, T0, "l1", a);
+        assertThat(acquire(LeaseTerms.NONE, T0 + 10 * SECOND, "l2", a).isGranted()).isTrue();
+        assertThat(store.restamp(endpoint, a, "l1", T0, T0 + 11 * SECOND))
+                .isEqualTo(new Availability(T0 + 20 * SECOND, 0));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 20 * SECOND, "l3", a).isGranted()).isTrue();
+    }
+
+    @Test
+    void restampIgnoresCooldownsTheGrantStarted() {
+        StoreCandidate a = candidate("a", new UsageLimit(1, 10 * SECOND, 60 * SECOND));
+        assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).capCooldownUntil()).isEqualTo(T0 + 60 * SECOND);
+        assertThat(store.restamp(endpoint, a, "l1", T0, T0 + SECOND))
+                .isEqualTo(new Availability(T0 + SECOND, Availability.FREE));
+    }
+
+    @Test
     void everyLimitOfACandidateMustAdmit() {
         StoreCandidate a = candidate("a", new UsageLimit(5, 60 * SECOND, 0), new UsageLimit(1, SECOND, 0));
         assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).isGranted()).isTrue();

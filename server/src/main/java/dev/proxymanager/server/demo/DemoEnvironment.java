@@ -97,7 +97,8 @@ public final class DemoEnvironment implements AutoCloseable {
                 }
                 endpoints.put(e.name(), new EndpointConfig(e.name(), e.type(), base, List.of("127.0.0.1"), e.key(),
                         e.limits(), e.rotation(), e.rotationInterval(), e.lease(), e.maxHolders(), e.leaseTtl(),
-                        e.health(), e.timeouts(), e.retry(), e.cache(), secrets, e.prefetch()));
+                        e.health(), e.timeouts(), e.retry(), e.cache(), secrets, e.prefetch(),
+                        e.limitMargin()));
             }
             return new DemoEnvironment(upstream, new SecretsConfig(example.usageStore(), endpoints)).withProxies(env.proxies);
         } catch (Exception e) {

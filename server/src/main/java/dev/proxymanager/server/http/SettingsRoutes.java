@@ -250,7 +250,7 @@ final class SettingsRoutes {
         try {
             return new EndpointConfig(c.name(), c.type(), c.baseUrl(), c.allowedHosts(), c.key(), limits, rotation,
                     interval, c.lease(), c.maxHolders(), c.leaseTtl(), c.health(), timeouts, retry, c.cache(), c.secrets(),
-                    c.prefetch());
+                    c.prefetch(), c.limitMargin());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
         }
