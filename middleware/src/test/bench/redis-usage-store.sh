@@ -10,8 +10,9 @@ SECONDS_RUN=${1:-10}
 THREADS=${2:-64}
 : "${JAVA_HOME:?set JAVA_HOME to a JDK 21+}"
 
-./mvnw -B -q -pl middleware -am test-compile
-./mvnw -B -q -pl middleware dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+# one reactor build: the test-support module resolves to its classes without being installed
+./mvnw -B -q -pl middleware -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath \
+  -Dmdep.includeScope=test
 
 # shellcheck source=redis-lib.sh
 source "$HERE/redis-lib.sh"

@@ -3,7 +3,8 @@
 --
 -- Times are epoch nanoseconds written as 19-digit zero-padded decimals, so string order is time order: the script
 -- compares stored times but never converts them. "now" is Redis's own clock (TIME) when ARGV[2] is '', so every
--- process sharing this Redis decides on one clock; else it is the caller's (tests with a fake clock). The times a
+-- process sharing this Redis decides on one clock; else it is the caller's (tests with a fake clock; and release and
+-- usage, which decide no grant, get the caller's estimate of Redis's time to spare a TIME call). The times a
 -- decision needs (now - spacing, now + cooldown, the lease's end) are worked out here once per call, in
 -- microseconds (Lua numbers are doubles: epoch microseconds fit in 2^53, nanoseconds do not), keeping now's last
 -- three digits. The caller works out from what the script read when a refused secret frees up.
@@ -29,7 +30,7 @@ if ARGV[2] == '' then
   local t = redis.call('TIME')
   NOW_US = tonumber(t[1]) * 1000000 + tonumber(t[2])
   NOW_NS = '000'
-  NOW = string.format('%016.0f', NOW_US) .. NOW_NS
+  NOW = t[1] .. string.rep('0', 6 - #t[2]) .. t[2] .. NOW_NS -- seconds have 10 digits until 2286
 else
   NOW = ARGV[2]
   NOW_US = tonumber(string.sub(NOW, 1, 16))
@@ -48,17 +49,18 @@ end
 -- Reads a candidate's keys (KEYS[3i-2..3i]) and the position of its block at ARGV[a]; returns it and the next block.
 local function candidate(i, a)
   local n = tonumber(ARGV[a])
-  local c = { log = KEYS[3 * i - 2], st = KEYS[3 * i - 1], ls = KEYS[3 * i], n = n, a = a + 1, h = 0,
-    th = {}, ce = {} }
-  for j = 1, n do
-    local b = a + 1 + 4 * (j - 1)
-    c.th[j] = nowPlus(-tonumber(ARGV[b + 2])) -- the window's start: a use after it holds a slot
-    local cd = ARGV[b + 3]
-    c.ce[j] = cd ~= '' and nowPlus(tonumber(cd)) or ''
-  end
+  local c = { log = KEYS[3 * i - 2], st = KEYS[3 * i - 1], ls = KEYS[3 * i], n = n, a = a + 1, h = 0 }
   c.cap = ARGV[a + 1 + 4 * n]
   c.keep = ARGV[a + 2 + 4 * n]
   return c, a + 3 + 4 * n
+end
+
+-- Each limit's window start (c.th): a use after it holds a slot. Only the operations that decide need them.
+local function windows(c)
+  c.th = {}
+  for j = 1, c.n do
+    c.th[j] = nowPlus(-tonumber(ARGV[c.a + 4 * (j - 1) + 2]))
+  end
 end
 
 -- Live leases, dropping ended ones: the count and the earliest end.
@@ -197,6 +199,7 @@ if op == 'acquire' then
   for i = 1, #KEYS / 3 do
     local c
     c, a = candidate(i, a)
+    windows(c)
     load(c, now, leased, true)
     if refused(c, now, leased, maxh) then
       view(c, out)
@@ -222,9 +225,12 @@ if op == 'acquire' then
           u = now
         end
         c.u[j] = u
-        local ce = c.ce[j]
-        if ce ~= '' and u and c.th[j] < u and (not caps or caps < ce) then -- the grant filled the window
-          caps = ce
+        local cd = ARGV[b + 3]
+        if cd ~= '' and u and c.th[j] < u then -- the grant filled the window
+          local ce = nowPlus(tonumber(cd))
+          if not caps or caps < ce then
+            caps = ce
+          end
         end
       end
       if caps then
@@ -276,6 +282,7 @@ if op == 'usage' then
   local now = NOW
   local leased = ARGV[3] == '1'
   local c = candidate(1, 4)
+  windows(c)
   load(c, now, leased, false)
   local out = view(c, { tonumber(redis.call('HGET', c.st, 'tu') or '0'), now })
   local uses = {}
@@ -302,6 +309,7 @@ if op == 'restamp' then
   -- is shorter).
   local now, usedAt = NOW, ARGV[3]
   local c = candidate(1, 5)
+  windows(c)
   local had = false
   if tonumber(c.cap) > 0 then
     local match = tonumber(ARGV[4])
