@@ -18,11 +18,10 @@ import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
 import dev.proxymanager.middleware.rotation.AcquireResult;
 import dev.proxymanager.middleware.rotation.RotationEngine;
+import dev.proxymanager.middleware.rotation.UseStamp;
 import dev.proxymanager.middleware.transport.Backoff;
 import dev.proxymanager.middleware.transport.HttpTransport;
 import dev.proxymanager.middleware.transport.TransportRequest;
-import dev.proxymanager.middleware.transport.UseRestamp;
-import dev.proxymanager.middleware.store.Availability;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
@@ -167,7 +166,8 @@ final class Dispatcher {
             long start = clock.nanoTime();
             boolean last = attempt >= maxAttempts || !mayRetry;
             try {
-                CachedResponse r = transport.execute(request, lease, endpoint, timeout, new UseStamp(lease));
+                CachedResponse r = transport.execute(request, lease, endpoint, timeout,
+                        new UseStamp(engine, lease, sleeper, maxWait));
                 Duration retryAfter = retryAfter(r.header("retry-after").orElse(null));
                 engine.release(lease, Outcome.status(r.status(), retryAfter));
                 boolean ban = endpoint.health().banStatuses().contains(r.status()) || r.status() == 429;
@@ -208,43 +208,6 @@ final class Dispatcher {
                 throw e;
             }
             sleepOrThrow(backoff.delay(attempt));
-        }
-    }
-
-    /**
-     * An attempt's use as the store records it: moved to when the request is really written when it waited too long
-     * after its grant (see {@link RotationEngine#restampUse}); waits while no limit admits it yet.
-     */
-    private final class UseStamp implements UseRestamp {
-        private final SecretLease lease;
-        private long usedAt;
-
-        UseStamp(SecretLease lease) {
-            this.lease = lease;
-            this.usedAt = lease.acquiredAtNanos();
-        }
-
-        @Override
-        public void beforeWrite() throws IOException {
-            long deadline = clock.nanoTime() + maxWait.toNanos();
-            while (true) {
-                Availability a = engine.restampUse(lease, usedAt);
-                if (a.cause() == Availability.FREE) {
-                    usedAt = a.freeAt();
-                    return;
-                }
-                long wait = a.freeAt() - clock.nanoTime();
-                if (a.freeAt() > deadline) {
-                    throw new IOException("the use of secret " + lease.secretId() + " of endpoint " + lease.endpoint()
-                            + " cannot be sent within its limits before " + Duration.ofNanos(wait) + "; not sent");
-                }
-                try {
-                    sleeper.sleep(Duration.ofNanos(Math.max(wait, 1_000_000)));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted while waiting to send within the limits");
-                }
-            }
         }
     }
 
