@@ -5,13 +5,13 @@
 # limit by arrival time — and prints capacity delivered, violations and the grant-to-write delays; then measures the
 # Redis store's calls per second against redis-benchmark's EVALSHA of "return 1" in the same run.
 # Usage, from the repository root:
-#   bash middleware/src/test/bench/upstream-limits.sh [seconds=30] [threads per process=4] [margins="25ms 0ms"]
+#   bash middleware/src/test/bench/upstream-limits.sh [seconds=30] [threads per process=4] [margins="100ms 0ms"]
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE/../../../.."
 SECONDS_RUN=${1:-30}
 THREADS=${2:-4}
-MARGINS=${3:-25ms 0ms}
+MARGINS=${3:-100ms 0ms}
 : "${JAVA_HOME:?set JAVA_HOME to a JDK 21+}"
 
 # one reactor build: the test-support module resolves to its classes without being installed

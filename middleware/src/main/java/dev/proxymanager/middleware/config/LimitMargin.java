@@ -17,10 +17,11 @@ import java.util.regex.Pattern;
 public record LimitMargin(Duration fixed, double percent) {
 
     /**
-     * Default 25 ms: above the p99.9 of grant-to-write delay measured with three processes under full load on a
-     * 2-core machine (docs/benchmarks.md, "Limits at the upstream").
+     * Default 100 ms: above the p99.9 of the delay between a use's record and its request's write measured with
+     * three processes at full load on a loaded 2-core machine, and the smallest margin measured that kept the
+     * upstream's count at zero violations there (docs/benchmarks.md, "Limits at the upstream").
      */
-    public static final LimitMargin DEFAULT = new LimitMargin(Duration.ofMillis(25), 0);
+    public static final LimitMargin DEFAULT = new LimitMargin(Duration.ofMillis(100), 0);
     /** No guard band: a use frees its slot exactly one window later. */
     public static final LimitMargin NONE = new LimitMargin(Duration.ZERO, 0);
 

@@ -58,7 +58,7 @@ class SettingsRoutesTest {
                     .contains("\"limit_margin\" : \"2%\"");
         }
         assertThat(harness.get("/api/v1/proxies", "Authorization", AUTH).body())
-                .contains("\"limit_margin\" : \"25ms\"");
+                .contains("\"limit_margin\" : \"100ms\"");
     }
 
     @Test

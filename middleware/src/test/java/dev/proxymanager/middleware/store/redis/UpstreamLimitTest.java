@@ -11,18 +11,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * "Never over a limit" holds where it matters, at the upstream, counted by arrival: three engines in separate JVMs on
- * one real Redis, clients far above the capacity (24 closed-loop callers against 5 keys x 20 per 2 s = 50 requests/s),
- * and the upstream refuses every request over its limit. With Redis's clock, the guard band and re-stamping, it
- * refuses none, and the fleet still gets at least 90 % of what the upstream allows.
+ * one real Redis, clients far above the capacity (12 closed-loop callers, each asking again within 20 ms of a refusal,
+ * against 5 keys x 20 per 2 s = 50 requests/s), and the upstream refuses (429) every request over its limit. With
+ * Redis's clock, a guard band and re-stamping it refuses none, and the fleet still gets at least 90 % of
+ * what the upstream allows. With no guard band it refuses some (docs/benchmarks.md, "Limits at the upstream").
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class UpstreamLimitTest {
+
+    /**
+     * Twice the default: CI shares 2 cores between three engines, Redis and the upstream, and a process stalled for
+     * longer than the margin between recording a use and writing it is exactly what the margin is for. The
+     * benchmark (upstream-limits.sh) measures the default.
+     */
+    private static final String CI_MARGIN = "200ms";
 
     @Test
     void threeProcessesAtFullLoadNeverExceedTheLimitAsTheUpstreamCountsIt() throws Exception {
         try (RedisTestServer redis = RedisTestServer.dedicated()) {
             UpstreamLimitRun.Report r = UpstreamLimitRun.run(redis.uri(), new UpstreamLimitRun.Settings(5, 20,
-                    Duration.ofSeconds(2), "25ms", 3, 8, Duration.ofSeconds(20)));
+                    Duration.ofSeconds(2), CI_MARGIN, 3, 4, Duration.ofSeconds(20)));
 
             assertThat(r.violations()).as("requests the upstream refused; %s", r).isZero();
             assertThat(r.capacityPercent()).as("capacity delivered; %s; workers: %s", r, r.workerOutput())
