@@ -31,6 +31,7 @@ class UpstreamLimitTest {
         try (RedisTestServer redis = RedisTestServer.dedicated()) {
             UpstreamLimitRun.Report r = UpstreamLimitRun.run(redis.uri(), new UpstreamLimitRun.Settings(5, 20,
                     Duration.ofSeconds(2), CI_MARGIN, 3, 4, Duration.ofSeconds(20)));
+            System.out.println("UpstreamLimitTest: " + r); // the numbers, for the CI log
 
             assertThat(r.violations()).as("requests the upstream refused; %s", r).isZero();
             assertThat(r.capacityPercent()).as("capacity delivered; %s; workers: %s", r, r.workerOutput())
