@@ -112,7 +112,8 @@ final class EndpointRotation {
         for (SecretConfig s : incoming.values()) {
             Slot slot = slots.get(s.id());
             if (slot == null) {
-                slot = new Slot(s, newConfig.limits(), newConfig.limitMargin(), newConfig.health().failureWindowFailures());
+                slot = new Slot(s, newConfig.limits(), newConfig.limitMargin(),
+                        newConfig.health().failureWindowFailures());
                 slot.rank = minRank;
             } else {
                 StoreCandidate before = slot.candidate;

@@ -191,7 +191,8 @@ public final class RedisUsageStore implements UsageStore {
     public Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                                 long cooldownUntil, boolean remove) {
         long offset = storeClock.offset();
-        ScriptCall call = new ScriptCall("release", "release", estimatedNow(now, offset), keys(endpoint, secret.secretId()))
+        ScriptCall call = new ScriptCall("release", "release", estimatedNow(now, offset),
+                keys(endpoint, secret.secretId()))
                 .number(terms.leased() ? 1 : 0).argument(leaseId == null ? "" : leaseId);
         if (cooldownUntil > 0) {
             call.time(cooldownUntil + offset);
@@ -254,8 +255,8 @@ public final class RedisUsageStore implements UsageStore {
     @Override
     public SecretUsage usage(String endpoint, StoreCandidate secret, LeaseTerms terms, long now) {
         long offset = storeClock.offset();
-        ScriptCall call = new ScriptCall("usage", "usage", estimatedNow(now, offset), keys(endpoint, secret.secretId()))
-                .number(terms.leased() ? 1 : 0);
+        ScriptCall call = new ScriptCall("usage", "usage", estimatedNow(now, offset),
+                keys(endpoint, secret.secretId())).number(terms.leased() ? 1 : 0);
         addBlock(call, secret);
         List<Object> r = eval(call);
         long total = (Long) r.get(0);
