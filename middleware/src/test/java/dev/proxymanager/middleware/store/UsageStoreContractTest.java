@@ -11,7 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The behaviour every {@link UsageStore} must have. A backend's test extends this class and supplies a fresh, empty
- * store per test (the Redis one included). Times are arbitrary nanosecond values; stores must not read a clock.
+ * store per test (the Redis one included). Times are arbitrary nanosecond values: stores run here on the callers'
+ * time (the Redis store's own clock has {@code RedisServerTimeTest}).
  */
 public abstract class UsageStoreContractTest {
 
