@@ -18,6 +18,7 @@ import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
 import dev.proxymanager.middleware.rotation.AcquireResult;
 import dev.proxymanager.middleware.rotation.RotationEngine;
+import dev.proxymanager.middleware.rotation.UseNotAdmittedException;
 import dev.proxymanager.middleware.rotation.UseStamp;
 import dev.proxymanager.middleware.transport.Backoff;
 import dev.proxymanager.middleware.transport.HttpTransport;
@@ -192,6 +193,13 @@ final class Dispatcher {
             } catch (InterruptedIOException e) {
                 engine.release(lease, Outcome.unused());
                 throw e;
+            } catch (UseNotAdmittedException e) {
+                engine.release(lease, Outcome.unused()); // never sent: not the secret's fault, no ban
+                if (last) {
+                    throw e;
+                }
+                lastFailure = e;
+                lastResponse = null;
             } catch (IOException e) {
                 engine.release(lease, Outcome.connectionError());
                 record(endpoint, request, lease, null, elapsedMs(start), 0, logCache, attempt, "error",

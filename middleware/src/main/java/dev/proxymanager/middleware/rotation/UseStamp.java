@@ -27,7 +27,8 @@ public final class UseStamp implements UseRestamp {
     private long usedAt;
 
     /**
-     * @param maxWait the longest wait for a limit to admit the use; past it the exchange fails, unsent
+     * @param maxWait the longest wait for a limit to admit the use; past it the exchange fails, unsent, with a
+     *                {@link UseNotAdmittedException}
      */
     public UseStamp(RotationEngine engine, SecretLease lease, Sleeper sleeper, Duration maxWait) {
         this.engine = Objects.requireNonNull(engine, "engine");
@@ -54,8 +55,9 @@ public final class UseStamp implements UseRestamp {
             }
             long wait = a.freeAt() - clock.nanoTime();
             if (a.freeAt() > deadline) {
-                throw new IOException("the use of secret " + lease.secretId() + " of endpoint " + lease.endpoint()
-                        + " cannot be sent within its limits for another " + Duration.ofNanos(wait) + "; not sent");
+                throw new UseNotAdmittedException("the use of secret " + lease.secretId() + " of endpoint "
+                        + lease.endpoint() + " cannot be sent within its limits for another " + Duration.ofNanos(wait)
+                        + "; not sent");
             }
             try {
                 sleeper.sleep(Duration.ofNanos(Math.max(wait, 1_000_000)));

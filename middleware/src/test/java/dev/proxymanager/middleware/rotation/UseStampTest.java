@@ -81,7 +81,7 @@ class UseStampTest {
 
         UseStamp impatient = new UseStamp(engine, late, clock::advance, Duration.ofMillis(100));
 
-        assertThatThrownBy(impatient::beforeWrite).isInstanceOf(IOException.class)
+        assertThatThrownBy(impatient::beforeWrite).isInstanceOf(UseNotAdmittedException.class)
                 .hasMessageContaining("cannot be sent within its limits");
     }
 }
