@@ -7,7 +7,8 @@ package dev.proxymanager.middleware.store;
  * <p>Designed so a networked store (Redis) can do each hot-path call in one round trip, as one atomic script:
  * {@link #acquire} takes the engine's preferred candidates in order and grants the first that passes every check;
  * {@link #release} ends a lease and applies the outcome's cooldown in the same call. All times are nanoseconds on
- * the {@link dev.proxymanager.middleware.clock.Clock} timeline (epoch-anchored), passed in by the engine.
+ * the {@link dev.proxymanager.middleware.clock.Clock} timeline (epoch-anchored), passed in by the engine; a store shared
+ * by processes may decide on a clock of its own (Redis's) and then answers in the caller's time.
  *
  * <p>Implementations must be threadsafe and must make each call atomic with respect to the others.
  * {@code UsageStoreContractTest} (in the middleware's tests) is the executable contract; every implementation runs it.
