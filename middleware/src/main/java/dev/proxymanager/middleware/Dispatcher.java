@@ -21,6 +21,8 @@ import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
 import dev.proxymanager.middleware.rotation.AcquireResult;
 import dev.proxymanager.middleware.rotation.RotationEngine;
+import dev.proxymanager.middleware.rotation.UseNotAdmittedException;
+import dev.proxymanager.middleware.rotation.UseStamp;
 import dev.proxymanager.middleware.transport.Backoff;
 import dev.proxymanager.middleware.transport.ForbiddenTargetException;
 import dev.proxymanager.middleware.transport.HttpTransport;
@@ -174,7 +176,8 @@ final class Dispatcher {
             long start = clock.nanoTime();
             boolean last = attempt >= maxAttempts || !mayRetry;
             try {
-                CachedResponse r = transport.execute(request, lease, endpoint, timeout);
+                CachedResponse r = transport.execute(request, lease, endpoint, timeout,
+                        new UseStamp(engine, lease, sleeper, maxWait));
                 Duration retryAfter = retryAfter(r.header("retry-after").orElse(null));
                 Outcome outcome = Outcome.status(r.status(), retryAfter);
                 OutcomeKind kind = engine.release(lease, outcome); // classified knowing the secret's windows
@@ -206,6 +209,13 @@ final class Dispatcher {
             } catch (InterruptedIOException e) {
                 engine.release(lease, Outcome.unused());
                 throw e;
+            } catch (UseNotAdmittedException e) {
+                engine.release(lease, Outcome.unused()); // never sent: not the secret's fault, no ban
+                if (last) {
+                    throw e;
+                }
+                lastFailure = e;
+                lastResponse = null;
             } catch (IOException e) {
                 engine.release(lease, Outcome.connectionError());
                 // logged as what it is (error), though health may count it as a ban (ban_on_connection_error)

@@ -20,7 +20,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                              List<LimitConfig> limits, RotationMethod rotation, Duration rotationInterval,
                              LeaseMode lease, int maxHolders, Duration leaseTtl, HealthPolicy health,
                              Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets,
-                             PrefetchConfig prefetch) {
+                             PrefetchConfig prefetch, LimitMargin limitMargin) {
 
     /** Default {@code rotation_interval} for time-based rotation: 30 s. */
     public static final Duration DEFAULT_ROTATION_INTERVAL = Duration.ofSeconds(30);
@@ -41,6 +41,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(prefetch, "prefetch");
+        Objects.requireNonNull(limitMargin, "limitMargin");
         limits = List.copyOf(limits);
         secrets = List.copyOf(secrets);
         if (type == SecretType.KEY && baseUrl == null) {
@@ -137,6 +138,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         b.retry = retry;
         b.cache = cache;
         b.prefetch = prefetch;
+        b.limitMargin = limitMargin;
         b.secrets.addAll(secrets);
         return b;
     }
@@ -164,6 +166,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         private RetryPolicy retry = RetryPolicy.DEFAULT;
         private CachePolicy cache = CachePolicy.DEFAULT;
         private PrefetchConfig prefetch = PrefetchConfig.OFF;
+        private LimitMargin limitMargin = LimitMargin.DEFAULT;
         private final List<SecretConfig> secrets = new ArrayList<>();
 
         private Builder(String name, SecretType type) {
@@ -269,6 +272,12 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
             return this;
         }
 
+        /** The guard band on every limit of this endpoint; default {@link LimitMargin#DEFAULT}. */
+        public Builder withLimitMargin(LimitMargin margin) {
+            this.limitMargin = Objects.requireNonNull(margin, "limitMargin");
+            return this;
+        }
+
         /** Adds a secret. */
         public Builder withSecret(SecretConfig secret) {
             this.secrets.add(Objects.requireNonNull(secret, "secret"));
@@ -282,7 +291,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
 
         public EndpointConfig build() {
             return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval,
-                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch);
+                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, limitMargin);
         }
     }
 }

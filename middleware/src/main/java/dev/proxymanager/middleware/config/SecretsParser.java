@@ -78,7 +78,7 @@ final class SecretsParser {
 
     private static final Set<String> ENDPOINT_FIELDS = Set.of("type", "base_url", "allowed_hosts", "key", "limits",
             "rotation", "rotation_interval", "lease", "max_holders", "lease_ttl", "health", "timeouts", "retry",
-            "cache", "prefetch", "secrets");
+            "cache", "prefetch", "secrets", "limit_margin");
 
     private EndpointConfig endpoint(String name, JsonNode node, UsageStoreSettings store) {
         Obj o = new Obj(node, "endpoints." + name, ENDPOINT_FIELDS);
@@ -105,6 +105,9 @@ final class SecretsParser {
         b.withLease(o.enumValue("lease", LeaseMode.NONE, LeaseMode.values(), LeaseMode::jsonName));
         b.withMaxHolders(o.get(SettingDefinitions.MAX_HOLDERS, "max_holders", EndpointConfig.DEFAULT_MAX_HOLDERS));
         b.withLeaseTtl(o.get(SettingDefinitions.LEASE_TTL, "lease_ttl", store.leaseTtl()));
+        if (o.has("limit_margin")) {
+            b.withLimitMargin(o.wrap("limit_margin", o.string("limit_margin", null), LimitMargin::parse));
+        }
         liveSettings(o, b, null);
         if (o.has("health")) {
             b.withHealth(health(o.obj("health", Set.of("ban_statuses", "ban_on_connection_error", "failure_window",

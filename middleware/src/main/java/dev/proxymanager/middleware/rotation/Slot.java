@@ -1,6 +1,7 @@
 package dev.proxymanager.middleware.rotation;
 
 import dev.proxymanager.middleware.config.LimitConfig;
+import dev.proxymanager.middleware.config.LimitMargin;
 import dev.proxymanager.middleware.config.SecretConfig;
 import dev.proxymanager.middleware.health.HealthRecord;
 import dev.proxymanager.middleware.store.Availability;
@@ -33,20 +34,35 @@ final class Slot {
     long atLimitSeenAt; // when the store last said a window of it was full (0: never), for the 429 rule
     long atLimitFreeAt; // that window's next free slot
     int invalidations; // bumps when an earlier grant must not be handed out any more (cooldown, removal, new limits)
+    long restampAfterNanos; // a use older than this when its request is written is re-stamped
 
-    Slot(SecretConfig config, List<LimitConfig> endpointLimits, int windowFailures) {
+    Slot(SecretConfig config, List<LimitConfig> endpointLimits, LimitMargin margin, int windowFailures) {
         this.id = config.id();
         this.health = new HealthRecord(windowFailures);
-        update(config, endpointLimits);
+        update(config, endpointLimits, margin);
     }
 
-    void update(SecretConfig config, List<LimitConfig> endpointLimits) {
+    void update(SecretConfig config, List<LimitConfig> endpointLimits, LimitMargin margin) {
         this.value = config.value();
         this.maskedValue = config.maskedValue();
         List<LimitConfig> all = new ArrayList<>(endpointLimits);
         all.addAll(config.limits());
         this.limits = List.copyOf(all);
-        this.candidate = new StoreCandidate(id, all.stream().map(UsageLimit::of).toList());
+        this.candidate = new StoreCandidate(id, all.stream().map(l -> UsageLimit.of(l, margin)).toList());
+        this.restampAfterNanos = restampAfter(candidate);
+    }
+
+    /**
+     * Half the smallest guard band of the secret's limits: a use that waits longer than that between its grant and
+     * its write is re-stamped, so at least half the band is left for the network and clock differences. Never for a
+     * secret without limits.
+     */
+    static long restampAfter(StoreCandidate candidate) {
+        long after = Long.MAX_VALUE;
+        for (UsageLimit l : candidate.limits()) {
+            after = Math.min(after, l.marginNanos() / 2);
+        }
+        return after;
     }
 
     @Override

@@ -74,7 +74,7 @@ public final class InMemoryUsageStore implements UsageStore {
                 List<UsageLimit> limits = c.limits();
                 for (int j = 0; j < limits.size(); j++) {
                     UsageLimit l = limits.get(j);
-                    if (l.cooldownNanos() > 0 && r.log.reached(l.requests(), l.perNanos(), now)) {
+                    if (l.cooldownNanos() > 0 && r.log.reached(l.requests(), l.spacingNanos(), now)) {
                         cap = Math.max(cap, Clock.plus(now, l.cooldownNanos()));
                     }
                 }
@@ -94,7 +94,7 @@ public final class InMemoryUsageStore implements UsageStore {
         List<UsageLimit> limits = c.limits();
         for (int j = 0; j < limits.size(); j++) {
             UsageLimit l = limits.get(j);
-            long f = r.log.freeAt(l.requests(), l.perNanos(), now);
+            long f = r.log.freeAt(l.requests(), l.spacingNanos(), now);
             if (f > limitsFreeAt) {
                 limitsFreeAt = f;
                 limit = j;
@@ -123,6 +123,38 @@ public final class InMemoryUsageStore implements UsageStore {
             }
             return check(r, secret, terms, now);
         }
+    }
+
+    @Override
+    public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
+        EndpointRecords ep = endpoint(endpoint);
+        synchronized (ep) {
+            SecretRecord r = ep.get(secret.secretId());
+            r.fit(secret);
+            boolean had = r.log.remove(usedAt);
+            Availability a = limitsOnly(r, secret, now);
+            if (a.cause() == UnavailableCause.READY) {
+                r.log.record(now);
+            } else if (had) {
+                r.log.record(usedAt);
+            }
+            return a;
+        }
+    }
+
+    private static Availability limitsOnly(SecretRecord r, StoreCandidate c, long now) {
+        long limitsFreeAt = now;
+        int limit = -1; // no limit reached
+        List<UsageLimit> limits = c.limits();
+        for (int j = 0; j < limits.size(); j++) {
+            UsageLimit l = limits.get(j);
+            long f = r.log.freeAt(l.requests(), l.spacingNanos(), now);
+            if (f > limitsFreeAt) {
+                limitsFreeAt = f;
+                limit = j;
+            }
+        }
+        return Availability.decide(now, false, 0, limitsFreeAt, limit, false, 0);
     }
 
     @Override
@@ -162,7 +194,7 @@ public final class InMemoryUsageStore implements UsageStore {
             r.fit(secret);
             List<Integer> counts = new ArrayList<>();
             for (UsageLimit l : secret.limits()) {
-                counts.add(r.log.countInWindow(l.perNanos(), now));
+                counts.add(r.log.countInWindow(l.spacingNanos(), now));
             }
             int holders = terms.leased() ? r.leases.holders(now) : 0;
             return new SecretUsage(counts, r.totalUses, holders, r.cooldownUntil > now ? r.cooldownUntil : 0,

@@ -122,6 +122,27 @@ class SecretsConfigTest {
     }
 
     @Test
+    void limitMarginIsADurationOrAPercentageOfEachWindow() {
+        EndpointConfig fixed = parse(endpoint("{ \"type\": \"proxy\", \"limit_margin\": \"50ms\", \"secrets\": [\"http://127.0.0.1:1\"] }"))
+                .endpoint("search");
+        assertThat(fixed.limitMargin().nanosFor(Duration.ofSeconds(2).toNanos())).isEqualTo(Duration.ofMillis(50).toNanos());
+        EndpointConfig percent = parse(endpoint("{ \"type\": \"proxy\", \"limit_margin\": \"2%\", \"secrets\": [\"http://127.0.0.1:1\"] }"))
+                .endpoint("search");
+        assertThat(percent.limitMargin().nanosFor(Duration.ofSeconds(2).toNanos())).isEqualTo(Duration.ofMillis(40).toNanos());
+        assertThat(percent.limitMargin().describe()).isEqualTo("2%");
+        EndpointConfig dflt = parse(endpoint("{ \"type\": \"proxy\", \"secrets\": [\"http://127.0.0.1:1\"] }")).endpoint("search");
+        assertThat(dflt.limitMargin()).isEqualTo(LimitMargin.DEFAULT);
+    }
+
+    @Test
+    void badLimitMarginNamesPathValueAndAcceptedForms() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"limit_margin\": \"soon\", \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("endpoints.search.limit_margin is not valid (must be a duration like 50ms or a percentage of"
+                        + " each window like 2%), was \"soon\"");
+    }
+
+    @Test
     void badDurationNamesTheAcceptedForms() {
         assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"lease_ttl\": \"10 minutes\", \"secrets\": [\"http://127.0.0.1:1\"] }")))
                 .hasMessage("endpoints.search.lease_ttl must be a duration like 250ms, 90s, 15m, 1h or 1d, was \"10 minutes\"");

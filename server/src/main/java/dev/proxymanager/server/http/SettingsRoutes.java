@@ -58,6 +58,7 @@ final class SettingsRoutes {
             EndpointConfig c = forwarder.endpointConfig(e);
             ep.put("type", c.type().jsonName());
             ep.put("rotation", c.rotation().jsonName());
+            ep.put("limit_margin", c.limitMargin().describe());
             ep.put("secrets", forwarder.secretStats(e));
             body.put(e, ep);
         }

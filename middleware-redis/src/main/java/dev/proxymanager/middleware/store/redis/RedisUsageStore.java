@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.store.redis;
 
+import dev.proxymanager.middleware.store.UnavailableCause;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.SecretMasking;
 import dev.proxymanager.middleware.store.Availability;
@@ -77,6 +78,11 @@ public final class RedisUsageStore implements UsageStore {
     private static final byte[] SCRIPT_SHA_BYTES = SCRIPT_SHA.getBytes(StandardCharsets.US_ASCII);
 
     private static final long MIN_KEEP_MS = 60_000;
+    /**
+     * How far from the caller's estimate a re-stamped use may be found with Redis's clock: the estimate is off only
+     * by how much the clock offset moved since the grant (well under a millisecond unless a clock jumped).
+     */
+    private static final long RESTAMP_MATCH_MICROS = 50_000;
     /** A view's fields before its per-limit uses: removed, cooldown end, live leases, earliest lease end. */
     private static final int VIEW_FIELDS = 4;
 
@@ -88,6 +94,8 @@ public final class RedisUsageStore implements UsageStore {
     private final ClientResources resources;
     private final RedisClient client;
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, SecretKeys>> keys = new ConcurrentHashMap<>();
+    private final boolean redisTime;
+    private final StoreClock storeClock = new StoreClock();
     private volatile StatefulRedisConnection<String, String> connection;
     private volatile boolean closed;
 
@@ -97,6 +105,7 @@ public final class RedisUsageStore implements UsageStore {
         this.prefix = b.keyPrefix;
         this.stateTtlMs = b.stateTtl.toMillis();
         this.timeoutNanos = b.commandTimeout.toNanos();
+        this.redisTime = b.redisTime;
         // reconnect quickly after an outage (the default backs off to 30 s): recovery should follow Redis's return
         this.resources = DefaultClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
@@ -164,87 +173,122 @@ public final class RedisUsageStore implements UsageStore {
         for (int i = 0; i < count; i++) {
             secrets[i] = keys(endpoint, candidates[i].secretId());
         }
-        ScriptCall call = new ScriptCall("acquire", "acquire", secrets).time(now);
+        ScriptCall call = new ScriptCall("acquire", "acquire", now(now), secrets);
         if (terms.leased()) {
             call.number(terms.maxHolders()).argument(Objects.requireNonNull(leaseId, "leaseId"))
-                    .time(Clock.plus(now, terms.ttlNanos()));
+                    .number(ceilMicros(terms.ttlNanos()));
         } else {
             call.number(0).argument("").argument("");
         }
         call.number(leaseKeepMs(terms)).number(stateTtlMs);
         for (int i = 0; i < count; i++) {
-            addBlock(call, candidates[i], now);
+            addBlock(call, candidates[i]);
         }
         List<Object> r = eval(call);
         int granted = toInt(r.get(0));
         String cap = (String) r.get(1);
+        String storeNowText = (String) r.get(2);
+        long offset = offset(storeNowText, now);
+        long storeNow = now + offset;
         List<Availability> examined = new ArrayList<>(granted < 0 ? count : granted + 1);
-        int at = 2;
+        int at = 3;
         for (int i = 0; at < r.size(); i++) {
-            examined.add(availability(r, at, candidates[i], terms, now));
+            examined.add(local(availability(r, at, candidates[i], terms, storeNow), now, offset));
             at += VIEW_FIELDS + candidates[i].limits().size();
         }
-        return new StoreDecision(granted, examined, cap.isEmpty() ? 0 : TimeCodec.decode(cap));
+        return new StoreDecision(granted, examined, cap.isEmpty() ? 0 : TimeCodec.decode(cap) - offset);
     }
 
     @Override
     public Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                                 long cooldownUntil, boolean remove) {
-        ScriptCall call = new ScriptCall("release", "release", keys(endpoint, secret.secretId())).time(now)
+        long offset = storeClock.offset();
+        ScriptCall call = new ScriptCall("release", "release", estimatedNow(now, offset),
+                keys(endpoint, secret.secretId()))
                 .number(terms.leased() ? 1 : 0).argument(leaseId == null ? "" : leaseId);
         if (cooldownUntil > 0) {
-            call.time(cooldownUntil);
+            call.time(cooldownUntil + offset);
         } else {
             call.argument("");
         }
         call.number(remove ? 1 : 0).number(stateTtlMs);
-        addBlock(call, secret, now);
-        return availability(eval(call), 0, secret, terms, now);
+        addBlock(call, secret);
+        return local(availability(eval(call), 1, secret, terms, now + offset), now, offset);
+    }
+
+    @Override
+    public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
+        // with Redis's clock the use was recorded at Redis's time: the script takes the nearest use to this estimate
+        ScriptCall call = new ScriptCall("restamp", "restamp", now(now), keys(endpoint, secret.secretId()))
+                .time(usedAt + storeClock.offset()).number(redisTime ? RESTAMP_MATCH_MICROS : 0);
+        addBlock(call, secret);
+        List<Object> r = eval(call);
+        String storeNowText = (String) r.get(0);
+        long offset = offset(storeNowText, now);
+        long storeNow = now + offset;
+        long limitsFreeAt = storeNow;
+        int limit = -1; // no limit reached
+        List<UsageLimit> limits = secret.limits();
+        for (int j = 0; j < limits.size(); j++) {
+            String use = (String) r.get(1 + j);
+            if (!use.isEmpty()) {
+                long f = Clock.plus(TimeCodec.decode(use), limits.get(j).spacingNanos());
+                if (f > limitsFreeAt) {
+                    limitsFreeAt = f;
+                    limit = j;
+                }
+            }
+        }
+        return local(Availability.decide(storeNow, false, 0, limitsFreeAt, limit, false, 0), now, offset);
     }
 
     @Override
     public void restore(String endpoint, String secretId) {
-        eval(new ScriptCall("restore", "restore", keys(endpoint, secretId)));
+        eval(new ScriptCall("restore", "restore", "0", keys(endpoint, secretId)));
     }
 
     @Override
     public void remove(String endpoint, String secretId) {
-        eval(new ScriptCall("remove", "remove", keys(endpoint, secretId)).number(stateTtlMs));
+        eval(new ScriptCall("remove", "remove", "0", keys(endpoint, secretId)).number(stateTtlMs));
     }
 
     @Override
     public void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes) {
-        ScriptCall call = new ScriptCall("recordPastUses", "past", keys(endpoint, secret.secretId()))
+        ScriptCall call = new ScriptCall("recordPastUses", "past", "0", keys(endpoint, secret.secretId()))
                 .number(stateTtlMs);
-        addBlock(call, secret, 0); // no decision: the block's times are not read
+        addBlock(call, secret);
+        long offset = storeClock.offset();
         for (long t : useTimes) {
-            call.time(t);
+            call.time(t + offset);
         }
         eval(call);
     }
 
     @Override
     public SecretUsage usage(String endpoint, StoreCandidate secret, LeaseTerms terms, long now) {
-        ScriptCall call = new ScriptCall("usage", "usage", keys(endpoint, secret.secretId())).time(now)
-                .number(terms.leased() ? 1 : 0);
-        addBlock(call, secret, now);
+        long offset = storeClock.offset();
+        ScriptCall call = new ScriptCall("usage", "usage", estimatedNow(now, offset),
+                keys(endpoint, secret.secretId())).number(terms.leased() ? 1 : 0);
+        addBlock(call, secret);
         List<Object> r = eval(call);
         long total = (Long) r.get(0);
-        Availability a = availability(r, 1, secret, terms, now);
-        boolean removed = !((String) r.get(1)).isEmpty();
-        long cooldownUntil = time(r.get(2));
-        int holders = toInt(r.get(3));
+        long storeNow = now + offset;
+        Availability a = local(availability(r, 2, secret, terms, storeNow), now, offset);
+        boolean removed = !((String) r.get(2)).isEmpty();
+        long cooldownUntil = time(r.get(3));
+        int holders = toInt(r.get(4));
         int limits = secret.limits().size();
         List<Integer> counts = new ArrayList<>(limits);
-        for (int i = 1 + VIEW_FIELDS + limits; i < r.size(); i++) {
+        for (int i = 2 + VIEW_FIELDS + limits; i < r.size(); i++) {
             counts.add(toInt(r.get(i)));
         }
-        return new SecretUsage(counts, total, holders, cooldownUntil > now ? cooldownUntil : 0, removed, a);
+        return new SecretUsage(counts, total, holders, cooldownUntil > storeNow ? cooldownUntil - offset : 0, removed,
+                a);
     }
 
     @Override
     public void forget(String endpoint, String secretId) {
-        eval(new ScriptCall("forget", "forget", keys(endpoint, secretId)));
+        eval(new ScriptCall("forget", "forget", "0", keys(endpoint, secretId)));
         ConcurrentHashMap<String, SecretKeys> ep = keys.get(endpoint);
         if (ep != null) {
             ep.remove(secretId);
@@ -308,9 +352,10 @@ public final class RedisUsageStore implements UsageStore {
         /**
          * @param operation the store operation, for errors
          * @param scriptOperation the script's operation (ARGV[1])
+         * @param now the caller's time as the script takes it (ARGV[2]): '' for Redis's own clock
          * @param secrets whose keys the call touches (KEYS, three per secret)
          */
-        ScriptCall(String operation, String scriptOperation, SecretKeys... secrets) {
+        ScriptCall(String operation, String scriptOperation, String now, SecretKeys... secrets) {
             this.operation = operation;
             args.add(SCRIPT_SHA_BYTES).add(3L * secrets.length);
             for (SecretKeys secret : secrets) {
@@ -318,7 +363,7 @@ public final class RedisUsageStore implements UsageStore {
                     args.add(key);
                 }
             }
-            args.add(scriptOperation);
+            args.add(scriptOperation).add(now);
         }
 
         ScriptCall argument(String text) {
@@ -343,27 +388,22 @@ public final class RedisUsageStore implements UsageStore {
 
     /**
      * A candidate's block (see usage-store.lua): per limit the indexes of the uses its window turns on before and
-     * after a grant, where its window starts at {@code now}, and when a cooldown it starts would end.
+     * after a grant, its spacing (window plus guard band) and its cooldown, in microseconds.
      */
-    private static void addBlock(ScriptCall call, StoreCandidate c, long now) {
+    private static void addBlock(ScriptCall call, StoreCandidate c) {
         List<UsageLimit> limits = c.limits();
         call.number(limits.size());
         long keep = 0;
         for (UsageLimit l : limits) {
             int req = l.requests();
             call.number(Math.max(0, req - 2)).number(req - 1);
-            long windowStart = now - l.perNanos();
-            if (windowStart >= 0) {
-                call.time(windowStart);
-            } else {
-                call.argument(""); // sorts before every time
-            }
+            call.number(l.spacingNanos() / 1000); // whole microseconds by construction
             if (l.cooldownNanos() > 0) {
-                call.time(Clock.plus(now, l.cooldownNanos()));
+                call.number(ceilMicros(l.cooldownNanos()));
             } else {
                 call.argument("");
             }
-            keep = Math.max(keep, l.perNanos());
+            keep = Math.max(keep, l.spacingNanos());
         }
         call.number(c.logCapacity());
         // a window's uses matter for one window length; keep a minute more for clock skew and slow callers
@@ -381,7 +421,7 @@ public final class RedisUsageStore implements UsageStore {
         for (int j = 0; j < limits.size(); j++) {
             String use = (String) r.get(at + VIEW_FIELDS + j);
             if (!use.isEmpty()) {
-                long f = Clock.plus(TimeCodec.decode(use), limits.get(j).perNanos());
+                long f = Clock.plus(TimeCodec.decode(use), limits.get(j).spacingNanos());
                 if (f > limitsFreeAt) {
                     limitsFreeAt = f;
                     limit = j;
@@ -393,6 +433,41 @@ public final class RedisUsageStore implements UsageStore {
                 leasesFull, time(r.get(at + 3)));
     }
 
+    /** The script's now argument: the caller's time, or '' for Redis's clock. */
+    private String now(long callerNow) {
+        return redisTime ? "" : TimeCodec.encode(callerNow);
+    }
+
+    /**
+     * For the operations that grant nothing (release, usage): Redis's time as the caller estimates it, which spares
+     * the script a {@code TIME} call; it only decides which leases have ended and what a view shows.
+     */
+    private static String estimatedNow(long callerNow, long offset) {
+        return TimeCodec.encode(callerNow + offset);
+    }
+
+    /** Learns the store clock's offset from a call's answer, and returns the offset to convert this call's times. */
+    private long offset(String storeNowText, long callerNow) {
+        if (!redisTime) {
+            return 0;
+        }
+        return storeClock.sample(TimeCodec.decode(storeNowText) - callerNow, callerNow);
+    }
+
+    /**
+     * An availability worked out on the store's timeline, on the caller's: a secret free now is free at the caller's
+     * {@code now}; any other time moves by the offset.
+     */
+    private static Availability local(Availability a, long now, long offset) {
+        if (offset == 0 || a.cause() == UnavailableCause.REMOVED) {
+            return a;
+        }
+        if (a.cause() == UnavailableCause.READY) {
+            return new Availability(now, UnavailableCause.READY);
+        }
+        return new Availability(Math.max(now, a.freeAt() - offset), a.cause());
+    }
+
     /** A time from the script, 0 for none. */
     private static long time(Object text) {
         String s = (String) text;
@@ -401,6 +476,10 @@ public final class RedisUsageStore implements UsageStore {
 
     private static long leaseKeepMs(LeaseTerms terms) {
         return terms.leased() ? ceilMillis(terms.ttlNanos()) + 1_000 : MIN_KEEP_MS;
+    }
+
+    private static long ceilMicros(long nanos) {
+        return nanos / 1_000 + (nanos % 1_000 == 0 ? 0 : 1);
     }
 
     private static long ceilMillis(long nanos) {
@@ -529,6 +608,7 @@ public final class RedisUsageStore implements UsageStore {
         private Duration commandTimeout = Duration.ofSeconds(1);
         private Duration stateTtl = Duration.ofDays(7);
         private String keyPrefix = "pm";
+        private boolean redisTime = true;
 
         private Builder(String uri) {
             Objects.requireNonNull(uri, "uri");
@@ -582,6 +662,17 @@ public final class RedisUsageStore implements UsageStore {
                 throw new IllegalArgumentException("keyPrefix must be non-blank without braces, was \"" + prefix + "\"");
             }
             this.keyPrefix = prefix;
+            return this;
+        }
+
+        /**
+         * Whether decisions use Redis's clock ({@code TIME} in the script; default true) or the time each caller
+         * passes. With Redis's clock, processes whose clocks differ cannot each grant the same slot of a window, and
+         * the times the store returns are moved onto the caller's clock by an offset it learns from each answer.
+         * The caller's time is for tests that drive the store with a fake clock.
+         */
+        public Builder withRedisTime(boolean redisTime) {
+            this.redisTime = redisTime;
             return this;
         }
 

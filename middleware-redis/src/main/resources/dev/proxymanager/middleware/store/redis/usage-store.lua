@@ -1,10 +1,13 @@
 -- Proxy Manager usage store, key format v1 (see docs/redis.md). Loaded once, called by SHA; each call is one
 -- atomic operation named by ARGV[1].
 --
--- Times are nanoseconds on the engine's timeline written as 19-digit zero-padded decimals, so string order is time
--- order: the script compares times but never converts or adds them (Lua numbers are doubles, and number
--- conversions were most of the script's cost). The caller sends the sums a decision needs (now - window,
--- now + cooldown, the lease's end) and works out from what the script read when a refused secret frees up.
+-- Times are epoch nanoseconds written as 19-digit zero-padded decimals, so string order is time order: the script
+-- compares stored times but never converts them. "now" is Redis's own clock (TIME) when ARGV[2] is '', so every
+-- process sharing this Redis decides on one clock; else it is the caller's (tests with a fake clock; and release and
+-- usage, which decide no grant, get the caller's estimate of Redis's time to spare a TIME call). The times a
+-- decision needs (now - spacing, now + cooldown, the lease's end) are worked out here once per call, in
+-- microseconds (Lua numbers are doubles: epoch microseconds fit in 2^53, nanoseconds do not), keeping now's last
+-- three digits. The caller works out from what the script read when a refused secret frees up.
 -- For today's times this is the plain decimal form that earlier versions of this script stored.
 --
 -- Per secret, three keys share the endpoint's hash tag:
@@ -13,13 +16,35 @@
 --   <p>:ls   HASH lease id -> lease end (ended entries are dropped whenever the hash is read)
 --
 -- A candidate's block in ARGV: n (its number of limits); per limit lo, hi (the LRANGE indexes of its window's
--- req-1-th and req-th newest uses, 0-based; lo = hi when req = 1), th (now - window, '' when before the timeline's
--- start), ce (now + cooldown when the limit has one, else ''); then cap (the largest req) and keep (the log's
--- expiry in ms).
+-- req-1-th and req-th newest uses, 0-based; lo = hi when req = 1), sp (its spacing in microseconds: window plus
+-- guard band; a use frees its slot sp after it), cd (its cooldown in microseconds when it has one, else ''); then
+-- cap (the largest req) and keep (the log's expiry in ms).
 --
 -- A view (what the caller turns into an availability): rm ('1' or ''), cd ('' for none), live lease count,
 -- earliest lease end (''), then per limit the use its window turns on ('' when the log is shorter).
 local TRIM_SLACK = 16
+
+-- now as stored (19 digits), in whole microseconds, and its last three digits.
+local NOW, NOW_US, NOW_NS
+if ARGV[2] == '' then
+  local t = redis.call('TIME')
+  NOW_US = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  NOW_NS = '000'
+  NOW = t[1] .. string.rep('0', 6 - #t[2]) .. t[2] .. NOW_NS -- seconds have 10 digits until 2286
+else
+  NOW = ARGV[2]
+  NOW_US = tonumber(string.sub(NOW, 1, 16))
+  NOW_NS = string.sub(NOW, 17)
+end
+
+-- now plus us microseconds (negative: minus), as stored; '' before the timeline's start.
+local function nowPlus(us)
+  local t = NOW_US + us
+  if t < 0 then
+    return ''
+  end
+  return string.format('%016.0f', t) .. NOW_NS
+end
 
 -- Reads a candidate's keys (KEYS[3i-2..3i]) and the position of its block at ARGV[a]; returns it and the next block.
 local function candidate(i, a)
@@ -28,6 +53,14 @@ local function candidate(i, a)
   c.cap = ARGV[a + 1 + 4 * n]
   c.keep = ARGV[a + 2 + 4 * n]
   return c, a + 3 + 4 * n
+end
+
+-- Each limit's window start (c.th): a use after it holds a slot. Only the operations that decide need them.
+local function windows(c)
+  c.th = {}
+  for j = 1, c.n do
+    c.th[j] = nowPlus(-tonumber(ARGV[c.a + 4 * (j - 1) + 2]))
+  end
 end
 
 -- Live leases, dropping ended ones: the count and the earliest end.
@@ -79,7 +112,7 @@ local function refused(c, now, leased, maxh)
   end
   for j = 1, c.n do
     local u = c.u[j]
-    if u and ARGV[c.a + 4 * (j - 1) + 2] < u then -- a use after now - window: the window is full
+    if u and c.th[j] < u then -- a use after now - spacing: the window is full
       return true
     end
   end
@@ -155,17 +188,18 @@ end
 local op = ARGV[1]
 
 if op == 'acquire' then
-  -- ARGV: op, now, maxHolders ('0' when not leased), leaseId, leaseEnd, leaseKeepMs, stateMs, then the candidates'
-  -- blocks. Returns the granted index (0-based, -1 for none), the usage cap's cooldown end ('' for none), then the
-  -- view of each examined candidate (after the grant for the granted one).
-  local now, leaseId = ARGV[2], ARGV[4]
+  -- ARGV: op, now, maxHolders ('0' when not leased), leaseId, lease TTL in microseconds, leaseKeepMs, stateMs, then
+  -- the candidates' blocks. Returns the granted index (0-based, -1 for none), the usage cap's cooldown end ('' for
+  -- none), now, then the view of each examined candidate (after the grant for the granted one).
+  local now, leaseId = NOW, ARGV[4]
   local maxh = tonumber(ARGV[3])
   local leased = maxh > 0
   local a = 8
-  local out = { -1, '' }
+  local out = { -1, '', now }
   for i = 1, #KEYS / 3 do
     local c
     c, a = candidate(i, a)
+    windows(c)
     load(c, now, leased, true)
     if refused(c, now, leased, maxh) then
       view(c, out)
@@ -173,7 +207,7 @@ if op == 'acquire' then
       local atHead = record(c, now)
       redis.call('HINCRBY', c.st, 'tu', 1)
       if leased then
-        local e = ARGV[5]
+        local e = nowPlus(tonumber(ARGV[5]))
         redis.call('HSET', c.ls, leaseId, e)
         redis.call('PEXPIRE', c.ls, ARGV[6])
         c.h = c.h + 1
@@ -191,9 +225,12 @@ if op == 'acquire' then
           u = now
         end
         c.u[j] = u
-        local ce = ARGV[b + 3]
-        if ce ~= '' and u and ARGV[b + 2] < u and (not caps or caps < ce) then -- the grant filled the window
-          caps = ce
+        local cd = ARGV[b + 3]
+        if cd ~= '' and u and c.th[j] < u then -- the grant filled the window
+          local ce = nowPlus(tonumber(cd))
+          if not caps or caps < ce then
+            caps = ce
+          end
         end
       end
       if caps then
@@ -213,8 +250,8 @@ end
 
 if op == 'release' then
   -- ARGV: op, now, leased ('1'/'0'), leaseId ('' for none), cooldownUntil ('' for none), remove, stateMs, block.
-  -- Returns the view afterwards.
-  local now, leaseId = ARGV[2], ARGV[4]
+  -- Returns now, then the view afterwards.
+  local now, leaseId = NOW, ARGV[4]
   local leased = ARGV[3] == '1'
   local cdArg = ARGV[5]
   local c = candidate(1, 8)
@@ -236,22 +273,24 @@ if op == 'release' then
   if changed then
     keepState(c, now, ARGV[7])
   end
-  return view(c, {})
+  return view(c, { now })
 end
 
 if op == 'usage' then
-  -- ARGV: op, now, leased, block. Returns total uses, then the view, then the uses in each limit's current window.
-  local now = ARGV[2]
+  -- ARGV: op, now, leased, block. Returns total uses, now, then the view, then the uses in each limit's current
+  -- window (window plus guard band).
+  local now = NOW
   local leased = ARGV[3] == '1'
   local c = candidate(1, 4)
+  windows(c)
   load(c, now, leased, false)
-  local out = view(c, { tonumber(redis.call('HGET', c.st, 'tu') or '0') })
+  local out = view(c, { tonumber(redis.call('HGET', c.st, 'tu') or '0'), now })
   local uses = {}
   if tonumber(c.cap) > 0 then
     uses = redis.call('LRANGE', c.log, 0, tonumber(c.cap) - 1)
   end
   for j = 1, c.n do
-    local th = ARGV[c.a + 4 * (j - 1) + 2]
+    local th = c.th[j]
     local count = 0
     for k = 1, #uses do
       if th < uses[k] and uses[k] <= now then -- in (now - window, now]; later uses are clock skew
@@ -263,10 +302,58 @@ if op == 'usage' then
   return out
 end
 
+if op == 'restamp' then
+  -- ARGV: op, now, usedAt, match (microseconds), block. Moves the use nearest to usedAt, if within match of it (0:
+  -- exactly at it), to now when every limit admits a use at now without it; else leaves it. A use not found is
+  -- recorded at now under the same check. Returns now, then per limit the use its window turns on ('' when the log
+  -- is shorter).
+  local now, usedAt = NOW, ARGV[3]
+  local c = candidate(1, 5)
+  windows(c)
+  local had = false
+  if tonumber(c.cap) > 0 then
+    local match = tonumber(ARGV[4])
+    if match > 0 then
+      local want = tonumber(string.sub(usedAt, 1, 16))
+      local best, bestGap = false, match + 1
+      for _, t in ipairs(redis.call('LRANGE', c.log, 0, -1)) do
+        local gap = math.abs(tonumber(string.sub(t, 1, 16)) - want)
+        if gap < bestGap then
+          best, bestGap = t, gap
+        end
+      end
+      usedAt = best
+    end
+    had = usedAt and redis.call('LREM', c.log, 1, usedAt) > 0
+  end
+  load(c, now, false, false)
+  local full = false -- only limits count: cooldowns and leases were checked at the grant
+  for j = 1, c.n do
+    if c.u[j] and c.th[j] < c.u[j] then
+      full = true
+    end
+  end
+  if full then
+    if had then
+      record(c, usedAt)
+    end
+  else
+    record(c, now)
+    for j = 1, c.n do
+      c.u[j] = false
+    end
+  end
+  local out = { now }
+  for j = 1, c.n do
+    out[#out + 1] = c.u[j] or ''
+  end
+  return out
+end
+
 if op == 'past' then
-  -- ARGV: op, stateMs, block, then the use times. Merges them into the log, keeping the newest cap.
-  local stateMs = tonumber(ARGV[2])
-  local c, a = candidate(1, 3)
+  -- ARGV: op, now (unused), stateMs, block, then the use times. Merges them into the log, keeping the newest cap.
+  local stateMs = tonumber(ARGV[3])
+  local c, a = candidate(1, 4)
   local cap = tonumber(c.cap)
   if cap > 0 then
     local times = redis.call('LRANGE', c.log, 0, -1)
@@ -291,10 +378,10 @@ if op == 'past' then
 end
 
 if op == 'remove' then
-  -- KEYS: log, st, ls; ARGV: op, stateMs
+  -- KEYS: log, st, ls; ARGV: op, now (unused), stateMs
   redis.call('HSET', KEYS[2], 'rm', '1')
-  if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then
-    redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]))
+  if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then
+    redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
   end
   return 1
 end
