@@ -53,7 +53,7 @@ public record LimitMargin(Duration fixed, double percent) {
         try {
             return new LimitMargin(Durations.parse(text), 0);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("must be a duration like 50ms or a percentage of each window like 2%, was \"" + text + "\"");
+            throw new IllegalArgumentException("must be a duration like 50ms or a percentage of each window like 2%");
         }
     }
 
