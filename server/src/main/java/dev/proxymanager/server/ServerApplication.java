@@ -235,7 +235,7 @@ public final class ServerApplication implements AutoCloseable {
             server.onStopped(secretsReloader); // closed first: no reload into a closing forwarder
         }
         if (forwardProxySettings == null && config.demoMode()) {
-            forwardProxySettings = ForwardProxySettings.demo(secrets, config.port() == 0 ? 0 : ForwardProxySettings.DEMO_PORT);
+            forwardProxySettings = ForwardProxySettings.demo(config.port() == 0 ? 0 : ForwardProxySettings.DEMO_PORT);
         }
         try {
             if (forwardProxySettings != null) {

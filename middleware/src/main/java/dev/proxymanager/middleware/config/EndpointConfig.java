@@ -20,7 +20,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                              List<LimitConfig> limits, RotationMethod rotation, Duration rotationInterval,
                              LeaseMode lease, int maxHolders, Duration leaseTtl, HealthPolicy health,
                              Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets,
-                             PrefetchConfig prefetch) {
+                             PrefetchConfig prefetch, List<TargetPattern> allowedTargets, int maxSessionsPerProxy) {
 
     /** Default {@code rotation_interval} for time-based rotation: 30 s. */
     public static final Duration DEFAULT_ROTATION_INTERVAL = Duration.ofSeconds(30);
@@ -28,6 +28,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
     public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(60);
     /** Default {@code max_holders} of a shared lease: 4. */
     public static final int DEFAULT_MAX_HOLDERS = 4;
+    /** Default {@code max_sessions_per_proxy}: 0, no cap. */
+    public static final int DEFAULT_MAX_SESSIONS_PER_PROXY = 0;
 
     public EndpointConfig {
         Objects.requireNonNull(name, "name");
@@ -43,6 +45,12 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         Objects.requireNonNull(prefetch, "prefetch");
         limits = List.copyOf(limits);
         secrets = List.copyOf(secrets);
+        allowedTargets = List.copyOf(allowedTargets);
+        if (type == SecretType.KEY && !allowedTargets.isEmpty()) {
+            throw new ConfigException("allowed_targets", "applies to proxy endpoints only; this endpoint is a key"
+                    + " endpoint (its targets are base_url and allowed_hosts)");
+        }
+        SettingDefinitions.MAX_SESSIONS_PER_PROXY.check(maxSessionsPerProxy);
         if (type == SecretType.KEY && baseUrl == null) {
             throw new ConfigException("base_url", "is required for a key endpoint");
         }
@@ -109,6 +117,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         b.retry = retry;
         b.cache = cache;
         b.prefetch = prefetch;
+        b.allowedTargets = allowedTargets;
+        b.maxSessionsPerProxy = maxSessionsPerProxy;
         b.secrets.addAll(secrets);
         return b;
     }
@@ -136,6 +146,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         private RetryPolicy retry = RetryPolicy.DEFAULT;
         private CachePolicy cache = CachePolicy.DEFAULT;
         private PrefetchConfig prefetch = PrefetchConfig.OFF;
+        private List<TargetPattern> allowedTargets = List.of();
+        private int maxSessionsPerProxy = DEFAULT_MAX_SESSIONS_PER_PROXY;
         private final List<SecretConfig> secrets = new ArrayList<>();
 
         private Builder(String name, SecretType type) {
@@ -234,6 +246,26 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
             return this;
         }
 
+        /**
+         * The targets the proxy port's clients of this proxy endpoint may reach; default none (the proxy port refuses
+         * every target). Key endpoints take none.
+         */
+        public Builder withAllowedTargets(List<TargetPattern> targets) {
+            this.allowedTargets = targets;
+            return this;
+        }
+
+        /** As {@link #withAllowedTargets(List)}, parsing each pattern ({@link TargetPattern#parse}). */
+        public Builder withAllowedTargetPatterns(String... patterns) {
+            return withAllowedTargets(java.util.Arrays.stream(patterns).map(TargetPattern::parse).toList());
+        }
+
+        /** The most sticky sessions of the proxy port bound to one proxy of this endpoint at once; default 0, no cap. */
+        public Builder withMaxSessionsPerProxy(int max) {
+            this.maxSessionsPerProxy = max;
+            return this;
+        }
+
         /** Replaces the secrets. */
         public Builder withSecrets(List<SecretConfig> secrets) {
             this.secrets.clear();
@@ -254,7 +286,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
 
         public EndpointConfig build() {
             return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval,
-                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch);
+                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, allowedTargets,
+                    maxSessionsPerProxy);
         }
     }
 }

@@ -78,7 +78,7 @@ final class SecretsParser {
 
     private static final Set<String> ENDPOINT_FIELDS = Set.of("type", "base_url", "allowed_hosts", "key", "limits",
             "rotation", "rotation_interval", "lease", "max_holders", "lease_ttl", "health", "timeouts", "retry",
-            "cache", "prefetch", "secrets");
+            "cache", "prefetch", "secrets", "allowed_targets", "max_sessions_per_proxy");
 
     private EndpointConfig endpoint(String name, JsonNode node, UsageStoreSettings store) {
         Obj o = new Obj(node, "endpoints." + name, ENDPOINT_FIELDS);
@@ -95,6 +95,20 @@ final class SecretsParser {
         if (o.has("allowed_hosts")) {
             b.withAllowedHosts(o.stringList("allowed_hosts"));
         }
+        if (o.has("allowed_targets")) {
+            List<String> texts = o.stringList("allowed_targets");
+            List<TargetPattern> targets = new ArrayList<>();
+            for (int i = 0; i < texts.size(); i++) {
+                try {
+                    targets.add(TargetPattern.parse(texts.get(i)));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(o.path("allowed_targets") + "[" + i + "]", e.getMessage());
+                }
+            }
+            b.withAllowedTargets(targets);
+        }
+        b.withMaxSessionsPerProxy(o.get(SettingDefinitions.MAX_SESSIONS_PER_PROXY, "max_sessions_per_proxy",
+                EndpointConfig.DEFAULT_MAX_SESSIONS_PER_PROXY));
         if (o.has("key")) {
             Obj k = o.obj("key", Set.of("header", "format", "query"));
             String header = k.string("header", null);

@@ -111,7 +111,7 @@ class SecretsConfigTest {
     @Test
     void unknownFieldIsRejectedListingKnownOnes() {
         assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"rotaton\": \"round-robin\", \"secrets\": [\"http://127.0.0.1:1\"] }")))
-                .hasMessageStartingWith("endpoints.search.rotaton is not a known field; known fields: [allowed_hosts, base_url,")
+                .hasMessageStartingWith("endpoints.search.rotaton is not a known field; known fields: [allowed_hosts, allowed_targets, base_url,")
                 .hasMessageContaining("rotation");
     }
 

@@ -93,7 +93,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                                int maxConnections, ForwardProxyMetrics metrics) {
         this.manager = Objects.requireNonNull(manager, "manager");
         this.clients = new ProxyClient(settings);
-        this.targets = TargetPolicy.of(settings.allowedTargets());
+        this.targets = TargetPolicy.system();
         this.clock = Objects.requireNonNull(clock, "clock");
         this.picker = new UpstreamPicker(manager.engine(), new SessionBindings(clock, settings.sessionTtl()));
         this.http = new PlainHttpClient(maxConnections);
@@ -523,7 +523,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 return null;
             }
         }
-        TargetPolicy.Decision decision = targets.check(endpoint.name(), host, port);
+        TargetPolicy.Decision decision = targets.check(endpoint, host, port);
         if (decision instanceof TargetPolicy.Refused refused) {
             metrics.targetRefused();
             LOG.atInfo().setMessage("proxy target refused").addKeyValue("endpoint", endpoint.name())

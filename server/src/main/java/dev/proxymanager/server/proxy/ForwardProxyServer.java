@@ -27,6 +27,7 @@ public final class ForwardProxyServer implements AutoCloseable {
     private final Server jetty;
     private final ServerConnector connector;
     private final ForwardProxyMetrics metrics;
+    private final ProxyManager manager;
 
     /**
      * @param host listen address
@@ -53,6 +54,7 @@ public final class ForwardProxyServer implements AutoCloseable {
         connector.setIdleTimeout(tunnelIdleTimeout.toMillis());
         connector.setAcceptQueueSize(4096);
         jetty.addConnector(connector);
+        this.manager = Objects.requireNonNull(manager, "manager");
         this.metrics = new ForwardProxyMetrics(registry);
         ForwardProxyHandler handler = new ForwardProxyHandler(manager, settings, clock, maxRequestBytes,
                 maxConnections, metrics);
@@ -85,7 +87,9 @@ public final class ForwardProxyServer implements AutoCloseable {
      * @param showToken whether to print the token (the demo's generated one) rather than a placeholder
      */
     public String banner(ForwardProxySettings settings, String demoSite, boolean showToken) {
-        String endpoint = settings.allowedTargets().keySet().stream().sorted().findFirst().orElse("<endpoint>");
+        String endpoint = manager.endpoints().values().stream()
+                .filter(e -> e.type() == dev.proxymanager.middleware.SecretType.PROXY && !e.allowedTargets().isEmpty())
+                .map(dev.proxymanager.middleware.config.EndpointConfig::name).sorted().findFirst().orElse("<endpoint>");
         String token = showToken && settings.token() != null ? settings.token() : "<proxy token>";
         String proxy = "http://" + endpoint + ":" + token + "@127.0.0.1:" + port();
         StringBuilder b = new StringBuilder("  Proxy port: 127.0.0.1:").append(port()).append(" (docs/forward-proxy.md)\n");

@@ -1,5 +1,7 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.middleware.config.CidrBlock;
+
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.clock.SystemClock;
 import dev.proxymanager.middleware.config.SecretsConfig;
@@ -82,13 +84,14 @@ class ForwardProxyServerTest {
                     .append(t.urlWithCredentials()).append("\"}");
         }
         String json = "{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"rotation\":\"round-robin\","
+                + "\"allowed_targets\":[\"127.0.0.1\",\"*.example.com\"],"
                 + "\"timeouts\":{\"connect\":\"2s\",\"read\":\"10s\"}" + endpointExtras + ",\"secrets\":[" + secrets
                 + "]},\"keys\":{\"type\":\"key\",\"base_url\":\"http://127.0.0.1:1\",\"secrets\":[\"k-1\"]}}}";
         requestLog = new InMemoryRequestLog();
         manager = ProxyManager.builder().secrets(SecretsConfig.parse(json, Map.of()))
                 .usageStore(new InMemoryUsageStore()).requestLog(requestLog).maxWait(Duration.ZERO).build();
         ForwardProxySettings settings = new ForwardProxySettings(0, TOKEN, trusted, trusted.isEmpty() ? null : "pool",
-                Map.of("pool", List.of("127.0.0.1", "*.example.com")), Duration.ofMinutes(10));
+                Duration.ofMinutes(10));
         server = new ForwardProxyServer("127.0.0.1", settings, manager, SystemClock.INSTANCE, new SimpleMeterRegistry(),
                 Duration.ofSeconds(30), 1024 * 1024, 64).start();
         return server;
@@ -131,7 +134,7 @@ class ForwardProxyServerTest {
                 .anySatisfy(v -> assertThat(v).contains("pm-b"));
         assertThat(requestLog.entries()).hasSize(4).allSatisfy(e -> {
             assertThat(e.host()).isEqualTo("127.0.0.1");
-            assertThat(e.outcome()).isEqualTo("success");
+            assertThat(e.outcome().wireName()).isEqualTo("success");
         });
     }
 
@@ -156,7 +159,7 @@ class ForwardProxyServerTest {
         assertThat(tunnel.host()).isEqualTo("127.0.0.1");
         assertThat(tunnel.proxyId()).isEqualTo("pm-b");
         assertThat(tunnel.bytes()).isGreaterThan(500L);
-        assertThat(tunnel.outcome()).isEqualTo("success");
+        assertThat(tunnel.outcome().wireName()).isEqualTo("success");
         assertThat(server.metrics().openTunnels()).isZero();
     }
 
@@ -235,7 +238,7 @@ class ForwardProxyServerTest {
         String json = ",\"retry\":{\"max_retries\":2}";
         start(json, List.of(), "pm-a");
         manager.replaceSecrets(SecretsConfig.parse("{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"rotation\":"
-                + "\"round-robin\",\"retry\":{\"max_retries\":2},\"timeouts\":{\"connect\":\"2s\",\"read\":\"10s\"},"
+                + "\"round-robin\",\"allowed_targets\":[\"127.0.0.1\"],\"retry\":{\"max_retries\":2},\"timeouts\":{\"connect\":\"2s\",\"read\":\"10s\"},"
                 + "\"secrets\":[{\"id\":\"pm-dead\",\"value\":\"" + deadUrl + "\"},{\"id\":\"pm-a\",\"value\":\""
                 + proxyA.url() + "\"}]}}}", Map.of()));
 
@@ -255,8 +258,8 @@ class ForwardProxyServerTest {
         String deadUrl = dead.url();
         dead.close();
         start("", List.of(), "pm-a");
-        manager.replaceSecrets(SecretsConfig.parse("{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"secrets\":[{\"id\":"
-                + "\"pm-dead\",\"value\":\"" + deadUrl + "\"}],\"retry\":{\"max_retries\":0}}}}", Map.of()));
+        manager.replaceSecrets(SecretsConfig.parse("{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"allowed_targets\":[\"127.0.0.1\"],"
+                + "\"secrets\":[{\"id\":\"pm-dead\",\"value\":\"" + deadUrl + "\"}],\"retry\":{\"max_retries\":0}}}}", Map.of()));
         Curl r = Curl.run("-x", proxy("pool"), siteUrl("/x"));
         assertThat(r.status()).isEqualTo(502);
         assertThat(r.header("X-Proxy-Manager-Error")).isEqualTo("upstream_failed");
