@@ -169,7 +169,8 @@ final class Dispatcher {
             try {
                 CachedResponse r = transport.execute(request, lease, endpoint, timeout);
                 Duration retryAfter = retryAfter(r.header("retry-after").orElse(null));
-                Outcome outcome = Outcome.status(r.status(), retryAfter);
+                Outcome outcome = Outcome.response(r.status(), retryAfter,
+                        OutcomeClassifier.needsBody(endpoint.health()) ? r.bodyBuffer() : null);
                 engine.release(lease, outcome);
                 OutcomeKind kind = OutcomeClassifier.classify(outcome, endpoint.health());
                 record(endpoint, request, lease, r.status(), elapsedMs(start), r.bodyLength(), logCache, attempt,

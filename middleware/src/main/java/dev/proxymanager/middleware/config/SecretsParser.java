@@ -123,7 +123,7 @@ final class SecretsParser {
         if (o.has("health")) {
             b.withHealth(health(o.obj("health", Set.of("ban_statuses", "ban_on_connection_error", "failure_window",
                     "max_consecutive_failures", "consecutive_failures_cooldown", "backoff_base", "backoff_max",
-                    "remove_unhealthy"))));
+                    "remove_unhealthy", "ban_body_pattern"))));
         }
         if (o.has("cache")) {
             b.withCache(cache(o.obj("cache", Set.of("enabled", "ttl", "methods", "statuses", "vary_headers",
@@ -340,7 +340,17 @@ final class SecretsParser {
         int wfF = wf;
         Duration wpF = wp;
         Duration wcF = wc;
-        return o.build(() -> new HealthPolicy(banF, banConn, wfF, wpF, wcF, mc, mcc, bb, bm, remove));
+        String bodyRegex = o.string("ban_body_pattern", null);
+        BanBodyPattern bodyPattern = null;
+        if (bodyRegex != null) {
+            try {
+                bodyPattern = BanBodyPattern.compile(bodyRegex);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(o.path("ban_body_pattern"), e.getMessage());
+            }
+        }
+        BanBodyPattern bodyPatternF = bodyPattern;
+        return o.build(() -> new HealthPolicy(banF, banConn, wfF, wpF, wcF, mc, mcc, bb, bm, remove, bodyPatternF));
     }
 
     private CachePolicy cache(Obj o) {

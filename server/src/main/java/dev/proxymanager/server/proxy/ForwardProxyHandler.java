@@ -165,12 +165,19 @@ public final class ForwardProxyHandler extends ConnectHandler {
             UpstreamPicker.Picked picked = (UpstreamPicker.Picked) pick;
             long started = clock.nanoTime();
             Instant sentAt = clock.now();
-            ClassicHttpResponse upstream;
+            ClassicHttpResponse upstream = null;
+            java.nio.ByteBuffer bodyPrefix = null;
             try {
                 upstream = http.send(method, target, headers, body,
                         request.getHeaders().get(HttpHeader.CONTENT_TYPE), picked.proxy(),
                         endpoint.timeouts().connect(), endpoint.timeouts().read());
+                if (OutcomeClassifier.needsBody(endpoint.health())) {
+                    bodyPrefix = ResponseBodyScan.prefix(upstream);
+                }
             } catch (IOException e) {
+                if (upstream != null) {
+                    discard(upstream);
+                }
                 boolean timeout = isTimeout(e);
                 Outcome failed = timeout ? Outcome.timeout() : Outcome.connectionError();
                 manager.engine().release(picked.lease(), failed);
@@ -182,7 +189,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 continue;
             }
             int status = upstream.getCode();
-            Outcome answered = Outcome.status(status, retryAfter(upstream));
+            Outcome answered = Outcome.response(status, retryAfter(upstream), bodyPrefix);
             OutcomeKind kind = OutcomeClassifier.classify(answered, endpoint.health());
             manager.engine().release(picked.lease(), answered);
             if (kind == OutcomeKind.BANNED && attempt < maxAttempts) {

@@ -230,6 +230,31 @@ class ForwardProxyServerTest {
     }
 
     @Test
+    void captchaPageServedWith200BansTheProxyAndTheNextRequestMovesToAnother() throws Exception {
+        // given a site answering pm-a with a captcha page under 200, longer than the 64 KiB the ban scan reads
+        String captcha = "<html><title>Are you a robot?</title>" + "x".repeat(100_000) + "</html>";
+        site.answerByProxy.put("pm-a", Map.entry(200, captcha));
+        start(",\"retry\":{\"max_retries\":0},\"health\":{\"ban_body_pattern\":\"(?i)are you a robot\"}",
+                List.of(), "pm-a", "pm-b");
+
+        // when requests go through the port until pm-a has answered one (round robin: within two)
+        Curl first = Curl.run("-x", proxy("pool"), siteUrl("/c?i=0"));
+        Curl second = Curl.run("-x", proxy("pool"), siteUrl("/c?i=1"));
+        Curl blocked = first.header("X-Proxy-Manager-Secret").equals("pm-a") ? first : second;
+
+        // then the captcha page was relayed whole, as the site sent it
+        assertThat(blocked.status()).isEqualTo(200);
+        assertThat(blocked.body()).isEqualTo(captcha);
+        // and the next requests all move to pm-b while pm-a cools down
+        for (int i = 2; i < 5; i++) {
+            Curl r = Curl.run("-x", proxy("pool"), siteUrl("/c?i=" + i));
+            assertThat(r.header("X-Proxy-Manager-Secret")).isEqualTo("pm-b");
+        }
+        assertThat(requestLog.entries()).filteredOn(e -> "pm-a".equals(e.proxyId()))
+                .extracting(e -> e.outcome().wireName()).containsExactly("banned");
+    }
+
+    @Test
     void killedUpstreamProxyMovesTrafficToTheOther() throws Exception {
         // given an upstream proxy that is down (a fresh tinyproxy, stopped)
         Tinyproxy dead = Tinyproxy.start("pm-dead");
