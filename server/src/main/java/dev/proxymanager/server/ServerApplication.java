@@ -7,6 +7,8 @@ import dev.proxymanager.middleware.config.UsageStoreSettings;
 import dev.proxymanager.middleware.store.FailoverUsageStore;
 import dev.proxymanager.middleware.store.UsageStore;
 import dev.proxymanager.middleware.store.UsageStores;
+import dev.proxymanager.middleware.store.SessionStore;
+import dev.proxymanager.middleware.store.SessionStores;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.RetryPolicy;
 import dev.proxymanager.middleware.elastic.ElasticsearchClients;
@@ -69,6 +71,7 @@ public final class ServerApplication implements AutoCloseable {
     private boolean generatedToken;
     private SecretsConfig secrets;
     private UsageStore usageStore;
+    private UsageStoreSettings sessionStoreSettings;
     private SecretsReloader secretsReloader;
     private Forwarder forwarder;
     private ForwardProxySettings forwardProxySettings;
@@ -143,6 +146,7 @@ public final class ServerApplication implements AutoCloseable {
             throw new ServerConfigException("usage_store.uri", e.getMessage(), e);
         }
         usageStore = store;
+        sessionStoreSettings = storeSettings;
         if (config.elasticsearchEnabled()) {
             elasticsearchUrl = config.elasticsearchUrl();
             if (elasticsearchUrl == null) {
@@ -239,8 +243,12 @@ public final class ServerApplication implements AutoCloseable {
         }
         try {
             if (forwardProxySettings != null) {
+                // sticky sessions live beside the usage state: in Redis, shared by every replica
+                SessionStore sessions = SessionStores.create(sessionStoreSettings);
+                server.onStopped(sessions);
                 forwardProxy = new ForwardProxyServer(config.host(), forwardProxySettings, manager, clock,
-                        metrics.registry(), config.readTimeout(), config.maxRequestBytes(), config.effectivePoolMaxSize());
+                        metrics.registry(), config.readTimeout(), config.maxRequestBytes(), config.effectivePoolMaxSize(),
+                        sessions);
                 server.onStopped(forwardProxy); // registered last: closed first, before the manager it uses
                 forwardProxy.start();
             }

@@ -10,6 +10,7 @@ import dev.proxymanager.middleware.health.OutcomeClassifier;
 import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
+import dev.proxymanager.middleware.store.SessionStore;
 import dev.proxymanager.server.security.HeaderPolicy;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
@@ -88,14 +89,15 @@ public final class ForwardProxyHandler extends ConnectHandler {
      * @param clock the time source of sessions and latencies
      * @param maxRequestBytes the largest request body accepted (413 above)
      * @param metrics where counters go
+     * @param sessions where sticky sessions are bound (shared across replicas when it is Redis)
      */
     public ForwardProxyHandler(ProxyManager manager, ForwardProxySettings settings, Clock clock, long maxRequestBytes,
-                               int maxConnections, ForwardProxyMetrics metrics) {
+                               int maxConnections, ForwardProxyMetrics metrics, SessionStore sessions) {
         this.manager = Objects.requireNonNull(manager, "manager");
         this.clients = new ProxyClient(settings);
         this.targets = TargetPolicy.system();
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.picker = new UpstreamPicker(manager.engine(), new SessionBindings(clock, settings.sessionTtl()));
+        this.picker = new UpstreamPicker(manager.engine(), sessions, clock, settings.sessionTtl());
         this.http = new PlainHttpClient(maxConnections);
         this.maxRequestBytes = maxRequestBytes;
         this.metrics = Objects.requireNonNull(metrics, "metrics");
@@ -153,7 +155,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
         String lastError = null;
         ProxyRefusal lastRefusal = ProxyRefusal.UPSTREAM_FAILED;
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
-            UpstreamPicker.Pick pick = picker.pick(endpoint.name(), admitted.session(), attempt > 1);
+            UpstreamPicker.Pick pick = picker.pick(endpoint, admitted.session(), attempt > 1);
             if (pick instanceof UpstreamPicker.NoneFree none) {
                 if (attempt == 1) {
                     noneFree(request, response, callback, none);
@@ -378,7 +380,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
         int maxAttempts = 1 + endpoint.retry().maxRetries(); // nothing was sent to the site yet: always retriable
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
             tunnel.attempts = attempt;
-            UpstreamPicker.Pick pick = picker.pick(endpoint.name(), tunnel.admitted.session(), attempt > 1);
+            UpstreamPicker.Pick pick = picker.pick(endpoint, tunnel.admitted.session(), attempt > 1);
             if (pick instanceof UpstreamPicker.NoneFree none) {
                 if (attempt == 1) {
                     tunnel.failure = ProxyRefusal.NO_PROXY_AVAILABLE;

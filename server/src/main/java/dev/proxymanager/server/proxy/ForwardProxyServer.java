@@ -2,6 +2,8 @@ package dev.proxymanager.server.proxy;
 
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.store.InMemorySessionStore;
+import dev.proxymanager.middleware.store.SessionStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -40,6 +42,17 @@ public final class ForwardProxyServer implements AutoCloseable {
     public ForwardProxyServer(String host, ForwardProxySettings settings, ProxyManager manager, Clock clock,
                               MeterRegistry registry, Duration tunnelIdleTimeout, long maxRequestBytes,
                               int maxConnections) {
+        this(host, settings, manager, clock, registry, tunnelIdleTimeout, maxRequestBytes, maxConnections,
+                new InMemorySessionStore());
+    }
+
+    /**
+     * As above, binding sticky sessions in {@code sessions} (a Redis one shares them across replicas); the server
+     * does not close it.
+     */
+    public ForwardProxyServer(String host, ForwardProxySettings settings, ProxyManager manager, Clock clock,
+                              MeterRegistry registry, Duration tunnelIdleTimeout, long maxRequestBytes,
+                              int maxConnections, SessionStore sessions) {
         Objects.requireNonNull(settings, "settings");
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("proxy-port");
@@ -57,7 +70,7 @@ public final class ForwardProxyServer implements AutoCloseable {
         this.manager = Objects.requireNonNull(manager, "manager");
         this.metrics = new ForwardProxyMetrics(registry);
         ForwardProxyHandler handler = new ForwardProxyHandler(manager, settings, clock, maxRequestBytes,
-                maxConnections, metrics);
+                maxConnections, metrics, sessions);
         handler.setIdleTimeout(tunnelIdleTimeout.toMillis());
         jetty.setHandler(handler);
         jetty.setStopTimeout(5_000);

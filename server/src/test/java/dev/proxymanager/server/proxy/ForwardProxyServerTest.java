@@ -308,6 +308,49 @@ class ForwardProxyServerTest {
     }
 
     @Test
+    void aProxyHoldingMaxSessionsPerProxyTakesNoNewSessionAndTheNextGoesElsewhereOrWaits() throws Exception {
+        // given two upstream proxies that take one session each
+        start(",\"max_sessions_per_proxy\":1", List.of(), "pm-a", "pm-b");
+
+        // when three sessions start
+        Curl s1 = Curl.run("-x", proxy("pool,session=s1"), siteUrl("/m?s=1"));
+        Curl s2 = Curl.run("-x", proxy("pool,session=s2"), siteUrl("/m?s=2"));
+        Curl s3 = Curl.run("-x", proxy("pool,session=s3"), siteUrl("/m?s=3"));
+
+        // then the first two are on different proxies, the third is told to come back
+        assertThat(Set.of(s1.header("X-Proxy-Manager-Secret"), s2.header("X-Proxy-Manager-Secret")))
+                .containsExactlyInAnyOrder("pm-a", "pm-b");
+        assertThat(s3.status()).isEqualTo(429);
+        assertThat(s3.header("X-Proxy-Manager-Error")).isEqualTo("no_proxy_available");
+        assertThat(s3.body()).contains("max_sessions_per_proxy");
+        // and a bound session and a request without a session still get through
+        assertThat(Curl.run("-x", proxy("pool,session=s1"), siteUrl("/m?s=1")).header("X-Proxy-Manager-Secret"))
+                .isEqualTo(s1.header("X-Proxy-Manager-Secret"));
+        assertThat(Curl.run("-x", proxy("pool"), siteUrl("/m")).status()).isEqualTo(200);
+    }
+
+    @Test
+    void aSessionWhoseProxyIsBannedMovesAndTheResponseSaysSo() throws Exception {
+        // given a session bound to whichever proxy it got first
+        start(",\"retry\":{\"max_retries\":2},\"health\":{\"ban_statuses\":[403]}", List.of(), "pm-a", "pm-b");
+        Curl first = Curl.run("-x", proxy("pool,session=s1"), siteUrl("/mv?i=0"));
+        String bound = first.header("X-Proxy-Manager-Secret");
+        String other = bound.equals("pm-a") ? "pm-b" : "pm-a";
+
+        // when the site bans that proxy
+        site.answerByProxy.put(bound, Map.entry(403, "banned"));
+        Curl moved = Curl.run("-x", proxy("pool,session=s1"), siteUrl("/mv?i=1"));
+
+        // then the session moves to the other proxy, says so, and stays there
+        assertThat(moved.status()).isEqualTo(200);
+        assertThat(moved.header("X-Proxy-Manager-Secret")).isEqualTo(other);
+        assertThat(moved.header("X-Proxy-Manager-Session-Moved")).isEqualTo("true");
+        Curl after = Curl.run("-x", proxy("pool,session=s1"), siteUrl("/mv?i=2"));
+        assertThat(after.header("X-Proxy-Manager-Secret")).isEqualTo(other);
+        assertThat(after.header("X-Proxy-Manager-Session-Moved")).isNull();
+    }
+
+    @Test
     void jdkHttpClientUsesThePortWithProxyCredentials() throws Exception {
         start("", List.of(), "pm-a");
         HttpClient client = HttpClient.newBuilder()
