@@ -20,7 +20,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                              List<LimitConfig> limits, RotationMethod rotation, Duration rotationInterval,
                              LeaseMode lease, int maxHolders, Duration leaseTtl, HealthPolicy health,
                              Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets,
-                             PrefetchConfig prefetch, List<TargetPattern> allowedTargets, int maxSessionsPerProxy) {
+                             PrefetchConfig prefetch, List<TargetPattern> allowedTargets, int maxSessionsPerProxy,
+                             List<LimitConfig> hostLimits, boolean hostScopedHealth) {
 
     /** Default {@code rotation_interval} for time-based rotation: 30 s. */
     public static final Duration DEFAULT_ROTATION_INTERVAL = Duration.ofSeconds(30);
@@ -46,6 +47,12 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         limits = List.copyOf(limits);
         secrets = List.copyOf(secrets);
         allowedTargets = List.copyOf(allowedTargets);
+        hostLimits = List.copyOf(hostLimits);
+        if (type == SecretType.KEY && (!hostLimits.isEmpty() || hostScopedHealth)) {
+            // a key endpoint has one target: its base URL
+            throw new ConfigException(hostScopedHealth ? "health.scope" : "limits", "scope \"host\" applies to proxy"
+                    + " endpoints only; this endpoint is a key endpoint");
+        }
         if (type == SecretType.KEY && !allowedTargets.isEmpty()) {
             throw new ConfigException("allowed_targets", "applies to proxy endpoints only; this endpoint is a key"
                     + " endpoint (its targets are base_url and allowed_hosts)");
@@ -86,6 +93,11 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         }
     }
 
+    /** Whether limits or health of this endpoint are scoped per target host (the proxy port keeps them per site). */
+    public boolean hostScoped() {
+        return !hostLimits.isEmpty() || hostScopedHealth;
+    }
+
     /** The holders one secret admits at once: 1 for exclusive, {@code max_holders} for shared, unbounded for none. */
     public int effectiveMaxHolders() {
         return switch (lease) {
@@ -119,6 +131,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         b.prefetch = prefetch;
         b.allowedTargets = allowedTargets;
         b.maxSessionsPerProxy = maxSessionsPerProxy;
+        b.hostLimits = hostLimits;
+        b.hostScopedHealth = hostScopedHealth;
         b.secrets.addAll(secrets);
         return b;
     }
@@ -148,6 +162,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         private PrefetchConfig prefetch = PrefetchConfig.OFF;
         private List<TargetPattern> allowedTargets = List.of();
         private int maxSessionsPerProxy = DEFAULT_MAX_SESSIONS_PER_PROXY;
+        private List<LimitConfig> hostLimits = List.of();
+        private boolean hostScopedHealth;
         private final List<SecretConfig> secrets = new ArrayList<>();
 
         private Builder(String name, SecretType type) {
@@ -266,6 +282,25 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
             return this;
         }
 
+        /**
+         * Limits with {@code "scope": "host"}: each holds for each secret per target host of the proxy port
+         * ("30 requests per minute per proxy per site"); default none.
+         */
+        public Builder withHostLimits(List<LimitConfig> limits) {
+            this.hostLimits = limits;
+            return this;
+        }
+
+        /**
+         * {@code health.scope: host}: bans and failures of the proxy port's answers count per target host, so a proxy
+         * banned by one site keeps serving the others; connection failures and timeouts still count for the proxy.
+         * Default false.
+         */
+        public Builder withHostScopedHealth(boolean hostScoped) {
+            this.hostScopedHealth = hostScoped;
+            return this;
+        }
+
         /** Replaces the secrets. */
         public Builder withSecrets(List<SecretConfig> secrets) {
             this.secrets.clear();
@@ -287,7 +322,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         public EndpointConfig build() {
             return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval,
                     lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, allowedTargets,
-                    maxSessionsPerProxy);
+                    maxSessionsPerProxy, hostLimits, hostScopedHealth);
         }
     }
 }

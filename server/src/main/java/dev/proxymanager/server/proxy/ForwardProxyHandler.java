@@ -78,6 +78,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
     private final ProxyClient clients;
     private final TargetPolicy targets;
     private final UpstreamPicker picker;
+    private final SiteScopes sites;
     private final PlainHttpClient http;
     private final Clock clock;
     private final long maxRequestBytes;
@@ -97,7 +98,8 @@ public final class ForwardProxyHandler extends ConnectHandler {
         this.clients = new ProxyClient(settings);
         this.targets = TargetPolicy.system();
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.picker = new UpstreamPicker(manager.engine(), sessions, clock, settings.sessionTtl());
+        this.sites = new SiteScopes(manager.engine().store(), clock, metrics::siteStateChanged);
+        this.picker = new UpstreamPicker(manager.engine(), sites, sessions, clock, settings.sessionTtl());
         this.http = new PlainHttpClient(maxConnections);
         this.maxRequestBytes = maxRequestBytes;
         this.metrics = Objects.requireNonNull(metrics, "metrics");
@@ -155,7 +157,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
         String lastError = null;
         ProxyRefusal lastRefusal = ProxyRefusal.UPSTREAM_FAILED;
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
-            UpstreamPicker.Pick pick = picker.pick(endpoint, admitted.session(), attempt > 1);
+            UpstreamPicker.Pick pick = picker.pick(endpoint, admitted.host(), admitted.session(), attempt > 1);
             if (pick instanceof UpstreamPicker.NoneFree none) {
                 if (attempt == 1) {
                     noneFree(request, response, callback, none);
@@ -182,7 +184,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 }
                 boolean timeout = isTimeout(e);
                 Outcome failed = timeout ? Outcome.timeout() : Outcome.connectionError();
-                manager.engine().release(picked.lease(), failed);
+                picker.release(picked, failed);
                 log(endpoint, method, target, picked, null, started, sentAt, null, attempt,
                         OutcomeClassifier.classify(failed, endpoint.health()), e.getClass().getSimpleName());
                 lastRefusal = timeout ? ProxyRefusal.UPSTREAM_TIMEOUT : ProxyRefusal.UPSTREAM_FAILED;
@@ -193,7 +195,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
             int status = upstream.getCode();
             Outcome answered = Outcome.response(status, retryAfter(upstream), bodyPrefix);
             OutcomeKind kind = OutcomeClassifier.classify(answered, endpoint.health());
-            manager.engine().release(picked.lease(), answered);
+            picker.release(picked, answered);
             if (kind == OutcomeKind.BANNED && attempt < maxAttempts) {
                 log(endpoint, method, target, picked, status, started, sentAt, null, attempt, kind, null);
                 discard(upstream);
@@ -380,7 +382,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
         int maxAttempts = 1 + endpoint.retry().maxRetries(); // nothing was sent to the site yet: always retriable
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
             tunnel.attempts = attempt;
-            UpstreamPicker.Pick pick = picker.pick(endpoint, tunnel.admitted.session(), attempt > 1);
+            UpstreamPicker.Pick pick = picker.pick(endpoint, tunnel.admitted.host(), tunnel.admitted.session(), attempt > 1);
             if (pick instanceof UpstreamPicker.NoneFree none) {
                 if (attempt == 1) {
                     tunnel.failure = ProxyRefusal.NO_PROXY_AVAILABLE;
@@ -395,18 +397,18 @@ public final class ForwardProxyHandler extends ConnectHandler {
             try {
                 SocketChannel channel = UpstreamTunnel.open(picked.proxy(), host, port, endpoint.timeouts().connect(),
                         endpoint.timeouts().read());
-                manager.engine().release(picked.lease(), Outcome.success());
+                picker.release(picked, Outcome.success());
                 tunnel.picked = picked;
                 promise.succeeded(channel);
                 return;
             } catch (UpstreamConnectException e) {
-                manager.engine().release(picked.lease(), Outcome.status(e.status()));
+                picker.release(picked, Outcome.status(e.status()));
                 tunnel.failure = ProxyRefusal.UPSTREAM_FAILED;
                 tunnel.failureReason = "upstream proxy " + picked.lease().secretId() + " answered CONNECT with "
                         + e.status();
             } catch (IOException e) {
                 boolean timeout = isTimeout(e);
-                manager.engine().release(picked.lease(), timeout ? Outcome.timeout() : Outcome.connectionError());
+                picker.release(picked, timeout ? Outcome.timeout() : Outcome.connectionError());
                 tunnel.failure = timeout ? ProxyRefusal.UPSTREAM_TIMEOUT : ProxyRefusal.UPSTREAM_FAILED;
                 tunnel.failureReason = "upstream proxy " + picked.lease().secretId()
                         + (timeout ? " timed out" : " failed (" + e.getClass().getSimpleName() + ")");
@@ -606,5 +608,6 @@ public final class ForwardProxyHandler extends ConnectHandler {
     protected void doStop() throws Exception {
         super.doStop();
         http.close();
+        sites.close();
     }
 }

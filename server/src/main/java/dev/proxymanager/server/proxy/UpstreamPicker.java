@@ -35,11 +35,18 @@ final class UpstreamPicker {
     }
 
     /**
-     * @param lease release it to the engine with the outcome
+     * @param lease release it (through {@link #release}) with the outcome
+     * @param siteLease the same secret's lease for the target site when the endpoint is host-scoped, else null
+     * @param siteHealth the endpoint's health is host-scoped
      * @param proxy the upstream proxy to go through (its credentials included; never log it)
      * @param moved the session was on another proxy, which is not usable now
      */
-    record Picked(SecretLease lease, ProxyAddress proxy, boolean moved) implements Pick {
+    record Picked(SecretLease lease, SecretLease siteLease, boolean siteHealth, ProxyAddress proxy, boolean moved)
+            implements Pick {
+    }
+
+    /** The main and the site lease of one secret (the site one null when the endpoint is not host-scoped). */
+    private record Leases(SecretLease lease, SecretLease siteLease, boolean siteHealth) {
     }
 
     /** No proxy is free; {@code retryAfter} says when one will be. */
@@ -53,56 +60,124 @@ final class UpstreamPicker {
     private final SessionStore sessions;
     private final Clock clock;
     private final Duration sessionTtl;
+    private final SiteScopes sites;
 
-    UpstreamPicker(RotationEngine engine, SessionStore sessions, Clock clock, Duration sessionTtl) {
+    UpstreamPicker(RotationEngine engine, SiteScopes sites, SessionStore sessions, Clock clock, Duration sessionTtl) {
         this.engine = Objects.requireNonNull(engine, "engine");
+        this.sites = Objects.requireNonNull(sites, "sites");
         this.sessions = Objects.requireNonNull(sessions, "sessions");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.sessionTtl = Objects.requireNonNull(sessionTtl, "sessionTtl");
     }
 
     /**
+     * @param host the target host (per-site limits and health are kept per host)
      * @param session the session id or {@code null}
      * @param retry true after a failed attempt: the session's proxy just failed, let the rotation pick
      */
-    Pick pick(EndpointConfig endpoint, String session, boolean retry) {
+    Pick pick(EndpointConfig endpoint, String host, String session, boolean retry) {
         String name = endpoint.name();
         String bound = session == null ? null : boundSecret(name, session);
-        AcquireResult r = engine.acquire(name, retry ? null : bound);
-        if (r instanceof AcquireResult.Denied d) {
-            return new NoneFree(d.reason(), d.retryAfter());
+        Object first = acquire(endpoint, host, retry ? null : bound);
+        if (first instanceof NoneFree none) {
+            return none;
         }
-        SecretLease lease = ((AcquireResult.Granted) r).lease();
-        if (session == null || lease.secretId().equals(bound)) {
-            return picked(lease, bound);
+        Leases leases = (Leases) first;
+        if (session == null || leases.lease().secretId().equals(bound)) {
+            return picked(leases, bound);
         }
         // a new binding: the picked proxy may be full of sessions; then try each other proxy once
         Set<String> full = new HashSet<>();
         Iterator<String> candidates = endpoint.secrets().stream().map(SecretConfig::id).iterator();
         while (true) {
-            if (!full.contains(lease.secretId())) {
-                if (bind(endpoint, session, lease.secretId())) {
-                    return picked(lease, bound);
+            String id = leases.lease().secretId();
+            if (!full.contains(id)) {
+                if (bind(endpoint, session, id)) {
+                    return picked(leases, bound);
                 }
-                full.add(lease.secretId());
+                full.add(id);
             }
-            engine.release(lease, Outcome.unused());
+            releaseUnused(leases);
             String next = null;
             while (next == null && candidates.hasNext()) {
-                String id = candidates.next();
-                next = full.contains(id) ? null : id;
+                String candidate = candidates.next();
+                next = full.contains(candidate) ? null : candidate;
             }
-            AcquireResult again = next == null ? null : engine.acquire(name, next);
-            if (!(again instanceof AcquireResult.Granted g)) {
+            Object again = next == null ? null : acquire(endpoint, host, next);
+            if (!(again instanceof Leases l)) {
                 return new NoneFree("every usable proxy of endpoint " + name + " holds max_sessions_per_proxy ("
                         + endpoint.maxSessionsPerProxy() + ") sessions", SESSIONS_FULL_RETRY_AFTER);
             }
-            lease = g.lease();
+            leases = l;
         }
     }
 
-    private Picked picked(SecretLease lease, String bound) {
-        return new Picked(lease, ProxyAddress.parse(lease.value()), bound != null && !bound.equals(lease.secretId()));
+    /**
+     * Returns the leases of {@code picked} with {@code outcome}. With {@code health.scope: host}, the site's answers
+     * (statuses, bodies) count for the site only — the proxy is neither banned nor credited for them everywhere —
+     * while a connection failure or a timeout counts for the proxy.
+     */
+    void release(Picked picked, Outcome outcome) {
+        if (picked.siteLease() == null) {
+            engine.release(picked.lease(), outcome);
+            return;
+        }
+        boolean siteAnswer = outcome.kind() == Outcome.Kind.RESPONSE;
+        boolean siteHealth = picked.siteHealth();
+        engine.release(picked.lease(), siteHealth && siteAnswer ? Outcome.unused() : outcome);
+        sites.release(picked.siteLease(), siteHealth && siteAnswer ? outcome : Outcome.unused());
+    }
+
+    /**
+     * One secret usable both for the endpoint and (when host-scoped) for the site: the site's pick first, then the
+     * endpoint's preferring it; when they differ, the site is asked for the endpoint's pick once.
+     *
+     * @return {@link Leases} or {@link NoneFree}
+     */
+    private Object acquire(EndpointConfig endpoint, String host, String preferred) {
+        if (!endpoint.hostScoped()) {
+            AcquireResult r = engine.acquire(endpoint.name(), preferred);
+            return r instanceof AcquireResult.Denied d ? new NoneFree(d.reason(), d.retryAfter())
+                    : new Leases(((AcquireResult.Granted) r).lease(), null, false);
+        }
+        AcquireResult site = sites.acquire(endpoint, host, preferred);
+        if (site instanceof AcquireResult.Denied d) {
+            return new NoneFree("for " + host + ": " + d.reason(), d.retryAfter());
+        }
+        SecretLease siteLease = ((AcquireResult.Granted) site).lease();
+        AcquireResult main = engine.acquire(endpoint.name(), siteLease.secretId());
+        if (main instanceof AcquireResult.Denied d) {
+            sites.release(siteLease, Outcome.unused());
+            return new NoneFree(d.reason(), d.retryAfter());
+        }
+        SecretLease lease = ((AcquireResult.Granted) main).lease();
+        if (lease.secretId().equals(siteLease.secretId())) {
+            return new Leases(lease, siteLease, endpoint.hostScopedHealth());
+        }
+        sites.release(siteLease, Outcome.unused());
+        AcquireResult again = sites.acquire(endpoint, host, lease.secretId());
+        if (again instanceof AcquireResult.Granted g && g.lease().secretId().equals(lease.secretId())) {
+            return new Leases(lease, g.lease(), endpoint.hostScopedHealth());
+        }
+        if (again instanceof AcquireResult.Granted g) {
+            sites.release(g.lease(), Outcome.unused());
+        }
+        engine.release(lease, Outcome.unused());
+        return new NoneFree("no proxy of endpoint " + endpoint.name() + " is free both for " + host
+                + " and overall now", SESSIONS_FULL_RETRY_AFTER);
+    }
+
+    private void releaseUnused(Leases leases) {
+        engine.release(leases.lease(), Outcome.unused());
+        if (leases.siteLease() != null) {
+            sites.release(leases.siteLease(), Outcome.unused());
+        }
+    }
+
+    private Picked picked(Leases leases, String bound) {
+        SecretLease lease = leases.lease();
+        return new Picked(lease, leases.siteLease(), leases.siteHealth(), ProxyAddress.parse(lease.value()),
+                bound != null && !bound.equals(lease.secretId()));
     }
 
     private String boundSecret(String endpoint, String session) {

@@ -350,6 +350,66 @@ class ForwardProxyServerTest {
         assertThat(after.header("X-Proxy-Manager-Session-Moved")).isNull();
     }
 
+    String siteUrl(String host, String path) {
+        return "http://" + host + ":" + site.httpPort() + path;
+    }
+
+    @Test
+    void aHostScopedLimitHoldsPerProxyPerSite() throws Exception {
+        // given two proxies allowed one request a minute each per site (localhost and 127.0.0.1 are two sites)
+        start(",\"limits\":[{\"requests\":1,\"per\":\"1m\",\"scope\":\"host\"}]",
+                List.of(), "pm-a", "pm-b");
+
+        // when three requests go to one site
+        Set<String> used = new HashSet<>();
+        for (int i = 0; i < 2; i++) {
+            Curl r = Curl.run("-x", proxy("pool"), siteUrl("/l?i=" + i));
+            assertThat(r.status()).isEqualTo(200);
+            used.add(r.header("X-Proxy-Manager-Secret"));
+        }
+        Curl third = Curl.run("-x", proxy("pool"), siteUrl("/l?i=2"));
+
+        // then each proxy served it once and the third is the proxy's own 429 with Retry-After
+        assertThat(used).containsExactlyInAnyOrder("pm-a", "pm-b");
+        assertThat(third.status()).isEqualTo(429);
+        assertThat(third.header("X-Proxy-Manager-Error")).isEqualTo("no_proxy_available");
+        assertThat(third.header("Retry-After")).isNotNull();
+        assertThat(third.body()).contains("127.0.0.1");
+        // and the other site still gets one request through each proxy
+        for (int i = 0; i < 2; i++) {
+            assertThat(Curl.run("-x", proxy("pool"), siteUrl("localhost", "/l?i=" + i)).status()).isEqualTo(200);
+        }
+        assertThat(site.requests).hasSize(4);
+    }
+
+    @Test
+    void aProxyBannedByOneSiteKeepsServingTheOthersWithHostScopedHealth() throws Exception {
+        // given a site (localhost) that bans pm-a, and health scoped per host
+        site.answerByProxy.put("localhost pm-a", Map.entry(403, "banned here"));
+        start(",\"retry\":{\"max_retries\":0},"
+                + "\"health\":{\"ban_statuses\":[403],\"scope\":\"host\"}", List.of(), "pm-a", "pm-b");
+
+        // when requests go to localhost until pm-a has been banned there (round robin: within two)
+        Curl first = Curl.run("-x", proxy("pool"), siteUrl("localhost", "/b?i=0"));
+        if (!"pm-a".equals(first.header("X-Proxy-Manager-Secret"))) {
+            first = Curl.run("-x", proxy("pool"), siteUrl("localhost", "/b?i=1"));
+        }
+        assertThat(first.status()).isEqualTo(403);
+
+        // then localhost is served by pm-b only, while 127.0.0.1 still gets both proxies
+        for (int i = 2; i < 5; i++) {
+            Curl r = Curl.run("-x", proxy("pool"), siteUrl("localhost", "/b?i=" + i));
+            assertThat(r.header("X-Proxy-Manager-Secret")).isEqualTo("pm-b");
+        }
+        Set<String> elsewhere = new HashSet<>();
+        for (int i = 0; i < 4; i++) {
+            Curl r = Curl.run("-x", proxy("pool"), siteUrl("/b?i=" + i));
+            assertThat(r.status()).isEqualTo(200);
+            elsewhere.add(r.header("X-Proxy-Manager-Secret"));
+        }
+        assertThat(elsewhere).containsExactlyInAnyOrder("pm-a", "pm-b");
+    }
+
     @Test
     void jdkHttpClientUsesThePortWithProxyCredentials() throws Exception {
         start("", List.of(), "pm-a");

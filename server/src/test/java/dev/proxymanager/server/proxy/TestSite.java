@@ -35,6 +35,7 @@ final class TestSite implements AutoCloseable {
     private final ServerConnector https;
     final List<Map<String, String>> requests = new CopyOnWriteArrayList<>();
     /** Status and body answered to requests whose Via names the key (an upstream proxy's name). */
+    /** The answer (status, body) to requests through a proxy ("pm-a"), or for one host through it ("localhost pm-a"). */
     final Map<String, Map.Entry<Integer, String>> answerByProxy = new ConcurrentHashMap<>();
 
     TestSite(Path dir) throws Exception {
@@ -73,8 +74,11 @@ final class TestSite implements AutoCloseable {
                 String via = headers.getOrDefault("via", "");
                 int status = 200;
                 String body = "site " + request.getHttpURI().getPathQuery() + " via=" + via;
+                String host = request.getHttpURI().getHost();
                 for (Map.Entry<String, Map.Entry<Integer, String>> a : answerByProxy.entrySet()) {
-                    if (via.contains(a.getKey())) {
+                    // a key "proxy" answers every host through that proxy, "host proxy" that host only
+                    String[] k = a.getKey().split(" ");
+                    if (k.length == 2 ? host.equals(k[0]) && via.contains(k[1]) : via.contains(a.getKey())) {
                         status = a.getValue().getKey();
                         body = a.getValue().getValue();
                     }
