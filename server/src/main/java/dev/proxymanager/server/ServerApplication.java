@@ -249,6 +249,9 @@ public final class ServerApplication implements AutoCloseable {
                 forwardProxy = new ForwardProxyServer(config.host(), forwardProxySettings, manager, clock,
                         metrics.registry(), config.readTimeout(), config.maxRequestBytes(), config.effectivePoolMaxSize(),
                         sessions);
+                if (forwarder instanceof ProxyManagerForwarder pmf) {
+                    pmf.withSiteStats(forwardProxy::siteUnavailable);
+                }
                 server.onStopped(forwardProxy); // registered last: closed first, before the manager it uses
                 forwardProxy.start();
             }

@@ -61,6 +61,9 @@ final class SettingsRoutes {
             if (c.type() == dev.proxymanager.middleware.SecretType.PROXY) {
                 ep.put("allowed_targets", c.allowedTargets().stream().map(Object::toString).toList());
                 ep.put("max_sessions_per_proxy", c.maxSessionsPerProxy());
+                if (c.hostScoped()) {
+                    ep.put("site_cooldowns", forwarder.siteCooldowns(e));
+                }
             }
             ep.put("secrets", forwarder.secretStats(e));
             body.put(e, ep);

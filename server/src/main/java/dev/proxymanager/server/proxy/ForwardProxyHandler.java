@@ -604,6 +604,11 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 || (e.getCause() instanceof InterruptedIOException);
     }
 
+    /** See {@link ForwardProxyServer#siteUnavailable}. */
+    java.util.Map<String, List<dev.proxymanager.middleware.rotation.SecretStats>> siteUnavailable(String endpoint) {
+        return sites.unavailable(endpoint);
+    }
+
     @Override
     protected void doStop() throws Exception {
         super.doStop();

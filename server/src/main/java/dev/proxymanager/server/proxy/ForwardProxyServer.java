@@ -30,6 +30,7 @@ public final class ForwardProxyServer implements AutoCloseable {
     private final ServerConnector connector;
     private final ForwardProxyMetrics metrics;
     private final ProxyManager manager;
+    private final ForwardProxyHandler handler;
 
     /**
      * @param host listen address
@@ -69,11 +70,20 @@ public final class ForwardProxyServer implements AutoCloseable {
         jetty.addConnector(connector);
         this.manager = Objects.requireNonNull(manager, "manager");
         this.metrics = new ForwardProxyMetrics(registry);
-        ForwardProxyHandler handler = new ForwardProxyHandler(manager, settings, clock, maxRequestBytes,
+        this.handler = new ForwardProxyHandler(manager, settings, clock, maxRequestBytes,
                 maxConnections, metrics, sessions);
         handler.setIdleTimeout(tunnelIdleTimeout.toMillis());
         jetty.setHandler(handler);
         jetty.setStopTimeout(5_000);
+    }
+
+    /**
+     * Per target host, the proxies of {@code endpoint} that cannot serve that site now ({@code "scope": "host"}),
+     * for {@code GET /api/v1/proxies}.
+     */
+    public java.util.Map<String, java.util.List<dev.proxymanager.middleware.rotation.SecretStats>> siteUnavailable(
+            String endpoint) {
+        return handler.siteUnavailable(endpoint);
     }
 
     /** Starts listening; returns this. */

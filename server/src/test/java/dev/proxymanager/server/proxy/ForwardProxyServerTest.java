@@ -408,6 +408,10 @@ class ForwardProxyServerTest {
             elsewhere.add(r.header("X-Proxy-Manager-Secret"));
         }
         assertThat(elsewhere).containsExactlyInAnyOrder("pm-a", "pm-b");
+        // and the per-site cooldown is what /api/v1/proxies shows for the endpoint
+        assertThat(server.siteUnavailable("pool")).containsOnlyKeys("localhost");
+        assertThat(server.siteUnavailable("pool").get("localhost")).extracting(s -> s.secretId())
+                .containsExactly("pm-a");
     }
 
     @Test
