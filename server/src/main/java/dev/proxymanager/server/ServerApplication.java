@@ -402,7 +402,7 @@ public final class ServerApplication implements AutoCloseable {
         }
         if (forwardProxy != null) {
             b.append(forwardProxy.banner(forwardProxySettings, demo == null ? null : demo.upstream().url(),
-                    config.demoMode()));
+                    demo == null ? null : demo.upstream().httpsUrl(), config.demoMode()));
         }
         b.append("  Load test: java -jar server/target/proxy-manager-server.jar loadtest --url ").append(base)
                 .append("/proxy-metrics --concurrent 100 --total-requests 1000\n");

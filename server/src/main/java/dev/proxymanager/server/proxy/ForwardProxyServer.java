@@ -107,9 +107,10 @@ public final class ForwardProxyServer implements AutoCloseable {
      * Lines for the start banner: the proxy port and a curl line that works as printed.
      *
      * @param demoSite the demo site's base URL, or {@code null}
+     * @param demoSecureSite the demo site's HTTPS base URL (self-signed), or {@code null}
      * @param showToken whether to print the token (the demo's generated one) rather than a placeholder
      */
-    public String banner(ForwardProxySettings settings, String demoSite, boolean showToken) {
+    public String banner(ForwardProxySettings settings, String demoSite, String demoSecureSite, boolean showToken) {
         String endpoint = manager.endpoints().values().stream()
                 .filter(e -> e.type() == dev.proxymanager.middleware.SecretType.PROXY && !e.allowedTargets().isEmpty())
                 .map(dev.proxymanager.middleware.config.EndpointConfig::name).sorted().findFirst().orElse("<endpoint>");
@@ -120,6 +121,11 @@ public final class ForwardProxyServer implements AutoCloseable {
         b.append("  curl -i -x ").append(proxy).append(' ').append(target).append('\n');
         b.append("  curl -i -x ").append(proxy.replace(endpoint + ":", endpoint + ",session=s1:")).append(' ')
                 .append(target).append("   (a sticky session)\n");
+        if (demoSecureSite != null) {
+            // a CONNECT tunnel through the picked demo proxy; -k: the demo site's certificate is self-signed
+            b.append("  curl -k -i -x ").append(proxy).append(' ').append(demoSecureSite).append('/').append(endpoint)
+                    .append("/items/42   (HTTPS)\n");
+        }
         return b.toString();
     }
 
