@@ -23,12 +23,15 @@ import java.util.Objects;
  * @param outcomes count per {@code outcome} value ({@code success}, {@code rate_limited}, …)
  * @param latency latency percentiles over the whole span
  * @param requestsBySecret count per secret id, largest first (the top secrets only)
+ * @param requestsByHost count per target host, largest first (the busiest hosts only)
+ * @param bansByHost count of {@code banned} outcomes per target host, largest first: per-site bans
  */
 public record HistoryReport(HistoryRange range, long totalRequests, List<Instant> buckets,
                             Map<String, List<Long>> requestsByEndpoint, List<LatencyPercentiles> latencyOverTime,
                             Map<String, Long> cache, Map<String, Long> statuses, long noResponse,
                             Map<String, Long> outcomes, LatencyPercentiles latency,
-                            Map<String, Long> requestsBySecret) {
+                            Map<String, Long> requestsBySecret, Map<String, Long> requestsByHost,
+                            Map<String, Long> bansByHost) {
 
     public HistoryReport {
         Objects.requireNonNull(range, "range");
@@ -42,6 +45,8 @@ public record HistoryReport(HistoryRange range, long totalRequests, List<Instant
         outcomes = Collections.unmodifiableMap(copyOrdered(outcomes));
         Objects.requireNonNull(latency, "latency");
         requestsBySecret = Collections.unmodifiableMap(copyOrdered(requestsBySecret));
+        requestsByHost = Collections.unmodifiableMap(copyOrdered(requestsByHost));
+        bansByHost = Collections.unmodifiableMap(copyOrdered(bansByHost));
         for (Map.Entry<String, List<Long>> series : requestsByEndpoint.entrySet()) {
             if (series.getValue().size() != buckets.size()) {
                 throw new IllegalArgumentException("requestsByEndpoint." + series.getKey() + " must have "
@@ -52,6 +57,15 @@ public record HistoryReport(HistoryRange range, long totalRequests, List<Instant
             throw new IllegalArgumentException("latencyOverTime must have " + buckets.size() + " entries, was "
                     + latencyOverTime.size());
         }
+    }
+
+    /** A report without per-host counts. */
+    public HistoryReport(HistoryRange range, long totalRequests, List<Instant> buckets,
+                         Map<String, List<Long>> requestsByEndpoint, List<LatencyPercentiles> latencyOverTime,
+                         Map<String, Long> cache, Map<String, Long> statuses, long noResponse,
+                         Map<String, Long> outcomes, LatencyPercentiles latency, Map<String, Long> requestsBySecret) {
+        this(range, totalRequests, buckets, requestsByEndpoint, latencyOverTime, cache, statuses, noResponse, outcomes,
+                latency, requestsBySecret, Map.of(), Map.of());
     }
 
     private static <V> Map<String, V> copyOrdered(Map<String, V> map) {

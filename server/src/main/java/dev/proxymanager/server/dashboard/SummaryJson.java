@@ -109,6 +109,8 @@ final class SummaryJson {
                 .mapToLong(Map.Entry::getValue).sum();
         history.put("failedRequests", failed);
         writeCounts(history.putArray("requestsBySecret"), report.requestsBySecret());
+        writeCounts(history.putArray("requestsByHost"), report.requestsByHost());
+        writeCounts(history.putArray("bansByHost"), report.bansByHost());
     }
 
     private static void writeSeries(ObjectNode parent, String name, List<LatencyPercentiles> values,
