@@ -113,7 +113,8 @@ class DashboardPageTest {
         assertThat(text("stat-p99")).isEqualTo("2,000 ms");
 
         // then every chart is drawn with the indexed data
-        for (String canvas : List.of("chart-requests", "chart-cache", "chart-status", "chart-outcomes", "chart-latency")) {
+        for (String canvas : List.of("chart-requests", "chart-cache", "chart-status", "chart-outcomes", "chart-latency",
+                "chart-hosts", "chart-site-bans")) {
             WebElement element = chromium.driver().findElement(By.id(canvas));
             assertThat(element.getSize().getHeight()).as(canvas + " height").isGreaterThan(100);
         }
@@ -124,6 +125,8 @@ class DashboardPageTest {
         assertThat(chartSlices("chart-status")).isEqualTo(Map.of("200", 168L, "429", 16L, "503", 8L, "no response", 8L));
         assertThat(chartSlices("chart-outcomes")).isEqualTo(RequestLogFixture.countBy(docs, LogFields.OUTCOME));
         assertThat(chartTotals("chart-latency").keySet()).containsExactlyInAnyOrder("p50", "p95", "p99");
+        assertThat(chartSlices("chart-hosts")).isEqualTo(RequestLogFixture.countBy(docs, LogFields.HOST));
+        assertThat(chartSlices("chart-site-bans")).isEmpty(); // the fixture's log has no bans
 
         assertThat(chromium.severeLogs()).isEmpty();
         assertThat(bannerShown("history-banner")).isFalse();
