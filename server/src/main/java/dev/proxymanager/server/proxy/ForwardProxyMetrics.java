@@ -67,7 +67,7 @@ public final class ForwardProxyMetrics {
                 .description("proxies banned by one target site (health.scope: host)").register(registry).increment();
         LOG.atInfo().setMessage("proxy banned by site").addKeyValue("endpoint", endpoint)
                 .addKeyValue("target_host", host).addKeyValue("proxy_id", e.secretId())
-                .addKeyValue("until", e.until()).log();
+                .addKeyValue("cooldown_until", e.until() == null ? null : e.until().toString()).log();
     }
 
     /** Tunnels open now. */
