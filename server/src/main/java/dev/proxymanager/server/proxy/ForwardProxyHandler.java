@@ -604,6 +604,15 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 || (e.getCause() instanceof InterruptedIOException);
     }
 
+    /**
+     * The plain path blocks (the upstream exchange), so Jetty must not run it on a selector thread: a wrapper without
+     * a child otherwise reports NON_BLOCKING, and every plain request of the port then ran one at a time.
+     */
+    @Override
+    public InvocationType getInvocationType() {
+        return InvocationType.BLOCKING;
+    }
+
     /** See {@link ForwardProxyServer#siteUnavailable}. */
     java.util.Map<String, List<dev.proxymanager.middleware.rotation.SecretStats>> siteUnavailable(String endpoint) {
         return sites.unavailable(endpoint);

@@ -415,6 +415,27 @@ class ForwardProxyServerTest {
     }
 
     @Test
+    void plainRequestsThroughThePortAreServedConcurrently() throws Exception {
+        // given a site that answers /together only once four requests are in at once
+        start("", List.of(), "pm-a", "pm-b");
+
+        // when four clients send at the same time
+        List<java.util.concurrent.Future<Curl>> answers = new java.util.ArrayList<>();
+        try (var clients = java.util.concurrent.Executors.newFixedThreadPool(TestSite.TOGETHER)) {
+            for (int i = 0; i < TestSite.TOGETHER; i++) {
+                int n = i;
+                answers.add(clients.submit(() -> Curl.run("-x", proxy("pool"), siteUrl("/together?i=" + n))));
+            }
+            for (var a : answers) {
+                assertThat(a.get().status()).isEqualTo(200);
+            }
+        }
+
+        // then all four were at the site together: the port did not serialize them
+        assertThat(site.maxTogether.get()).isEqualTo(TestSite.TOGETHER);
+    }
+
+    @Test
     void jdkHttpClientUsesThePortWithProxyCredentials() throws Exception {
         start("", List.of(), "pm-a");
         HttpClient client = HttpClient.newBuilder()

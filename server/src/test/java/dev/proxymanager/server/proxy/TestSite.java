@@ -37,6 +37,11 @@ final class TestSite implements AutoCloseable {
     /** Status and body answered to requests whose Via names the key (an upstream proxy's name). */
     /** The answer (status, body) to requests through a proxy ("pm-a"), or for one host through it ("localhost pm-a"). */
     final Map<String, Map.Entry<Integer, String>> answerByProxy = new ConcurrentHashMap<>();
+    /** Requests to /together* wait for this many to be in at once. */
+    static final int TOGETHER = 4;
+    final java.util.concurrent.CountDownLatch together = new java.util.concurrent.CountDownLatch(TOGETHER);
+    final java.util.concurrent.atomic.AtomicInteger inTogether = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger maxTogether = new java.util.concurrent.atomic.AtomicInteger();
 
     TestSite(Path dir) throws Exception {
         Path keystore = dir.resolve("site.p12");
@@ -75,6 +80,17 @@ final class TestSite implements AutoCloseable {
                 int status = 200;
                 String body = "site " + request.getHttpURI().getPathQuery() + " via=" + via;
                 String host = request.getHttpURI().getHost();
+                if (request.getHttpURI().getPath().startsWith("/together")) {
+                    // holds each request until TOGETHER are in at once (or 5 s): shows whether they run concurrently
+                    maxTogether.accumulateAndGet(inTogether.incrementAndGet(), Math::max);
+                    together.countDown();
+                    try {
+                        together.await(5, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    inTogether.decrementAndGet();
+                }
                 for (Map.Entry<String, Map.Entry<Integer, String>> a : answerByProxy.entrySet()) {
                     // a key "proxy" answers every host through that proxy, "host proxy" that host only
                     String[] k = a.getKey().split(" ");
