@@ -52,6 +52,7 @@ wait_port() {
 # 1. nginx: site and four absolute-form upstream proxies
 mkdir -p "$WORK/www"
 truncate -s "${BENCH_TUNNEL_BYTES:-1G}" "$WORK/www/big"
+chmod 755 "$WORK" "$WORK/www"; chmod 644 "$WORK/www/big" # nginx workers may run as nobody
 cat > "$WORK/nginx.conf" <<NGINX
 worker_processes 1;
 pid $WORK/nginx.pid;
@@ -179,7 +180,7 @@ echo "proxy-manager: $(python3 "$WORK/tunnels.py" 19132 "Basic $(printf 'tunnel:
 echo "proxy-chain:   $(python3 "$WORK/tunnels.py" 19142 "")"
 
 # one tunnel: BENCH_TUNNEL_BYTES over CONNECT (curl -p) against the same transfer direct
-speed() { curl -s -o /dev/null -w '%{speed_download}' "$@" http://127.0.0.1:19101/big; }
+speed() { curl -sf -o /dev/null -w '%{speed_download}' "$@" http://127.0.0.1:19101/big; }
 echo "== ${BENCH_TUNNEL_BYTES:-1G} through one tunnel (MB/s)"
 DIRECT=$(speed); PM=$(speed -p -x "http://tunnel:$TOKEN@127.0.0.1:19132"); CHAIN=$(speed -p -x http://127.0.0.1:19142)
 awk -v d="$DIRECT" -v p="$PM" -v c="$CHAIN" 'BEGIN {
