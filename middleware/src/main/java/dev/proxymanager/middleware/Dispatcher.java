@@ -124,7 +124,8 @@ final class Dispatcher {
         CacheKey key = cacheKey(endpoint, request, call);
         String logCache = mode == CacheMode.NORMAL ? "miss" : "bypass";
         CacheResult result = cache.fetch(key, endpoint.cache(), mode,
-                () -> attempt(endpoint, request, call, leases, attempts, logCache));
+                () -> attempt(endpoint, request, call, leases, attempts, logCache),
+                response -> !attempts.banned); // a block page served with 200 is not the answer to cache
         CachedResponse r = result.response();
         if (result.fromCache()) {
             record(endpoint, request, null, r.status(), 0, r.bodyLength(), result.status().logValue(), 1,
@@ -137,6 +138,7 @@ final class Dispatcher {
     private static final class Attempts {
         int count;
         String secretId;
+        boolean banned; // the last attempt's answer was a ban
     }
 
     private CachedResponse attempt(EndpointConfig endpoint, TransportRequest request, Call call, LeaseSource leases,
@@ -173,6 +175,7 @@ final class Dispatcher {
                         OutcomeClassifier.needsBody(endpoint.health()) ? r.bodyBuffer() : null);
                 engine.release(lease, outcome);
                 OutcomeKind kind = OutcomeClassifier.classify(outcome, endpoint.health());
+                attempts.banned = kind == OutcomeKind.BANNED;
                 record(endpoint, request, lease, r.status(), elapsedMs(start), r.bodyLength(), logCache, attempt,
                         kind, null);
                 if (!kind.retryableOnAnotherSecret() || last) {
