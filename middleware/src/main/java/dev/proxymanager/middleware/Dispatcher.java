@@ -128,7 +128,8 @@ final class Dispatcher {
         CacheKey key = cacheKey(endpoint, request, call);
         String logCache = mode == CacheMode.NORMAL ? "miss" : "bypass";
         CacheResult result = cache.fetch(key, endpoint.cache(), mode,
-                () -> attempt(endpoint, request, call, leases, attempts, logCache));
+                () -> attempt(endpoint, request, call, leases, attempts, logCache),
+                response -> attempts.outcome != OutcomeKind.BANNED); // a block page served with 200 is not the answer to cache
         CachedResponse r = result.response();
         if (result.fromCache()) {
             OutcomeKind kind = OutcomeClassifier.classifyStatus(r.status(), endpoint.health());
@@ -179,7 +180,8 @@ final class Dispatcher {
                 CachedResponse r = transport.execute(request, lease, endpoint, timeout,
                         new UseStamp(engine, lease, sleeper, maxWait));
                 Duration retryAfter = retryAfter(r.header("retry-after").orElse(null));
-                Outcome outcome = Outcome.status(r.status(), retryAfter);
+                Outcome outcome = Outcome.response(r.status(), retryAfter,
+                        OutcomeClassifier.needsBody(endpoint.health()) ? r.bodyBuffer() : null);
                 OutcomeKind kind = engine.release(lease, outcome); // classified knowing the secret's windows
                 attempts.outcome = kind;
                 record(endpoint, request, lease, r.status(), elapsedMs(start), r.bodyLength(), logCache, attempt,

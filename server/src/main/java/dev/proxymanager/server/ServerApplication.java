@@ -7,6 +7,8 @@ import dev.proxymanager.middleware.config.UsageStoreSettings;
 import dev.proxymanager.middleware.store.FailoverUsageStore;
 import dev.proxymanager.middleware.store.UsageStore;
 import dev.proxymanager.middleware.store.UsageStores;
+import dev.proxymanager.middleware.store.SessionStore;
+import dev.proxymanager.middleware.store.SessionStores;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.RetryPolicy;
 import dev.proxymanager.middleware.elastic.ElasticsearchClients;
@@ -29,7 +31,6 @@ import dev.proxymanager.server.metrics.BackendMetrics;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
 import dev.proxymanager.server.proxy.ForwardProxyServer;
-import dev.proxymanager.server.proxy.BodyBanPatterns;
 import dev.proxymanager.server.proxy.ForwardProxySettings;
 import dev.proxymanager.server.security.TargetGuard;
 import dev.proxymanager.server.proxy.tls.TlsInterceptionSettings;
@@ -72,11 +73,11 @@ public final class ServerApplication implements AutoCloseable {
     private boolean generatedToken;
     private SecretsConfig secrets;
     private UsageStore usageStore;
+    private UsageStoreSettings sessionStoreSettings;
     private SecretsReloader secretsReloader;
     private Forwarder forwarder;
     private ForwardProxySettings forwardProxySettings;
     private TlsInterceptionSettings tlsSettings = TlsInterceptionSettings.NONE;
-    private BodyBanPatterns bodyBans = BodyBanPatterns.NONE;
     private ForwardProxyServer forwardProxy;
 
     /**
@@ -148,6 +149,7 @@ public final class ServerApplication implements AutoCloseable {
             throw new ServerConfigException("usage_store.uri", e.getMessage(), e);
         }
         usageStore = store;
+        sessionStoreSettings = storeSettings;
         if (config.elasticsearchEnabled()) {
             elasticsearchUrl = config.elasticsearchUrl();
             if (elasticsearchUrl == null) {
@@ -249,20 +251,26 @@ public final class ServerApplication implements AutoCloseable {
             server.onStopped(secretsReloader); // closed first: no reload into a closing forwarder
         }
         if (forwardProxySettings == null && config.demoMode()) {
-            forwardProxySettings = ForwardProxySettings.demo(secrets, config.port() == 0 ? 0 : ForwardProxySettings.DEMO_PORT);
+            forwardProxySettings = ForwardProxySettings.demo(config.port() == 0 ? 0 : ForwardProxySettings.DEMO_PORT);
         }
         try {
             if (forwardProxySettings != null) {
+                // sticky sessions live beside the usage state: in Redis, shared by every replica
+                SessionStore sessions = SessionStores.create(sessionStoreSettings);
+                server.onStopped(sessions);
                 try {
-                    forwardProxy = new ForwardProxyServer(config.host(), forwardProxySettings, tlsSettings, bodyBans,
-                            manager, clock, metrics.registry(), config.readTimeout(), config.maxRequestBytes(),
-                            config.effectivePoolMaxSize());
+                    forwardProxy = new ForwardProxyServer(config.host(), forwardProxySettings, tlsSettings, manager,
+                            clock, metrics.registry(), config.readTimeout(), config.maxRequestBytes(),
+                            config.effectivePoolMaxSize(), sessions);
                 } catch (IllegalArgumentException e) {
                     // an unusable CA or trust store: "proxy_tls_ca.key: /path is readable by every user ..."
                     String m = e.getMessage();
                     int colon = m.indexOf(": ");
                     throw new ServerConfigException(colon > 0 ? m.substring(0, colon) : "proxy_tls_ca",
                             colon > 0 ? m.substring(colon + 2) : m, e);
+                }
+                if (forwarder instanceof ProxyManagerForwarder pmf) {
+                    pmf.withSiteStats(forwardProxy::siteUnavailable);
                 }
                 server.onStopped(forwardProxy); // registered last: closed first, before the manager it uses
                 forwardProxy.start();
@@ -285,14 +293,11 @@ public final class ServerApplication implements AutoCloseable {
     }
 
     /**
-     * As {@link #withForwardProxy(ForwardProxySettings)}, with TLS interception and upstream trust from {@code tls}
-     * and bans by response body.
+     * As {@link #withForwardProxy(ForwardProxySettings)}, with TLS interception and upstream trust from {@code tls}.
      */
-    public ServerApplication withForwardProxy(ForwardProxySettings settings, TlsInterceptionSettings tls,
-                                              BodyBanPatterns bodyBans) {
+    public ServerApplication withForwardProxy(ForwardProxySettings settings, TlsInterceptionSettings tls) {
         this.forwardProxySettings = settings;
         this.tlsSettings = java.util.Objects.requireNonNull(tls, "tls");
-        this.bodyBans = java.util.Objects.requireNonNull(bodyBans, "bodyBans");
         return this;
     }
 
@@ -426,7 +431,7 @@ public final class ServerApplication implements AutoCloseable {
         }
         if (forwardProxy != null) {
             b.append(forwardProxy.banner(forwardProxySettings, demo == null ? null : demo.upstream().url(),
-                    config.demoMode()));
+                    demo == null ? null : demo.upstream().httpsUrl(), config.demoMode()));
         }
         b.append("  Load test: java -jar server/target/proxy-manager-server.jar loadtest --url ").append(base)
                 .append("/proxy-metrics --concurrent 100 --total-requests 1000\n");

@@ -147,7 +147,7 @@ class ServerApplicationTest {
 
         // when it starts, then it refuses, naming the setting and the file
         assertThatThrownBy(() -> new ServerApplication(config, Map.of(), Clock.system())
-                .withForwardProxy(null, tls, dev.proxymanager.server.proxy.BodyBanPatterns.NONE).start())
+                .withForwardProxy(null, tls).start())
                 .isInstanceOf(ServerConfigException.class).hasMessageStartingWith("proxy_tls_ca.key: ")
                 .hasMessageContaining(key.toString());
     }

@@ -20,7 +20,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                              List<LimitConfig> limits, RotationMethod rotation, Duration rotationInterval,
                              LeaseMode lease, int maxHolders, Duration leaseTtl, HealthPolicy health,
                              Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets,
-                             PrefetchConfig prefetch, LimitMargin limitMargin) {
+                             PrefetchConfig prefetch, LimitMargin limitMargin, List<TargetPattern> allowedTargets,
+                             int maxSessionsPerProxy, List<LimitConfig> hostLimits, boolean hostScopedHealth) {
 
     /** Default {@code rotation_interval} for time-based rotation: 30 s. */
     public static final Duration DEFAULT_ROTATION_INTERVAL = Duration.ofSeconds(30);
@@ -28,6 +29,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
     public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(60);
     /** Default {@code max_holders} of a shared lease: 4. */
     public static final int DEFAULT_MAX_HOLDERS = 4;
+    /** Default {@code max_sessions_per_proxy}: 0, no cap. */
+    public static final int DEFAULT_MAX_SESSIONS_PER_PROXY = 0;
 
     public EndpointConfig {
         Objects.requireNonNull(name, "name");
@@ -44,6 +47,18 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         Objects.requireNonNull(limitMargin, "limitMargin");
         limits = List.copyOf(limits);
         secrets = List.copyOf(secrets);
+        allowedTargets = List.copyOf(allowedTargets);
+        hostLimits = List.copyOf(hostLimits);
+        if (type == SecretType.KEY && (!hostLimits.isEmpty() || hostScopedHealth)) {
+            // a key endpoint has one target: its base URL
+            throw new ConfigException(hostScopedHealth ? "health.scope" : "limits", "scope \"host\" applies to proxy"
+                    + " endpoints only; this endpoint is a key endpoint");
+        }
+        if (type == SecretType.KEY && !allowedTargets.isEmpty()) {
+            throw new ConfigException("allowed_targets", "applies to proxy endpoints only; this endpoint is a key"
+                    + " endpoint (its targets are base_url and allowed_hosts)");
+        }
+        SettingDefinitions.MAX_SESSIONS_PER_PROXY.check(maxSessionsPerProxy);
         if (type == SecretType.KEY && baseUrl == null) {
             throw new ConfigException("base_url", "is required for a key endpoint");
         }
@@ -77,6 +92,11 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                         + " secret a distinct \"id\"");
             }
         }
+    }
+
+    /** Whether limits or health of this endpoint are scoped per target host (the proxy port keeps them per site). */
+    public boolean hostScoped() {
+        return !hostLimits.isEmpty() || hostScopedHealth;
     }
 
     /** The holders one secret admits at once: 1 for exclusive, {@code max_holders} for shared, unbounded for none. */
@@ -139,6 +159,10 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         b.cache = cache;
         b.prefetch = prefetch;
         b.limitMargin = limitMargin;
+        b.allowedTargets = allowedTargets;
+        b.maxSessionsPerProxy = maxSessionsPerProxy;
+        b.hostLimits = hostLimits;
+        b.hostScopedHealth = hostScopedHealth;
         b.secrets.addAll(secrets);
         return b;
     }
@@ -167,6 +191,10 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         private CachePolicy cache = CachePolicy.DEFAULT;
         private PrefetchConfig prefetch = PrefetchConfig.OFF;
         private LimitMargin limitMargin = LimitMargin.DEFAULT;
+        private List<TargetPattern> allowedTargets = List.of();
+        private int maxSessionsPerProxy = DEFAULT_MAX_SESSIONS_PER_PROXY;
+        private List<LimitConfig> hostLimits = List.of();
+        private boolean hostScopedHealth;
         private final List<SecretConfig> secrets = new ArrayList<>();
 
         private Builder(String name, SecretType type) {
@@ -265,6 +293,45 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
             return this;
         }
 
+        /**
+         * The targets the proxy port's clients of this proxy endpoint may reach; default none (the proxy port refuses
+         * every target). Key endpoints take none.
+         */
+        public Builder withAllowedTargets(List<TargetPattern> targets) {
+            this.allowedTargets = targets;
+            return this;
+        }
+
+        /** As {@link #withAllowedTargets(List)}, parsing each pattern ({@link TargetPattern#parse}). */
+        public Builder withAllowedTargetPatterns(String... patterns) {
+            return withAllowedTargets(java.util.Arrays.stream(patterns).map(TargetPattern::parse).toList());
+        }
+
+        /** The most sticky sessions of the proxy port bound to one proxy of this endpoint at once; default 0, no cap. */
+        public Builder withMaxSessionsPerProxy(int max) {
+            this.maxSessionsPerProxy = max;
+            return this;
+        }
+
+        /**
+         * Limits with {@code "scope": "host"}: each holds for each secret per target host of the proxy port
+         * ("30 requests per minute per proxy per site"); default none.
+         */
+        public Builder withHostLimits(List<LimitConfig> limits) {
+            this.hostLimits = limits;
+            return this;
+        }
+
+        /**
+         * {@code health.scope: host}: bans and failures of the proxy port's answers count per target host, so a proxy
+         * banned by one site keeps serving the others; connection failures and timeouts still count for the proxy.
+         * Default false.
+         */
+        public Builder withHostScopedHealth(boolean hostScoped) {
+            this.hostScopedHealth = hostScoped;
+            return this;
+        }
+
         /** Replaces the secrets. */
         public Builder withSecrets(List<SecretConfig> secrets) {
             this.secrets.clear();
@@ -291,7 +358,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
 
         public EndpointConfig build() {
             return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval,
-                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, limitMargin);
+                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, limitMargin,
+                    allowedTargets, maxSessionsPerProxy, hostLimits, hostScopedHealth);
         }
     }
 }

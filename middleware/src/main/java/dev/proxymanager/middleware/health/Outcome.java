@@ -1,5 +1,9 @@
 package dev.proxymanager.middleware.health;
 
+import dev.proxymanager.middleware.config.BanBodyPattern;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -12,8 +16,11 @@ import java.util.Objects;
  * @param kind what happened
  * @param status HTTP status for {@link Kind#RESPONSE}, else 0
  * @param retryAfter the upstream's Retry-After, or {@code null}
+ * @param bodyPrefix the start of the response body as text (at most
+ *                   {@link dev.proxymanager.middleware.config.BanBodyPattern#SCAN_LIMIT} bytes), for
+ *                   {@code ban_body_pattern}; {@code null} when not read
  */
-public record Outcome(Kind kind, int status, Duration retryAfter) {
+public record Outcome(Kind kind, int status, Duration retryAfter, String bodyPrefix) {
 
     /** The kinds of outcome. */
     public enum Kind {
@@ -35,6 +42,38 @@ public record Outcome(Kind kind, int status, Duration retryAfter) {
         if (retryAfter != null && retryAfter.isNegative()) {
             throw new IllegalArgumentException("retryAfter must be >= 0, was " + retryAfter);
         }
+        if (bodyPrefix != null && kind != Kind.RESPONSE) {
+            throw new IllegalArgumentException("only a response has a body, was " + kind);
+        }
+    }
+
+    /** An outcome whose body was not read. */
+    public Outcome(Kind kind, int status, Duration retryAfter) {
+        this(kind, status, retryAfter, null);
+    }
+
+    /**
+     * The upstream answered {@code status} with {@code body} (only its first
+     * {@link dev.proxymanager.middleware.config.BanBodyPattern#SCAN_LIMIT} bytes are kept, decoded as UTF-8).
+     */
+    public static Outcome response(int status, Duration retryAfter, ByteBuffer body) {
+        return new Outcome(Kind.RESPONSE, status, retryAfter, body == null ? null : bodyText(body));
+    }
+
+    /** The first {@code SCAN_LIMIT} bytes of {@code body} as text; {@code body}'s position is not moved. */
+    public static String bodyText(ByteBuffer body) {
+        ByteBuffer b = body.duplicate();
+        if (b.remaining() > BanBodyPattern.SCAN_LIMIT) {
+            b.limit(b.position() + BanBodyPattern.SCAN_LIMIT);
+        }
+        return StandardCharsets.UTF_8.decode(b).toString();
+    }
+
+    @Override
+    public String toString() {
+        // the body may be large or carry the site's data: its size only
+        return "Outcome[kind=" + kind + ", status=" + status + ", retryAfter=" + retryAfter
+                + (bodyPrefix == null ? "" : ", bodyPrefix=" + bodyPrefix.length() + " chars") + "]";
     }
 
     /** The upstream answered {@code status}. */

@@ -182,6 +182,17 @@ public final class RotationEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Drops endpoint {@code name} (no-op when unknown): its leases lapse, and the store keeps its state — a shared
+     * store's keys expire by themselves; call {@link UsageStore#forget} to free a private store's.
+     */
+    public void removeEndpoint(String name) {
+        EndpointRotation r = endpoints.remove(Objects.requireNonNull(name, "name"));
+        if (r != null) {
+            r.close();
+        }
+    }
+
     /** Applies a whole new configuration: endpoints are updated as by {@link #updateEndpoint}, missing ones dropped. */
     public void reconfigure(SecretsConfig config) {
         for (EndpointConfig e : config.endpoints().values()) {

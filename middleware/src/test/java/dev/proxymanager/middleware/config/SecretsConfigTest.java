@@ -111,7 +111,7 @@ class SecretsConfigTest {
     @Test
     void unknownFieldIsRejectedListingKnownOnes() {
         assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"rotaton\": \"round-robin\", \"secrets\": [\"http://127.0.0.1:1\"] }")))
-                .hasMessageStartingWith("endpoints.search.rotaton is not a known field; known fields: [allowed_hosts, base_url,")
+                .hasMessageStartingWith("endpoints.search.rotaton is not a known field; known fields: [allowed_hosts, allowed_targets, base_url,")
                 .hasMessageContaining("rotation");
     }
 
@@ -283,5 +283,42 @@ class SecretsConfigTest {
                 + " \"prefetch\": { \"size\": 2, \"max_age\": \"30s\" }, \"secrets\": [\"http://127.0.0.1:1\"] }")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("endpoints.search.prefetch.max_age must be shorter than lease_ttl (30 s), was 30 s");
+    }
+
+    @Test
+    void limitsAndHealthScopedPerHostAreKeptApartFromThePerSecretOnes() {
+        SecretsConfig c = SecretsConfig.parse("{\"endpoints\":{\"crawl\":{\"type\":\"proxy\",\"limits\":["
+                + "{\"requests\":100,\"per\":\"1m\"},{\"requests\":30,\"per\":\"1m\",\"scope\":\"host\"}],"
+                + "\"health\":{\"scope\":\"host\"},\"secrets\":[\"http://127.0.0.1:3128\"]}}}", Map.of());
+        EndpointConfig crawl = c.endpoints().get("crawl");
+
+        assertThat(crawl.limits()).containsExactly(LimitConfig.of(100, Duration.ofMinutes(1)));
+        assertThat(crawl.hostLimits()).containsExactly(LimitConfig.of(30, Duration.ofMinutes(1)));
+        assertThat(crawl.hostScopedHealth()).isTrue();
+        assertThat(crawl.hostScoped()).isTrue();
+    }
+
+    @Test
+    void scopeIsRefusedOnASecretsOwnLimitsOnKeyEndpointsAndWhenUnknown() {
+        assertThatThrownBy(() -> SecretsConfig.parse("{\"endpoints\":{\"crawl\":{\"type\":\"proxy\",\"secrets\":["
+                + "{\"value\":\"http://127.0.0.1:3128\",\"limits\":[{\"requests\":1,\"per\":\"1m\",\"scope\":\"host\"}]}]}}}",
+                Map.of())).hasMessageContaining("endpoints.crawl.secrets[0].limits[0].scope is not a known field");
+        assertThatThrownBy(() -> SecretsConfig.parse("{\"endpoints\":{\"api\":{\"type\":\"key\",\"base_url\":"
+                + "\"https://api.example.com\",\"health\":{\"scope\":\"host\"},\"secrets\":[\"k-1\"]}}}", Map.of()))
+                .hasMessageContaining("endpoints.api.health.scope").hasMessageContaining("proxy endpoints only");
+        assertThatThrownBy(() -> SecretsConfig.parse("{\"endpoints\":{\"crawl\":{\"type\":\"proxy\",\"limits\":["
+                + "{\"requests\":1,\"per\":\"1m\",\"scope\":\"site\"}],\"secrets\":[\"http://127.0.0.1:3128\"]}}}",
+                Map.of())).hasMessage("endpoints.crawl.limits[0].scope must be one of [secret, host], was \"site\"");
+    }
+
+    @Test
+    void banBodyPatternIsReadAndABadOneNamesItsPath() {
+        SecretsConfig c = SecretsConfig.parse("{\"endpoints\":{\"crawl\":{\"type\":\"proxy\",\"health\":"
+                + "{\"ban_body_pattern\":\"(?i)captcha\"},\"secrets\":[\"http://127.0.0.1:3128\"]}}}", Map.of());
+        assertThat(c.endpoints().get("crawl").health().banBodyPattern()).isEqualTo(BanBodyPattern.compile("(?i)captcha"));
+        assertThatThrownBy(() -> SecretsConfig.parse("{\"endpoints\":{\"crawl\":{\"type\":\"proxy\",\"health\":"
+                + "{\"ban_body_pattern\":\"(unclosed\"},\"secrets\":[\"http://127.0.0.1:3128\"]}}}", Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("endpoints.crawl.health.ban_body_pattern")
+                .hasMessageContaining("regular expression").hasMessageContaining("(unclosed");
     }
 }

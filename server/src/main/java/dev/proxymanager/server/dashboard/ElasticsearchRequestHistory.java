@@ -14,6 +14,7 @@ import co.elastic.clients.elasticsearch._types.query_dsl.Query;
 import co.elastic.clients.elasticsearch.core.SearchResponse;
 import dev.proxymanager.middleware.backend.BackendGate;
 import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.log.LogFields;
 import dev.proxymanager.middleware.transport.Backoff;
 
@@ -29,7 +30,8 @@ import java.util.Objects;
 /**
  * {@link RequestHistory} over the request-log data stream in Elasticsearch: one {@code size: 0} search per report,
  * with a {@code date_histogram} (× {@code terms} on {@link LogFields#ENDPOINT}, × {@code percentiles} on
- * {@link LogFields#LATENCY_MS}), {@code terms} on {@link LogFields#CACHE}, {@link LogFields#STATUS},
+ * {@link LogFields#LATENCY_MS}), {@code terms} on {@link LogFields#CACHE}, {@link LogFields#STATUS}, {@link LogFields#HOST}
+ * (all requests, and banned ones: per-site bans),
  * {@link LogFields#OUTCOME} and {@link LogFields#SECRET_ID}, and {@code percentiles} on the latency. Uses only
  * aggregations every Elasticsearch 9 cluster has.
  *
@@ -53,6 +55,10 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
     private static final String EVENTS = "events";
     private static final String IN_RANGE = "in_range";
     private static final String BY_EVENT = "by_event";
+    private static final String HOSTS = "hosts";
+    private static final String BANS = "bans";
+    /** Busiest target hosts and hosts with most bans shown. */
+    private static final int TOP_HOSTS = 10;
     private static final List<Double> PERCENTS = List.of(50.0, 95.0, 99.0);
 
     private final ElasticsearchClient client;
@@ -107,6 +113,10 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
                     .aggregations(NO_STATUS, a -> a.missing(m -> m.field(LogFields.STATUS)))
                     .aggregations(OUTCOMES, terms(LogFields.OUTCOME, 20))
                     .aggregations(SECRETS, terms(LogFields.SECRET_ID, topSecrets))
+                    .aggregations(HOSTS, terms(LogFields.HOST, TOP_HOSTS))
+                    .aggregations(BANS, a -> a
+                            .filter(f -> f.term(t -> t.field(LogFields.OUTCOME).value(OutcomeKind.BANNED.wireName())))
+                            .aggregations(HOSTS, terms(LogFields.HOST, TOP_HOSTS)))
                     .aggregations(LATENCY, percentiles())
                     .aggregations(EVENTS, events(range)), Void.class);
         } catch (IOException | ElasticsearchException e) {
@@ -205,7 +215,8 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
         }
         return new HistoryReport(range, total, buckets, sortedByTotal(byEndpoint), latencyOverTime,
                 counts(aggs.get(CACHE)), statuses, aggs.get(NO_STATUS).missing().docCount(),
-                counts(aggs.get(OUTCOMES)), latency(aggs.get(LATENCY)), counts(aggs.get(SECRETS)), events);
+                counts(aggs.get(OUTCOMES)), latency(aggs.get(LATENCY)), counts(aggs.get(SECRETS)), events,
+                counts(aggs.get(HOSTS)), counts(aggs.get(BANS).filter().aggregations().get(HOSTS)));
     }
 
     private static HistoryReport empty(HistoryRange range, long total) {

@@ -1,5 +1,7 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.middleware.config.CidrBlock;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.proxymanager.middleware.config.Durations;
 import dev.proxymanager.server.config.ServerConfigException;
@@ -11,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,8 +26,8 @@ public final class ForwardProxySettingsLoader {
     /** The server.yaml keys of the proxy port. */
     public static final Set<String> KEYS = Set.of("proxy_port", "proxy_token_file", "proxy_trusted_clients",
             "proxy_default_endpoint", "proxy_allowed_targets", "proxy_session_ttl",
-            // read by TlsInterceptionSettings and BodyBanPatterns
-            "proxy_tls_ca", "proxy_tls_interception", "proxy_upstream_trust_store", "proxy_ban_body_patterns");
+            // read by TlsInterceptionSettings
+            "proxy_tls_ca", "proxy_tls_interception", "proxy_upstream_trust_store");
 
 
     private ForwardProxySettingsLoader() {
@@ -72,17 +72,10 @@ public final class ForwardProxySettingsLoader {
                 throw new ServerConfigException("proxy_trusted_clients[" + i + "]", e.getMessage());
             }
         }
-        Map<String, List<String>> targets = new LinkedHashMap<>();
-        JsonNode t = root.get("proxy_allowed_targets");
-        if (t != null && !t.isNull()) {
-            if (!t.isObject()) {
-                throw new ServerConfigException("proxy_allowed_targets", "must map proxy endpoint names to lists of"
-                        + " target patterns, was " + t.getNodeType());
-            }
-            for (Iterator<Map.Entry<String, JsonNode>> it = t.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                targets.put(e.getKey(), list(e.getValue(), "proxy_allowed_targets." + e.getKey()));
-            }
+        if (root.has("proxy_allowed_targets")) {
+            // one source of truth: a second list here could silently disagree with the endpoint's own
+            throw new ServerConfigException("proxy_allowed_targets", "moved to secrets.json: list the targets of each"
+                    + " proxy endpoint in endpoints.<name>.allowed_targets (docs/forward-proxy.md)");
         }
         Duration ttl = ForwardProxySettings.DEFAULT_SESSION_TTL;
         String ttlText = text(root, "proxy_session_ttl");
@@ -94,7 +87,7 @@ public final class ForwardProxySettingsLoader {
             }
         }
         try {
-            return new ForwardProxySettings(port, token, trusted, text(root, "proxy_default_endpoint"), targets, ttl);
+            return new ForwardProxySettings(port, token, trusted, text(root, "proxy_default_endpoint"), ttl);
         } catch (IllegalArgumentException e) {
             String setting = e.getMessage().split("[ .\\[]", 2)[0];
             throw new ServerConfigException(setting, e.getMessage(), e);

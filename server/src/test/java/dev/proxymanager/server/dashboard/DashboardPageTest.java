@@ -122,7 +122,7 @@ class DashboardPageTest {
 
         // then every chart is drawn with the indexed data
         for (String canvas : List.of("chart-requests", "chart-cache", "chart-status", "chart-outcomes", "chart-latency",
-                "chart-events")) {
+"chart-events", "chart-hosts", "chart-site-bans")) {
             WebElement element = chromium.driver().findElement(By.id(canvas));
             assertThat(element.getSize().getHeight()).as(canvas + " height").isGreaterThan(100);
         }
@@ -134,6 +134,8 @@ class DashboardPageTest {
         assertThat(chartSlices("chart-outcomes")).isEqualTo(RequestLogFixture.countBy(docs, LogFields.OUTCOME));
         assertThat(chartTotals("chart-latency").keySet()).containsExactlyInAnyOrder("p50", "p95", "p99");
         assertThat(chartTotals("chart-events")).isEqualTo(Map.of("ban", 1L, "cooldown", 1L));
+        assertThat(chartSlices("chart-hosts")).isEqualTo(RequestLogFixture.countBy(docs, LogFields.HOST));
+        assertThat(chartSlices("chart-site-bans")).isEmpty(); // the fixture's log has no bans
 
         assertThat(chromium.severeLogs()).isEmpty();
         assertThat(bannerShown("history-banner")).isFalse();

@@ -81,6 +81,30 @@ class ElasticsearchRequestHistoryTest {
     }
 
     @Test
+    void countsRequestsPerTargetHostAndBansPerSite(ElasticsearchTestNode es) throws Exception {
+        // given the shared log, and a second one where two sites banned proxies
+        HistoryReport report = history.report(HistoryRange.last(Duration.ofHours(1), NOW));
+        String index = es.index("site-bans");
+        RequestLogFixture.createIndex(es.client(), index);
+        List<Map<String, Object>> banLog = RequestLogFixture.documents(4, NOW);
+        String[][] hostAndOutcome = {{"shop.example", "banned"}, {"shop.example", "banned"}, {"news.example", "banned"},
+                {"shop.example", "success"}};
+        for (int i = 0; i < 4; i++) {
+            banLog.get(i).put(LogFields.HOST, hostAndOutcome[i][0]);
+            banLog.get(i).put(LogFields.OUTCOME, hostAndOutcome[i][1]);
+        }
+        RequestLogFixture.index(es.client(), index, banLog);
+        HistoryReport bans = ElasticsearchRequestHistory.builder().withClient(es.client()).withIndex(index).build()
+                .report(HistoryRange.last(Duration.ofHours(1), NOW));
+
+        // then requests are counted per target host, and bans per site, largest first
+        assertThat(new TreeMap<>(report.requestsByHost())).isEqualTo(RequestLogFixture.countBy(docs, LogFields.HOST));
+        assertThat(report.bansByHost()).isEmpty();
+        assertThat(bans.requestsByHost()).containsExactly(Map.entry("shop.example", 3L), Map.entry("news.example", 1L));
+        assertThat(bans.bansByHost()).containsExactly(Map.entry("shop.example", 2L), Map.entry("news.example", 1L));
+    }
+
+    @Test
     void spreadsRequestsOverTimeBucketsPerEndpoint() throws Exception {
         HistoryRange range = HistoryRange.last(Duration.ofHours(1), NOW);
 

@@ -73,7 +73,12 @@ class LogsTemplateTest {
             line("restored uses", "uses", 42L),
             line("serving stale cache entry", "endpoint", "github", "cache", "stale", "cache_id", "abc123"),
             line("cache store errors", "endpoint", "github", "cache_errors", 3L),
-            line("cache store reachable again", "cache_errors", 0L));
+            line("cache store reachable again", "cache_errors", 0L),
+            line("proxy port listening", "proxy_port", 8888),
+            line("proxy target refused", "endpoint", "crawl", "target_host", "169.254.169.254", "target_port", 80,
+                    "reason", "a link-local, metadata, wildcard or multicast address"),
+            line("proxy banned by site", "endpoint", "crawl", "target_host", "shop.example", "proxy_id", "proxy-1",
+                    "cooldown_until", "2026-01-31T10:15:30Z"));
 
     record Line(String message, Map<String, Object> keyValues) {
     }

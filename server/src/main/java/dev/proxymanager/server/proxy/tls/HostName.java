@@ -1,6 +1,6 @@
 package dev.proxymanager.server.proxy.tls;
 
-import dev.proxymanager.server.proxy.CidrBlock;
+import dev.proxymanager.middleware.config.CidrBlock;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
