@@ -465,7 +465,7 @@ public final class RedisUsageStore implements UsageStore {
         if (a.cause() == UnavailableCause.READY) {
             return new Availability(now, UnavailableCause.READY);
         }
-        return new Availability(Math.max(now, a.freeAt() - offset), a.cause());
+        return new Availability(Math.max(now, a.freeAt() - offset), a.cause(), a.limit());
     }
 
     /** A time from the script, 0 for none. */
