@@ -89,19 +89,10 @@ public final class InMemoryUsageStore implements UsageStore {
     }
 
     private static Availability check(SecretRecord r, StoreCandidate c, LeaseTerms terms, long now) {
-        long limitsFreeAt = now;
-        int limit = -1; // no limit reached
-        List<UsageLimit> limits = c.limits();
-        for (int j = 0; j < limits.size(); j++) {
-            UsageLimit l = limits.get(j);
-            long f = r.log.freeAt(l.requests(), l.spacingNanos(), now);
-            if (f > limitsFreeAt) {
-                limitsFreeAt = f;
-                limit = j;
-            }
-        }
+        Availability limits = limitsOnly(r, c, now);
+        int limit = limits.cause() == UnavailableCause.AT_LIMIT ? limits.limit() : -1;
         boolean leasesFull = terms.leased() && r.leases.holders(now) >= terms.maxHolders();
-        return Availability.decide(now, r.removed, r.cooldownUntil, limitsFreeAt, limit, leasesFull,
+        return Availability.decide(now, r.removed, r.cooldownUntil, limits.freeAt(), limit, leasesFull,
                 leasesFull ? r.leases.earliestExpiry() : 0);
     }
 
@@ -142,6 +133,7 @@ public final class InMemoryUsageStore implements UsageStore {
         }
     }
 
+    /** When every limit of {@code c} admits a use, and the one that frees last: the limits' part of the rule. */
     private static Availability limitsOnly(SecretRecord r, StoreCandidate c, long now) {
         long limitsFreeAt = now;
         int limit = -1; // no limit reached
