@@ -76,6 +76,8 @@ class ForwardProxyReplicasTest {
                     proxy_port: %d
                     secrets_file: secrets.json
                     elasticsearch: false
+                    # only the proxy port is used here, with its own token
+                    protect_forwarding: false
                     """.formatted(freePort(), proxyPorts[i]));
             ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", classpath, "dev.proxymanager.server.Main",
                     "--config", yaml.toString()).redirectErrorStream(true)
