@@ -486,8 +486,9 @@ public final class ServerApplication implements AutoCloseable {
                     }
                     HttpResponse<Void> r = client.send(request.build(), HttpResponse.BodyHandlers.discarding());
                     if (r.statusCode() != 200 && !state.equals("degraded")) {
-                        LOG.atWarn().setMessage("elasticsearch health check answered {}")
-                                .addArgument(r.statusCode()).addKeyValue("url", url.getScheme() + "://" + url.getHost() + ":" + url.getPort()).log();
+                        LOG.atWarn().setMessage("elasticsearch health check answered {}{}").addArgument(r.statusCode())
+                                .addArgument(r.statusCode() == 401 ? ": check ELASTICSEARCH_USERNAME/PASSWORD" : "")
+                                .log();
                     }
                     state = r.statusCode() == 200 ? "up" : "degraded";
                 } catch (Exception e) {
