@@ -133,7 +133,9 @@ final class Dispatcher {
         CachedResponse r = result.response();
         if (result.fromCache()) {
             OutcomeKind kind = OutcomeClassifier.classifyStatus(r.status(), endpoint.health());
-            record(endpoint, request, null, r.status(), 0, r.bodyLength(), result.status().logValue(), 1, kind, null);
+            // not an upstream attempt: attempt 0 and no latency keep it out of upstream status and latency figures
+            record(endpoint, request, null, r.status(), null, r.bodyLength(), result.status().logValue(), 0, kind,
+                    null);
             return new Response(r.status(), r.headerFields(), r.bodyBuffer(), true, null, 0, kind);
         }
         // another caller's fetch may have answered this one (no attempt of its own): its status says what it is
@@ -252,7 +254,7 @@ final class Dispatcher {
     }
 
     private void record(EndpointConfig endpoint, TransportRequest request, SecretLease lease, Integer status,
-                        long latencyMs, long bytes, String cacheStatus, int attempt, OutcomeKind outcome,
+                        Long latencyMs, long bytes, String cacheStatus, int attempt, OutcomeKind outcome,
                         String error) {
         if (log == null) {
             return;

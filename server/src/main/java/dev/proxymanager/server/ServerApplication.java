@@ -11,6 +11,7 @@ import dev.proxymanager.middleware.store.SessionStore;
 import dev.proxymanager.middleware.store.SessionStores;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.RetryPolicy;
+import dev.proxymanager.middleware.elastic.ElasticsearchBackend;
 import dev.proxymanager.middleware.elastic.ElasticsearchClients;
 import dev.proxymanager.middleware.log.ElasticsearchRequestLog;
 import dev.proxymanager.middleware.transport.HttpTransport;
@@ -69,6 +70,9 @@ public final class ServerApplication implements AutoCloseable {
     private LocalElasticsearch localElasticsearch;
     private DemoEnvironment demo;
     private URI elasticsearchUrl;
+    /** The cache, request log and dashboard history read and write through this one client, with the credentials. */
+    private ElasticsearchClient elasticsearchClient;
+    private String elasticsearchAuthorization;
     private String adminToken;
     private boolean generatedToken;
     private SecretsConfig secrets;
@@ -159,6 +163,14 @@ public final class ServerApplication implements AutoCloseable {
                 localElasticsearch = LocalElasticsearch.builder().withDataDirectory(data).build().start();
                 elasticsearchUrl = URI.create(localElasticsearch.httpUrl());
             }
+            try {
+                elasticsearchAuthorization = ElasticsearchClients.basicAuthorization(config.elasticsearchUsername(),
+                        config.elasticsearchPassword()).orElse(null);
+            } catch (IllegalArgumentException e) {
+                throw new ServerConfigException("elasticsearch_username", e.getMessage(), e);
+            }
+            elasticsearchClient = ElasticsearchClients.create(elasticsearchUrl.toString(),
+                    config.elasticsearchUsername(), config.elasticsearchPassword());
         }
         TargetGuard targetGuard = new TargetGuard();
         ProxyManager.Builder pm = ProxyManager.builder().secrets(secrets).clock(clock).usageStore(usageStore)
@@ -169,8 +181,8 @@ public final class ServerApplication implements AutoCloseable {
                         .withMaxConnections(config.effectivePoolMaxSize())
                         .withMaxConnectionsPerRoute(config.effectivePoolMaxSize())
                         .build());
-        if (elasticsearchUrl != null) {
-            pm.elasticsearch(elasticsearchUrl.toString());
+        if (elasticsearchClient != null) {
+            pm.cacheAndLog(ElasticsearchBackend.of(elasticsearchClient));
         }
         ProxyManager manager = pm.build();
         forwarder = new ProxyManagerForwarder(manager).withUsageStoreSettings(secrets.usageStore());
@@ -189,7 +201,8 @@ public final class ServerApplication implements AutoCloseable {
         ConcurrencyLimiter limiter = new ConcurrencyLimiter(config.maxConcurrentRequests(), config.maxQueueSize());
         UpstreamBreakers breakers = new UpstreamBreakers(config.circuitBreakerThreshold(),
                 config.circuitBreakerOpenDuration(), clock);
-        ElasticsearchProbe probe = elasticsearchUrl == null ? null : new ElasticsearchProbe(elasticsearchUrl, clock);
+        ElasticsearchProbe probe = elasticsearchUrl == null ? null : new ElasticsearchProbe(elasticsearchUrl,
+                elasticsearchAuthorization, clock);
         Map<String, Object> staticSettings = new LinkedHashMap<>();
         staticSettings.put("port", config.port());
         staticSettings.put("connect_timeout", config.connectTimeout().toMillis() + "ms");
@@ -229,7 +242,7 @@ public final class ServerApplication implements AutoCloseable {
                 .withStaticSettings(staticSettings)
                 .withSecretsReloader(secretsReloader)
                 .build();
-        ElasticsearchClient historyClient = mountDashboard(routes, manager);
+        mountDashboard(routes, manager);
         server = new ForwardingServer(config.host(), config.port(), routes, config.drainTimeout());
         // closed in reverse: forwarder (flush usage and logs) first, then the demo and the local node
         if (localElasticsearch != null) {
@@ -239,8 +252,9 @@ public final class ServerApplication implements AutoCloseable {
             server.onStopped(demo);
         }
         server.onStopped(usageStore);
-        if (historyClient != null) {
-            server.onStopped(() -> ElasticsearchClients.close(historyClient));
+        if (elasticsearchClient != null) {
+            ElasticsearchClient esClient = elasticsearchClient;
+            server.onStopped(() -> ElasticsearchClients.close(esClient)); // after the forwarder flushed the log
         }
         server.onStopped(forwarder);
         if (secretsReloader != null) {
@@ -333,25 +347,21 @@ public final class ServerApplication implements AutoCloseable {
      * Mounts the dashboard at /dashboard: live secret states from the engine and, with Elasticsearch, the request
      * history from the request log. It takes the admin token itself (header or a one-time ?token= that sets a
      * cookie), so it is mounted open; without an admin token it is not mounted at all.
-     *
-     * @return the Elasticsearch client the history reads with, to close on stop, or {@code null}
      */
-    private ElasticsearchClient mountDashboard(Routes routes, ProxyManager manager) {
+    private void mountDashboard(Routes routes, ProxyManager manager) {
         if (adminToken == null) {
             LOG.atInfo().setMessage("no admin_token: the dashboard and admin APIs are off").log();
-            return null;
+            return;
         }
         DashboardHandler.Builder dashboard = DashboardHandler.builder().withAccessToken(adminToken)
                 .withLiveSecrets(new EngineSecretStatuses(() -> manager.endpoints().keySet(), manager::stats));
-        ElasticsearchClient client = null;
-        if (elasticsearchUrl != null) {
-            client = ElasticsearchClients.create(elasticsearchUrl.toString());
+        if (elasticsearchClient != null) {
             String index = manager.requestLog() instanceof ElasticsearchRequestLog log ? log.dataStream()
                     : ElasticsearchRequestLog.DEFAULT_DATA_STREAM;
-            dashboard.withHistory(ElasticsearchRequestHistory.builder().withClient(client).withIndex(index).build());
+            dashboard.withHistory(ElasticsearchRequestHistory.builder().withClient(elasticsearchClient).withIndex(index)
+                    .build());
         }
         routes.mount("/dashboard", new ContextHandler(dashboard.build(), "/dashboard"), false);
-        return client;
     }
 
     /**
@@ -445,17 +455,22 @@ public final class ServerApplication implements AutoCloseable {
         }
     }
 
-    /** Asks Elasticsearch for its cluster health, at most every two seconds. */
+    /**
+     * Asks Elasticsearch for its cluster health, at most every two seconds, with the server's credentials (a secured
+     * node answers 401 without them). Its own one-second timeouts keep {@code /ready} quick when the node hangs.
+     */
     static final class ElasticsearchProbe {
         private final URI url;
+        private final String authorization;
         private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
         private volatile long checkedAt;
         private volatile String state = "unknown";
 
         private final Clock clock;
 
-        ElasticsearchProbe(URI url, Clock clock) {
+        ElasticsearchProbe(URI url, String authorization, Clock clock) {
             this.url = url;
+            this.authorization = authorization;
             this.clock = clock;
         }
 
@@ -464,8 +479,17 @@ public final class ServerApplication implements AutoCloseable {
             if (now - checkedAt > 2_000_000_000L || state.equals("unknown")) {
                 checkedAt = now;
                 try {
-                    HttpResponse<Void> r = client.send(HttpRequest.newBuilder(url.resolve("/_cluster/health"))
-                            .timeout(Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.discarding());
+                    HttpRequest.Builder request = HttpRequest.newBuilder(url.resolve("/_cluster/health"))
+                            .timeout(Duration.ofSeconds(1)).GET();
+                    if (authorization != null) {
+                        request.header("Authorization", authorization);
+                    }
+                    HttpResponse<Void> r = client.send(request.build(), HttpResponse.BodyHandlers.discarding());
+                    if (r.statusCode() != 200 && !state.equals("degraded")) {
+                        LOG.atWarn().setMessage("elasticsearch health check answered {}{}").addArgument(r.statusCode())
+                                .addArgument(r.statusCode() == 401 ? ": check ELASTICSEARCH_USERNAME/PASSWORD" : "")
+                                .log();
+                    }
                     state = r.statusCode() == 200 ? "up" : "degraded";
                 } catch (Exception e) {
                     if (e instanceof InterruptedException) {

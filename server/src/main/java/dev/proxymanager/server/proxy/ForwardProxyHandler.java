@@ -248,8 +248,9 @@ public final class ForwardProxyHandler extends ConnectHandler {
         }
         Answer a = result.fromCache() ? null : fromUpstream.get();
         if (result.fromCache()) {
+            // attempt 0: answered from the cache, no upstream attempt (RequestLogEntry)
             log(endpoint, method, target, null, result.response().status(), clock.nanoTime(), clock.now(),
-                    (long) result.response().bodyLength(), 1,
+                    (long) result.response().bodyLength(), 0,
                     OutcomeClassifier.classifyStatus(result.response().status(), endpoint.health()), null,
                     result.status().logValue());
         }
@@ -885,7 +886,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                     .withSecretId(picked == null ? null : picked.lease().secretId())
                     .withProxyId(picked == null ? null : picked.lease().secretId())
                     .withStatus(status)
-                    .withLatencyMs((clock.nanoTime() - startedNanos) / 1_000_000)
+                    .withLatencyMs(attempt == 0 ? null : (clock.nanoTime() - startedNanos) / 1_000_000)
                     .withBytes(bytes)
                     .withCache(cache)
                     .withAttempt(attempt)
