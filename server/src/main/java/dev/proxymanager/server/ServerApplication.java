@@ -378,6 +378,10 @@ public final class ServerApplication implements AutoCloseable {
 
     /** The server's overrides of what secrets.json says (today: the retry count), for the start and every reload. */
     private SecretsConfig adjust(SecretsConfig c) {
+        if (forwardProxySettings != null || config.demoMode()) {
+            // at start and on every reload: an endpoint that asks for interception the server cannot do is refused
+            tlsSettings.checkEndpoints(c.endpoints().values());
+        }
         return config.retries() == null ? c : withRetries(c, config.retries());
     }
 

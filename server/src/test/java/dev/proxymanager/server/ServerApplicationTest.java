@@ -180,13 +180,12 @@ class ServerApplicationTest {
 
     @Test
     void aWorldReadableCaKeyStopsStartUpNamingTheFile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-        // given the demo with TLS interception on for its proxy endpoint and a CA key every user can read
+        // given the demo with a CA for TLS interception whose key every user can read
         Path cert = dev.proxymanager.server.proxy.tls.CertificateAuthority.create("unit", java.time.Instant.now(),
                 Duration.ofDays(1)).writeTo(dir);
         Path key = dir.resolve(dev.proxymanager.server.proxy.tls.CertificateAuthority.KEY_FILE);
         java.nio.file.Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-        var tls = new dev.proxymanager.server.proxy.tls.TlsInterceptionSettings(cert, key, Map.of("demo-search",
-                new dev.proxymanager.server.proxy.tls.TlsInterceptionSettings.EndpointRule(true, java.util.List.of())), null);
+        var tls = new dev.proxymanager.server.proxy.tls.TlsInterceptionSettings(cert, key, null);
         ServerConfig config = ServerConfig.builder().withHost("127.0.0.1").withPort(0).withElasticsearchEnabled(false).build();
 
         // when it starts, then it refuses, naming the setting and the file
@@ -194,5 +193,23 @@ class ServerApplicationTest {
                 .withForwardProxy(null, tls).start())
                 .isInstanceOf(ServerConfigException.class).hasMessageStartingWith("proxy_tls_ca.key: ")
                 .hasMessageContaining(key.toString());
+    }
+
+    @Test
+    void anEndpointInterceptingTlsWithoutACaStopsStartUpNamingBothSettings(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        // given a proxy endpoint with intercept_tls: true and a server.yaml without proxy_tls_ca
+        Path secrets = java.nio.file.Files.writeString(dir.resolve("secrets.json"), "{\"endpoints\":{\"crawl\":{"
+                + "\"type\":\"proxy\",\"intercept_tls\":true,\"secrets\":[\"http://127.0.0.1:1\"]}}}");
+        ServerConfig config = ServerConfig.builder().withHost("127.0.0.1").withPort(0).withElasticsearchEnabled(false)
+                .withProtectForwarding(false).withSecretsFile(secrets).build();
+        var proxyPort = new dev.proxymanager.server.proxy.ForwardProxySettings(0, "proxy-token-1234", java.util.List.of(), null,
+                Duration.ofMinutes(10));
+
+        // when it starts, then it refuses, naming the endpoint's setting and the missing CA
+        assertThatThrownBy(() -> new ServerApplication(config, Map.of(), Clock.system())
+                .withForwardProxy(proxyPort, dev.proxymanager.server.proxy.tls.TlsInterceptionSettings.NONE).start())
+                .isInstanceOf(ServerConfigException.class)
+                .hasMessageContaining("endpoints.crawl.intercept_tls").hasMessageContaining("proxy_tls_ca");
     }
 }

@@ -21,7 +21,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                              LeaseMode lease, int maxHolders, Duration leaseTtl, HealthPolicy health,
                              Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets,
                              PrefetchConfig prefetch, LimitMargin limitMargin, List<TargetPattern> allowedTargets,
-                             int maxSessionsPerProxy, List<LimitConfig> hostLimits, boolean hostScopedHealth) {
+                             int maxSessionsPerProxy, List<LimitConfig> hostLimits, boolean hostScopedHealth,
+                             boolean interceptTls, List<TargetPattern> interceptExclude) {
 
     /** Default {@code rotation_interval} for time-based rotation: 30 s. */
     public static final Duration DEFAULT_ROTATION_INTERVAL = Duration.ofSeconds(30);
@@ -49,6 +50,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         secrets = List.copyOf(secrets);
         allowedTargets = List.copyOf(allowedTargets);
         hostLimits = List.copyOf(hostLimits);
+        interceptExclude = List.copyOf(interceptExclude);
         if (type == SecretType.KEY && (!hostLimits.isEmpty() || hostScopedHealth)) {
             // a key endpoint has one target: its base URL
             throw new ConfigException(hostScopedHealth ? "health.scope" : "limits", "scope \"host\" applies to proxy"
@@ -57,6 +59,11 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         if (type == SecretType.KEY && !allowedTargets.isEmpty()) {
             throw new ConfigException("allowed_targets", "applies to proxy endpoints only; this endpoint is a key"
                     + " endpoint (its targets are base_url and allowed_hosts)");
+        }
+        if (type == SecretType.KEY && (interceptTls || !interceptExclude.isEmpty())) {
+            // the key path never sees a CONNECT: interception is the proxy port's
+            throw new ConfigException(interceptTls ? "intercept_tls" : "intercept_exclude", "applies to proxy"
+                    + " endpoints only; this endpoint is a key endpoint");
         }
         SettingDefinitions.MAX_SESSIONS_PER_PROXY.check(maxSessionsPerProxy);
         if (type == SecretType.KEY && baseUrl == null) {
@@ -163,6 +170,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         b.maxSessionsPerProxy = maxSessionsPerProxy;
         b.hostLimits = hostLimits;
         b.hostScopedHealth = hostScopedHealth;
+        b.interceptTls = interceptTls;
+        b.interceptExclude = interceptExclude;
         b.secrets.addAll(secrets);
         return b;
     }
@@ -195,6 +204,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         private int maxSessionsPerProxy = DEFAULT_MAX_SESSIONS_PER_PROXY;
         private List<LimitConfig> hostLimits = List.of();
         private boolean hostScopedHealth;
+        private boolean interceptTls;
+        private List<TargetPattern> interceptExclude = List.of();
         private final List<SecretConfig> secrets = new ArrayList<>();
 
         private Builder(String name, SecretType type) {
@@ -332,6 +343,22 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
             return this;
         }
 
+        /**
+         * {@code intercept_tls}: the proxy port answers this endpoint's {@code CONNECT}s itself and reads the requests
+         * inside (with a certificate from the server's CA), except to {@link #withInterceptExclude excluded} hosts.
+         * Default false. Key endpoints take none.
+         */
+        public Builder withInterceptTls(boolean intercept) {
+            this.interceptTls = intercept;
+            return this;
+        }
+
+        /** {@code intercept_exclude}: hosts never intercepted, in the grammar of allowed_targets; default none. */
+        public Builder withInterceptExclude(List<TargetPattern> hosts) {
+            this.interceptExclude = hosts;
+            return this;
+        }
+
         /** Replaces the secrets. */
         public Builder withSecrets(List<SecretConfig> secrets) {
             this.secrets.clear();
@@ -359,7 +386,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         public EndpointConfig build() {
             return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval,
                     lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, limitMargin,
-                    allowedTargets, maxSessionsPerProxy, hostLimits, hostScopedHealth);
+                    allowedTargets, maxSessionsPerProxy, hostLimits, hostScopedHealth, interceptTls, interceptExclude);
         }
     }
 }

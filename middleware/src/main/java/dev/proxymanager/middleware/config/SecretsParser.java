@@ -78,7 +78,8 @@ final class SecretsParser {
 
     private static final Set<String> ENDPOINT_FIELDS = Set.of("type", "base_url", "allowed_hosts", "key", "limits",
             "rotation", "rotation_interval", "lease", "max_holders", "lease_ttl", "health", "timeouts", "retry",
-            "cache", "prefetch", "secrets", "limit_margin", "allowed_targets", "max_sessions_per_proxy");
+            "cache", "prefetch", "secrets", "limit_margin", "allowed_targets", "max_sessions_per_proxy",
+            "intercept_tls", "intercept_exclude");
 
     private EndpointConfig endpoint(String name, JsonNode node, UsageStoreSettings store) {
         Obj o = new Obj(node, "endpoints." + name, ENDPOINT_FIELDS);
@@ -96,16 +97,11 @@ final class SecretsParser {
             b.withAllowedHosts(o.stringList("allowed_hosts"));
         }
         if (o.has("allowed_targets")) {
-            List<String> texts = o.stringList("allowed_targets");
-            List<TargetPattern> targets = new ArrayList<>();
-            for (int i = 0; i < texts.size(); i++) {
-                try {
-                    targets.add(TargetPattern.parse(texts.get(i)));
-                } catch (IllegalArgumentException e) {
-                    throw new ConfigException(o.path("allowed_targets") + "[" + i + "]", e.getMessage());
-                }
-            }
-            b.withAllowedTargets(targets);
+            b.withAllowedTargets(targetPatterns(o, "allowed_targets"));
+        }
+        b.withInterceptTls(o.bool("intercept_tls", false));
+        if (o.has("intercept_exclude")) {
+            b.withInterceptExclude(targetPatterns(o, "intercept_exclude"));
         }
         b.withMaxSessionsPerProxy(o.get(SettingDefinitions.MAX_SESSIONS_PER_PROXY, "max_sessions_per_proxy",
                 EndpointConfig.DEFAULT_MAX_SESSIONS_PER_PROXY));
@@ -146,6 +142,20 @@ final class SecretsParser {
             b.withSecret(secret(secretsNode.get(i), sp + "[" + i + "]", type));
         }
         return o.build(b::build); // the endpoint's own checks (distinct ids, ...) name their field under o's path
+    }
+
+    /** A list of {@link TargetPattern}s, each error naming the entry ({@code endpoints.crawl.allowed_targets[2]}). */
+    private static List<TargetPattern> targetPatterns(Obj o, String field) {
+        List<String> texts = o.stringList(field);
+        List<TargetPattern> patterns = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            try {
+                patterns.add(TargetPattern.parse(texts.get(i)));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(o.path(field) + "[" + i + "]", e.getMessage());
+            }
+        }
+        return patterns;
     }
 
     /** The endpoint settings {@code PUT /api/v1/settings} may change: those of {@link #liveSettings}. */

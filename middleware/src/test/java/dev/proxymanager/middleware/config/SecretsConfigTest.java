@@ -175,6 +175,43 @@ class SecretsConfigTest {
     }
 
     @Test
+    void interceptionIsOffByDefaultAndReadPerProxyEndpoint() {
+        EndpointConfig dflt = parse(endpoint("{ \"type\": \"proxy\", \"secrets\": [\"http://127.0.0.1:1\"] }")).endpoint("search");
+        assertThat(dflt.interceptTls()).isFalse();
+        assertThat(dflt.interceptExclude()).isEmpty();
+
+        EndpointConfig on = parse(endpoint("{ \"type\": \"proxy\", \"intercept_tls\": true, \"intercept_exclude\":"
+                + " [\"*.bank.example\", \"10.0.0.0/8\"], \"secrets\": [\"http://127.0.0.1:1\"] }")).endpoint("search");
+        assertThat(on.interceptTls()).isTrue();
+        assertThat(on.interceptExclude()).extracting(TargetPattern::text).containsExactly("*.bank.example", "10.0.0.0/8");
+        assertThat(on.toBuilder().build()).isEqualTo(on);
+    }
+
+    @Test
+    void badInterceptExcludePatternNamesItsJsonPath() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"intercept_exclude\": [\"ok.example\", \"a*b.example\"],"
+                + " \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .hasMessageStartingWith("endpoints.search.intercept_exclude[1] must be *, a host, *.domain")
+                .hasMessageContaining("a*b.example");
+    }
+
+    @Test
+    void interceptTlsMustBeABoolean() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"intercept_tls\": \"yes\", \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .hasMessageStartingWith("endpoints.search.intercept_tls must be true or false");
+    }
+
+    @Test
+    void interceptionSettingsAreRefusedOnKeyEndpoints() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"key\", \"base_url\": \"https://api.example.com\","
+                + " \"intercept_tls\": true, \"secrets\": [\"abc\"] }")))
+                .hasMessage("endpoints.search.intercept_tls applies to proxy endpoints only; this endpoint is a key endpoint");
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"key\", \"base_url\": \"https://api.example.com\","
+                + " \"intercept_exclude\": [\"*\"], \"secrets\": [\"abc\"] }")))
+                .hasMessage("endpoints.search.intercept_exclude applies to proxy endpoints only; this endpoint is a key endpoint");
+    }
+
+    @Test
     void anErrorNeverRepeatsASecretPutInTheWrongPlace() {
         // a key pasted where an object or array belongs
         assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"secrets\": { \"value\": \"ghp_pastedWrong123\" } }")))

@@ -61,6 +61,8 @@ final class SettingsRoutes {
             ep.put("limit_margin", c.limitMargin().describe());
             if (c.type() == dev.proxymanager.middleware.SecretType.PROXY) {
                 ep.put("allowed_targets", c.allowedTargets().stream().map(Object::toString).toList());
+                ep.put("intercept_tls", c.interceptTls());
+                ep.put("intercept_exclude", c.interceptExclude().stream().map(Object::toString).toList());
                 ep.put("max_sessions_per_proxy", c.maxSessionsPerProxy());
                 if (c.hostScoped()) {
                     ep.put("site_cooldowns", forwarder.siteCooldowns(e));

@@ -642,7 +642,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
         if (admitted == null) {
             return;
         }
-        if (interception != null && interception.intercepts(admitted.endpoint().name(), admitted.host())) {
+        if (interception != null && interception.intercepts(admitted.endpoint(), admitted.host())) {
             metrics.tunnelIntercepted();
             interception.takeOver(request, response, callback, admitted.host(), admitted);
             return;

@@ -82,6 +82,32 @@ class SecretsReloadTest {
     }
 
     @Test
+    void aReloadTurningInterceptionOnWithoutACaIsRefusedNamingBothSettings() throws Exception {
+        // given a server with a proxy port but no proxy_tls_ca, and a proxy endpoint that does not intercept
+        String crawl = "{\"endpoints\":{\"crawl\":{\"type\":\"proxy\",\"intercept_tls\":%s,"
+                + "\"secrets\":[\"http://127.0.0.1:1\"]}}}";
+        Path file = Files.writeString(dir.resolve("secrets.json"), crawl.formatted("false"));
+        ServerConfig config = ServerConfig.builder().withHost("127.0.0.1").withPort(0).withSecretsFile(file)
+                .withElasticsearchEnabled(false).withAdminToken(ServerHarness.ADMIN_TOKEN).withProtectForwarding(false)
+                .withSecretsReloadInterval(Duration.ZERO).build();
+        var proxyPort = new dev.proxymanager.server.proxy.ForwardProxySettings(0, "proxy-token-1234",
+                java.util.List.of(), null, Duration.ofMinutes(10));
+        try (ServerApplication app = new ServerApplication(config, Map.of(), Clock.system())
+                .withForwardProxy(proxyPort, dev.proxymanager.server.proxy.tls.TlsInterceptionSettings.NONE).start()) {
+            int port = app.server().port();
+
+            // when the endpoint turns intercept_tls on and the file is reloaded
+            Files.writeString(file, crawl.formatted("true"));
+            HttpResponse<String> refused = call(port, "POST", "/api/v1/secrets/reload");
+
+            // then the reload is refused naming both settings, and the endpoint still does not intercept
+            assertThat(refused.statusCode()).isEqualTo(400);
+            assertThat(refused.body()).contains("endpoints.crawl.intercept_tls").contains("proxy_tls_ca");
+            assertThat(call(port, "GET", "/api/v1/proxies").body()).contains("\"intercept_tls\" : false");
+        }
+    }
+
+    @Test
     void aChangedFileIsPickedUpWithoutBeingAskedAndCountedInMetrics() throws Exception {
         try (TestUpstream upstream = new TestUpstream()) {
             Path file = Files.writeString(dir.resolve("secrets.json"), secrets(upstream.url(), "first-key-value-1"));

@@ -76,6 +76,21 @@ class SettingsRoutesTest {
     }
 
     @Test
+    void proxiesShowEachProxyEndpointsInterceptionBesideItsAllowedTargets() throws Exception {
+        try (ServerHarness withProxy = new ServerHarness("{\"endpoints\":{\"crawl\":{\"type\":\"proxy\","
+                + "\"allowed_targets\":[\"*.example.com\"],\"intercept_tls\":true,"
+                + "\"intercept_exclude\":[\"*.bank.example\",\"10.0.0.0/8\"],\"secrets\":[\"http://127.0.0.1:1\"]}}}",
+                10, 10, 3, false)) {
+            String body = withProxy.get("/api/v1/proxies", "Authorization", AUTH).body();
+
+            assertThat(body).containsSubsequence("\"allowed_targets\" : [ \"*.example.com\" ]", "\"intercept_tls\" : true",
+                    "\"intercept_exclude\" : [ \"*.bank.example\", \"10.0.0.0/8\" ]");
+        }
+        // a key endpoint has no interception to show
+        assertThat(harness.get("/api/v1/proxies", "Authorization", AUTH).body()).doesNotContain("intercept_tls");
+    }
+
+    @Test
     void putChangesTheLimitLiveAndKeepsTheCounts() throws Exception {
         // given two requests counted against a limit of 5
         harness.get("/proxy/api/1");

@@ -81,7 +81,7 @@ class ChromiumThroughProxyTest {
         try (TestSite site = new TestSite(dir);
              Tinyproxy upstream = Tinyproxy.start("pm-chromium-tls");
              ProxyManager manager = ProxyManager.builder().secrets(SecretsConfig.parse(
-                             "{\"endpoints\":{\"browser\":{\"type\":\"proxy\",\"allowed_targets\":[\"127.0.0.1\"],"
+                             "{\"endpoints\":{\"browser\":{\"type\":\"proxy\",\"allowed_targets\":[\"127.0.0.1\"],\"intercept_tls\":true,"
                                      + "\"secrets\":[{\"id\":\"pm-chromium-tls\","
                                      + "\"value\":\"" + upstream.url() + "\"}]}}}", Map.of()))
                      .usageStore(new InMemoryUsageStore()).maxWait(Duration.ZERO).build();
@@ -89,7 +89,6 @@ class ChromiumThroughProxyTest {
                      List.of(CidrBlock.parse("127.0.0.0/8")), "browser",
                      Duration.ofMinutes(10)), new TlsInterceptionSettings(caCert,
                      caCert.resolveSibling(CertificateAuthority.KEY_FILE),
-                     Map.of("browser", new TlsInterceptionSettings.EndpointRule(true, List.of())),
                      site.certificatePem(dir)), manager, SystemClock.INSTANCE, new SimpleMeterRegistry(),
                      Duration.ofSeconds(30), 1024 * 1024, 16, new InMemorySessionStore()).start()) {
             ChromeOptions options = new ChromeOptions();

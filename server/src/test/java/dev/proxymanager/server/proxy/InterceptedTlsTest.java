@@ -12,7 +12,6 @@ import dev.proxymanager.middleware.log.RequestLogEntry;
 import dev.proxymanager.middleware.store.InMemoryUsageStore;
 import dev.proxymanager.server.proxy.tls.CertificateAuthority;
 import dev.proxymanager.server.proxy.tls.TlsInterceptionSettings;
-import dev.proxymanager.server.proxy.tls.TlsInterceptionSettings.EndpointRule;
 import dev.proxymanager.testsupport.proxy.Tinyproxy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
@@ -97,29 +96,37 @@ class InterceptedTlsTest {
         }
     }
 
-    /** A proxy port over endpoint "pool" (round robin over pm-a and pm-b), intercepting with {@code rule}. */
-    void start(EndpointRule rule, List<CidrBlock> trusted) throws Exception {
-        start(rule, trusted, b -> b);
+    /**
+     * A proxy port over endpoint "pool" (round robin over pm-a and pm-b), whose secrets.json entry intercepts with
+     * {@code interception} ({@link #intercepting}).
+     */
+    void start(String interception, List<CidrBlock> trusted) throws Exception {
+        start(interception, trusted, b -> b);
     }
 
-    void start(EndpointRule rule, List<CidrBlock> trusted,
+    void start(String interception, List<CidrBlock> trusted,
                java.util.function.UnaryOperator<ProxyManager.Builder> extras) throws Exception {
-        String json = "{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"rotation\":\"round-robin\","
+        requestLog = new InMemoryRequestLog();
+        manager = extras.apply(ProxyManager.builder().secrets(secrets(interception))
+                .usageStore(new InMemoryUsageStore()).requestLog(requestLog).maxWait(Duration.ZERO)).build();
+        ForwardProxySettings settings = new ForwardProxySettings(0, TOKEN, trusted, trusted.isEmpty() ? null : "pool",
+                Duration.ofMinutes(10));
+        TlsInterceptionSettings tls = new TlsInterceptionSettings(caCert,
+                caCert.resolveSibling(CertificateAuthority.KEY_FILE), siteCert);
+        server = new ForwardProxyServer("127.0.0.1", settings, tls, manager, SystemClock.INSTANCE,
+                new SimpleMeterRegistry(), Duration.ofSeconds(30), 1024 * 1024, 64, new InMemorySessionStore()).start();
+    }
+
+    /** secrets.json with endpoint "pool" carrying the fields {@code interception}. */
+    static SecretsConfig secrets(String interception) {
+        String json = "{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"rotation\":\"round-robin\"," + interception + ","
                 + "\"timeouts\":{\"connect\":\"2s\",\"read\":\"10s\"},\"retry\":{\"max_retries\":2},"
                 + "\"allowed_targets\":[\"127.0.0.1\"],"
                 + "\"health\":{\"ban_statuses\":[403],\"ban_body_pattern\":\"(?i)please solve the captcha\"},"
                 + "\"secrets\":["
                 + "{\"id\":\"pm-a\",\"value\":\"" + proxyA.urlWithCredentials() + "\"},"
                 + "{\"id\":\"pm-b\",\"value\":\"" + proxyB.urlWithCredentials() + "\"}]}}}";
-        requestLog = new InMemoryRequestLog();
-        manager = extras.apply(ProxyManager.builder().secrets(SecretsConfig.parse(json, Map.of()))
-                .usageStore(new InMemoryUsageStore()).requestLog(requestLog).maxWait(Duration.ZERO)).build();
-        ForwardProxySettings settings = new ForwardProxySettings(0, TOKEN, trusted, trusted.isEmpty() ? null : "pool",
-                Duration.ofMinutes(10));
-        TlsInterceptionSettings tls = new TlsInterceptionSettings(caCert,
-                caCert.resolveSibling(CertificateAuthority.KEY_FILE), Map.of("pool", rule), siteCert);
-        server = new ForwardProxyServer("127.0.0.1", settings, tls, manager, SystemClock.INSTANCE,
-                new SimpleMeterRegistry(), Duration.ofSeconds(30), 1024 * 1024, 64, new InMemorySessionStore()).start();
+        return SecretsConfig.parse(json, Map.of());
     }
 
     /** The request log once it holds {@code n} entries (the last is written after the response is relayed). */
@@ -128,9 +135,14 @@ class InterceptedTlsTest {
         return requestLog.entries();
     }
 
-    static EndpointRule intercepting(String... exclude) {
-        return new EndpointRule(true, List.of(exclude));
+    /** The endpoint fields {@code "intercept_tls": true, "intercept_exclude": [exclude...]}. */
+    static String intercepting(String... exclude) {
+        return "\"intercept_tls\":true,\"intercept_exclude\":["
+                + java.util.Arrays.stream(exclude).map(e -> "\"" + e + "\"").collect(java.util.stream.Collectors.joining(","))
+                + "]";
     }
+
+    static final String NOT_INTERCEPTING = "\"intercept_tls\":false";
 
     String proxy() {
         return "http://pool:" + TOKEN + "@127.0.0.1:" + server.port();
@@ -339,11 +351,31 @@ class InterceptedTlsTest {
 
     @Test
     void interceptionOffByDefaultLeavesTheSitesCertificate() throws Exception {
-        start(new EndpointRule(false, List.of()), List.of());
+        start(NOT_INTERCEPTING, List.of());
 
         Curl own = Curl.run("--cacert", siteCert.toString(), "-x", proxy(), siteUrl(site, "/own"));
 
         assertThat(own.status()).isEqualTo(200);
+    }
+
+    @Test
+    void reloadedSecretsTurnInterceptionOnAndOffAtTheNextConnect() throws Exception {
+        // given a port whose endpoint does not intercept
+        start(NOT_INTERCEPTING, List.of());
+        assertThat(Curl.run("--cacert", siteCert.toString(), "-x", proxy(), siteUrl(site, "/a")).status()).isEqualTo(200);
+
+        // when the secrets are replaced (as SecretsReloader does) with intercept_tls: true
+        manager.replaceSecrets(secrets(intercepting()));
+
+        // then the next CONNECT is intercepted: the CA's certificate verifies, the site's own does not
+        Curl viaCa = Curl.run("--cacert", caCert.toString(), "-x", proxy(), siteUrl(site, "/b"));
+        assertThat(viaCa.status()).isEqualTo(200);
+        assertThat(viaCa.header("X-Proxy-Manager-Secret")).isIn("pm-a", "pm-b");
+
+        // and a reload that excludes the host tunnels it untouched again
+        manager.replaceSecrets(secrets(intercepting("127.0.0.1")));
+        assertThat(Curl.run("--cacert", siteCert.toString(), "-x", proxy(), siteUrl(site, "/c")).status()).isEqualTo(200);
+        assertThat(Curl.run("--cacert", caCert.toString(), "-x", proxy(), siteUrl(site, "/c")).status()).isZero();
     }
 
     @Test

@@ -56,14 +56,11 @@ class InterceptionBenchmark {
         try (TestSite site = new TestSite(dir);
              Tinyproxy upstream = Tinyproxy.start("pm-bench");
              ProxyManager manager = ProxyManager.builder().secrets(SecretsConfig.parse(
-                             "{\"endpoints\":{\"bench\":{\"type\":\"proxy\",\"allowed_targets\":[\"127.0.0.0/8\"],"
+                             "{\"endpoints\":{\"bench\":{\"type\":\"proxy\",\"allowed_targets\":[\"127.0.0.0/8\"],\"intercept_tls\":true,"
                                      + "\"secrets\":[{\"id\":\"pm-bench\","
                                      + "\"value\":\"" + upstream.url() + "\"}]}}}", Map.of()))
                      .usageStore(new InMemoryUsageStore()).maxWait(Duration.ZERO).build()) {
             Path caCert = ca.writeTo(dir.resolve("ca"));
-            TlsInterceptionSettings rules = new TlsInterceptionSettings(caCert,
-                    caCert.resolveSibling(CertificateAuthority.KEY_FILE),
-                    Map.of("bench", new TlsInterceptionSettings.EndpointRule(true, List.of())), null);
             SSLContext upstreamTls = UpstreamTrust.context(site.certificatePem(dir));
             ForwardProxySettings settings = new ForwardProxySettings(0, null, List.of(CidrBlock.parse("127.0.0.0/8")),
                     "bench", Duration.ofMinutes(10));
@@ -71,7 +68,7 @@ class InterceptionBenchmark {
 
             // cold: a cache of one host, two hosts alternating, so every handshake mints a certificate
             try (ForwardProxyServer cold = new ForwardProxyServer("127.0.0.1", settings,
-                    TlsInterception.create(ca, rules, SystemClock.INSTANCE, 1), upstreamTls,
+                    TlsInterception.create(ca, SystemClock.INSTANCE, 1), upstreamTls,
                     manager, SystemClock.INSTANCE, new SimpleMeterRegistry(), Duration.ofSeconds(30), 1 << 20, 64,
                     new InMemorySessionStore())
                     .start()) {
@@ -79,7 +76,7 @@ class InterceptionBenchmark {
                 report("handshakes/s, certificate cache cold", HANDSHAKES, handshakes(cold.port(), trustCa, HANDSHAKES, true));
             }
             try (ForwardProxyServer warm = new ForwardProxyServer("127.0.0.1", settings,
-                    TlsInterception.create(ca, rules, SystemClock.INSTANCE, 1000), upstreamTls,
+                    TlsInterception.create(ca, SystemClock.INSTANCE, 1000), upstreamTls,
                     manager, SystemClock.INSTANCE, new SimpleMeterRegistry(), Duration.ofSeconds(30), 1 << 20, 64,
                     new InMemorySessionStore())
                     .start()) {

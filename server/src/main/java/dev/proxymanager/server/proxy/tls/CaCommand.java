@@ -72,8 +72,8 @@ public final class CaCommand implements Callable<Integer> {
         out.println();
         out.println("server.yaml:");
         out.println("  proxy_tls_ca: {cert: " + c + ", key: " + key.toAbsolutePath() + "}");
-        out.println("  proxy_tls_interception:");
-        out.println("    <proxy endpoint>: {intercept_tls: true, intercept_exclude: []}");
+        out.println("secrets.json, in each proxy endpoint that intercepts:");
+        out.println("  \"intercept_tls\": true, \"intercept_exclude\": []");
         out.println();
         out.println("Trust it only where you mean to inspect the traffic:");
         out.println("  curl:      curl --cacert " + c + " -x http://<endpoint>:<token>@<host>:<port> https://site/");

@@ -5,43 +5,24 @@ import dev.proxymanager.middleware.config.TargetPattern;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Host names as TLS interception sees them: the normal form of a CONNECT host, and the {@code intercept_exclude}
- * patterns ({@code example.com}, {@code *.example.com} for subdomains, {@code *}, an IP address or a CIDR block),
- * matched on the name the client asked for. This class is threadsafe (immutable).
+ * Host names as TLS interception sees them: the normal form of a CONNECT host, and the match of an endpoint's
+ * {@code intercept_exclude} patterns ({@code example.com}, {@code *.example.com} for subdomains, {@code *}, an IP
+ * address or a CIDR block) on the name the client asked for. This class is threadsafe (stateless).
  */
 final class HostName {
 
-    private final List<TargetPattern> patterns;
-
-    private HostName(List<TargetPattern> patterns) {
-        this.patterns = patterns;
+    private HostName() {
     }
 
     /**
-     * Parses {@code patterns} with the grammar of {@code allowed_targets} (one rule for host patterns); a port, if
-     * written, is not looked at.
-     *
-     * @param setting the setting's path, for messages
-     * @throws IllegalArgumentException naming the setting and the bad pattern
+     * Whether {@code host} (as the client asked for it) matches one of {@code patterns} (the grammar of
+     * {@code allowed_targets}, one rule for host patterns); a port, if written, is not looked at.
      */
-    static HostName patterns(String setting, List<String> patterns) {
-        List<TargetPattern> parsed = new ArrayList<>();
-        for (int i = 0; i < patterns.size(); i++) {
-            try {
-                parsed.add(TargetPattern.parse(normal(patterns.get(i))));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(setting + "[" + i + "] " + e.getMessage(), e);
-            }
-        }
-        return new HostName(List.copyOf(parsed));
-    }
-
-    boolean matches(String host) {
+    static boolean matchesAny(List<TargetPattern> patterns, String host) {
         String h = normal(host);
         if (isIpLiteral(h)) {
             try {

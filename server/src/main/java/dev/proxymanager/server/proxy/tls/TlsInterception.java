@@ -1,6 +1,7 @@
 package dev.proxymanager.server.proxy.tls;
 
 import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.config.EndpointConfig;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.ssl.SslConnection;
@@ -14,8 +15,6 @@ import org.eclipse.jetty.util.Attributes;
 import org.eclipse.jetty.util.Callback;
 
 import javax.net.ssl.SSLEngine;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -36,39 +35,37 @@ public final class TlsInterception {
     private static final String HTTP_1_1 = "http/1.1";
 
     private final HostCertificates certificates;
-    private final Map<String, TlsInterceptionSettings.EndpointRule> rules;
-    private final Map<String, HostName> excluded = new HashMap<>();
 
-    private TlsInterception(HostCertificates certificates, TlsInterceptionSettings settings) {
+    private TlsInterception(HostCertificates certificates) {
         this.certificates = certificates;
-        this.rules = settings.endpoints();
-        rules.forEach((name, rule) -> excluded.put(name,
-                HostName.patterns("proxy_tls_interception." + name + ".intercept_exclude", rule.exclude())));
     }
 
     /**
-     * Loads the CA and prepares interception; {@code null} when no endpoint intercepts.
+     * Loads the CA and prepares interception; {@code null} when no CA is configured (no endpoint may intercept:
+     * {@link TlsInterceptionSettings#checkEndpoints}).
      *
      * @throws IllegalArgumentException when the CA files are unusable (the message names the file)
      */
     public static TlsInterception create(TlsInterceptionSettings settings, Clock clock) {
         Objects.requireNonNull(settings, "settings");
-        if (!settings.intercepts()) {
+        if (!settings.hasCa()) {
             return null;
         }
         CertificateAuthority ca = CertificateAuthority.load(settings.caCert(), settings.caKey());
-        return new TlsInterception(new HostCertificates(ca, clock, HostCertificates.DEFAULT_MAX_HOSTS), settings);
+        return new TlsInterception(new HostCertificates(ca, clock, HostCertificates.DEFAULT_MAX_HOSTS));
     }
 
     /** For tests and benchmarks: interception with a CA in memory. */
-    public static TlsInterception create(CertificateAuthority ca, TlsInterceptionSettings settings, Clock clock, int maxHosts) {
-        return new TlsInterception(new HostCertificates(ca, clock, maxHosts), settings);
+    public static TlsInterception create(CertificateAuthority ca, Clock clock, int maxHosts) {
+        return new TlsInterception(new HostCertificates(ca, clock, maxHosts));
     }
 
-    /** Whether a {@code CONNECT} of {@code endpoint} to {@code host} is intercepted. */
-    public boolean intercepts(String endpoint, String host) {
-        TlsInterceptionSettings.EndpointRule rule = rules.get(endpoint);
-        return rule != null && rule.interceptTls() && !excluded.get(endpoint).matches(host);
+    /**
+     * Whether a {@code CONNECT} of {@code endpoint} to {@code host} is intercepted: the endpoint's current
+     * {@code intercept_tls}, unless {@code host} matches its {@code intercept_exclude}.
+     */
+    public boolean intercepts(EndpointConfig endpoint, String host) {
+        return endpoint.interceptTls() && !HostName.matchesAny(endpoint.interceptExclude(), host);
     }
 
     /** The minted certificates (for metrics and benchmarks). */

@@ -1,25 +1,21 @@
 package dev.proxymanager.server.proxy.tls;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.server.config.ServerConfigException;
 import dev.proxymanager.server.config.ServerConfigLoader;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Objects;
+import java.util.Collection;
 import java.util.Set;
 
 /**
- * The TLS settings of the proxy port, from server.yaml. Interception is off unless an endpoint turns it on.
+ * The TLS settings of the proxy port, from server.yaml: the CA that signs intercepted sites' certificates and the
+ * extra CAs trusted for sites. Which endpoints intercept is theirs to say, in secrets.json ({@code intercept_tls},
+ * {@code intercept_exclude}); interception is off unless an endpoint turns it on.
  *
  * <pre>
  * proxy_tls_ca: {cert: ca/proxy-manager-ca.pem, key: ca/proxy-manager-ca-key.pem}
- * proxy_tls_interception:
- *   crawl: {intercept_tls: true, intercept_exclude: ["*.bank.example", "10.0.0.0/8"]}
  * proxy_upstream_trust_store: test-sites.pem   # extra CAs trusted for sites, beside the JVM's (tests)
  * </pre>
  *
@@ -27,45 +23,44 @@ import java.util.Set;
  *
  * @param caCert the CA certificate (PEM), or {@code null} when no endpoint intercepts
  * @param caKey the CA private key (PEM, readable by its owner only), or {@code null}
- * @param endpoints per proxy endpoint, whether it intercepts and which hosts it never intercepts
  * @param upstreamTrustStore PEM certificates trusted for sites in addition to the JVM's trust store, or {@code null}
  */
-public record TlsInterceptionSettings(Path caCert, Path caKey, Map<String, EndpointRule> endpoints,
-                                      Path upstreamTrustStore) {
+public record TlsInterceptionSettings(Path caCert, Path caKey, Path upstreamTrustStore) {
 
-    /** The server.yaml keys read here. */
+    /** The server.yaml keys read here ({@code proxy_tls_interception} only to refuse it). */
     public static final Set<String> KEYS = Set.of("proxy_tls_ca", "proxy_tls_interception", "proxy_upstream_trust_store");
 
-    /** No interception, the JVM's trust store only. */
-    public static final TlsInterceptionSettings NONE = new TlsInterceptionSettings(null, null, Map.of(), null);
-
-
-    /**
-     * One proxy endpoint's interception.
-     *
-     * @param interceptTls whether CONNECTs of this endpoint are intercepted; default false
-     * @param exclude hosts never intercepted (tunnelled untouched): {@code host}, {@code *.domain}, {@code *}, IP or CIDR
-     */
-    public record EndpointRule(boolean interceptTls, List<String> exclude) {
-        public EndpointRule {
-            exclude = List.copyOf(Objects.requireNonNull(exclude, "exclude"));
-        }
-    }
+    /** No CA (no interception), the JVM's trust store only. */
+    public static final TlsInterceptionSettings NONE = new TlsInterceptionSettings(null, null, null);
 
     public TlsInterceptionSettings {
-        endpoints = Map.copyOf(Objects.requireNonNull(endpoints, "endpoints"));
-        endpoints.forEach((name, rule) -> HostName.patterns("proxy_tls_interception." + name + ".intercept_exclude",
-                rule.exclude()));
-        boolean anyIntercepts = endpoints.values().stream().anyMatch(EndpointRule::interceptTls);
-        if (anyIntercepts && (caCert == null || caKey == null)) {
-            throw new IllegalArgumentException("proxy_tls_ca needs cert and key when an endpoint has intercept_tls: true"
-                    + " (make a CA with: proxy-manager-server ca generate --out DIR)");
+        if ((caCert == null) != (caKey == null)) {
+            throw new IllegalArgumentException("proxy_tls_ca needs both cert and key");
         }
     }
 
-    /** Whether some endpoint intercepts. */
-    public boolean intercepts() {
-        return endpoints.values().stream().anyMatch(EndpointRule::interceptTls);
+    /** Whether a CA is configured, so endpoints may intercept. */
+    public boolean hasCa() {
+        return caCert != null;
+    }
+
+    /**
+     * Checks that every endpoint with {@code intercept_tls: true} can be intercepted: a CA is configured. Run at start
+     * and on every secrets reload, which is refused when it fails.
+     *
+     * @throws IllegalArgumentException naming the endpoint's {@code intercept_tls} and {@code proxy_tls_ca}
+     */
+    public void checkEndpoints(Collection<EndpointConfig> endpoints) {
+        if (hasCa()) {
+            return;
+        }
+        for (EndpointConfig e : endpoints) {
+            if (e.interceptTls()) {
+                throw new IllegalArgumentException("endpoints." + e.name() + ".intercept_tls is true but server.yaml"
+                        + " has no proxy_tls_ca {cert, key} to sign the intercepted sites' certificates (make a CA"
+                        + " with: proxy-manager-server ca generate --out DIR)");
+            }
+        }
     }
 
     /**
@@ -82,6 +77,12 @@ public record TlsInterceptionSettings(Path caCert, Path caKey, Map<String, Endpo
         if (root == null || !root.isObject()) {
             return NONE;
         }
+        if (root.has("proxy_tls_interception")) {
+            // one source of truth: the endpoint's own entry, which a secrets reload updates
+            throw new ServerConfigException("proxy_tls_interception", "moved to secrets.json: set intercept_tls and"
+                    + " intercept_exclude in the proxy endpoint's entry, endpoints.<name>.intercept_tls"
+                    + " (docs/forward-proxy.md); proxy_tls_ca stays here");
+        }
         Path base = file.toAbsolutePath().getParent();
         Path cert = null;
         Path key = null;
@@ -93,41 +94,9 @@ public record TlsInterceptionSettings(Path caCert, Path caKey, Map<String, Endpo
             cert = path(base, ca, "cert");
             key = path(base, ca, "key");
         }
-        Map<String, EndpointRule> rules = new LinkedHashMap<>();
-        JsonNode t = root.get("proxy_tls_interception");
-        if (t != null && !t.isNull()) {
-            if (!t.isObject()) {
-                throw new ServerConfigException("proxy_tls_interception", "must map proxy endpoint names to"
-                        + " {intercept_tls, intercept_exclude}, was " + t.getNodeType());
-            }
-            for (Iterator<Map.Entry<String, JsonNode>> it = t.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                String at = "proxy_tls_interception." + e.getKey();
-                JsonNode n = e.getValue();
-                JsonNode on = n.get("intercept_tls");
-                if (on != null && !on.isBoolean()) {
-                    throw new ServerConfigException(at + ".intercept_tls", "must be true or false, was '" + on.asText() + "'");
-                }
-                List<String> exclude = new ArrayList<>();
-                JsonNode ex = n.get("intercept_exclude");
-                if (ex != null && !ex.isNull()) {
-                    if (!ex.isArray()) {
-                        throw new ServerConfigException(at + ".intercept_exclude", "must be a list, was " + ex.getNodeType());
-                    }
-                    ex.forEach(v -> exclude.add(v.asText()));
-                }
-                rules.put(e.getKey(), new EndpointRule(on != null && on.booleanValue(), exclude));
-            }
-        }
         JsonNode trust = root.get("proxy_upstream_trust_store");
         Path trustStore = trust == null || trust.isNull() ? null : base.resolve(trust.asText());
-        try {
-            return new TlsInterceptionSettings(cert, key, rules, trustStore);
-        } catch (IllegalArgumentException e) {
-            // the message starts with the setting's path: "proxy_tls_ca needs ..."
-            String[] settingAndRest = e.getMessage().split(" ", 2);
-            throw new ServerConfigException(settingAndRest[0], settingAndRest[1], e);
-        }
+        return new TlsInterceptionSettings(cert, key, trustStore);
     }
 
     private static Path path(Path base, JsonNode ca, String field) {
