@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.config;
 
+import dev.proxymanager.middleware.quota.QuotaHeaders;
 import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.cache.CachePolicy;
 
@@ -20,7 +21,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                              List<LimitConfig> limits, RotationMethod rotation, Duration rotationInterval,
                              LeaseMode lease, int maxHolders, Duration leaseTtl, HealthPolicy health,
                              Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets,
-                             PrefetchConfig prefetch) {
+                             PrefetchConfig prefetch, QuotaHeaders quotaHeaders) {
 
     /** Default {@code rotation_interval} for time-based rotation: 30 s. */
     public static final Duration DEFAULT_ROTATION_INTERVAL = Duration.ofSeconds(30);
@@ -41,6 +42,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(prefetch, "prefetch");
+        Objects.requireNonNull(quotaHeaders, "quotaHeaders");
         limits = List.copyOf(limits);
         secrets = List.copyOf(secrets);
         if (type == SecretType.KEY && baseUrl == null) {
@@ -137,6 +139,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         b.retry = retry;
         b.cache = cache;
         b.prefetch = prefetch;
+        b.quotaHeaders = quotaHeaders;
         b.secrets.addAll(secrets);
         return b;
     }
@@ -164,6 +167,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         private RetryPolicy retry = RetryPolicy.DEFAULT;
         private CachePolicy cache = CachePolicy.DEFAULT;
         private PrefetchConfig prefetch = PrefetchConfig.OFF;
+        private QuotaHeaders quotaHeaders = QuotaHeaders.AUTO;
         private final List<SecretConfig> secrets = new ArrayList<>();
 
         private Builder(String name, SecretType type) {
@@ -262,6 +266,12 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
             return this;
         }
 
+        /** Default {@link QuotaHeaders#AUTO}: every known quota header style. */
+        public Builder withQuotaHeaders(QuotaHeaders quotaHeaders) {
+            this.quotaHeaders = quotaHeaders;
+            return this;
+        }
+
         /** Replaces the secrets. */
         public Builder withSecrets(List<SecretConfig> secrets) {
             this.secrets.clear();
@@ -282,7 +292,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
 
         public EndpointConfig build() {
             return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval,
-                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch);
+                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, quotaHeaders);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.config;
 
+import dev.proxymanager.middleware.quota.QuotaHeaders;
 import dev.proxymanager.middleware.SecretType;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -78,7 +79,7 @@ final class SecretsParser {
 
     private static final Set<String> ENDPOINT_FIELDS = Set.of("type", "base_url", "allowed_hosts", "key", "limits",
             "rotation", "rotation_interval", "lease", "max_holders", "lease_ttl", "health", "timeouts", "retry",
-            "cache", "prefetch", "secrets");
+            "cache", "prefetch", "quota_headers", "secrets");
 
     private EndpointConfig endpoint(String name, JsonNode node, UsageStoreSettings store) {
         Obj o = new Obj(node, "endpoints." + name, ENDPOINT_FIELDS);
@@ -117,6 +118,9 @@ final class SecretsParser {
         }
         if (o.has("prefetch")) {
             b.withPrefetch(prefetch(o));
+        }
+        if (o.has("quota_headers")) {
+            b.withQuotaHeaders(quotaHeaders(o));
         }
         JsonNode secretsNode = o.required("secrets");
         String sp = o.path("secrets");
@@ -189,6 +193,37 @@ final class SecretsParser {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(field, e.getMessage()); // the message never repeats the salt
         }
+    }
+
+    /**
+     * {@code "quota_headers": "auto"} (default), {@code "off"}, or {@code {"limit": H, "remaining": H, "reset": H,
+     * "reset_format": "auto"|"epoch-seconds"|"seconds"}} naming the headers ({@code limit} optional).
+     */
+    private QuotaHeaders quotaHeaders(Obj endpoint) {
+        JsonNode v = endpoint.node.get("quota_headers");
+        if (v.isTextual()) {
+            String s = endpoint.enumString("quota_headers", null, List.of("auto", "off"));
+            return s.equals("off") ? QuotaHeaders.OFF
+                    : QuotaHeaders.AUTO;
+        }
+        if (!v.isObject()) {
+            throw new ConfigException(endpoint.path("quota_headers"), "must be \"auto\", \"off\" or an object with "
+                    + "remaining, reset, limit and reset_format, was " + shown(v));
+        }
+        Obj m = endpoint.obj("quota_headers", Set.of("limit", "remaining", "reset", "reset_format"));
+        String limit = m.string("limit", null);
+        String remaining = m.string("remaining", null);
+        String reset = m.string("reset", null);
+        if (remaining == null || reset == null) {
+            throw new ConfigException(m.path(remaining == null ? "remaining" : "reset"),
+                    "is required in a quota_headers mapping");
+        }
+        String format = m.enumString("reset_format", "auto", List.of("auto", "epoch-seconds", "seconds"));
+        return QuotaHeaders.mapping(limit, remaining, reset, switch (format) {
+            case "epoch-seconds" -> QuotaHeaders.ResetFormat.EPOCH_SECONDS;
+            case "seconds" -> QuotaHeaders.ResetFormat.SECONDS;
+            default -> QuotaHeaders.ResetFormat.AUTO;
+        });
     }
 
     /** {@code "prefetch": 4} (a size) or {@code "prefetch": {"size": 4, "max_age": "500ms"}}. */
