@@ -176,7 +176,8 @@ final class Dispatcher {
             try {
                 CachedResponse r = transport.execute(request, lease, endpoint, timeout);
                 Duration retryAfter = retryAfter(r.header("retry-after").orElse(null));
-                Outcome outcome = Outcome.status(r.status(), retryAfter);
+                Outcome outcome = Outcome.status(r.status(), retryAfter)
+                        .withQuota(endpoint.quotaHeaders().read(r.headerFields(), clock.nanoTime()));
                 OutcomeKind kind = engine.release(lease, outcome); // classified knowing the secret's windows
                 attempts.outcome = kind;
                 record(endpoint, request, lease, r.status(), elapsedMs(start), r.bodyLength(), logCache, attempt,

@@ -1,5 +1,7 @@
 package dev.proxymanager.middleware.health;
 
+import dev.proxymanager.middleware.quota.QuotaReading;
+
 import java.time.Duration;
 import java.util.Objects;
 
@@ -12,8 +14,9 @@ import java.util.Objects;
  * @param kind what happened
  * @param status HTTP status for {@link Kind#RESPONSE}, else 0
  * @param retryAfter the upstream's Retry-After, or {@code null}
+ * @param quota the quota the response reported ({@link QuotaReading#NONE} when none or not read)
  */
-public record Outcome(Kind kind, int status, Duration retryAfter) {
+public record Outcome(Kind kind, int status, Duration retryAfter, QuotaReading quota) {
 
     /** The kinds of outcome. */
     public enum Kind {
@@ -29,12 +32,23 @@ public record Outcome(Kind kind, int status, Duration retryAfter) {
 
     public Outcome {
         Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(quota, "quota");
         if (kind == Kind.RESPONSE && (status < 100 || status > 599)) {
             throw new IllegalArgumentException("status must be an HTTP status 100-599, was " + status);
         }
         if (retryAfter != null && retryAfter.isNegative()) {
             throw new IllegalArgumentException("retryAfter must be >= 0, was " + retryAfter);
         }
+    }
+
+    /** Without a quota reading. */
+    public Outcome(Kind kind, int status, Duration retryAfter) {
+        this(kind, status, retryAfter, QuotaReading.NONE);
+    }
+
+    /** This outcome with the quota its response reported. */
+    public Outcome withQuota(QuotaReading reading) {
+        return new Outcome(kind, status, retryAfter, reading);
     }
 
     /** The upstream answered {@code status}. */

@@ -12,6 +12,8 @@ import dev.proxymanager.middleware.health.Outcome;
 import dev.proxymanager.middleware.health.OutcomeClassifier;
 import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.lease.SecretLease;
+import dev.proxymanager.middleware.quota.QuotaReading;
+import dev.proxymanager.middleware.quota.UpstreamQuota;
 import dev.proxymanager.middleware.store.Availability;
 import dev.proxymanager.middleware.store.LeaseTerms;
 import dev.proxymanager.middleware.store.SecretUsage;
@@ -93,6 +95,7 @@ final class EndpointRotation {
     private final String leasePrefix;
     private final java.util.function.Consumer<List<SecretStateEvent>> sink;
     private long leaseCounter;
+    private final java.util.concurrent.atomic.LongAdder malformedQuotaHeaders = new java.util.concurrent.atomic.LongAdder();
 
     private EndpointConfig config;
     private LeaseTerms terms;
@@ -341,6 +344,7 @@ final class EndpointRotation {
             return null;
         }
         Slot g = picked[d.granted()];
+        g.inFlight++;
         if (d.capCooldownUntil() > 0) {
             addEvent(new SecretStateEvent(name, g.id, SecretStateEvent.Kind.COOLDOWN,
                     Clock.toInstant(now), Clock.toInstant(d.capCooldownUntil()),
@@ -483,7 +487,7 @@ final class EndpointRotation {
 
     /** What a release must tell the store, decided under the lock; {@code slot} is null when the store need not hear. */
     private record ReleaseCall(OutcomeKind kind, Slot slot, StoreCandidate candidate, LeaseTerms terms, String leaseId,
-                               long now, HealthVerdict verdict) {
+                               long now, HealthVerdict verdict, UpstreamQuota quota) {
     }
 
     /** Applies the outcome to the secret's health and the store; returns what the outcome was, as classified here. */
@@ -493,18 +497,23 @@ final class EndpointRotation {
             Slot s = slots.get(lease.secretId());
             if (s == null) { // the secret left the configuration while leased
                 return new ReleaseCall(OutcomeClassifier.classify(outcome, config.health()), null, null, null, null,
-                        now, null);
+                        now, null, null);
             }
+            s.inFlight = Math.max(0, s.inFlight - 1);
+            UpstreamQuota quota = upstreamQuota(s, outcome, now);
             LimitState limits = limitState(s, lease);
             OutcomeKind kind = OutcomeClassifier.classify(outcome, config.health(), limits);
             HealthVerdict v = HealthRules.apply(config.health(), s.health, outcome, limits, now, random);
             selector.healthChanged(s);
             if (!terms.leased() && v.cooldownUntil() == 0 && !v.remove()) {
                 // nothing for the store to change: spare it the call (a round trip for a remote store)
-                return new ReleaseCall(kind, null, null, null, null, now, v);
+                return new ReleaseCall(kind, null, null, null, null, now, v, quota);
             }
-            return new ReleaseCall(kind, s, s.candidate, terms, terms.leased() ? lease.leaseId() : null, now, v);
+            return new ReleaseCall(kind, s, s.candidate, terms, terms.leased() ? lease.leaseId() : null, now, v, quota);
         });
+        if (call.quota() != null) {
+            recordQuota(lease.secretId(), call.quota());
+        }
         if (call.slot() == null) {
             return call.kind();
         }
@@ -540,6 +549,47 @@ final class EndpointRotation {
             }
         });
         return call.kind();
+    }
+
+    /**
+     * Under the lock: the binding quota {@code outcome}'s response reported, less the calls still in flight on the
+     * secret (the upstream counts them after this answer); {@code null} when it reported none with a reset.
+     */
+    private UpstreamQuota upstreamQuota(Slot s, Outcome outcome, long now) {
+        QuotaReading reading = outcome.quota();
+        if (reading.malformed() > 0) {
+            malformedQuotaHeaders.add(reading.malformed());
+        }
+        UpstreamQuota q = reading.binding();
+        return q == null || !q.liveAt(now) ? null : q.minus(s.inFlight);
+    }
+
+    /**
+     * Tells the store what the upstream reported; when nothing is left, the secret also waits here until the reset
+     * (the store refuses it until then anyway: this spares it the asking).
+     */
+    private void recordQuota(String secretId, UpstreamQuota quota) {
+        try {
+            store.recordQuota(name, secretId, quota, quota.learnedAt());
+        } catch (RuntimeException e) {
+            LOG.warn("usage store failed recording the upstream quota of {} of endpoint {}", secretId, name, e);
+        }
+        if (quota.remaining() > 0) {
+            return;
+        }
+        locked(() -> {
+            Slot s = slots.get(secretId);
+            long now = clock.nanoTime();
+            if (s != null && quota.resetAt() > now && (s.location == Slot.Location.READY
+                    || (s.location == Slot.Location.WAITING && s.waitUntil < quota.resetAt()))) {
+                place(s, new Availability(quota.resetAt(), UnavailableCause.COOLING_DOWN), now);
+            }
+        });
+    }
+
+    /** Quota header values of this endpoint's responses that were malformed and ignored. */
+    long malformedQuotaHeaders() {
+        return malformedQuotaHeaders.sum();
     }
 
     /**
@@ -633,7 +683,10 @@ final class EndpointRotation {
                     view.successes(), view.failures(), view.consecutiveFailures(), a.cause(),
                     SecretStats.closestToBinding(windows, a),
                     u.cooldownUntil() > 0 ? Clock.toInstant(u.cooldownUntil()) : null,
-                    a.freeAt() == Long.MAX_VALUE ? null : Clock.toInstant(Math.max(a.freeAt(), now))));
+                    a.freeAt() == Long.MAX_VALUE ? null : Clock.toInstant(Math.max(a.freeAt(), now)),
+                    u.upstream() == null ? null : new SecretStats.UpstreamQuotaView(u.upstream().policy(),
+                            u.upstream().limit(), u.upstream().remaining(), Clock.toInstant(u.upstream().resetAt()),
+                            Clock.toInstant(u.upstream().learnedAt()))));
         }
         return out;
     }
@@ -648,6 +701,9 @@ final class EndpointRotation {
      */
     void releaseUnused(SecretLease lease, long now) {
         Slot s = slots.get(lease.secretId());
+        if (s != null) {
+            s.inFlight = Math.max(0, s.inFlight - 1); // never sent
+        }
         if (s == null || lease.expiresAtNanos() == Long.MAX_VALUE || lease.expiresAtNanos() <= now) {
             return; // gone, never leased, or already lapsed: nothing is held
         }

@@ -176,6 +176,15 @@ public final class RotationEngine implements AutoCloseable {
     }
 
     /**
+     * How many quota header values of {@code endpoint}'s responses were malformed and ignored since start.
+     *
+     * @throws IllegalArgumentException for an unknown endpoint
+     */
+    public long malformedQuotaHeaders(String endpoint) {
+        return rotation(endpoint).malformedQuotaHeaders();
+    }
+
+    /**
      * How many secrets the ready queue of {@code endpoint} holds now (0 when it does not prefetch). Each is leased and
      * counted as a use.
      */

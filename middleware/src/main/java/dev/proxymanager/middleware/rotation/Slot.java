@@ -32,6 +32,7 @@ final class Slot {
     long waitUntil; // when WAITING: the time of its live heap entry
     long atLimitSeenAt; // when the store last said a window of it was full (0: never), for the 429 rule
     long atLimitFreeAt; // that window's next free slot
+    int inFlight; // leases this engine granted and has not had back: calls the upstream may not have counted yet
     int invalidations; // bumps when an earlier grant must not be handed out any more (cooldown, removal, new limits)
 
     Slot(SecretConfig config, List<LimitConfig> endpointLimits, int windowFailures) {

@@ -3,6 +3,7 @@ package dev.proxymanager.middleware.store;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.lease.LeaseTable;
 import dev.proxymanager.middleware.limit.SlidingWindowLog;
+import dev.proxymanager.middleware.quota.UpstreamQuota;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +38,14 @@ public final class InMemoryUsageStore implements UsageStore {
         final LeaseTable leases = new LeaseTable();
         long cooldownUntil;
         boolean removed;
+        /** The upstream's last report, its remaining lowered by each grant since; null when none holds. */
+        UpstreamQuota upstream;
+
+        /** Until when the upstream's quota blocks this secret at {@code now}; 0 when it does not. */
+        long upstreamBlockedUntil(long now) {
+            UpstreamQuota q = upstream;
+            return q != null && q.liveAt(now) && q.remaining() == 0 ? q.resetAt() : 0;
+        }
 
         void fit(StoreCandidate c) {
             int cap = c.logCapacity();
@@ -67,6 +76,9 @@ public final class InMemoryUsageStore implements UsageStore {
                 }
                 r.log.record(now);
                 r.totalUses++;
+                if (r.upstream != null && r.upstream.liveAt(now)) {
+                    r.upstream = r.upstream.minus(1);
+                }
                 if (terms.leased()) {
                     r.leases.add(leaseId, Clock.plus(now, terms.ttlNanos()));
                 }
@@ -101,7 +113,8 @@ public final class InMemoryUsageStore implements UsageStore {
             }
         }
         boolean leasesFull = terms.leased() && r.leases.holders(now) >= terms.maxHolders();
-        return Availability.decide(now, r.removed, r.cooldownUntil, limitsFreeAt, limit, leasesFull,
+        return Availability.decide(now, r.removed, Math.max(r.cooldownUntil, r.upstreamBlockedUntil(now)),
+                limitsFreeAt, limit, leasesFull,
                 leasesFull ? r.leases.earliestExpiry() : 0);
     }
 
@@ -122,6 +135,21 @@ public final class InMemoryUsageStore implements UsageStore {
                 r.removed = true;
             }
             return check(r, secret, terms, now);
+        }
+    }
+
+    @Override
+    public void recordQuota(String endpoint, String secretId, UpstreamQuota quota, long now) {
+        if (!quota.liveAt(now)) {
+            return;
+        }
+        EndpointRecords ep = endpoint(endpoint);
+        synchronized (ep) {
+            SecretRecord r = ep.get(secretId);
+            UpstreamQuota held = r.upstream;
+            if (held == null || !held.liveAt(now) || quota.learnedAt() >= held.learnedAt()) {
+                r.upstream = quota;
+            }
         }
     }
 
@@ -165,8 +193,10 @@ public final class InMemoryUsageStore implements UsageStore {
                 counts.add(r.log.countInWindow(l.perNanos(), now));
             }
             int holders = terms.leased() ? r.leases.holders(now) : 0;
-            return new SecretUsage(counts, r.totalUses, holders, r.cooldownUntil > now ? r.cooldownUntil : 0,
-                    r.removed, check(r, secret, terms, now));
+            long cooldown = Math.max(r.cooldownUntil, r.upstreamBlockedUntil(now)); // as the Redis store reports it
+            return new SecretUsage(counts, r.totalUses, holders, cooldown > now ? cooldown : 0,
+                    r.removed, check(r, secret, terms, now),
+                    r.upstream != null && r.upstream.liveAt(now) ? r.upstream : null);
         }
     }
 

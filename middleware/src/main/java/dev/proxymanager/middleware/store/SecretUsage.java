@@ -1,5 +1,7 @@
 package dev.proxymanager.middleware.store;
 
+import dev.proxymanager.middleware.quota.UpstreamQuota;
+
 import java.util.List;
 
 /**
@@ -11,10 +13,18 @@ import java.util.List;
  * @param cooldownUntil end of the current cooldown, or 0 when not cooling down
  * @param removed whether the secret is out of rotation
  * @param availability when it can next be granted and why not now
+ * @param upstream what the upstream last reported about the secret's quota while it holds (its {@code remaining}
+ *                 is the store's estimate: the report less the uses granted since), or {@code null}
  */
 public record SecretUsage(List<Integer> usesPerLimit, long totalUses, int holders, long cooldownUntil,
-                          boolean removed, Availability availability) {
+                          boolean removed, Availability availability, UpstreamQuota upstream) {
     public SecretUsage {
         usesPerLimit = List.copyOf(usesPerLimit);
+    }
+
+    /** Without an upstream report. */
+    public SecretUsage(List<Integer> usesPerLimit, long totalUses, int holders, long cooldownUntil, boolean removed,
+                       Availability availability) {
+        this(usesPerLimit, totalUses, holders, cooldownUntil, removed, availability, null);
     }
 }

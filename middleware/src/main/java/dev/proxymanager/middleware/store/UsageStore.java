@@ -1,5 +1,7 @@
 package dev.proxymanager.middleware.store;
 
+import dev.proxymanager.middleware.quota.UpstreamQuota;
+
 /**
  * Holds what must be shared by every process that rotates the same secrets: recent use times (sliding windows),
  * total uses, leases and cooldowns/removals. Health records and strategy state stay in the engine.
@@ -33,6 +35,14 @@ public interface UsageStore extends AutoCloseable {
      */
     Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                          long cooldownUntil, boolean remove);
+
+    /**
+     * Records what the upstream reported about a secret's quota: until {@code quota.resetAt()}, each grant takes
+     * one unit off {@code quota.remaining()}, and at 0 the secret is not granted before the reset (as a cooldown
+     * ending there), whatever its own limits say. A report learned earlier than the one held is ignored while the
+     * held one lasts; one without a reset (or with a past one) changes nothing. The state expires at the reset.
+     */
+    void recordQuota(String endpoint, String secretId, UpstreamQuota quota, long now);
 
     /** Puts a removed or cooling-down secret back into rotation (clears removal and cooldown). */
     void restore(String endpoint, String secretId);

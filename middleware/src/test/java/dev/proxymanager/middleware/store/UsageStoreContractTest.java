@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.store;
 
+import dev.proxymanager.middleware.quota.UpstreamQuota;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -202,5 +203,52 @@ public abstract class UsageStoreContractTest {
         store.acquire("one-" + endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l1", T0);
         assertThat(store.acquire("two-" + endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l2", T0).isGranted())
                 .isTrue();
+    }
+
+    @Test
+    void upstreamReportingNothingLeftBlocksUntilItsResetWhateverOurLimitsSay() {
+        StoreCandidate a = candidate("a", new UsageLimit(100, 60 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 5000, 0, T0 + 30 * SECOND, T0), T0);
+
+        StoreDecision refused = acquire(LeaseTerms.NONE, T0 + SECOND, "l1", a);
+        assertThat(refused.isGranted()).isFalse();
+        assertThat(refused.examined()).containsExactly(
+                new Availability(T0 + 30 * SECOND, UnavailableCause.COOLING_DOWN));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 30 * SECOND, "l2", a).isGranted()).isTrue();
+    }
+
+    @Test
+    void eachGrantTakesOneOffTheReportedRemaining() {
+        StoreCandidate a = candidate("a", new UsageLimit(100, 60 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("core", 10, 2, T0 + 30 * SECOND, T0), T0);
+
+        assertThat(acquire(LeaseTerms.NONE, T0 + 1, "l1", a).isGranted()).isTrue();
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 2).upstream())
+                .isEqualTo(new UpstreamQuota("core", 10, 1, T0 + 30 * SECOND, T0));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 3, "l2", a).isGranted()).isTrue();
+        assertThat(acquire(LeaseTerms.NONE, T0 + 4, "l3", a).isGranted()).isFalse();
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 5).cooldownUntil()).isEqualTo(T0 + 30 * SECOND);
+    }
+
+    @Test
+    void aReportLearnedEarlierDoesNotReplaceALaterOne() {
+        StoreCandidate a = candidate("a", new UsageLimit(100, 60 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 0, T0 + 30 * SECOND, T0 + 2), T0 + 2);
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 9, T0 + 30 * SECOND, T0 + 1), T0 + 3);
+
+        assertThat(acquire(LeaseTerms.NONE, T0 + 4, "l1", a).isGranted()).isFalse();
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 3, T0 + 30 * SECOND, T0 + 5), T0 + 5);
+        assertThat(acquire(LeaseTerms.NONE, T0 + 6, "l2", a).isGranted()).isTrue();
+    }
+
+    @Test
+    void theUpstreamReportExpiresAtItsReset() {
+        StoreCandidate a = candidate("a", new UsageLimit(100, 60 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 4, T0 + 30 * SECOND, T0), T0);
+
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 30 * SECOND - 1).upstream()).isNotNull();
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 30 * SECOND).upstream()).isNull();
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 0, T0 + SECOND, T0), T0 + 2 * SECOND);
+        assertThat(acquire(LeaseTerms.NONE, T0 + 2 * SECOND, "l1", a).isGranted()).isTrue(); // a past reset: nothing
     }
 }

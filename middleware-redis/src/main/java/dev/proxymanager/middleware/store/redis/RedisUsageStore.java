@@ -2,6 +2,7 @@ package dev.proxymanager.middleware.store.redis;
 
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.SecretMasking;
+import dev.proxymanager.middleware.quota.UpstreamQuota;
 import dev.proxymanager.middleware.store.Availability;
 import dev.proxymanager.middleware.store.LeaseTerms;
 import dev.proxymanager.middleware.store.SecretUsage;
@@ -79,6 +80,10 @@ public final class RedisUsageStore implements UsageStore {
     private static final long MIN_KEEP_MS = 60_000;
     /** A view's fields before its per-limit uses: removed, cooldown end, live leases, earliest lease end. */
     private static final int VIEW_FIELDS = 4;
+    /** Keys per secret: log, state, leases, upstream quota. */
+    private static final int KEYS_PER_SECRET = 4;
+    /** The usage answer's last fields: the upstream quota's limit, remaining, reset, learned at, policy. */
+    private static final int QUOTA_FIELDS = 5;
 
     private final RedisURI uri;
     private final String maskedUri;
@@ -203,6 +208,15 @@ public final class RedisUsageStore implements UsageStore {
     }
 
     @Override
+    public void recordQuota(String endpoint, String secretId, UpstreamQuota quota, long now) {
+        if (!quota.liveAt(now)) {
+            return;
+        }
+        eval(new ScriptCall("recordQuota", "quota", keys(endpoint, secretId)).time(now).number(quota.limit())
+                .number(quota.remaining()).time(quota.resetAt()).time(quota.learnedAt()).argument(quota.policy()));
+    }
+
+    @Override
     public void restore(String endpoint, String secretId) {
         eval(new ScriptCall("restore", "restore", keys(endpoint, secretId)));
     }
@@ -236,10 +250,17 @@ public final class RedisUsageStore implements UsageStore {
         int holders = toInt(r.get(3));
         int limits = secret.limits().size();
         List<Integer> counts = new ArrayList<>(limits);
-        for (int i = 1 + VIEW_FIELDS + limits; i < r.size(); i++) {
+        int quotaAt = r.size() - QUOTA_FIELDS;
+        for (int i = 1 + VIEW_FIELDS + limits; i < quotaAt; i++) {
             counts.add(toInt(r.get(i)));
         }
-        return new SecretUsage(counts, total, holders, cooldownUntil > now ? cooldownUntil : 0, removed, a);
+        UpstreamQuota upstream = null;
+        if (!((String) r.get(quotaAt + 2)).isEmpty()) {
+            upstream = new UpstreamQuota((String) r.get(quotaAt + 4), Long.parseLong((String) r.get(quotaAt)),
+                    Math.max(0, Long.parseLong((String) r.get(quotaAt + 1))), time(r.get(quotaAt + 2)),
+                    time(r.get(quotaAt + 3)));
+        }
+        return new SecretUsage(counts, total, holders, cooldownUntil > now ? cooldownUntil : 0, removed, a, upstream);
     }
 
     @Override
@@ -274,7 +295,7 @@ public final class RedisUsageStore implements UsageStore {
         return "RedisUsageStore[" + maskedUri + ", " + (isConnected() ? "connected" : "not connected") + "]";
     }
 
-    /** The three key names of a secret: log, state, leases. */
+    /** The key names of a secret: log, state, leases, upstream quota. */
     String[] keysOf(String endpoint, String secretId) {
         return keys(endpoint, secretId).names().clone();
     }
@@ -287,9 +308,9 @@ public final class RedisUsageStore implements UsageStore {
     /** A secret's key names, and their bytes as sent (encoded once, not on every call). */
     private record SecretKeys(String[] names, byte[][] encoded) {
         static SecretKeys of(String base) {
-            String[] names = {base + ":log", base + ":st", base + ":ls"};
-            byte[][] encoded = new byte[3][];
-            for (int i = 0; i < 3; i++) {
+            String[] names = {base + ":log", base + ":st", base + ":ls", base + ":uq"};
+            byte[][] encoded = new byte[KEYS_PER_SECRET][];
+            for (int i = 0; i < KEYS_PER_SECRET; i++) {
                 encoded[i] = names[i].getBytes(StandardCharsets.UTF_8);
             }
             return new SecretKeys(names, encoded);
@@ -308,11 +329,11 @@ public final class RedisUsageStore implements UsageStore {
         /**
          * @param operation the store operation, for errors
          * @param scriptOperation the script's operation (ARGV[1])
-         * @param secrets whose keys the call touches (KEYS, three per secret)
+         * @param secrets whose keys the call touches (KEYS, four per secret)
          */
         ScriptCall(String operation, String scriptOperation, SecretKeys... secrets) {
             this.operation = operation;
-            args.add(SCRIPT_SHA_BYTES).add(3L * secrets.length);
+            args.add(SCRIPT_SHA_BYTES).add((long) KEYS_PER_SECRET * secrets.length);
             for (SecretKeys secret : secrets) {
                 for (byte[] key : secret.encoded()) {
                     args.add(key);

@@ -7,10 +7,13 @@
 -- now + cooldown, the lease's end) and works out from what the script read when a refused secret frees up.
 -- For today's times this is the plain decimal form that earlier versions of this script stored.
 --
--- Per secret, three keys share the endpoint's hash tag:
+-- Per secret, four keys share the endpoint's hash tag:
 --   <p>:log  LIST of use times, newest first; at least the largest limit's request count (trimmed in steps)
 --   <p>:st   HASH tu = total uses, cd = cooldown end, rm = removed
 --   <p>:ls   HASH lease id -> lease end (ended entries are dropped whenever the hash is read)
+--   <p>:uq   HASH the upstream's last quota report: l limit, r remaining (less the grants since), x reset,
+--            t learned at, p policy; expires at the reset. While it holds, r = 0 blocks the secret until x, as a
+--            cooldown would.
 --
 -- A candidate's block in ARGV: n (its number of limits); per limit lo, hi (the LRANGE indexes of its window's
 -- req-1-th and req-th newest uses, 0-based; lo = hi when req = 1), th (now - window, '' when before the timeline's
@@ -21,10 +24,11 @@
 -- earliest lease end (''), then per limit the use its window turns on ('' when the log is shorter).
 local TRIM_SLACK = 16
 
--- Reads a candidate's keys (KEYS[3i-2..3i]) and the position of its block at ARGV[a]; returns it and the next block.
+-- Reads a candidate's keys (KEYS[4i-3..4i]) and the position of its block at ARGV[a]; returns it and the next block.
 local function candidate(i, a)
   local n = tonumber(ARGV[a])
-  local c = { log = KEYS[3 * i - 2], st = KEYS[3 * i - 1], ls = KEYS[3 * i], n = n, a = a + 1, h = 0 }
+  local c = { log = KEYS[4 * i - 3], st = KEYS[4 * i - 2], ls = KEYS[4 * i - 1], uq = KEYS[4 * i], n = n, a = a + 1,
+    h = 0 }
   c.cap = ARGV[a + 1 + 4 * n]
   c.keep = ARGV[a + 2 + 4 * n]
   return c, a + 3 + 4 * n
@@ -53,6 +57,11 @@ end
 local function load(c, now, leased, nextToo)
   local st = redis.call('HMGET', c.st, 'rm', 'cd')
   c.rm, c.cd = st[1], st[2]
+  local q = redis.call('HMGET', c.uq, 'r', 'x')
+  c.qlive = q[2] and now < q[2]
+  if c.qlive and tonumber(q[1]) <= 0 and (not c.cd or c.cd < q[2]) then
+    c.cd = q[2] -- the upstream said nothing is left until its reset
+  end
   if leased then
     holders(c, now)
   end
@@ -163,7 +172,7 @@ if op == 'acquire' then
   local leased = maxh > 0
   local a = 8
   local out = { -1, '' }
-  for i = 1, #KEYS / 3 do
+  for i = 1, #KEYS / 4 do
     local c
     c, a = candidate(i, a)
     load(c, now, leased, true)
@@ -172,6 +181,9 @@ if op == 'acquire' then
     else
       local atHead = record(c, now)
       redis.call('HINCRBY', c.st, 'tu', 1)
+      if c.qlive then
+        redis.call('HINCRBY', c.uq, 'r', -1)
+      end
       if leased then
         local e = ARGV[5]
         redis.call('HSET', c.ls, leaseId, e)
@@ -260,7 +272,29 @@ if op == 'usage' then
     end
     out[#out + 1] = count
   end
+  local q = redis.call('HMGET', c.uq, 'l', 'r', 'x', 't', 'p')
+  if q[3] and now < q[3] then
+    for k = 1, 5 do
+      out[#out + 1] = q[k]
+    end
+  else
+    for k = 1, 5 do
+      out[#out + 1] = ''
+    end
+  end
   return out
+end
+
+if op == 'quota' then
+  -- ARGV: op, now, limit, remaining, reset, learnedAt, policy. Keeps the report unless a later-learned one holds.
+  local now = ARGV[2]
+  local held = redis.call('HMGET', KEYS[4], 'x', 't')
+  if held[1] and now < held[1] and held[2] and ARGV[6] < held[2] then
+    return 0
+  end
+  redis.call('HSET', KEYS[4], 'l', ARGV[3], 'r', ARGV[4], 'x', ARGV[5], 't', ARGV[6], 'p', ARGV[7])
+  redis.call('PEXPIRE', KEYS[4], msUntil(now, ARGV[5]) + 1000)
+  return 1
 end
 
 if op == 'past' then
@@ -305,7 +339,7 @@ if op == 'restore' then
 end
 
 if op == 'forget' then
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
   return 1
 end
 
