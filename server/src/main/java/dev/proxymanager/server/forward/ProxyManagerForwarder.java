@@ -120,6 +120,20 @@ public final class ProxyManagerForwarder implements Forwarder {
         manager.close();
     }
 
+    /** What the upstream last reported about a key's quota, beside our counts; null when no report holds. */
+    private static Map<String, Object> upstream(SecretStats.UpstreamQuotaView q) {
+        if (q == null) {
+            return null;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("policy", q.policy());
+        m.put("limit", q.limit() < 0 ? null : q.limit());
+        m.put("remaining", q.remaining());
+        m.put("reset", q.resetAt().toString());
+        m.put("learned_at", q.learnedAt().toString());
+        return m;
+    }
+
     /** Per-secret stats as JSON-ready maps: ids, masked values and counts, never a clear value. */
     static List<Map<String, Object>> describe(List<SecretStats> stats) {
         List<Map<String, Object>> out = new ArrayList<>();
@@ -141,6 +155,7 @@ public final class ProxyManagerForwarder implements Forwarder {
             m.put("windows", windows);
             m.put("cooling_down_until", s.coolingDownUntil() == null ? null : s.coolingDownUntil().toString());
             m.put("next_available", s.nextAvailable() == null ? null : s.nextAvailable().toString());
+            m.put("upstream", upstream(s.upstream()));
             out.add(m);
         }
         return out;
