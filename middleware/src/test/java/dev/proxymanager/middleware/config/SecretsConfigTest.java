@@ -263,4 +263,34 @@ class SecretsConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("endpoints.search.prefetch.max_age must be shorter than lease_ttl (30 s), was 30 s");
     }
+
+    private static String keyEndpoint(String quotaHeaders) {
+        return endpoint("{ \"type\": \"key\", \"base_url\": \"https://api.example.com\", \"quota_headers\": "
+                + quotaHeaders + ", \"secrets\": [\"k-123456789\"] }");
+    }
+
+    @Test
+    void quotaHeadersDefaultToAutoAndReadOffAndAMapping() {
+        assertThat(parse(endpoint("{ \"type\": \"key\", \"base_url\": \"https://api.example.com\", "
+                + "\"secrets\": [\"k-123456789\"] }")).endpoint("search").quotaHeaders())
+                .isSameAs(dev.proxymanager.middleware.quota.QuotaHeaders.AUTO);
+        assertThat(parse(keyEndpoint("\"off\"")).endpoint("search").quotaHeaders())
+                .isSameAs(dev.proxymanager.middleware.quota.QuotaHeaders.OFF);
+        assertThat(parse(keyEndpoint("{ \"remaining\": \"X-Points-Left\", \"reset\": \"X-Points-Reset-In\", "
+                + "\"reset_format\": \"seconds\" }")).endpoint("search").quotaHeaders())
+                .hasToString("QuotaHeaders[limit=null, remaining=X-Points-Left, reset=X-Points-Reset-In, "
+                        + "reset_format=seconds]");
+    }
+
+    @Test
+    void badQuotaHeadersNameThePathAndTheChoices() {
+        assertThatThrownBy(() -> parse(keyEndpoint("\"sometimes\"")))
+                .hasMessageStartingWith("endpoints.search.quota_headers must be one of [auto, off]");
+        assertThatThrownBy(() -> parse(keyEndpoint("{ \"reset\": \"R\" }")))
+                .hasMessage("endpoints.search.quota_headers.remaining is required in a quota_headers mapping");
+        assertThatThrownBy(() -> parse(keyEndpoint("{ \"remaining\": \"L\", \"reset\": \"R\", \"reset_format\": \"ms\" }")))
+                .hasMessageStartingWith("endpoints.search.quota_headers.reset_format must be one of [auto, epoch-seconds, seconds]");
+        assertThatThrownBy(() -> parse(keyEndpoint("5")))
+                .hasMessageStartingWith("endpoints.search.quota_headers must be \"auto\", \"off\" or an object");
+    }
 }
