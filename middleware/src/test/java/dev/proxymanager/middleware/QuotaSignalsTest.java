@@ -202,7 +202,7 @@ class QuotaSignalsTest {
             req.send("GET", api.baseUrl() + "/items", null, null);
         }
 
-        SecretStats used = pm.engine().stats("api").stream().filter(s -> s.totalUses() == 1).findFirst().orElseThrow();
+        SecretStats used = pm.stats("api").stream().filter(s -> s.totalUses() == 1).findFirst().orElseThrow();
         assertThat(used.upstream()).isEqualTo(new SecretStats.UpstreamQuotaView("second", QUOTA, QUOTA - 1,
                 Instant.parse("2026-12-05T00:00:01Z"), Instant.parse("2026-12-05T00:00:00Z")));
     }

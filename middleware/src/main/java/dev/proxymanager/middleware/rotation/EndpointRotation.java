@@ -583,6 +583,9 @@ final class EndpointRotation {
             if (s != null && quota.resetAt() > now && (s.location == Slot.Location.READY
                     || (s.location == Slot.Location.WAITING && s.waitUntil < quota.resetAt()))) {
                 place(s, new Availability(quota.resetAt(), UnavailableCause.COOLING_DOWN), now);
+                addEvent(new SecretStateEvent(name, secretId, SecretStateEvent.Kind.COOLDOWN, Clock.toInstant(now),
+                        Clock.toInstant(quota.resetAt()), "upstream quota exhausted"
+                        + (quota.policy().isEmpty() ? "" : " (" + quota.policy() + ")")));
             }
         });
     }

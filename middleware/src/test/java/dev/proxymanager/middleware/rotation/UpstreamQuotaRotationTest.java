@@ -22,9 +22,10 @@ class UpstreamQuotaRotationTest {
 
     private static final long SECOND = 1_000_000_000L;
     private final FakeClock clock = new FakeClock();
+    private final List<SecretStateEvent> events = new java.util.ArrayList<>();
 
     private RotationEngine engine(int keys) {
-        return RotationEngine.builder().withClock(clock).withRandomSeed(7)
+        return RotationEngine.builder().withClock(clock).withRandomSeed(7).onStateChange(events::add)
                 .withEndpoint(keys("api", keys).withLimit(LimitConfig.of(1000, Duration.ofHours(1))).build()).build();
     }
 
@@ -46,6 +47,12 @@ class UpstreamQuotaRotationTest {
         AcquireResult.Denied d = denied(engine.acquire("api"));
         assertThat(d.cause()).isEqualTo(UnavailableCause.COOLING_DOWN);
         assertThat(d.retryAfter()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.kind()).isEqualTo(SecretStateEvent.Kind.COOLDOWN);
+            assertThat(e.until()).isEqualTo(dev.proxymanager.middleware.clock.Clock.toInstant(
+                    clock.nanoTime() + 30 * SECOND));
+            assertThat(e.reason()).isEqualTo("upstream quota exhausted");
+        });
         clock.advance(Duration.ofSeconds(30));
         granted(engine.acquire("api"));
     }
