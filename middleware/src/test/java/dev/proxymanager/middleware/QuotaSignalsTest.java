@@ -60,6 +60,8 @@ class QuotaSignalsTest {
         final Map<String, long[]> used = new HashMap<>(); // key -> {window, used}
         int tooMany;
         int ok;
+        /** When set, sent as {@code X-Points-Used} (a call's cost) on every response. */
+        volatile String pointsUsed;
 
         QuotaApi(Style style) throws IOException {
             this.style = style;
@@ -129,6 +131,9 @@ class QuotaSignalsTest {
                     h.add("RateLimit", "\"second\";r=;t=1");
                 }
             }
+            if (pointsUsed != null) {
+                h.add("X-Points-Used", pointsUsed);
+            }
             byte[] body = "{}".getBytes(StandardCharsets.UTF_8);
             ex.sendResponseHeaders(status, body.length);
             ex.getResponseBody().write(body);
@@ -137,9 +142,12 @@ class QuotaSignalsTest {
     }
 
     private void start(Style style, QuotaHeaders headers) throws IOException {
+        start(style, EndpointConfig.builder("api", SecretType.KEY).withQuotaHeaders(headers));
+    }
+
+    private void start(Style style, EndpointConfig.Builder b) throws IOException {
         api = new QuotaApi(style);
-        EndpointConfig.Builder b = EndpointConfig.builder("api", SecretType.KEY).withBaseUrl(api.baseUrl())
-                .withQuotaHeaders(headers);
+        b.withBaseUrl(api.baseUrl());
         for (int i = 1; i <= KEYS; i++) {
             b.withSecret("k" + i, "quota-key-value-" + i);
         }
@@ -205,5 +213,30 @@ class QuotaSignalsTest {
         SecretStats used = pm.stats("api").stream().filter(s -> s.totalUses() == 1).findFirst().orElseThrow();
         assertThat(used.upstream()).isEqualTo(new SecretStats.UpstreamQuotaView("second", QUOTA, QUOTA - 1,
                 Instant.parse("2026-12-05T00:00:01Z"), Instant.parse("2026-12-05T00:00:00Z")));
+    }
+
+    @Test
+    void aCostLearnedFromTheResponseHeaderIsDebited() throws IOException {
+        // given one hour windows of 10 uses per key, and responses saying each call cost 4 points
+        start(Style.IETF, EndpointConfig.builder("api", SecretType.KEY).withCostHeader("X-Points-Used")
+                .withLimit(dev.proxymanager.middleware.config.LimitConfig.of(10, Duration.ofHours(1))));
+        api.pointsUsed = "4";
+
+        // when one call is made
+        try (Request req = pm.request(SecretType.KEY, "api", false)) {
+            req.send("GET", api.baseUrl() + "/graphql", null, null);
+        }
+
+        // then its key counts 4 uses in the window, not 1
+        SecretStats used = pm.stats("api").stream().filter(s -> s.totalUses() > 0).findFirst().orElseThrow();
+        assertThat(used.windows().get(0).uses()).isEqualTo(4);
+
+        // and a malformed cost is ignored and counted
+        api.pointsUsed = "four";
+        try (Request req = pm.request(SecretType.KEY, "api", false)) {
+            assertThat(req.send("GET", api.baseUrl() + "/graphql", null, null).status()).isEqualTo(200);
+        }
+        assertThat(pm.engine().malformedQuotaHeaders("api")).isEqualTo(1);
+        assertThat(pm.stats("api").stream().mapToLong(SecretStats::totalUses).sum()).isEqualTo(5);
     }
 }

@@ -21,7 +21,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                              List<LimitConfig> limits, RotationMethod rotation, Duration rotationInterval,
                              LeaseMode lease, int maxHolders, Duration leaseTtl, HealthPolicy health,
                              Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets,
-                             PrefetchConfig prefetch, QuotaHeaders quotaHeaders) {
+                             PrefetchConfig prefetch, QuotaHeaders quotaHeaders,
+                             String costHeader) {
 
     /** Default {@code rotation_interval} for time-based rotation: 30 s. */
     public static final Duration DEFAULT_ROTATION_INTERVAL = Duration.ofSeconds(30);
@@ -43,6 +44,9 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(prefetch, "prefetch");
         Objects.requireNonNull(quotaHeaders, "quotaHeaders");
+        if (costHeader != null && costHeader.isBlank()) {
+            throw new ConfigException("cost_header", "must name a header, was \"" + costHeader + "\"");
+        }
         limits = List.copyOf(limits);
         secrets = List.copyOf(secrets);
         if (type == SecretType.KEY && baseUrl == null) {
@@ -140,6 +144,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         b.cache = cache;
         b.prefetch = prefetch;
         b.quotaHeaders = quotaHeaders;
+        b.costHeader = costHeader;
         b.secrets.addAll(secrets);
         return b;
     }
@@ -168,6 +173,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         private CachePolicy cache = CachePolicy.DEFAULT;
         private PrefetchConfig prefetch = PrefetchConfig.OFF;
         private QuotaHeaders quotaHeaders = QuotaHeaders.AUTO;
+        private String costHeader;
         private final List<SecretConfig> secrets = new ArrayList<>();
 
         private Builder(String name, SecretType type) {
@@ -272,6 +278,16 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
             return this;
         }
 
+        /**
+         * Default none. A response header saying how many units the call cost (e.g. GraphQL points used); a cost
+         * of N counts N uses in every window (the difference beyond the one counted at the grant is debited after
+         * the call, at the call's time).
+         */
+        public Builder withCostHeader(String costHeader) {
+            this.costHeader = costHeader;
+            return this;
+        }
+
         /** Replaces the secrets. */
         public Builder withSecrets(List<SecretConfig> secrets) {
             this.secrets.clear();
@@ -292,7 +308,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
 
         public EndpointConfig build() {
             return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval,
-                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, quotaHeaders);
+                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, quotaHeaders, costHeader);
         }
     }
 }

@@ -79,7 +79,7 @@ final class SecretsParser {
 
     private static final Set<String> ENDPOINT_FIELDS = Set.of("type", "base_url", "allowed_hosts", "key", "limits",
             "rotation", "rotation_interval", "lease", "max_holders", "lease_ttl", "health", "timeouts", "retry",
-            "cache", "prefetch", "quota_headers", "secrets");
+            "cache", "prefetch", "quota_headers", "cost_header", "secrets");
 
     private EndpointConfig endpoint(String name, JsonNode node, UsageStoreSettings store) {
         Obj o = new Obj(node, "endpoints." + name, ENDPOINT_FIELDS);
@@ -122,6 +122,7 @@ final class SecretsParser {
         if (o.has("quota_headers")) {
             b.withQuotaHeaders(quotaHeaders(o));
         }
+        b.withCostHeader(o.string("cost_header", null));
         JsonNode secretsNode = o.required("secrets");
         String sp = o.path("secrets");
         if (!secretsNode.isArray() || secretsNode.isEmpty()) {

@@ -76,6 +76,26 @@ public final class QuotaHeaders {
                 Objects.requireNonNull(reset, "reset"), Objects.requireNonNull(format, "format"));
     }
 
+    /** What {@link #cost} answers for a value that is not a whole number >= 0. */
+    public static final long MALFORMED_COST = -2;
+
+    /**
+     * The units a call cost by its response's header {@code name} (an endpoint's {@code cost_header}, e.g. GraphQL
+     * points used): a whole number >= 0; -1 when {@code name} is null or the header absent; {@link #MALFORMED_COST}
+     * when malformed. Never throws.
+     */
+    public static long cost(HttpHeaders headers, String name) {
+        if (name == null || headers == null) {
+            return -1;
+        }
+        String v = headers.first(name).map(String::trim).orElse(null);
+        if (v == null) {
+            return -1;
+        }
+        long n = wholeNumber(v);
+        return n < 0 ? MALFORMED_COST : n;
+    }
+
     /** Whether any header is read. */
     public boolean enabled() {
         return enabled;

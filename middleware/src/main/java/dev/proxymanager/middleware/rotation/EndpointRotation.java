@@ -86,6 +86,8 @@ final class EndpointRotation {
     }
 
     private static final int MAX_BATCH = 16;
+    /** The most uses one call's reported cost adds (a bound on one store call's size). */
+    private static final int MAX_DEBIT = 100_000;
 
     final String name;
     private final ReentrantLock lock = new ReentrantLock();
@@ -487,7 +489,7 @@ final class EndpointRotation {
 
     /** What a release must tell the store, decided under the lock; {@code slot} is null when the store need not hear. */
     private record ReleaseCall(OutcomeKind kind, Slot slot, StoreCandidate candidate, LeaseTerms terms, String leaseId,
-                               long now, HealthVerdict verdict, UpstreamQuota quota) {
+                               long now, HealthVerdict verdict, UpstreamQuota quota, long[] debit, Slot costed) {
     }
 
     /** Applies the outcome to the secret's health and the store; returns what the outcome was, as classified here. */
@@ -497,20 +499,25 @@ final class EndpointRotation {
             Slot s = slots.get(lease.secretId());
             if (s == null) { // the secret left the configuration while leased
                 return new ReleaseCall(OutcomeClassifier.classify(outcome, config.health()), null, null, null, null,
-                        now, null, null);
+                        now, null, null, null, null);
             }
             s.inFlight = Math.max(0, s.inFlight - 1);
             UpstreamQuota quota = upstreamQuota(s, outcome, now);
+            long[] debit = debit(outcome, lease);
             LimitState limits = limitState(s, lease);
             OutcomeKind kind = OutcomeClassifier.classify(outcome, config.health(), limits);
             HealthVerdict v = HealthRules.apply(config.health(), s.health, outcome, limits, now, random);
             selector.healthChanged(s);
             if (!terms.leased() && v.cooldownUntil() == 0 && !v.remove()) {
                 // nothing for the store to change: spare it the call (a round trip for a remote store)
-                return new ReleaseCall(kind, null, null, null, null, now, v, quota);
+                return new ReleaseCall(kind, null, null, null, null, now, v, quota, debit, s);
             }
-            return new ReleaseCall(kind, s, s.candidate, terms, terms.leased() ? lease.leaseId() : null, now, v, quota);
+            return new ReleaseCall(kind, s, s.candidate, terms, terms.leased() ? lease.leaseId() : null, now, v, quota,
+                    debit, s);
         });
+        if (call.debit() != null) {
+            debit(call.costed(), call.debit());
+        }
         if (call.quota() != null) {
             recordQuota(lease.secretId(), call.quota());
         }
@@ -587,6 +594,37 @@ final class EndpointRotation {
                         Clock.toInstant(quota.resetAt()), "upstream quota exhausted"
                         + (quota.policy().isEmpty() ? "" : " (" + quota.policy() + ")")));
             }
+        });
+    }
+
+    /**
+     * The uses a call's reported cost adds to the one counted at its grant, all at the grant's time; {@code null}
+     * when none (no cost reported, or a cost of 0 or 1: a refund is not made).
+     */
+    private static long[] debit(Outcome outcome, SecretLease lease) {
+        long cost = outcome.quota().cost();
+        if (cost <= 1) {
+            return null;
+        }
+        long[] times = new long[(int) Math.min(cost - 1, MAX_DEBIT)];
+        java.util.Arrays.fill(times, lease.acquiredAtNanos());
+        return times;
+    }
+
+    /** Counts a call's extra cost in the store, as past uses at its grant's time. */
+    private void debit(Slot s, long[] times) {
+        StoreCandidate candidate = locked(() -> s.candidate);
+        int keep = candidate.logCapacity();
+        long[] debited = keep > 0 && times.length > keep ? java.util.Arrays.copyOf(times, keep) : times;
+        try {
+            store.recordPastUses(name, candidate, debited); // beyond the log's capacity, more uses decide nothing
+        } catch (RuntimeException e) {
+            LOG.warn("usage store failed debiting a cost of {} to {} of endpoint {}", times.length + 1, s.id, name, e);
+            return;
+        }
+        locked(() -> {
+            s.rank += times.length;
+            s.invalidations++; // a prefetched use may be over a limit now
         });
     }
 

@@ -293,4 +293,15 @@ class SecretsConfigTest {
         assertThatThrownBy(() -> parse(keyEndpoint("5")))
                 .hasMessageStartingWith("endpoints.search.quota_headers must be \"auto\", \"off\" or an object");
     }
+
+    @Test
+    void costHeaderNamesAHeaderAndDefaultsToNone() {
+        assertThat(parse(keyEndpoint("\"auto\"")).endpoint("search").costHeader()).isNull();
+        assertThat(parse(endpoint("{ \"type\": \"key\", \"base_url\": \"https://api.example.com\", "
+                + "\"cost_header\": \"X-Points-Used\", \"secrets\": [\"k-123456789\"] }")).endpoint("search")
+                .costHeader()).isEqualTo("X-Points-Used");
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"key\", \"base_url\": \"https://api.example.com\", "
+                + "\"cost_header\": \" \", \"secrets\": [\"k-123456789\"] }")))
+                .hasMessage("endpoints.search.cost_header must name a header, was \" \"");
+    }
 }

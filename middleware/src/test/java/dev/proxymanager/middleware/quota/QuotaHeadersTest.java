@@ -164,4 +164,16 @@ class QuotaHeadersTest {
         assertThat(q.minus(5).remaining()).isZero();
         assertThat(List.of(q.liveAt(NOW), q.liveAt(NOW + S))).containsExactly(true, false);
     }
+
+    @Test
+    void readsACallsCostFromTheNamedHeader() {
+        assertThat(QuotaHeaders.cost(headers("X-Points-Used", " 12 "), "x-points-used")).isEqualTo(12);
+        assertThat(QuotaHeaders.cost(headers("X-Points-Used", "12"), null)).isEqualTo(-1);
+        assertThat(QuotaHeaders.cost(headers(), "X-Points-Used")).isEqualTo(-1);
+        assertThat(QuotaHeaders.cost(headers("X-Points-Used", "1.5"), "X-Points-Used"))
+                .isEqualTo(QuotaHeaders.MALFORMED_COST);
+        assertThat(QuotaReading.NONE.withCost(QuotaHeaders.MALFORMED_COST))
+                .isEqualTo(new QuotaReading(List.of(), 1, -1));
+        assertThat(QuotaReading.NONE.withCost(3).cost()).isEqualTo(3);
+    }
 }

@@ -104,4 +104,33 @@ class UpstreamQuotaRotationTest {
             engine.release(l, Outcome.success());
         }
     }
+
+    @Test
+    void aCostReportedByTheResponseIsDebitedAsUsesAtTheCallsTime() {
+        // given one key allowed 10 uses a minute
+        RotationEngine engine = RotationEngine.builder().withClock(clock).withRandomSeed(7)
+                .withEndpoint(keys("api", 1).withLimit(LimitConfig.of(10, Duration.ofMinutes(1))).build()).build();
+        Outcome cost4 = Outcome.success().withQuota(QuotaReading.NONE.withCost(4));
+
+        // when two calls each cost 4 by their responses
+        engine.release(granted(engine.acquire("api")), cost4);
+        engine.release(granted(engine.acquire("api")), cost4);
+
+        // then 8 of 10 are used; a third call fits (9), its cost takes the window to 12, and the next must wait
+        assertThat(engine.stats("api").get(0).windows().get(0).uses()).isEqualTo(8);
+        engine.release(granted(engine.acquire("api")), cost4);
+        assertThat(denied(engine.acquire("api")).cause()).isEqualTo(UnavailableCause.AT_LIMIT);
+        assertThat(engine.stats("api").get(0).totalUses()).isEqualTo(12);
+    }
+
+    @Test
+    void aMalformedCostIsIgnoredAndCounted() {
+        RotationEngine engine = engine(1);
+        engine.release(granted(engine.acquire("api")),
+                Outcome.success().withQuota(QuotaReading.NONE.withCost(dev.proxymanager.middleware.quota.QuotaHeaders
+                        .MALFORMED_COST)));
+
+        assertThat(engine.stats("api").get(0).totalUses()).isEqualTo(1);
+        assertThat(engine.malformedQuotaHeaders("api")).isEqualTo(1);
+    }
 }

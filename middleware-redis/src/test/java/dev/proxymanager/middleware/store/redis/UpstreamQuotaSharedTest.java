@@ -80,4 +80,19 @@ class UpstreamQuotaSharedTest {
         assertThat(processB.stats("quota").get(0).upstream().remaining()).isZero();
         assertThat(processB.stats("quota").get(0).upstream().policy()).isEqualTo("core");
     }
+
+    @Test
+    void aCostOneProcessLearnedFromAResponseCountsForTheOther() {
+        EndpointConfig sixAMinute = ONE_KEY.toBuilder().withLimit(
+                dev.proxymanager.middleware.config.LimitConfig.of(6, Duration.ofMinutes(1))).build();
+        processA.updateEndpoint(sixAMinute);
+        processB.updateEndpoint(sixAMinute);
+        AcquireResult.Granted a = (AcquireResult.Granted) processA.acquire("quota");
+
+        processA.release(a.lease(), Outcome.success().withQuota(QuotaReading.NONE.withCost(5)));
+
+        assertThat(processB.acquire("quota")).isInstanceOf(AcquireResult.Granted.class);
+        assertThat(processB.acquire("quota")).isInstanceOfSatisfying(AcquireResult.Denied.class,
+                d -> assertThat(d.cause()).isEqualTo(UnavailableCause.AT_LIMIT));
+    }
 }
