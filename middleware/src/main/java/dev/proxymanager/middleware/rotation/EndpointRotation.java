@@ -560,7 +560,8 @@ final class EndpointRotation {
 
     /**
      * Under the lock: the binding quota {@code outcome}'s response reported, less the calls still in flight on the
-     * secret (the upstream counts them after this answer); {@code null} when it reported none with a reset.
+     * secret (the upstream counts them after this answer) and one more when another caller's acquire holds it now;
+     * {@code null} when it reported none with a reset.
      */
     private UpstreamQuota upstreamQuota(Slot s, Outcome outcome, long now) {
         QuotaReading reading = outcome.quota();
@@ -568,7 +569,9 @@ final class EndpointRotation {
             malformedQuotaHeaders.add(reading.malformed());
         }
         UpstreamQuota q = reading.binding();
-        return q == null || !q.liveAt(now) ? null : q.minus(s.inFlight);
+        // a slot out for another caller's store call may be granted before this report reaches the store
+        int pending = s.location == Slot.Location.ELSEWHERE ? 1 : 0;
+        return q == null || !q.liveAt(now) ? null : q.minus(s.inFlight + pending);
     }
 
     /**

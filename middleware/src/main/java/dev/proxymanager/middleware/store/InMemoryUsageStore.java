@@ -146,10 +146,7 @@ public final class InMemoryUsageStore implements UsageStore {
         EndpointRecords ep = endpoint(endpoint);
         synchronized (ep) {
             SecretRecord r = ep.get(secretId);
-            UpstreamQuota held = r.upstream;
-            if (held == null || !held.liveAt(now) || quota.learnedAt() >= held.learnedAt()) {
-                r.upstream = quota;
-            }
+            r.upstream = r.upstream == null ? quota : r.upstream.merge(quota, now);
         }
     }
 

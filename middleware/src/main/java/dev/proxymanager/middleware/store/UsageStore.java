@@ -39,8 +39,9 @@ public interface UsageStore extends AutoCloseable {
     /**
      * Records what the upstream reported about a secret's quota: until {@code quota.resetAt()}, each grant takes
      * one unit off {@code quota.remaining()}, and at 0 the secret is not granted before the reset (as a cooldown
-     * ending there), whatever its own limits say. A report learned earlier than the one held is ignored while the
-     * held one lasts; one without a reset (or with a past one) changes nothing. The state expires at the reset.
+     * ending there), whatever its own limits say. While one holds, a report of the same window keeps the fewer
+     * remaining, one of another window replaces it only when learned later ({@link UpstreamQuota#merge}); a report
+     * without a reset (or with a past one) changes nothing. The state expires at the reset.
      */
     void recordQuota(String endpoint, String secretId, UpstreamQuota quota, long now);
 

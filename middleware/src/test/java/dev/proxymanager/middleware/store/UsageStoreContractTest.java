@@ -231,13 +231,26 @@ public abstract class UsageStoreContractTest {
     }
 
     @Test
-    void aReportLearnedEarlierDoesNotReplaceALaterOne() {
+    void aReportOfTheSameWindowNeverRaisesTheRemaining() {
+        // responses come back out of order: a report read later may have been counted earlier upstream
         StoreCandidate a = candidate("a", new UsageLimit(100, 60 * SECOND, 0));
-        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 0, T0 + 30 * SECOND, T0 + 2), T0 + 2);
-        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 9, T0 + 30 * SECOND, T0 + 1), T0 + 3);
+        store.recordQuota(endpoint, "a", new UpstreamQuota("core", 10, 0, T0 + 30 * SECOND, T0 + 2), T0 + 2);
+        store.recordQuota(endpoint, "a", new UpstreamQuota("core", -1, 9, T0 + 30 * SECOND + SECOND / 2, T0 + 3),
+                T0 + 3);
 
         assertThat(acquire(LeaseTerms.NONE, T0 + 4, "l1", a).isGranted()).isFalse();
-        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 3, T0 + 30 * SECOND, T0 + 5), T0 + 5);
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 5).upstream())
+                .isEqualTo(new UpstreamQuota("core", 10, 0, T0 + 30 * SECOND + SECOND / 2, T0 + 3));
+    }
+
+    @Test
+    void aReportOfAnotherWindowReplacesTheHeldOneOnlyWhenLearnedLater() {
+        StoreCandidate a = candidate("a", new UsageLimit(100, 60 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 0, T0 + 30 * SECOND, T0 + 2), T0 + 2);
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 9, T0 + 90 * SECOND, T0 + 1), T0 + 3);
+        assertThat(acquire(LeaseTerms.NONE, T0 + 4, "l1", a).isGranted()).isFalse();
+
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 3, T0 + 90 * SECOND, T0 + 5), T0 + 5);
         assertThat(acquire(LeaseTerms.NONE, T0 + 6, "l2", a).isGranted()).isTrue();
     }
 

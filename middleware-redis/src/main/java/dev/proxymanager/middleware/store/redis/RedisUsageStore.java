@@ -213,7 +213,9 @@ public final class RedisUsageStore implements UsageStore {
             return;
         }
         eval(new ScriptCall("recordQuota", "quota", keys(endpoint, secretId)).time(now).number(quota.limit())
-                .number(quota.remaining()).time(quota.resetAt()).time(quota.learnedAt()).argument(quota.policy()));
+                .number(quota.remaining()).time(quota.resetAt()).time(quota.learnedAt()).argument(quota.policy())
+                .time(Math.max(0, quota.resetAt() - UpstreamQuota.SAME_WINDOW_NANOS))
+                .time(Clock.plus(quota.resetAt(), UpstreamQuota.SAME_WINDOW_NANOS)));
     }
 
     @Override

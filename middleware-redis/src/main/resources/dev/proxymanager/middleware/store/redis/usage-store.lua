@@ -286,11 +286,24 @@ if op == 'usage' then
 end
 
 if op == 'quota' then
-  -- ARGV: op, now, limit, remaining, reset, learnedAt, policy. Keeps the report unless a later-learned one holds.
+  -- ARGV: op, now, limit (-1 unknown), remaining, reset, learnedAt, policy, reset - 1 s, reset + 1 s (the same
+  -- window's bounds). The rule of UpstreamQuota.merge: while a report holds, one of the same window (policy, reset
+  -- within a second) keeps the fewer remaining; one of another window replaces it only when learned later.
   local now = ARGV[2]
-  local held = redis.call('HMGET', KEYS[4], 'x', 't')
-  if held[1] and now < held[1] and held[2] and ARGV[6] < held[2] then
-    return 0
+  local held = redis.call('HMGET', KEYS[4], 'l', 'r', 'x', 't', 'p')
+  if held[3] and now < held[3] then
+    if held[5] == ARGV[7] and ARGV[8] <= held[3] and held[3] <= ARGV[9] then
+      local r = math.min(tonumber(held[2]), tonumber(ARGV[4]))
+      local l = ARGV[3] == '-1' and held[1] or ARGV[3]
+      local x = held[3] < ARGV[5] and ARGV[5] or held[3]
+      local t = held[4] < ARGV[6] and ARGV[6] or held[4]
+      redis.call('HSET', KEYS[4], 'l', l, 'r', r, 'x', x, 't', t)
+      redis.call('PEXPIRE', KEYS[4], msUntil(now, x) + 1000)
+      return 1
+    end
+    if ARGV[6] < held[4] then
+      return 0
+    end
   end
   redis.call('HSET', KEYS[4], 'l', ARGV[3], 'r', ARGV[4], 'x', ARGV[5], 't', ARGV[6], 'p', ARGV[7])
   redis.call('PEXPIRE', KEYS[4], msUntil(now, ARGV[5]) + 1000)
