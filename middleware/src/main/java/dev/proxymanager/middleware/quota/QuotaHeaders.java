@@ -41,6 +41,8 @@ public final class QuotaHeaders {
         SECONDS
     }
 
+    /** The longest policy name kept; a longer one makes its member malformed. */
+    static final int MAX_POLICY_NAME = 64;
     /** A reset number at least this large is epoch seconds (2001-09-09), smaller ones are seconds from now. */
     public static final long EPOCH_THRESHOLD = 1_000_000_000L;
     private static final long NANOS = 1_000_000_000L;
@@ -268,8 +270,8 @@ public final class QuotaHeaders {
                 long remaining = r == null ? -1 : wholeNumber(r);
                 String t = m.params().get("t");
                 long reset = t == null ? 0 : wholeNumber(t);
-                if (remaining < 0 || reset < 0) {
-                    malformed++;
+                if (remaining < 0 || reset < 0 || m.item().length() > MAX_POLICY_NAME) {
+                    malformed++; // a name is shown on the dashboard and in events: no essays
                     continue;
                 }
                 long at = t == null ? 0 : dev.proxymanager.middleware.clock.Clock.plus(now, reset * NANOS);

@@ -176,4 +176,11 @@ class QuotaHeadersTest {
                 .isEqualTo(new QuotaReading(List.of(), 1, -1));
         assertThat(QuotaReading.NONE.withCost(3).cost()).isEqualTo(3);
     }
+
+    @Test
+    void aPolicyNameLongerThan64CharactersIsMalformed() {
+        QuotaReading r = auto("RateLimit", "\"" + "p".repeat(65) + "\";r=0;t=5, \"" + "q".repeat(64) + "\";r=1;t=5");
+        assertThat(r.quotas()).extracting(UpstreamQuota::policy).containsExactly("q".repeat(64));
+        assertThat(r.malformed()).isEqualTo(1);
+    }
 }
