@@ -22,7 +22,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                              LeaseMode lease, int maxHolders, Duration leaseTtl, HealthPolicy health,
                              Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets,
                              PrefetchConfig prefetch, QuotaHeaders quotaHeaders,
-                             String costHeader) {
+                             String costHeader, List<QuotaGroup> groups) {
 
     /** Default {@code rotation_interval} for time-based rotation: 30 s. */
     public static final Duration DEFAULT_ROTATION_INTERVAL = Duration.ofSeconds(30);
@@ -44,6 +44,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(prefetch, "prefetch");
         Objects.requireNonNull(quotaHeaders, "quotaHeaders");
+        groups = groups == null ? List.of() : List.copyOf(groups);
         if (costHeader != null && costHeader.isBlank()) {
             throw new ConfigException("cost_header", "must name a header, was \"" + costHeader + "\"");
         }
@@ -80,6 +81,23 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                 throw new ConfigException("secrets[" + i + "]", "has id " + secrets.get(i).id() + ", which an earlier"
                         + " secret of this endpoint already has (a value listed twice gets the same id); give each"
                         + " secret a distinct \"id\"");
+            }
+        }
+        Set<String> grouped = new HashSet<>();
+        Set<String> groupNames = new HashSet<>();
+        for (QuotaGroup g : groups) {
+            if (!groupNames.add(g.name())) {
+                throw new ConfigException("groups." + g.name(), "is defined twice");
+            }
+            for (String id : g.secretIds()) {
+                if (!ids.contains(id)) {
+                    throw new ConfigException("groups." + g.name() + ".secrets", "names " + id + ", which is not a"
+                            + " secret id of this endpoint");
+                }
+                if (!grouped.add(id)) {
+                    throw new ConfigException("groups." + g.name() + ".secrets", "names " + id + ", which is already"
+                            + " in another group (a secret belongs to at most one)");
+                }
             }
         }
     }
@@ -126,6 +144,16 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         return toBuilder().withSecrets(newSecrets).build();
     }
 
+    /** The group {@code secretId} belongs to, or {@code null}. */
+    public QuotaGroup groupOf(String secretId) {
+        for (QuotaGroup g : groups) {
+            if (g.secretIds().contains(secretId)) {
+                return g;
+            }
+        }
+        return null;
+    }
+
     /** A builder holding every setting of this endpoint, to build a changed copy. */
     public Builder toBuilder() {
         Builder b = new Builder(name, type);
@@ -145,6 +173,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         b.prefetch = prefetch;
         b.quotaHeaders = quotaHeaders;
         b.costHeader = costHeader;
+        b.groups.addAll(groups);
         b.secrets.addAll(secrets);
         return b;
     }
@@ -174,6 +203,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         private PrefetchConfig prefetch = PrefetchConfig.OFF;
         private QuotaHeaders quotaHeaders = QuotaHeaders.AUTO;
         private String costHeader;
+        private final List<QuotaGroup> groups = new ArrayList<>();
         private final List<SecretConfig> secrets = new ArrayList<>();
 
         private Builder(String name, SecretType type) {
@@ -288,6 +318,12 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
             return this;
         }
 
+        /** Default none. Adds a quota group: its members' uses also count against its limits. */
+        public Builder withGroup(QuotaGroup group) {
+            this.groups.add(Objects.requireNonNull(group, "group"));
+            return this;
+        }
+
         /** Replaces the secrets. */
         public Builder withSecrets(List<SecretConfig> secrets) {
             this.secrets.clear();
@@ -308,7 +344,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
 
         public EndpointConfig build() {
             return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval,
-                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, quotaHeaders, costHeader);
+                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, quotaHeaders, costHeader, groups);
         }
     }
 }

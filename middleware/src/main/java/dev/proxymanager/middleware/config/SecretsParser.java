@@ -79,7 +79,7 @@ final class SecretsParser {
 
     private static final Set<String> ENDPOINT_FIELDS = Set.of("type", "base_url", "allowed_hosts", "key", "limits",
             "rotation", "rotation_interval", "lease", "max_holders", "lease_ttl", "health", "timeouts", "retry",
-            "cache", "prefetch", "quota_headers", "cost_header", "secrets");
+            "cache", "prefetch", "quota_headers", "cost_header", "groups", "secrets");
 
     private EndpointConfig endpoint(String name, JsonNode node, UsageStoreSettings store) {
         Obj o = new Obj(node, "endpoints." + name, ENDPOINT_FIELDS);
@@ -123,6 +123,23 @@ final class SecretsParser {
             b.withQuotaHeaders(quotaHeaders(o));
         }
         b.withCostHeader(o.string("cost_header", null));
+        if (o.has("groups")) {
+            JsonNode groups = o.required("groups");
+            if (!groups.isObject()) {
+                throw new ConfigException(o.path("groups"), "must be an object of named groups, was " + shown(groups));
+            }
+            Set<String> groupNames = new LinkedHashSet<>();
+            groups.fieldNames().forEachRemaining(groupNames::add);
+            Obj all = new Obj(groups, o.path("groups"), groupNames);
+            Iterator<String> names = groups.fieldNames();
+            while (names.hasNext()) {
+                String groupName = names.next();
+                Obj g = all.obj(groupName, Set.of("limits", "secrets"));
+                List<LimitConfig> groupLimits = limits(g, "limits");
+                List<String> members = g.stringList("secrets");
+                b.withGroup(g.build(() -> new QuotaGroup(groupName, groupLimits, members)));
+            }
+        }
         JsonNode secretsNode = o.required("secrets");
         String sp = o.path("secrets");
         if (!secretsNode.isArray() || secretsNode.isEmpty()) {

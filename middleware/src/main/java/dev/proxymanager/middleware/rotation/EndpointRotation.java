@@ -200,12 +200,15 @@ final class EndpointRotation {
         for (SecretConfig s : incoming.values()) {
             Slot slot = slots.get(s.id());
             if (slot == null) {
-                slot = new Slot(s, newConfig.limits(), newConfig.health().failureWindowFailures());
+                slot = new Slot(s, newConfig.limits(), newConfig.groupOf(s.id()),
+                        newConfig.health().failureWindowFailures());
                 slot.rank = minRank;
             } else {
                 List<LimitConfig> before = slot.limits;
-                slot.update(s, newConfig.limits());
-                if (!before.equals(slot.limits)) {
+                StoreCandidate beforeCandidate = slot.candidate;
+                slot.update(s, newConfig.limits(), newConfig.groupOf(s.id()));
+                if (!before.equals(slot.limits) || !java.util.Objects.equals(beforeCandidate.group(),
+                        slot.candidate.group())) {
                     slot.invalidations++; // a use prefetched under the old limits may be over the new ones
                 }
                 slot.health.resizeWindow(newConfig.health().failureWindowFailures());
@@ -409,6 +412,21 @@ final class EndpointRotation {
 
     /** Puts a slot where its availability says: ready, waiting until a time, or removed. */
     private void place(Slot s, Availability a, long now) {
+        placeOne(s, a, now);
+        if (a.cause() == UnavailableCause.AT_LIMIT && a.limit() >= s.limits.size() && s.group != null
+                && a.freeAt() > now) {
+            // the group's window is full: its other ready members would only be refused by the store one by one
+            for (String id : s.group.secretIds()) {
+                Slot m = slots.get(id);
+                if (m != null && m != s && m.location == Slot.Location.READY) {
+                    placeOne(m, Availability.atLimit(a.freeAt(), m.limits.size() + (a.limit() - s.limits.size())),
+                            now);
+                }
+            }
+        }
+    }
+
+    private void placeOne(Slot s, Availability a, long now) {
         if (s.location == Slot.Location.GONE) {
             return;
         }
@@ -471,10 +489,11 @@ final class EndpointRotation {
         String next = "; next free in " + Durations.ceilSeconds(after) + " s";
         Availability blocked = w.slot.blockedBy;
         UnavailableCause cause = blocked.cause();
-        if (cause == UnavailableCause.AT_LIMIT && blocked.limit() < w.slot.limits.size()) {
-            LimitConfig limit = w.slot.limits.get(blocked.limit());
+        LimitConfig binding = cause == UnavailableCause.AT_LIMIT ? w.slot.limitAt(blocked.limit()) : null;
+        if (binding != null) {
+            String whose = blocked.limit() < w.slot.limits.size() ? "" : "group " + w.slot.group.name() + ": ";
             return new AcquireResult.Denied(name, UnavailableCause.AT_LIMIT,
-                    what + " have reached rate limit (" + limit.describe() + ")" + next, after, limit);
+                    what + " have reached rate limit (" + whose + binding.describe() + ")" + next, after, binding);
         }
         if (cause == UnavailableCause.STORE_UNAVAILABLE) { // a failover store in fail-closed mode, while its backend is down
             return new AcquireResult.Denied(name, UnavailableCause.STORE_UNAVAILABLE, "the usage store of '" + name

@@ -1,6 +1,7 @@
 package dev.proxymanager.middleware.rotation;
 
 import dev.proxymanager.middleware.config.LimitConfig;
+import dev.proxymanager.middleware.config.QuotaGroup;
 import dev.proxymanager.middleware.config.SecretConfig;
 import dev.proxymanager.middleware.health.HealthRecord;
 import dev.proxymanager.middleware.store.Availability;
@@ -20,6 +21,7 @@ final class Slot {
     String maskedValue;
     String value;
     List<LimitConfig> limits;
+    QuotaGroup group; // the quota group it belongs to, or null
     StoreCandidate candidate;
     final HealthRecord health;
 
@@ -35,19 +37,31 @@ final class Slot {
     int inFlight; // leases this engine granted and has not had back: calls the upstream may not have counted yet
     int invalidations; // bumps when an earlier grant must not be handed out any more (cooldown, removal, new limits)
 
-    Slot(SecretConfig config, List<LimitConfig> endpointLimits, int windowFailures) {
+    Slot(SecretConfig config, List<LimitConfig> endpointLimits, QuotaGroup group, int windowFailures) {
         this.id = config.id();
         this.health = new HealthRecord(windowFailures);
-        update(config, endpointLimits);
+        update(config, endpointLimits, group);
     }
 
-    void update(SecretConfig config, List<LimitConfig> endpointLimits) {
+    void update(SecretConfig config, List<LimitConfig> endpointLimits, QuotaGroup group) {
         this.value = config.value();
         this.maskedValue = config.maskedValue();
         List<LimitConfig> all = new ArrayList<>(endpointLimits);
         all.addAll(config.limits());
         this.limits = List.copyOf(all);
-        this.candidate = new StoreCandidate(id, all.stream().map(UsageLimit::of).toList());
+        this.group = group;
+        StoreCandidate shared = group == null ? null
+                : new StoreCandidate(group.storeId(), group.limits().stream().map(UsageLimit::of).toList());
+        this.candidate = new StoreCandidate(id, all.stream().map(UsageLimit::of).toList(), shared);
+    }
+
+    /** The limit an availability's index names: one of its own, or (after them) one of its group's; else null. */
+    LimitConfig limitAt(int index) {
+        if (index >= 0 && index < limits.size()) {
+            return limits.get(index);
+        }
+        int g = index - limits.size();
+        return group != null && g >= 0 && g < group.limits().size() ? group.limits().get(g) : null;
     }
 
     @Override

@@ -69,13 +69,18 @@ public final class InMemoryUsageStore implements UsageStore {
                 StoreCandidate c = candidates[i];
                 SecretRecord r = ep.get(c.secretId());
                 r.fit(c);
-                Availability a = check(r, c, terms, now);
+                SecretRecord g = group(ep, c);
+                Availability a = check(r, g, c, terms, now);
                 if (a.cause() != UnavailableCause.READY) {
                     examined.add(a);
                     continue;
                 }
                 r.log.record(now);
                 r.totalUses++;
+                if (g != null) {
+                    g.log.record(now);
+                    g.totalUses++;
+                }
                 if (r.upstream != null && r.upstream.liveAt(now)) {
                     r.upstream = r.upstream.minus(1);
                 }
@@ -93,14 +98,24 @@ public final class InMemoryUsageStore implements UsageStore {
                 if (cap > r.cooldownUntil) {
                     r.cooldownUntil = cap;
                 }
-                examined.add(check(r, c, terms, now));
+                examined.add(check(r, g, c, terms, now));
                 return new StoreDecision(i, examined, cap);
             }
             return new StoreDecision(-1, examined, 0);
         }
     }
 
-    private static Availability check(SecretRecord r, StoreCandidate c, LeaseTerms terms, long now) {
+    /** The record of {@code c}'s group, fitted to its limits; {@code null} when not in one. */
+    private static SecretRecord group(EndpointRecords ep, StoreCandidate c) {
+        if (c.group() == null) {
+            return null;
+        }
+        SecretRecord g = ep.get(c.group().secretId());
+        g.fit(c.group());
+        return g;
+    }
+
+    private static Availability check(SecretRecord r, SecretRecord g, StoreCandidate c, LeaseTerms terms, long now) {
         long limitsFreeAt = now;
         int limit = -1; // no limit reached
         List<UsageLimit> limits = c.limits();
@@ -110,6 +125,17 @@ public final class InMemoryUsageStore implements UsageStore {
             if (f > limitsFreeAt) {
                 limitsFreeAt = f;
                 limit = j;
+            }
+        }
+        if (g != null) {
+            List<UsageLimit> shared = c.group().limits();
+            for (int j = 0; j < shared.size(); j++) {
+                UsageLimit l = shared.get(j);
+                long f = g.log.freeAt(l.requests(), l.perNanos(), now);
+                if (f > limitsFreeAt) {
+                    limitsFreeAt = f;
+                    limit = limits.size() + j;
+                }
             }
         }
         boolean leasesFull = terms.leased() && r.leases.holders(now) >= terms.maxHolders();
@@ -134,7 +160,7 @@ public final class InMemoryUsageStore implements UsageStore {
             if (remove) {
                 r.removed = true;
             }
-            return check(r, secret, terms, now);
+            return check(r, group(ep, secret), secret, terms, now);
         }
     }
 
@@ -192,7 +218,7 @@ public final class InMemoryUsageStore implements UsageStore {
             int holders = terms.leased() ? r.leases.holders(now) : 0;
             long cooldown = Math.max(r.cooldownUntil, r.upstreamBlockedUntil(now)); // as the Redis store reports it
             return new SecretUsage(counts, r.totalUses, holders, cooldown > now ? cooldown : 0,
-                    r.removed, check(r, secret, terms, now),
+                    r.removed, check(r, group(ep, secret), secret, terms, now),
                     r.upstream != null && r.upstream.liveAt(now) ? r.upstream : null);
         }
     }

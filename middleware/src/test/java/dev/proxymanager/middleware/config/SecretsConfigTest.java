@@ -304,4 +304,36 @@ class SecretsConfigTest {
                 + "\"cost_header\": \" \", \"secrets\": [\"k-123456789\"] }")))
                 .hasMessage("endpoints.search.cost_header must name a header, was \" \"");
     }
+
+    private static String groupsEndpoint(String groups) {
+        return endpoint("{ \"type\": \"key\", \"base_url\": \"https://api.example.com\", \"groups\": " + groups
+                + ", \"secrets\": [ { \"id\": \"k1\", \"value\": \"value-of-key-1\" },"
+                + " { \"id\": \"k2\", \"value\": \"value-of-key-2\" } ] }");
+    }
+
+    @Test
+    void groupsNameTheirLimitsAndMembers() {
+        EndpointConfig e = parse(groupsEndpoint("{ \"acct-1\": { \"limits\": [ { \"requests\": 5000, \"per\": \"1h\" } ],"
+                + " \"secrets\": [\"k1\", \"k2\"] } }")).endpoint("search");
+        assertThat(e.groups()).containsExactly(new QuotaGroup("acct-1",
+                List.of(LimitConfig.of(5000, java.time.Duration.ofHours(1))), List.of("k1", "k2")));
+        assertThat(e.groupOf("k2").name()).isEqualTo("acct-1");
+    }
+
+    @Test
+    void badGroupsAreNamedByTheirPath() {
+        assertThatThrownBy(() -> parse(groupsEndpoint("{ \"a\": { \"limits\": [ { \"requests\": 5, \"per\": \"1m\" } ],"
+                + " \"secrets\": [\"k9\"] } }")))
+                .hasMessage("endpoints.search.groups.a.secrets names k9, which is not a secret id of this endpoint");
+        assertThatThrownBy(() -> parse(groupsEndpoint("{ \"a\": { \"limits\": [ { \"requests\": 5, \"per\": \"1m\" } ],"
+                + " \"secrets\": [\"k1\"] }, \"b\": { \"limits\": [ { \"requests\": 5, \"per\": \"1m\" } ],"
+                + " \"secrets\": [\"k1\"] } }")))
+                .hasMessage("endpoints.search.groups.b.secrets names k1, which is already in another group (a secret"
+                        + " belongs to at most one)");
+        assertThatThrownBy(() -> parse(groupsEndpoint("{ \"a\": { \"limits\": [ { \"requests\": 5, \"per\": \"1m\","
+                + " \"cooldown\": \"1m\" } ], \"secrets\": [\"k1\"] } }")))
+                .hasMessage("endpoints.search.groups.a.limits[0].cooldown is not supported on a group limit");
+        assertThatThrownBy(() -> parse(groupsEndpoint("{ \"a\": { \"secrets\": [\"k1\"] } }")))
+                .hasMessageStartingWith("endpoints.search.groups.a.limits");
+    }
 }

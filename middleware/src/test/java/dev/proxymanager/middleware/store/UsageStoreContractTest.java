@@ -264,4 +264,44 @@ public abstract class UsageStoreContractTest {
         store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 0, T0 + SECOND, T0), T0 + 2 * SECOND);
         assertThat(acquire(LeaseTerms.NONE, T0 + 2 * SECOND, "l1", a).isGranted()).isTrue(); // a past reset: nothing
     }
+
+    private static StoreCandidate member(String id, StoreCandidate group, UsageLimit... limits) {
+        return new StoreCandidate(id, List.of(limits), group);
+    }
+
+    @Test
+    void aUseOfAnyGroupMemberCountsAgainstTheGroupsLimits() {
+        // given two secrets, each allowed 5 a minute, sharing an account allowed 3 a minute
+        StoreCandidate account = candidate("~group:acct", new UsageLimit(3, 60 * SECOND, 0));
+        StoreCandidate a = member("a", account, new UsageLimit(5, 60 * SECOND, 0));
+        StoreCandidate b = member("b", account, new UsageLimit(5, 60 * SECOND, 0));
+
+        assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).isGranted()).isTrue();
+        assertThat(acquire(LeaseTerms.NONE, T0 + SECOND, "l2", b).isGranted()).isTrue();
+        StoreDecision third = acquire(LeaseTerms.NONE, T0 + 2 * SECOND, "l3", a);
+        assertThat(third.isGranted()).isTrue();
+        // the grant filled the group's window: index 1 = the group's first limit, after a's one
+        assertThat(third.examined()).containsExactly(Availability.atLimit(T0 + 60 * SECOND, 1));
+
+        // then neither member is granted until the group's oldest use ages out, though each is under its own limit
+        StoreDecision refused = acquire(LeaseTerms.NONE, T0 + 3 * SECOND, "l4", b, a);
+        assertThat(refused.isGranted()).isFalse();
+        assertThat(refused.examined()).containsExactly(Availability.atLimit(T0 + 60 * SECOND, 1),
+                Availability.atLimit(T0 + 60 * SECOND, 1));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 60 * SECOND, "l5", b).isGranted()).isTrue();
+    }
+
+    @Test
+    void aMembersOwnLimitStillBindsInsideItsGroup() {
+        StoreCandidate account = candidate("~group:acct", new UsageLimit(100, 60 * SECOND, 0));
+        StoreCandidate a = member("a", account, new UsageLimit(1, 60 * SECOND, 0));
+        StoreCandidate b = member("b", account, new UsageLimit(1, 60 * SECOND, 0));
+
+        assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).isGranted()).isTrue();
+        StoreDecision next = acquire(LeaseTerms.NONE, T0 + 1, "l2", a, b);
+        assertThat(next.granted()).isEqualTo(1);
+        assertThat(next.examined().get(0)).isEqualTo(Availability.atLimit(T0 + 60 * SECOND, 0));
+        assertThat(store.release(endpoint, a, LeaseTerms.NONE, null, T0 + 2, 0, false))
+                .isEqualTo(Availability.atLimit(T0 + 60 * SECOND, 0));
+    }
 }

@@ -82,6 +82,10 @@ public final class RedisUsageStore implements UsageStore {
     private static final int VIEW_FIELDS = 4;
     /** Keys per secret: log, state, leases, upstream quota. */
     private static final int KEYS_PER_SECRET = 4;
+    /** Keys per candidate in a call: the secret's, then its quota group's log (a key never written when none). */
+    private static final int KEYS_PER_CANDIDATE = KEYS_PER_SECRET + 1;
+    /** The id whose log stands for "no group": a group's limits are never sent for it, so it is never written. */
+    private static final String NO_GROUP = "~nogroup";
     /** The usage answer's last fields: the upstream quota's limit, remaining, reset, learned at, policy. */
     private static final int QUOTA_FIELDS = 5;
 
@@ -166,10 +170,12 @@ public final class RedisUsageStore implements UsageStore {
             return new StoreDecision(-1, List.of(), 0);
         }
         SecretKeys[] secrets = new SecretKeys[count];
+        byte[][] groups = new byte[count][];
         for (int i = 0; i < count; i++) {
             secrets[i] = keys(endpoint, candidates[i].secretId());
+            groups[i] = groupLog(endpoint, candidates[i]);
         }
-        ScriptCall call = new ScriptCall("acquire", "acquire", secrets).time(now);
+        ScriptCall call = new ScriptCall("acquire", "acquire", secrets, groups).time(now);
         if (terms.leased()) {
             call.number(terms.maxHolders()).argument(Objects.requireNonNull(leaseId, "leaseId"))
                     .time(Clock.plus(now, terms.ttlNanos()));
@@ -187,7 +193,7 @@ public final class RedisUsageStore implements UsageStore {
         int at = 2;
         for (int i = 0; at < r.size(); i++) {
             examined.add(availability(r, at, candidates[i], terms, now));
-            at += VIEW_FIELDS + candidates[i].limits().size();
+            at += VIEW_FIELDS + candidates[i].allLimits();
         }
         return new StoreDecision(granted, examined, cap.isEmpty() ? 0 : TimeCodec.decode(cap));
     }
@@ -195,7 +201,8 @@ public final class RedisUsageStore implements UsageStore {
     @Override
     public Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                                 long cooldownUntil, boolean remove) {
-        ScriptCall call = new ScriptCall("release", "release", keys(endpoint, secret.secretId())).time(now)
+        ScriptCall call = new ScriptCall("release", "release", keys(endpoint, secret.secretId()),
+                groupLog(endpoint, secret)).time(now)
                 .number(terms.leased() ? 1 : 0).argument(leaseId == null ? "" : leaseId);
         if (cooldownUntil > 0) {
             call.time(cooldownUntil);
@@ -212,7 +219,7 @@ public final class RedisUsageStore implements UsageStore {
         if (!quota.liveAt(now)) {
             return;
         }
-        eval(new ScriptCall("recordQuota", "quota", keys(endpoint, secretId)).time(now).number(quota.limit())
+        eval(new ScriptCall("recordQuota", "quota", keys(endpoint, secretId), groupLog(endpoint, null)).time(now).number(quota.limit())
                 .number(quota.remaining()).time(quota.resetAt()).time(quota.learnedAt()).argument(quota.policy())
                 .time(Math.max(0, quota.resetAt() - UpstreamQuota.SAME_WINDOW_NANOS))
                 .time(Clock.plus(quota.resetAt(), UpstreamQuota.SAME_WINDOW_NANOS)));
@@ -220,17 +227,18 @@ public final class RedisUsageStore implements UsageStore {
 
     @Override
     public void restore(String endpoint, String secretId) {
-        eval(new ScriptCall("restore", "restore", keys(endpoint, secretId)));
+        eval(new ScriptCall("restore", "restore", keys(endpoint, secretId), groupLog(endpoint, null)));
     }
 
     @Override
     public void remove(String endpoint, String secretId) {
-        eval(new ScriptCall("remove", "remove", keys(endpoint, secretId)).number(stateTtlMs));
+        eval(new ScriptCall("remove", "remove", keys(endpoint, secretId), groupLog(endpoint, null)).number(stateTtlMs));
     }
 
     @Override
     public void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes) {
-        ScriptCall call = new ScriptCall("recordPastUses", "past", keys(endpoint, secret.secretId()))
+        ScriptCall call = new ScriptCall("recordPastUses", "past", keys(endpoint, secret.secretId()),
+                groupLog(endpoint, secret))
                 .number(stateTtlMs);
         addBlock(call, secret, 0); // no decision: the block's times are not read
         for (long t : useTimes) {
@@ -241,7 +249,7 @@ public final class RedisUsageStore implements UsageStore {
 
     @Override
     public SecretUsage usage(String endpoint, StoreCandidate secret, LeaseTerms terms, long now) {
-        ScriptCall call = new ScriptCall("usage", "usage", keys(endpoint, secret.secretId())).time(now)
+        ScriptCall call = new ScriptCall("usage", "usage", keys(endpoint, secret.secretId()), groupLog(endpoint, secret)).time(now)
                 .number(terms.leased() ? 1 : 0);
         addBlock(call, secret, now);
         List<Object> r = eval(call);
@@ -253,7 +261,7 @@ public final class RedisUsageStore implements UsageStore {
         int limits = secret.limits().size();
         List<Integer> counts = new ArrayList<>(limits);
         int quotaAt = r.size() - QUOTA_FIELDS;
-        for (int i = 1 + VIEW_FIELDS + limits; i < quotaAt; i++) {
+        for (int i = 1 + VIEW_FIELDS + secret.allLimits(); i < quotaAt; i++) {
             counts.add(toInt(r.get(i)));
         }
         UpstreamQuota upstream = null;
@@ -267,7 +275,7 @@ public final class RedisUsageStore implements UsageStore {
 
     @Override
     public void forget(String endpoint, String secretId) {
-        eval(new ScriptCall("forget", "forget", keys(endpoint, secretId)));
+        eval(new ScriptCall("forget", "forget", keys(endpoint, secretId), groupLog(endpoint, null)));
         ConcurrentHashMap<String, SecretKeys> ep = keys.get(endpoint);
         if (ep != null) {
             ep.remove(secretId);
@@ -302,6 +310,11 @@ public final class RedisUsageStore implements UsageStore {
         return keys(endpoint, secretId).names().clone();
     }
 
+    /** The log key of {@code c}'s quota group, or of the never-written stand-in when it has none (or is null). */
+    private byte[] groupLog(String endpoint, StoreCandidate c) {
+        return keys(endpoint, c == null || c.group() == null ? NO_GROUP : c.group().secretId()).encoded()[0];
+    }
+
     private SecretKeys keys(String endpoint, String secretId) {
         return keys.computeIfAbsent(endpoint, e -> new ConcurrentHashMap<>())
                 .computeIfAbsent(secretId, id -> SecretKeys.of(prefix + ":{" + endpoint + "}:" + FORMAT_VERSION + ":" + id));
@@ -331,17 +344,23 @@ public final class RedisUsageStore implements UsageStore {
         /**
          * @param operation the store operation, for errors
          * @param scriptOperation the script's operation (ARGV[1])
-         * @param secrets whose keys the call touches (KEYS, four per secret)
+         * @param secrets whose keys the call touches (KEYS, four per secret, each followed by its group's log)
          */
-        ScriptCall(String operation, String scriptOperation, SecretKeys... secrets) {
+        ScriptCall(String operation, String scriptOperation, SecretKeys[] secrets, byte[][] groupLogs) {
             this.operation = operation;
-            args.add(SCRIPT_SHA_BYTES).add((long) KEYS_PER_SECRET * secrets.length);
-            for (SecretKeys secret : secrets) {
-                for (byte[] key : secret.encoded()) {
+            args.add(SCRIPT_SHA_BYTES).add((long) KEYS_PER_CANDIDATE * secrets.length);
+            for (int i = 0; i < secrets.length; i++) {
+                for (byte[] key : secrets[i].encoded()) {
                     args.add(key);
                 }
+                args.add(groupLogs[i]);
             }
             args.add(scriptOperation);
+        }
+
+        /** A call about one secret. */
+        ScriptCall(String operation, String scriptOperation, SecretKeys secret, byte[] groupLog) {
+            this(operation, scriptOperation, new SecretKeys[]{secret}, new byte[][]{groupLog});
         }
 
         ScriptCall argument(String text) {
@@ -369,6 +388,16 @@ public final class RedisUsageStore implements UsageStore {
      * after a grant, where its window starts at {@code now}, and when a cooldown it starts would end.
      */
     private static void addBlock(ScriptCall call, StoreCandidate c, long now) {
+        addLimits(call, c, now);
+        if (c.group() == null) {
+            call.number(0).number(0).number(MIN_KEEP_MS); // no group limits: its log is never read nor written
+        } else {
+            addLimits(call, c.group(), now);
+        }
+    }
+
+    /** One log's part of a block: its limits, the log's capacity and its expiry. */
+    private static void addLimits(ScriptCall call, StoreCandidate c, long now) {
         List<UsageLimit> limits = c.limits();
         call.number(limits.size());
         long keep = 0;
@@ -401,10 +430,12 @@ public final class RedisUsageStore implements UsageStore {
         long limitsFreeAt = now;
         int limit = -1; // no limit reached
         List<UsageLimit> limits = c.limits();
-        for (int j = 0; j < limits.size(); j++) {
+        List<UsageLimit> shared = c.group() == null ? List.of() : c.group().limits();
+        for (int j = 0; j < limits.size() + shared.size(); j++) { // the secret's limits, then its group's
             String use = (String) r.get(at + VIEW_FIELDS + j);
             if (!use.isEmpty()) {
-                long f = Clock.plus(TimeCodec.decode(use), limits.get(j).perNanos());
+                UsageLimit l = j < limits.size() ? limits.get(j) : shared.get(j - limits.size());
+                long f = Clock.plus(TimeCodec.decode(use), l.perNanos());
                 if (f > limitsFreeAt) {
                     limitsFreeAt = f;
                     limit = j;

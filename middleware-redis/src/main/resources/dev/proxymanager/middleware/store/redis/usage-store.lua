@@ -7,7 +7,7 @@
 -- now + cooldown, the lease's end) and works out from what the script read when a refused secret frees up.
 -- For today's times this is the plain decimal form that earlier versions of this script stored.
 --
--- Per secret, four keys share the endpoint's hash tag:
+-- Per secret, four keys share the endpoint's hash tag (a fifth, the log of its quota group, is passed beside them):
 --   <p>:log  LIST of use times, newest first; at least the largest limit's request count (trimmed in steps)
 --   <p>:st   HASH tu = total uses, cd = cooldown end, rm = removed
 --   <p>:ls   HASH lease id -> lease end (ended entries are dropped whenever the hash is read)
@@ -18,20 +18,46 @@
 -- A candidate's block in ARGV: n (its number of limits); per limit lo, hi (the LRANGE indexes of its window's
 -- req-1-th and req-th newest uses, 0-based; lo = hi when req = 1), th (now - window, '' when before the timeline's
 -- start), ce (now + cooldown when the limit has one, else ''); then cap (the largest req) and keep (the log's
--- expiry in ms).
+-- expiry in ms); then the same for its quota group's limits (gn = 0 when it has none; ce is always ''), read from
+-- and recorded in the group's log (KEYS[5i]), which every member of the group shares.
 --
 -- A view (what the caller turns into an availability): rm ('1' or ''), cd ('' for none), live lease count,
--- earliest lease end (''), then per limit the use its window turns on ('' when the log is shorter).
+-- earliest lease end (''), then per limit the use its window turns on ('' when the log is shorter), then the same
+-- per group limit.
 local TRIM_SLACK = 16
 
--- Reads a candidate's keys (KEYS[4i-3..4i]) and the position of its block at ARGV[a]; returns it and the next block.
+-- Reads a candidate's keys (KEYS[5i-4..5i]) and the position of its block at ARGV[a]; returns it and the next block.
 local function candidate(i, a)
   local n = tonumber(ARGV[a])
-  local c = { log = KEYS[4 * i - 3], st = KEYS[4 * i - 2], ls = KEYS[4 * i - 1], uq = KEYS[4 * i], n = n, a = a + 1,
-    h = 0 }
+  local c = { log = KEYS[5 * i - 4], st = KEYS[5 * i - 3], ls = KEYS[5 * i - 2], uq = KEYS[5 * i - 1],
+    glog = KEYS[5 * i], n = n, a = a + 1, h = 0 }
   c.cap = ARGV[a + 1 + 4 * n]
   c.keep = ARGV[a + 2 + 4 * n]
-  return c, a + 3 + 4 * n
+  local g = a + 3 + 4 * n
+  local gn = tonumber(ARGV[g])
+  c.gn, c.ga = gn, g + 1
+  c.gcap = ARGV[g + 1 + 4 * gn]
+  c.gkeep = ARGV[g + 2 + 4 * gn]
+  return c, g + 3 + 4 * gn
+end
+
+-- Per limit of a log (n limits, their block at ARGV[a]), the use its window turns on (into u) and, with nextToo,
+-- the use it will turn on after one more (into nx).
+local function windows(log, n, a, u, nx, nextToo)
+  for j = 1, n do
+    local b = a + 4 * (j - 1)
+    if nextToo then
+      local lo, hi = ARGV[b], ARGV[b + 1]
+      local r = redis.call('LRANGE', log, lo, hi)
+      if lo == hi then
+        u[j], nx[j] = r[1] or false, true -- req = 1: after a grant, the grant itself
+      else
+        u[j], nx[j] = r[2] or false, r[1] or false
+      end
+    else
+      u[j] = redis.call('LINDEX', log, ARGV[b + 1])
+    end
+  end
 end
 
 -- Live leases, dropping ended ones: the count and the earliest end.
@@ -65,21 +91,9 @@ local function load(c, now, leased, nextToo)
   if leased then
     holders(c, now)
   end
-  c.u, c.nx = {}, {}
-  for j = 1, c.n do
-    local b = c.a + 4 * (j - 1)
-    if nextToo then
-      local lo, hi = ARGV[b], ARGV[b + 1]
-      local r = redis.call('LRANGE', c.log, lo, hi)
-      if lo == hi then
-        c.u[j], c.nx[j] = r[1] or false, true -- req = 1: after a grant, the grant itself
-      else
-        c.u[j], c.nx[j] = r[2] or false, r[1] or false
-      end
-    else
-      c.u[j] = redis.call('LINDEX', c.log, ARGV[b + 1])
-    end
-  end
+  c.u, c.nx, c.gu, c.gnx = {}, {}, {}, {}
+  windows(c.log, c.n, c.a, c.u, c.nx, nextToo)
+  windows(c.glog, c.gn, c.ga, c.gu, c.gnx, nextToo)
 end
 
 local function refused(c, now, leased, maxh)
@@ -89,6 +103,12 @@ local function refused(c, now, leased, maxh)
   for j = 1, c.n do
     local u = c.u[j]
     if u and ARGV[c.a + 4 * (j - 1) + 2] < u then -- a use after now - window: the window is full
+      return true
+    end
+  end
+  for j = 1, c.gn do
+    local u = c.gu[j]
+    if u and ARGV[c.ga + 4 * (j - 1) + 2] < u then -- the group's window is full
       return true
     end
   end
@@ -103,40 +123,47 @@ local function view(c, out)
   for j = 1, c.n do
     out[#out + 1] = c.u[j] or ''
   end
+  for j = 1, c.gn do
+    out[#out + 1] = c.gu[j] or ''
+  end
   return out
 end
 
--- Records a use at now, keeping the list sorted newest first even when another process's clock is behind.
--- Returns whether it went to the head (the usual case).
-local function record(c, now)
-  local cap = tonumber(c.cap)
+-- Records a use at now in a log (c's own, or its group's), keeping the list sorted newest first even when another
+-- process's clock is behind. Returns whether it went to the head (the usual case).
+local function recordIn(log, capText, keep, now)
+  local cap = tonumber(capText)
   if cap == 0 then
     return true
   end
-  local head = redis.call('LINDEX', c.log, 0)
+  local head = redis.call('LINDEX', log, 0)
   local len, atHead
   if head and now < head then
-    local all = redis.call('LRANGE', c.log, 0, -1)
+    local all = redis.call('LRANGE', log, 0, -1)
     for k = 1, #all do
       if all[k] <= now then
-        len = redis.call('LINSERT', c.log, 'BEFORE', all[k], now)
+        len = redis.call('LINSERT', log, 'BEFORE', all[k], now)
         break
       end
     end
     if not len then
-      len = redis.call('RPUSH', c.log, now)
+      len = redis.call('RPUSH', log, now)
     end
     atHead = false
   else
-    len = redis.call('LPUSH', c.log, now)
+    len = redis.call('LPUSH', log, now)
     atHead = true
   end
   -- only the newest cap uses count; trimming every few pushes rather than on each saves a command per use
   if len > cap + TRIM_SLACK then
-    redis.call('LTRIM', c.log, 0, cap - 1)
+    redis.call('LTRIM', log, 0, cap - 1)
   end
-  redis.call('PEXPIRE', c.log, c.keep)
+  redis.call('PEXPIRE', log, keep)
   return atHead
+end
+
+local function record(c, now)
+  return recordIn(c.log, c.cap, c.keep, now)
 end
 
 -- Milliseconds from now to t (both times), rounded up; at least 1. Only for expiries: doubles are close enough.
@@ -172,7 +199,7 @@ if op == 'acquire' then
   local leased = maxh > 0
   local a = 8
   local out = { -1, '' }
-  for i = 1, #KEYS / 4 do
+  for i = 1, #KEYS / 5 do
     local c
     c, a = candidate(i, a)
     load(c, now, leased, true)
@@ -180,6 +207,7 @@ if op == 'acquire' then
       view(c, out)
     else
       local atHead = record(c, now)
+      local gAtHead = c.gn == 0 or recordIn(c.glog, c.gcap, c.gkeep, now)
       redis.call('HINCRBY', c.st, 'tu', 1)
       if c.qlive then
         redis.call('HINCRBY', c.uq, 'r', -1)
@@ -207,6 +235,15 @@ if op == 'acquire' then
         if ce ~= '' and u and ARGV[b + 2] < u and (not caps or caps < ce) then -- the grant filled the window
           caps = ce
         end
+      end
+      for j = 1, c.gn do
+        local u = c.gnx[j]
+        if not gAtHead then
+          u = redis.call('LINDEX', c.glog, ARGV[c.ga + 4 * (j - 1) + 1])
+        elseif u == true then
+          u = now
+        end
+        c.gu[j] = u
       end
       if caps then
         if not c.cd or c.cd < caps then
