@@ -9,11 +9,12 @@
 --
 -- Per secret, four keys share the endpoint's hash tag (a fifth, the log of its quota group, is passed beside them):
 --   <p>:log  LIST of use times, newest first; at least the largest limit's request count (trimmed in steps)
---   <p>:st   HASH tu = total uses, cd = cooldown end, rm = removed
+--   <p>:st   HASH tu = total uses, cd = cooldown end, rm = removed; qr, qx = the upstream's remaining (less the
+--            grants since) and reset while a report holds (here, not in uq, so acquire reads one hash per secret)
 --   <p>:ls   HASH lease id -> lease end (ended entries are dropped whenever the hash is read)
---   <p>:uq   HASH the upstream's last quota report: l limit, r remaining (less the grants since), x reset,
---            t learned at, p policy; expires at the reset. While it holds, r = 0 blocks the secret until x, as a
---            cooldown would.
+--   <p>:uq   HASH the rest of the upstream's last quota report, for stats: l limit, x reset, t learned at,
+--            p policy; expires at the reset. While a report holds, qr = 0 blocks the secret until qx, as a cooldown
+--            would.
 --
 -- A candidate's block in ARGV: n (its number of limits); per limit lo, hi (the LRANGE indexes of its window's
 -- req-1-th and req-th newest uses, 0-based; lo = hi when req = 1), th (now - window, '' when before the timeline's
@@ -81,12 +82,11 @@ end
 -- Reads what a decision needs: removal, cooldown end, live leases, and per limit the use its window turns on
 -- (c.u); with nextToo, also the use it will turn on after one more (c.nx).
 local function load(c, now, leased, nextToo)
-  local st = redis.call('HMGET', c.st, 'rm', 'cd')
+  local st = redis.call('HMGET', c.st, 'rm', 'cd', 'qr', 'qx')
   c.rm, c.cd = st[1], st[2]
-  local q = redis.call('HMGET', c.uq, 'r', 'x')
-  c.qlive = q[2] and now < q[2]
-  if c.qlive and tonumber(q[1]) <= 0 and (not c.cd or c.cd < q[2]) then
-    c.cd = q[2] -- the upstream said nothing is left until its reset
+  c.qlive = st[4] and now < st[4]
+  if c.qlive and tonumber(st[3]) <= 0 and (not c.cd or c.cd < st[4]) then
+    c.cd = st[4] -- the upstream said nothing is left until its reset
   end
   if leased then
     holders(c, now)
@@ -210,7 +210,7 @@ if op == 'acquire' then
       local gAtHead = c.gn == 0 or recordIn(c.glog, c.gcap, c.gkeep, now)
       redis.call('HINCRBY', c.st, 'tu', 1)
       if c.qlive then
-        redis.call('HINCRBY', c.uq, 'r', -1)
+        redis.call('HINCRBY', c.st, 'qr', -1)
       end
       if leased then
         local e = ARGV[5]
@@ -309,8 +309,10 @@ if op == 'usage' then
     end
     out[#out + 1] = count
   end
-  local q = redis.call('HMGET', c.uq, 'l', 'r', 'x', 't', 'p')
-  if q[3] and now < q[3] then
+  local q = redis.call('HMGET', c.uq, 'l', 'x', 't', 'p')
+  local qs = redis.call('HMGET', c.st, 'qr', 'qx')
+  q = { q[1], qs[1], qs[2], q[3], q[4] }
+  if q[3] and now < q[3] and q[2] then
     for k = 1, 5 do
       out[#out + 1] = q[k]
     end
@@ -327,23 +329,27 @@ if op == 'quota' then
   -- window's bounds). The rule of UpstreamQuota.merge: while a report holds, one of the same window (policy, reset
   -- within a second) keeps the fewer remaining; one of another window replaces it only when learned later.
   local now = ARGV[2]
-  local held = redis.call('HMGET', KEYS[4], 'l', 'r', 'x', 't', 'p')
-  if held[3] and now < held[3] then
+  local info = redis.call('HMGET', KEYS[4], 'l', 't', 'p')
+  local qs = redis.call('HMGET', KEYS[2], 'qr', 'qx')
+  local held = { info[1], qs[1], qs[2], info[2], info[3] }
+  local l, r, x, t, p = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+  if held[3] and now < held[3] and held[2] and held[4] then
     if held[5] == ARGV[7] and ARGV[8] <= held[3] and held[3] <= ARGV[9] then
-      local r = math.min(tonumber(held[2]), tonumber(ARGV[4]))
-      local l = ARGV[3] == '-1' and held[1] or ARGV[3]
-      local x = held[3] < ARGV[5] and ARGV[5] or held[3]
-      local t = held[4] < ARGV[6] and ARGV[6] or held[4]
-      redis.call('HSET', KEYS[4], 'l', l, 'r', r, 'x', x, 't', t)
-      redis.call('PEXPIRE', KEYS[4], msUntil(now, x) + 1000)
-      return 1
-    end
-    if ARGV[6] < held[4] then
+      r = math.min(tonumber(held[2]), tonumber(ARGV[4]))
+      l = ARGV[3] == '-1' and held[1] or ARGV[3]
+      x = held[3] < ARGV[5] and ARGV[5] or held[3]
+      t = held[4] < ARGV[6] and ARGV[6] or held[4]
+    elseif ARGV[6] < held[4] then
       return 0
     end
   end
-  redis.call('HSET', KEYS[4], 'l', ARGV[3], 'r', ARGV[4], 'x', ARGV[5], 't', ARGV[6], 'p', ARGV[7])
-  redis.call('PEXPIRE', KEYS[4], msUntil(now, ARGV[5]) + 1000)
+  local ms = msUntil(now, x) + 1000
+  redis.call('HSET', KEYS[4], 'l', l, 'x', x, 't', t, 'p', p)
+  redis.call('PEXPIRE', KEYS[4], ms)
+  redis.call('HSET', KEYS[2], 'qr', r, 'qx', x)
+  if redis.call('PTTL', KEYS[2]) < ms then -- never shorten the state's expiry; keep it until the reset at least
+    redis.call('PEXPIRE', KEYS[2], ms)
+  end
   return 1
 end
 
