@@ -719,7 +719,8 @@ final class EndpointRotation {
 
     /** One secret as this engine sees it, copied under the lock for {@link #stats()}. */
     private record StatsView(String id, String maskedValue, StoreCandidate candidate, List<LimitConfig> limits,
-                             long successes, long failures, int consecutiveFailures) {
+                             long successes, long failures, int consecutiveFailures,
+                             dev.proxymanager.middleware.config.QuotaGroup group) {
     }
 
     List<SecretStats> stats() {
@@ -730,7 +731,7 @@ final class EndpointRotation {
             List<StatsView> out = new ArrayList<>(slots.size());
             for (Slot s : slots.values()) {
                 out.add(new StatsView(s.id, s.maskedValue, s.candidate, s.limits, s.health.successes(),
-                        s.health.failures(), s.health.consecutiveFailures()));
+                        s.health.failures(), s.health.consecutiveFailures(), s.group));
             }
             return out;
         });
@@ -741,6 +742,15 @@ final class EndpointRotation {
             for (int i = 0; i < view.limits().size(); i++) {
                 windows.add(new SecretStats.WindowUsage(view.limits().get(i), u.usesPerLimit().get(i)));
             }
+            SecretStats.GroupUsage group = null;
+            if (view.group() != null) {
+                List<SecretStats.WindowUsage> shared = new ArrayList<>();
+                int at = view.limits().size();
+                for (int i = 0; i < view.group().limits().size() && at + i < u.usesPerLimit().size(); i++) {
+                    shared.add(new SecretStats.WindowUsage(view.group().limits().get(i), u.usesPerLimit().get(at + i)));
+                }
+                group = new SecretStats.GroupUsage(view.group().name(), shared);
+            }
             Availability a = u.availability();
             out.add(new SecretStats(name, view.id(), view.maskedValue(), windows, u.totalUses(), u.holders(),
                     view.successes(), view.failures(), view.consecutiveFailures(), a.cause(),
@@ -749,7 +759,7 @@ final class EndpointRotation {
                     a.freeAt() == Long.MAX_VALUE ? null : Clock.toInstant(Math.max(a.freeAt(), now)),
                     u.upstream() == null ? null : new SecretStats.UpstreamQuotaView(u.upstream().policy(),
                             u.upstream().limit(), u.upstream().remaining(), Clock.toInstant(u.upstream().resetAt()),
-                            Clock.toInstant(u.upstream().learnedAt()))));
+                            Clock.toInstant(u.upstream().learnedAt())), group));
         }
         return out;
     }

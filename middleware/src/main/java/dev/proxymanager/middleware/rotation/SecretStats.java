@@ -25,18 +25,35 @@ import java.util.Objects;
  * @param coolingDownUntil end of the cooldown, or {@code null}
  * @param nextAvailable when it can next be handed out ({@code null} when removed)
  * @param upstream the quota the upstream last reported for it while that report holds, or {@code null}
+ * @param group its quota group's name and windows (all members' uses together), or {@code null}
  */
 public record SecretStats(String endpoint, String secretId, String maskedValue, List<WindowUsage> windows,
                           long totalUses, int inUse, long successes, long failures, int consecutiveFailures,
                           UnavailableCause cause, WindowUsage binding, Instant coolingDownUntil,
-                          Instant nextAvailable, UpstreamQuotaView upstream) {
+                          Instant nextAvailable, UpstreamQuotaView upstream, GroupUsage group) {
+
+    /** Not in a quota group. */
+    public SecretStats(String endpoint, String secretId, String maskedValue, List<WindowUsage> windows,
+                       long totalUses, int inUse, long successes, long failures, int consecutiveFailures,
+                       UnavailableCause cause, WindowUsage binding, Instant coolingDownUntil, Instant nextAvailable,
+                       UpstreamQuotaView upstream) {
+        this(endpoint, secretId, maskedValue, windows, totalUses, inUse, successes, failures, consecutiveFailures,
+                cause, binding, coolingDownUntil, nextAvailable, upstream, null);
+    }
+
+    /** A quota group's windows as one member sees them: the uses of all members together. */
+    public record GroupUsage(String name, List<WindowUsage> windows) {
+        public GroupUsage {
+            windows = List.copyOf(windows);
+        }
+    }
 
     /** Without an upstream report. */
     public SecretStats(String endpoint, String secretId, String maskedValue, List<WindowUsage> windows,
                        long totalUses, int inUse, long successes, long failures, int consecutiveFailures,
                        UnavailableCause cause, WindowUsage binding, Instant coolingDownUntil, Instant nextAvailable) {
         this(endpoint, secretId, maskedValue, windows, totalUses, inUse, successes, failures, consecutiveFailures,
-                cause, binding, coolingDownUntil, nextAvailable, null);
+                cause, binding, coolingDownUntil, nextAvailable, null, null);
     }
 
     /**

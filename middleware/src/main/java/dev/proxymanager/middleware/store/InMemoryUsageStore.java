@@ -215,6 +215,12 @@ public final class InMemoryUsageStore implements UsageStore {
             for (UsageLimit l : secret.limits()) {
                 counts.add(r.log.countInWindow(l.perNanos(), now));
             }
+            SecretRecord g = group(ep, secret);
+            if (g != null) {
+                for (UsageLimit l : secret.group().limits()) {
+                    counts.add(g.log.countInWindow(l.perNanos(), now));
+                }
+            }
             int holders = terms.leased() ? r.leases.holders(now) : 0;
             long cooldown = Math.max(r.cooldownUntil, r.upstreamBlockedUntil(now)); // as the Redis store reports it
             return new SecretUsage(counts, r.totalUses, holders, cooldown > now ? cooldown : 0,

@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * What the store knows about one secret at one moment, for stats. Immutable and threadsafe.
  *
- * @param usesPerLimit uses in the current window of each limit, in the candidate's limit order
+ * @param usesPerLimit uses in the current window of each limit, in the candidate's limit order, then of each of
+ *                     its group's limits (the group's uses, all members together)
  * @param totalUses uses recorded since the store started (or the secret was added)
  * @param holders current unexpired leases
  * @param cooldownUntil end of the current cooldown, or 0 when not cooling down

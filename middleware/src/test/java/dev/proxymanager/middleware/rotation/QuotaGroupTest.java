@@ -47,6 +47,13 @@ class QuotaGroupTest {
 
         assertThat(uses.getOrDefault("k1", 0) + uses.getOrDefault("k2", 0)).isEqualTo(4);
         assertThat(uses.get("k3")).isEqualTo(10);
+        SecretStats k1 = engine.stats("api").get(0);
+        assertThat(k1.group().name()).isEqualTo("acct-1");
+        assertThat(k1.group().windows()).containsExactly(
+                new SecretStats.WindowUsage(LimitConfig.of(4, Duration.ofMinutes(1)), 4));
+        assertThat(k1.windows()).singleElement().extracting(SecretStats.WindowUsage::uses)
+                .isEqualTo(uses.getOrDefault("k1", 0));
+        assertThat(engine.stats("api").get(2).group()).isNull();
     }
 
     @Test

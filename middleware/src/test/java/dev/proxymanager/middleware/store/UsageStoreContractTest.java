@@ -288,6 +288,7 @@ public abstract class UsageStoreContractTest {
         assertThat(refused.isGranted()).isFalse();
         assertThat(refused.examined()).containsExactly(Availability.atLimit(T0 + 60 * SECOND, 1),
                 Availability.atLimit(T0 + 60 * SECOND, 1));
+        assertThat(store.usage(endpoint, b, LeaseTerms.NONE, T0 + 3 * SECOND).usesPerLimit()).containsExactly(1, 3);
         assertThat(acquire(LeaseTerms.NONE, T0 + 60 * SECOND, "l5", b).isGranted()).isTrue();
     }
 

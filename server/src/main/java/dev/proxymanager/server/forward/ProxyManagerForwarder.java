@@ -156,6 +156,16 @@ public final class ProxyManagerForwarder implements Forwarder {
             m.put("cooling_down_until", s.coolingDownUntil() == null ? null : s.coolingDownUntil().toString());
             m.put("next_available", s.nextAvailable() == null ? null : s.nextAvailable().toString());
             m.put("upstream", upstream(s.upstream()));
+            if (s.group() != null) {
+                List<Map<String, Object>> shared = new ArrayList<>();
+                for (SecretStats.WindowUsage w : s.group().windows()) {
+                    shared.add(Map.of("limit", w.limit().describe(), "uses", w.uses(), "max", w.limit().requests()));
+                }
+                Map<String, Object> group = new LinkedHashMap<>();
+                group.put("name", s.group().name());
+                group.put("windows", shared);
+                m.put("group", group);
+            }
             out.add(m);
         }
         return out;

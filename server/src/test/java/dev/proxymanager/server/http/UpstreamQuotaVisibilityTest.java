@@ -42,6 +42,7 @@ class UpstreamQuotaVisibilityTest {
             String secrets = "{\"endpoints\":{\"api\":{\"type\":\"key\",\"base_url\":\"" + upstream.url() + "\","
                     + "\"retry\":{\"max_retries\":0},\"cache\":{\"enabled\":false},"
                     + "\"limits\":[{\"requests\":100,\"per\":\"1m\"}],"
+                    + "\"groups\":{\"acct\":{\"limits\":[{\"requests\":50,\"per\":\"1m\"}],\"secrets\":[\"key-1\"]}},"
                     + "\"secrets\":[{\"id\":\"key-1\",\"value\":\"" + KEY + "\"}]}}}";
             Path file = Files.writeString(dir.resolve("secrets.json"), secrets);
             ServerConfig config = ServerConfig.builder().withHost("127.0.0.1").withPort(0).withSecretsFile(file)
@@ -56,7 +57,9 @@ class UpstreamQuotaVisibilityTest {
 
                 String proxies = call(port, "/api/v1/proxies").body().replaceAll("\\s", "");
                 assertThat(proxies).contains("\"upstream\":{\"policy\":\"\",\"limit\":5000,\"remaining\":7,\"reset\":\""
-                        + Instant.ofEpochSecond(reset) + "\"").contains("\"total_uses\":1");
+                        + Instant.ofEpochSecond(reset) + "\"").contains("\"total_uses\":1")
+                        .contains("\"group\":{\"name\":\"acct\",\"windows\":[{");
+                assertThat(proxies.replaceAll(".*\"group\":\\{", "")).contains("\"uses\":1").contains("\"max\":50");
                 assertThat(call(port, "/metrics").body())
                         .contains("proxy_upstream_quota_remaining{endpoint=\"api\",secret=\"key-1\"} 7.0")
                         .doesNotContain(KEY);

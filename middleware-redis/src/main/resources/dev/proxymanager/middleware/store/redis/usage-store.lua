@@ -289,26 +289,32 @@ if op == 'release' then
 end
 
 if op == 'usage' then
-  -- ARGV: op, now, leased, block. Returns total uses, then the view, then the uses in each limit's current window.
+  -- ARGV: op, now, leased, block. Returns total uses, then the view, then the uses in each limit's current window
+  -- (the secret's, then its group's), then the upstream quota's five fields ('' when none holds).
   local now = ARGV[2]
   local leased = ARGV[3] == '1'
   local c = candidate(1, 4)
   load(c, now, leased, false)
   local out = view(c, { tonumber(redis.call('HGET', c.st, 'tu') or '0') })
-  local uses = {}
-  if tonumber(c.cap) > 0 then
-    uses = redis.call('LRANGE', c.log, 0, tonumber(c.cap) - 1)
-  end
-  for j = 1, c.n do
-    local th = ARGV[c.a + 4 * (j - 1) + 2]
-    local count = 0
-    for k = 1, #uses do
-      if th < uses[k] and uses[k] <= now then -- in (now - window, now]; later uses are clock skew
-        count = count + 1
-      end
+  -- the uses in each window of a log: the secret's own limits, then its group's
+  local function counts(log, capText, n, a)
+    local uses = {}
+    if tonumber(capText) > 0 then
+      uses = redis.call('LRANGE', log, 0, tonumber(capText) - 1)
     end
-    out[#out + 1] = count
+    for j = 1, n do
+      local th = ARGV[a + 4 * (j - 1) + 2]
+      local count = 0
+      for k = 1, #uses do
+        if th < uses[k] and uses[k] <= now then -- in (now - window, now]; later uses are clock skew
+          count = count + 1
+        end
+      end
+      out[#out + 1] = count
+    end
   end
+  counts(c.log, c.cap, c.n, c.a)
+  counts(c.glog, c.gcap, c.gn, c.ga)
   local q = redis.call('HMGET', c.uq, 'l', 'x', 't', 'p')
   local qs = redis.call('HMGET', c.st, 'qr', 'qx')
   q = { q[1], qs[1], qs[2], q[3], q[4] }

@@ -88,6 +88,8 @@ class QuotaGroupSharedTest {
                     refused++;
                 }
             }
+            // and either process's stats show the account's window with both processes' uses
+            assertThat(b.stats("api").get(0).group().windows().get(0).uses()).isEqualTo(6);
         }
 
         assertThat(served.getOrDefault("Bearer account-key-value-1", 0)
