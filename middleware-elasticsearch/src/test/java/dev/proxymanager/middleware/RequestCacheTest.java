@@ -167,4 +167,41 @@ class RequestCacheTest {
                 .satisfies(d -> assertThat(d).containsEntry(LogFields.EVENT, "ban").containsEntry(LogFields.SECRET_ID, "k1"));
         assertThat(json).doesNotContain(KEY_1).doesNotContain(KEY_2).contains("k1").contains("k2");
     }
+
+    @Test
+    void aPageBannedByBanBodyPatternIsNotCached() throws IOException {
+        // given two keys, the first one's 200 answers (they name the key) matching ban_body_pattern, and no retry
+        upstream = UpstreamServer.withKeys(Map.of(KEY_1, 100, KEY_2, 100));
+        endpoint = EndpointConfig.builder("api", SecretType.KEY).withBaseUrl(upstream.baseUrl())
+                .withRotation(dev.proxymanager.middleware.config.RotationMethod.ROUND_ROBIN)
+                .withHealth(dev.proxymanager.middleware.config.HealthPolicy.DEFAULT.withBanBodyPattern(
+                        dev.proxymanager.middleware.config.BanBodyPattern.compile(KEY_1)))
+                .withRetry(new dev.proxymanager.middleware.config.RetryPolicy(0, Duration.ZERO, Duration.ZERO, false))
+                .withSecret("k1", KEY_1).withSecret("k2", KEY_2).build();
+        int run = RUN.incrementAndGet();
+        cacheIndex = es.index("cache-" + run);
+        pm = ProxyManager.builder().secrets(TestEndpoints.config(endpoint)).elasticsearch(es.url())
+                .cacheIndex(cacheIndex).requestLogDataStream(es.index("requests-" + run)).build();
+        String bannedUrl = null;
+        try (Request req = pm.request(SecretType.KEY, "api", true)) {
+            // when GETs go out until the first key has answered one (round robin: within two)
+            for (int i = 0; i < 2 && bannedUrl == null; i++) {
+                String url = upstream.url("/page?i=" + i);
+                if ("k1".equals(req.send("GET", url, null, null).secretId())) {
+                    bannedUrl = url;
+                }
+            }
+            // and a later GET (the second key: the first cools down) is cached, after the first in the one writer
+            String later = upstream.url("/later");
+            assertThat(req.send("GET", later, null, null).secretId()).isEqualTo("k2");
+            cacheDocument(later);
+        }
+
+        // then the ban page has no cache document
+        assertThat(bannedUrl).isNotNull();
+        String url = bannedUrl;
+        CacheKey key = Dispatcher.cacheKey(endpoint, Dispatcher.prepare(Call.get(url)), Call.get(url));
+        es.client().indices().refresh(r -> r.index(cacheIndex));
+        assertThat(es.client().exists(e -> e.index(cacheIndex).id(key.id())).value()).isFalse();
+    }
 }

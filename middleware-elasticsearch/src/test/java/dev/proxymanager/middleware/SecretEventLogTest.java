@@ -8,6 +8,7 @@ import dev.proxymanager.middleware.clock.FakeClock;
 import dev.proxymanager.middleware.elastic.ElasticsearchBackend;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.LimitConfig;
+import dev.proxymanager.middleware.config.LimitMargin;
 import dev.proxymanager.middleware.config.SecretConfig;
 import dev.proxymanager.middleware.health.Outcome;
 import dev.proxymanager.middleware.lease.SecretLease;
@@ -85,7 +86,9 @@ class SecretEventLogTest {
             assertThat(e.endpoint()).isEqualTo("api");
             assertThat(e.timestamp()).isEqualTo(clock.now());
         });
-        assertThat(log.events().get(1).cooldownUntil()).isEqualTo(clock.now().plus(Duration.ofMinutes(1)));
+        // the next free slot: the window plus its guard band
+        assertThat(log.events().get(1).cooldownUntil())
+                .isEqualTo(clock.now().plus(Duration.ofMinutes(1)).plus(LimitMargin.DEFAULT.fixed()));
         assertThat(log.events().get(1).reason()).contains("limit reached");
         assertThat(log.events().get(0).reason()).contains("status 403");
         assertThat(log.documents().toString()).doesNotContain(BANNED_VALUE, LIMITED_VALUE);

@@ -22,6 +22,8 @@ import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
 import dev.proxymanager.middleware.rotation.AcquireResult;
 import dev.proxymanager.middleware.rotation.RotationEngine;
+import dev.proxymanager.middleware.rotation.UseNotAdmittedException;
+import dev.proxymanager.middleware.rotation.UseStamp;
 import dev.proxymanager.middleware.transport.Backoff;
 import dev.proxymanager.middleware.transport.ForbiddenTargetException;
 import dev.proxymanager.middleware.transport.HttpTransport;
@@ -127,11 +129,14 @@ final class Dispatcher {
         CacheKey key = cacheKey(endpoint, request, call);
         String logCache = mode == CacheMode.NORMAL ? "miss" : "bypass";
         CacheResult result = cache.fetch(key, endpoint.cache(), mode,
-                () -> attempt(endpoint, request, call, leases, attempts, logCache));
+                () -> attempt(endpoint, request, call, leases, attempts, logCache),
+                response -> attempts.outcome != OutcomeKind.BANNED); // a block page served with 200 is not the answer to cache
         CachedResponse r = result.response();
         if (result.fromCache()) {
             OutcomeKind kind = OutcomeClassifier.classifyStatus(r.status(), endpoint.health());
-            record(endpoint, request, null, r.status(), 0, r.bodyLength(), result.status().logValue(), 1, kind, null);
+            // not an upstream attempt: attempt 0 and no latency keep it out of upstream status and latency figures
+            record(endpoint, request, null, r.status(), null, r.bodyLength(), result.status().logValue(), 0, kind,
+                    null);
             return new Response(r.status(), r.headerFields(), r.bodyBuffer(), true, null, 0, kind);
         }
         // another caller's fetch may have answered this one (no attempt of its own): its status says what it is
@@ -175,9 +180,11 @@ final class Dispatcher {
             long start = clock.nanoTime();
             boolean last = attempt >= maxAttempts || !mayRetry;
             try {
-                CachedResponse r = transport.execute(request, lease, endpoint, timeout);
+                CachedResponse r = transport.execute(request, lease, endpoint, timeout,
+                        new UseStamp(engine, lease, sleeper, maxWait));
                 Duration retryAfter = retryAfter(r.header("retry-after").orElse(null));
-                Outcome outcome = Outcome.status(r.status(), retryAfter)
+                Outcome outcome = Outcome.response(r.status(), retryAfter,
+                                OutcomeClassifier.needsBody(endpoint.health()) ? r.bodyBuffer() : null)
                         .withQuota(endpoint.quotaHeaders().read(r.headerFields(), clock.nanoTime())
                                 .withCost(QuotaHeaders.cost(r.headerFields(), endpoint.costHeader())));
                 OutcomeKind kind = engine.release(lease, outcome); // classified knowing the secret's windows
@@ -209,6 +216,13 @@ final class Dispatcher {
             } catch (InterruptedIOException e) {
                 engine.release(lease, Outcome.unused());
                 throw e;
+            } catch (UseNotAdmittedException e) {
+                engine.release(lease, Outcome.unused()); // never sent: not the secret's fault, no ban
+                if (last) {
+                    throw e;
+                }
+                lastFailure = e;
+                lastResponse = null;
             } catch (IOException e) {
                 engine.release(lease, Outcome.connectionError());
                 // logged as what it is (error), though health may count it as a ban (ban_on_connection_error)
@@ -243,7 +257,7 @@ final class Dispatcher {
     }
 
     private void record(EndpointConfig endpoint, TransportRequest request, SecretLease lease, Integer status,
-                        long latencyMs, long bytes, String cacheStatus, int attempt, OutcomeKind outcome,
+                        Long latencyMs, long bytes, String cacheStatus, int attempt, OutcomeKind outcome,
                         String error) {
         if (log == null) {
             return;

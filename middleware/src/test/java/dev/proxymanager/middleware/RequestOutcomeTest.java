@@ -1,6 +1,7 @@
 package dev.proxymanager.middleware;
 
 import dev.proxymanager.middleware.clock.FakeClock;
+import dev.proxymanager.middleware.config.BanBodyPattern;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.HealthPolicy;
 import dev.proxymanager.middleware.config.LimitConfig;
@@ -80,5 +81,30 @@ class RequestOutcomeTest {
         assertThat(r.status()).isEqualTo(404);
         assertThat(r.attempts()).isEqualTo(1);
         assertThat(log.entries()).extracting(en -> en.outcome()).containsExactly(OutcomeKind.CLIENT_ERROR);
+    }
+
+    @Test
+    void aBlockPageServedWith200MatchingBanBodyPatternBansTheSecretAndTheRequestMovesToAnother() throws IOException {
+        // given an upstream whose 200 answers name the key, and a ban_body_pattern matching one key's answers
+        upstream = UpstreamServer.withKeys(Map.of("blocked-key-1", 100, "good-key-2", 100));
+        EndpointConfig e = EndpointConfig.builder("api", SecretType.KEY).withBaseUrl(upstream.baseUrl())
+                .withRotation(dev.proxymanager.middleware.config.RotationMethod.ROUND_ROBIN)
+                .withHealth(HealthPolicy.DEFAULT.withBanBodyPattern(BanBodyPattern.compile("\"key\":\"blocked-key")))
+                .withSecret("k1", "blocked-key-1").withSecret("k2", "good-key-2").build();
+        InMemoryRequestLog log = new InMemoryRequestLog();
+        pm = ProxyManager.builder().secrets(TestEndpoints.config(e)).clock(clock).sleeper(clock::advance)
+                .requestLog(log).build();
+
+        // when three requests are sent
+        for (int i = 0; i < 3; i++) {
+            try (Request req = pm.request(SecretType.KEY, "api", false)) {
+                // then each ends on the good key
+                assertThat(req.send("GET", upstream.url("/a"), null, null).secretId()).isEqualTo("k2");
+            }
+        }
+        // and the blocked key answered once, was logged as banned and is not tried again while it cools down
+        assertThat(upstream.hits("blocked-key-1")).isEqualTo(1);
+        assertThat(log.entries()).filteredOn(en -> en.secretId().equals("k1")).extracting(en -> en.outcome())
+                .containsExactly(OutcomeKind.BANNED);
     }
 }

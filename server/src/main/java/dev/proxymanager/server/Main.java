@@ -8,7 +8,6 @@ import dev.proxymanager.server.loadtest.LoadTestCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import dev.proxymanager.server.proxy.BodyBanPatterns;
 import dev.proxymanager.server.proxy.ForwardProxySettings;
 import dev.proxymanager.server.proxy.ForwardProxySettingsLoader;
 import dev.proxymanager.server.proxy.tls.CaCommand;
@@ -75,18 +74,16 @@ public final class Main implements Callable<Integer> {
         ServerConfig cfg;
         ForwardProxySettings proxySettings;
         TlsInterceptionSettings tlsSettings;
-        BodyBanPatterns bodyBans;
         try {
             cfg = ServerConfigLoader.load(config, System.getenv(), overrides());
             proxySettings = ForwardProxySettingsLoader.load(config, System.getenv(), proxyPort);
             tlsSettings = TlsInterceptionSettings.load(config);
-            bodyBans = BodyBanPatterns.load(config);
         } catch (ServerConfigException e) {
             System.err.println("configuration error: " + e.getMessage());
             return 2;
         }
         ServerApplication app = new ServerApplication(cfg, System.getenv(), Clock.system())
-                .withForwardProxy(proxySettings, tlsSettings, bodyBans);
+                .withForwardProxy(proxySettings, tlsSettings);
         try {
             app.start();
         } catch (ServerConfigException e) {

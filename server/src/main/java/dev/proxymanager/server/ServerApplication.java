@@ -7,8 +7,11 @@ import dev.proxymanager.middleware.config.UsageStoreSettings;
 import dev.proxymanager.middleware.store.FailoverUsageStore;
 import dev.proxymanager.middleware.store.UsageStore;
 import dev.proxymanager.middleware.store.UsageStores;
+import dev.proxymanager.middleware.store.SessionStore;
+import dev.proxymanager.middleware.store.SessionStores;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.RetryPolicy;
+import dev.proxymanager.middleware.elastic.ElasticsearchBackend;
 import dev.proxymanager.middleware.elastic.ElasticsearchClients;
 import dev.proxymanager.middleware.log.ElasticsearchRequestLog;
 import dev.proxymanager.middleware.transport.HttpTransport;
@@ -29,7 +32,6 @@ import dev.proxymanager.server.metrics.BackendMetrics;
 import dev.proxymanager.server.metrics.ServerMetrics;
 import dev.proxymanager.server.resilience.UpstreamBreakers;
 import dev.proxymanager.server.proxy.ForwardProxyServer;
-import dev.proxymanager.server.proxy.BodyBanPatterns;
 import dev.proxymanager.server.proxy.ForwardProxySettings;
 import dev.proxymanager.server.security.TargetGuard;
 import dev.proxymanager.server.proxy.tls.TlsInterceptionSettings;
@@ -68,15 +70,18 @@ public final class ServerApplication implements AutoCloseable {
     private LocalElasticsearch localElasticsearch;
     private DemoEnvironment demo;
     private URI elasticsearchUrl;
+    /** The cache, request log and dashboard history read and write through this one client, with the credentials. */
+    private ElasticsearchClient elasticsearchClient;
+    private String elasticsearchAuthorization;
     private String adminToken;
     private boolean generatedToken;
     private SecretsConfig secrets;
     private UsageStore usageStore;
+    private UsageStoreSettings sessionStoreSettings;
     private SecretsReloader secretsReloader;
     private Forwarder forwarder;
     private ForwardProxySettings forwardProxySettings;
     private TlsInterceptionSettings tlsSettings = TlsInterceptionSettings.NONE;
-    private BodyBanPatterns bodyBans = BodyBanPatterns.NONE;
     private ForwardProxyServer forwardProxy;
 
     /**
@@ -148,6 +153,7 @@ public final class ServerApplication implements AutoCloseable {
             throw new ServerConfigException("usage_store.uri", e.getMessage(), e);
         }
         usageStore = store;
+        sessionStoreSettings = storeSettings;
         if (config.elasticsearchEnabled()) {
             elasticsearchUrl = config.elasticsearchUrl();
             if (elasticsearchUrl == null) {
@@ -157,6 +163,14 @@ public final class ServerApplication implements AutoCloseable {
                 localElasticsearch = LocalElasticsearch.builder().withDataDirectory(data).build().start();
                 elasticsearchUrl = URI.create(localElasticsearch.httpUrl());
             }
+            try {
+                elasticsearchAuthorization = ElasticsearchClients.basicAuthorization(config.elasticsearchUsername(),
+                        config.elasticsearchPassword()).orElse(null);
+            } catch (IllegalArgumentException e) {
+                throw new ServerConfigException("elasticsearch_username", e.getMessage(), e);
+            }
+            elasticsearchClient = ElasticsearchClients.create(elasticsearchUrl.toString(),
+                    config.elasticsearchUsername(), config.elasticsearchPassword());
         }
         TargetGuard targetGuard = new TargetGuard();
         ProxyManager.Builder pm = ProxyManager.builder().secrets(secrets).clock(clock).usageStore(usageStore)
@@ -167,8 +181,8 @@ public final class ServerApplication implements AutoCloseable {
                         .withMaxConnections(config.effectivePoolMaxSize())
                         .withMaxConnectionsPerRoute(config.effectivePoolMaxSize())
                         .build());
-        if (elasticsearchUrl != null) {
-            pm.elasticsearch(elasticsearchUrl.toString());
+        if (elasticsearchClient != null) {
+            pm.cacheAndLog(ElasticsearchBackend.of(elasticsearchClient));
         }
         ProxyManager manager = pm.build();
         forwarder = new ProxyManagerForwarder(manager).withUsageStoreSettings(secrets.usageStore());
@@ -187,7 +201,8 @@ public final class ServerApplication implements AutoCloseable {
         ConcurrencyLimiter limiter = new ConcurrencyLimiter(config.maxConcurrentRequests(), config.maxQueueSize());
         UpstreamBreakers breakers = new UpstreamBreakers(config.circuitBreakerThreshold(),
                 config.circuitBreakerOpenDuration(), clock);
-        ElasticsearchProbe probe = elasticsearchUrl == null ? null : new ElasticsearchProbe(elasticsearchUrl, clock);
+        ElasticsearchProbe probe = elasticsearchUrl == null ? null : new ElasticsearchProbe(elasticsearchUrl,
+                elasticsearchAuthorization, clock);
         Map<String, Object> staticSettings = new LinkedHashMap<>();
         staticSettings.put("port", config.port());
         staticSettings.put("connect_timeout", config.connectTimeout().toMillis() + "ms");
@@ -227,7 +242,7 @@ public final class ServerApplication implements AutoCloseable {
                 .withStaticSettings(staticSettings)
                 .withSecretsReloader(secretsReloader)
                 .build();
-        ElasticsearchClient historyClient = mountDashboard(routes, manager);
+        mountDashboard(routes, manager);
         server = new ForwardingServer(config.host(), config.port(), routes, config.drainTimeout());
         // closed in reverse: forwarder (flush usage and logs) first, then the demo and the local node
         if (localElasticsearch != null) {
@@ -237,8 +252,9 @@ public final class ServerApplication implements AutoCloseable {
             server.onStopped(demo);
         }
         server.onStopped(usageStore);
-        if (historyClient != null) {
-            server.onStopped(() -> ElasticsearchClients.close(historyClient));
+        if (elasticsearchClient != null) {
+            ElasticsearchClient esClient = elasticsearchClient;
+            server.onStopped(() -> ElasticsearchClients.close(esClient)); // after the forwarder flushed the log
         }
         server.onStopped(forwarder);
         if (secretsReloader != null) {
@@ -249,20 +265,26 @@ public final class ServerApplication implements AutoCloseable {
             server.onStopped(secretsReloader); // closed first: no reload into a closing forwarder
         }
         if (forwardProxySettings == null && config.demoMode()) {
-            forwardProxySettings = ForwardProxySettings.demo(secrets, config.port() == 0 ? 0 : ForwardProxySettings.DEMO_PORT);
+            forwardProxySettings = ForwardProxySettings.demo(config.port() == 0 ? 0 : ForwardProxySettings.DEMO_PORT);
         }
         try {
             if (forwardProxySettings != null) {
+                // sticky sessions live beside the usage state: in Redis, shared by every replica
+                SessionStore sessions = SessionStores.create(sessionStoreSettings);
+                server.onStopped(sessions);
                 try {
-                    forwardProxy = new ForwardProxyServer(config.host(), forwardProxySettings, tlsSettings, bodyBans,
-                            manager, clock, metrics.registry(), config.readTimeout(), config.maxRequestBytes(),
-                            config.effectivePoolMaxSize());
+                    forwardProxy = new ForwardProxyServer(config.host(), forwardProxySettings, tlsSettings, manager,
+                            clock, metrics.registry(), config.readTimeout(), config.maxRequestBytes(),
+                            config.effectivePoolMaxSize(), sessions);
                 } catch (IllegalArgumentException e) {
                     // an unusable CA or trust store: "proxy_tls_ca.key: /path is readable by every user ..."
                     String m = e.getMessage();
                     int colon = m.indexOf(": ");
                     throw new ServerConfigException(colon > 0 ? m.substring(0, colon) : "proxy_tls_ca",
                             colon > 0 ? m.substring(colon + 2) : m, e);
+                }
+                if (forwarder instanceof ProxyManagerForwarder pmf) {
+                    pmf.withSiteStats(forwardProxy::siteUnavailable);
                 }
                 server.onStopped(forwardProxy); // registered last: closed first, before the manager it uses
                 forwardProxy.start();
@@ -285,14 +307,11 @@ public final class ServerApplication implements AutoCloseable {
     }
 
     /**
-     * As {@link #withForwardProxy(ForwardProxySettings)}, with TLS interception and upstream trust from {@code tls}
-     * and bans by response body.
+     * As {@link #withForwardProxy(ForwardProxySettings)}, with TLS interception and upstream trust from {@code tls}.
      */
-    public ServerApplication withForwardProxy(ForwardProxySettings settings, TlsInterceptionSettings tls,
-                                              BodyBanPatterns bodyBans) {
+    public ServerApplication withForwardProxy(ForwardProxySettings settings, TlsInterceptionSettings tls) {
         this.forwardProxySettings = settings;
         this.tlsSettings = java.util.Objects.requireNonNull(tls, "tls");
-        this.bodyBans = java.util.Objects.requireNonNull(bodyBans, "bodyBans");
         return this;
     }
 
@@ -328,25 +347,21 @@ public final class ServerApplication implements AutoCloseable {
      * Mounts the dashboard at /dashboard: live secret states from the engine and, with Elasticsearch, the request
      * history from the request log. It takes the admin token itself (header or a one-time ?token= that sets a
      * cookie), so it is mounted open; without an admin token it is not mounted at all.
-     *
-     * @return the Elasticsearch client the history reads with, to close on stop, or {@code null}
      */
-    private ElasticsearchClient mountDashboard(Routes routes, ProxyManager manager) {
+    private void mountDashboard(Routes routes, ProxyManager manager) {
         if (adminToken == null) {
             LOG.atInfo().setMessage("no admin_token: the dashboard and admin APIs are off").log();
-            return null;
+            return;
         }
         DashboardHandler.Builder dashboard = DashboardHandler.builder().withAccessToken(adminToken)
                 .withLiveSecrets(new EngineSecretStatuses(() -> manager.endpoints().keySet(), manager::stats));
-        ElasticsearchClient client = null;
-        if (elasticsearchUrl != null) {
-            client = ElasticsearchClients.create(elasticsearchUrl.toString());
+        if (elasticsearchClient != null) {
             String index = manager.requestLog() instanceof ElasticsearchRequestLog log ? log.dataStream()
                     : ElasticsearchRequestLog.DEFAULT_DATA_STREAM;
-            dashboard.withHistory(ElasticsearchRequestHistory.builder().withClient(client).withIndex(index).build());
+            dashboard.withHistory(ElasticsearchRequestHistory.builder().withClient(elasticsearchClient).withIndex(index)
+                    .build());
         }
         routes.mount("/dashboard", new ContextHandler(dashboard.build(), "/dashboard"), false);
-        return client;
     }
 
     /**
@@ -426,7 +441,7 @@ public final class ServerApplication implements AutoCloseable {
         }
         if (forwardProxy != null) {
             b.append(forwardProxy.banner(forwardProxySettings, demo == null ? null : demo.upstream().url(),
-                    config.demoMode()));
+                    demo == null ? null : demo.upstream().httpsUrl(), config.demoMode()));
         }
         b.append("  Load test: java -jar server/target/proxy-manager-server.jar loadtest --url ").append(base)
                 .append("/proxy-metrics --concurrent 100 --total-requests 1000\n");
@@ -440,17 +455,22 @@ public final class ServerApplication implements AutoCloseable {
         }
     }
 
-    /** Asks Elasticsearch for its cluster health, at most every two seconds. */
+    /**
+     * Asks Elasticsearch for its cluster health, at most every two seconds, with the server's credentials (a secured
+     * node answers 401 without them). Its own one-second timeouts keep {@code /ready} quick when the node hangs.
+     */
     static final class ElasticsearchProbe {
         private final URI url;
+        private final String authorization;
         private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
         private volatile long checkedAt;
         private volatile String state = "unknown";
 
         private final Clock clock;
 
-        ElasticsearchProbe(URI url, Clock clock) {
+        ElasticsearchProbe(URI url, String authorization, Clock clock) {
             this.url = url;
+            this.authorization = authorization;
             this.clock = clock;
         }
 
@@ -459,8 +479,17 @@ public final class ServerApplication implements AutoCloseable {
             if (now - checkedAt > 2_000_000_000L || state.equals("unknown")) {
                 checkedAt = now;
                 try {
-                    HttpResponse<Void> r = client.send(HttpRequest.newBuilder(url.resolve("/_cluster/health"))
-                            .timeout(Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.discarding());
+                    HttpRequest.Builder request = HttpRequest.newBuilder(url.resolve("/_cluster/health"))
+                            .timeout(Duration.ofSeconds(1)).GET();
+                    if (authorization != null) {
+                        request.header("Authorization", authorization);
+                    }
+                    HttpResponse<Void> r = client.send(request.build(), HttpResponse.BodyHandlers.discarding());
+                    if (r.statusCode() != 200 && !state.equals("degraded")) {
+                        LOG.atWarn().setMessage("elasticsearch health check answered {}{}").addArgument(r.statusCode())
+                                .addArgument(r.statusCode() == 401 ? ": check ELASTICSEARCH_USERNAME/PASSWORD" : "")
+                                .log();
+                    }
                     state = r.statusCode() == 200 ? "up" : "degraded";
                 } catch (Exception e) {
                     if (e instanceof InterruptedException) {

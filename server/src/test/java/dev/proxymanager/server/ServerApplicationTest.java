@@ -125,6 +125,50 @@ class ServerApplicationTest {
     }
 
     @Test
+    void elasticsearchWithSecurityOnIsReadyWithTheConfiguredCredentials() throws Exception {
+        // given a stand-in for a secured node: 401 without the right Basic credentials, cluster health with them
+        String expected = "Basic " + java.util.Base64.getEncoder().encodeToString(
+                "elastic:s3cret-pw".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        java.util.List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer secured = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        secured.createContext("/", exchange -> {
+            String auth = exchange.getRequestHeaders().getFirst("Authorization");
+            sent.add(auth == null ? "none" : auth);
+            boolean health = exchange.getRequestURI().getPath().equals("/_cluster/health");
+            byte[] body = (!expected.equals(auth) ? "{\"status\":401}" : health
+                    ? "{\"cluster_name\":\"stand-in\",\"status\":\"green\"}" : "{\"status\":404}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.getResponseHeaders().add("X-Elastic-Product", "Elasticsearch");
+            exchange.sendResponseHeaders(!expected.equals(auth) ? 401 : health ? 200 : 404, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        secured.start();
+        try {
+            ServerConfig config = ServerConfig.builder().withHost("127.0.0.1").withPort(0)
+                    .withElasticsearchUrl(URI.create("http://127.0.0.1:" + secured.getAddress().getPort()))
+                    .withElasticsearchCredentials("elastic", "s3cret-pw").build();
+            try (ServerApplication app = new ServerApplication(config, Map.of(), Clock.system()).start()) {
+                int port = app.server().port();
+                assertThat(get(port, "/proxy/demo-api/items/1").statusCode()).isEqualTo(200);
+
+                // when readiness is asked
+                HttpResponse<String> ready = get(port, "/ready");
+
+                // then the probe got through, and every request to the node carried the credentials
+                assertThat(ready.body()).contains("\"elasticsearch\" : \"up\"");
+                assertThat(get(port, "/metrics").body())
+                        .contains("proxy_backend_state{backend=\"elasticsearch\",state=\"up\"} 1.0");
+                assertThat(sent).isNotEmpty().allMatch(expected::equals);
+            }
+        } finally {
+            secured.stop(0);
+        }
+    }
+
+    @Test
     void aMissingSecretsFileStopsStartUpNamingTheSetting() {
         ServerConfig config = ServerConfig.builder().withPort(0).withElasticsearchEnabled(false)
                 .withProtectForwarding(false).withSecretsFile(Path.of("/nonexistent/secrets.json")).build();
@@ -147,7 +191,7 @@ class ServerApplicationTest {
 
         // when it starts, then it refuses, naming the setting and the file
         assertThatThrownBy(() -> new ServerApplication(config, Map.of(), Clock.system())
-                .withForwardProxy(null, tls, dev.proxymanager.server.proxy.BodyBanPatterns.NONE).start())
+                .withForwardProxy(null, tls).start())
                 .isInstanceOf(ServerConfigException.class).hasMessageStartingWith("proxy_tls_ca.key: ")
                 .hasMessageContaining(key.toString());
     }

@@ -33,6 +33,47 @@ class ElasticsearchClientsTest {
     }
 
     @Test
+    void aClientWithCredentialsSendsThemAsBasicAuthorizationOnEveryRequest() throws Exception {
+        // given a loopback stand-in for a secured node, recording the Authorization header
+        List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer node = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        node.createContext("/", exchange -> {
+            sent.add(String.valueOf(exchange.getRequestHeaders().getFirst("Authorization")));
+            exchange.getResponseHeaders().add("X-Elastic-Product", "Elasticsearch");
+            exchange.sendResponseHeaders(200, -1); // the answer to a ping (HEAD /)
+            exchange.close();
+        });
+        node.start();
+        ElasticsearchClient client = ElasticsearchClients.create("http://127.0.0.1:" + node.getAddress().getPort(),
+                "elastic", "pä:ss");
+        try {
+            // when
+            boolean first = client.ping().value();
+            boolean second = client.ping().value();
+
+            // then
+            assertThat(first && second).isTrue();
+            assertThat(sent).hasSize(2).containsOnly("Basic " + java.util.Base64.getEncoder().encodeToString(
+                    "elastic:pä:ss".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } finally {
+            ElasticsearchClients.close(client);
+            node.stop(0);
+        }
+    }
+
+    @Test
+    void credentialsGoTogetherAndTheErrorNeverShowsThem() {
+        assertThat(ElasticsearchClients.basicAuthorization(null, null)).isEmpty();
+        assertThatThrownBy(() -> ElasticsearchClients.basicAuthorization("admin-user", null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("password is missing")
+                .hasMessageNotContaining("admin-user");
+        assertThatThrownBy(() -> ElasticsearchClients.basicAuthorization(null, "hunter2"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("username is missing")
+                .hasMessageNotContaining("hunter2");
+    }
+
+    @Test
     void aBulkOfManyDocumentsArrivesWholeAndItsFilteredAnswerStillParses(ElasticsearchTestNode es) throws IOException {
         // given a client whose bulk bodies are joined into one buffer, asking for the request log's filtered answer
         ElasticsearchClient client = ElasticsearchClients.create(es.url());

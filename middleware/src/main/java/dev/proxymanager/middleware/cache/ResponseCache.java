@@ -118,6 +118,16 @@ public final class ResponseCache implements AutoCloseable {
      * @throws IOException what {@code upstream} threw, when no stale entry may stand in
      */
     public CacheResult fetch(CacheKey key, CachePolicy policy, CacheMode mode, Upstream upstream) throws IOException {
+        return fetch(key, policy, mode, upstream, response -> true);
+    }
+
+    /**
+     * As {@link #fetch(CacheKey, CachePolicy, CacheMode, Upstream)}, storing an upstream response only when
+     * {@code storable} also accepts it (the caller knows what the policy cannot see: e.g. that a 200 was a ban page).
+     */
+    public CacheResult fetch(CacheKey key, CachePolicy policy, CacheMode mode, Upstream upstream,
+                             java.util.function.Predicate<CachedResponse> storable) throws IOException {
+        Objects.requireNonNull(storable, "storable");
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(mode, "mode");
@@ -156,13 +166,14 @@ public final class ResponseCache implements AutoCloseable {
                 return new CacheResult(r.response(), CacheStatus.HIT);
             }
             // the leader failed or took too long: make our own call, without registering or storing twice
-            return callUpstream(key, policy, staleCandidate, upstream, null);
+            return callUpstream(key, policy, staleCandidate, upstream, null, storable);
         }
-        return callUpstream(key, policy, staleCandidate, upstream, mine);
+        return callUpstream(key, policy, staleCandidate, upstream, mine, storable);
     }
 
     private CacheResult callUpstream(CacheKey key, CachePolicy policy, CachedResponse staleCandidate,
-                                     Upstream upstream, CompletableFuture<CacheResult> flight) throws IOException {
+                                     Upstream upstream, CompletableFuture<CacheResult> flight,
+                                     java.util.function.Predicate<CachedResponse> storable) throws IOException {
         CachedResponse response;
         try {
             response = upstream.call();
@@ -185,7 +196,7 @@ public final class ResponseCache implements AutoCloseable {
             return result;
         }
         flight.complete(result);
-        if (isStorable(key, policy, response)) {
+        if (storable.test(response) && isStorable(key, policy, response)) {
             Instant now = clock.now();
             CachedResponse stamped = response.withTimes(now, now.plus(policy.ttl()));
             try {

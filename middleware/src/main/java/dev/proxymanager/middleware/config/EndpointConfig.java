@@ -21,8 +21,9 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                              List<LimitConfig> limits, RotationMethod rotation, Duration rotationInterval,
                              LeaseMode lease, int maxHolders, Duration leaseTtl, HealthPolicy health,
                              Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets,
-                             PrefetchConfig prefetch, QuotaHeaders quotaHeaders,
-                             String costHeader, List<QuotaGroup> groups) {
+                             PrefetchConfig prefetch, LimitMargin limitMargin, List<TargetPattern> allowedTargets,
+                             int maxSessionsPerProxy, List<LimitConfig> hostLimits, boolean hostScopedHealth,
+                             QuotaHeaders quotaHeaders, String costHeader, List<QuotaGroup> groups) {
 
     /** Default {@code rotation_interval} for time-based rotation: 30 s. */
     public static final Duration DEFAULT_ROTATION_INTERVAL = Duration.ofSeconds(30);
@@ -30,6 +31,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
     public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(60);
     /** Default {@code max_holders} of a shared lease: 4. */
     public static final int DEFAULT_MAX_HOLDERS = 4;
+    /** Default {@code max_sessions_per_proxy}: 0, no cap. */
+    public static final int DEFAULT_MAX_SESSIONS_PER_PROXY = 0;
 
     public EndpointConfig {
         Objects.requireNonNull(name, "name");
@@ -43,6 +46,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(prefetch, "prefetch");
+        Objects.requireNonNull(limitMargin, "limitMargin");
         Objects.requireNonNull(quotaHeaders, "quotaHeaders");
         groups = groups == null ? List.of() : List.copyOf(groups);
         if (costHeader != null && costHeader.isBlank()) {
@@ -50,6 +54,18 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         }
         limits = List.copyOf(limits);
         secrets = List.copyOf(secrets);
+        allowedTargets = List.copyOf(allowedTargets);
+        hostLimits = List.copyOf(hostLimits);
+        if (type == SecretType.KEY && (!hostLimits.isEmpty() || hostScopedHealth)) {
+            // a key endpoint has one target: its base URL
+            throw new ConfigException(hostScopedHealth ? "health.scope" : "limits", "scope \"host\" applies to proxy"
+                    + " endpoints only; this endpoint is a key endpoint");
+        }
+        if (type == SecretType.KEY && !allowedTargets.isEmpty()) {
+            throw new ConfigException("allowed_targets", "applies to proxy endpoints only; this endpoint is a key"
+                    + " endpoint (its targets are base_url and allowed_hosts)");
+        }
+        SettingDefinitions.MAX_SESSIONS_PER_PROXY.check(maxSessionsPerProxy);
         if (type == SecretType.KEY && baseUrl == null) {
             throw new ConfigException("base_url", "is required for a key endpoint");
         }
@@ -100,6 +116,11 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                 }
             }
         }
+    }
+
+    /** Whether limits or health of this endpoint are scoped per target host (the proxy port keeps them per site). */
+    public boolean hostScoped() {
+        return !hostLimits.isEmpty() || hostScopedHealth;
     }
 
     /** The holders one secret admits at once: 1 for exclusive, {@code max_holders} for shared, unbounded for none. */
@@ -171,6 +192,11 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         b.retry = retry;
         b.cache = cache;
         b.prefetch = prefetch;
+        b.limitMargin = limitMargin;
+        b.allowedTargets = allowedTargets;
+        b.maxSessionsPerProxy = maxSessionsPerProxy;
+        b.hostLimits = hostLimits;
+        b.hostScopedHealth = hostScopedHealth;
         b.quotaHeaders = quotaHeaders;
         b.costHeader = costHeader;
         b.groups.addAll(groups);
@@ -201,6 +227,11 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         private RetryPolicy retry = RetryPolicy.DEFAULT;
         private CachePolicy cache = CachePolicy.DEFAULT;
         private PrefetchConfig prefetch = PrefetchConfig.OFF;
+        private LimitMargin limitMargin = LimitMargin.DEFAULT;
+        private List<TargetPattern> allowedTargets = List.of();
+        private int maxSessionsPerProxy = DEFAULT_MAX_SESSIONS_PER_PROXY;
+        private List<LimitConfig> hostLimits = List.of();
+        private boolean hostScopedHealth;
         private QuotaHeaders quotaHeaders = QuotaHeaders.AUTO;
         private String costHeader;
         private final List<QuotaGroup> groups = new ArrayList<>();
@@ -324,10 +355,55 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
             return this;
         }
 
+        /**
+         * The targets the proxy port's clients of this proxy endpoint may reach; default none (the proxy port refuses
+         * every target). Key endpoints take none.
+         */
+        public Builder withAllowedTargets(List<TargetPattern> targets) {
+            this.allowedTargets = targets;
+            return this;
+        }
+
+        /** As {@link #withAllowedTargets(List)}, parsing each pattern ({@link TargetPattern#parse}). */
+        public Builder withAllowedTargetPatterns(String... patterns) {
+            return withAllowedTargets(java.util.Arrays.stream(patterns).map(TargetPattern::parse).toList());
+        }
+
+        /** The most sticky sessions of the proxy port bound to one proxy of this endpoint at once; default 0, no cap. */
+        public Builder withMaxSessionsPerProxy(int max) {
+            this.maxSessionsPerProxy = max;
+            return this;
+        }
+
+        /**
+         * Limits with {@code "scope": "host"}: each holds for each secret per target host of the proxy port
+         * ("30 requests per minute per proxy per site"); default none.
+         */
+        public Builder withHostLimits(List<LimitConfig> limits) {
+            this.hostLimits = limits;
+            return this;
+        }
+
+        /**
+         * {@code health.scope: host}: bans and failures of the proxy port's answers count per target host, so a proxy
+         * banned by one site keeps serving the others; connection failures and timeouts still count for the proxy.
+         * Default false.
+         */
+        public Builder withHostScopedHealth(boolean hostScoped) {
+            this.hostScopedHealth = hostScoped;
+            return this;
+        }
+
         /** Replaces the secrets. */
         public Builder withSecrets(List<SecretConfig> secrets) {
             this.secrets.clear();
             secrets.forEach(this::withSecret);
+            return this;
+        }
+
+        /** The guard band on every limit of this endpoint; default {@link LimitMargin#DEFAULT}. */
+        public Builder withLimitMargin(LimitMargin margin) {
+            this.limitMargin = Objects.requireNonNull(margin, "limitMargin");
             return this;
         }
 
@@ -344,7 +420,9 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
 
         public EndpointConfig build() {
             return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval,
-                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, quotaHeaders, costHeader, groups);
+                    lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, limitMargin,
+                    allowedTargets, maxSessionsPerProxy, hostLimits, hostScopedHealth, quotaHeaders, costHeader,
+                    groups);
         }
     }
 }

@@ -79,7 +79,8 @@ final class SecretsParser {
 
     private static final Set<String> ENDPOINT_FIELDS = Set.of("type", "base_url", "allowed_hosts", "key", "limits",
             "rotation", "rotation_interval", "lease", "max_holders", "lease_ttl", "health", "timeouts", "retry",
-            "cache", "prefetch", "quota_headers", "cost_header", "groups", "secrets");
+            "cache", "prefetch", "quota_headers", "cost_header", "groups", "secrets", "limit_margin",
+            "allowed_targets", "max_sessions_per_proxy");
 
     private EndpointConfig endpoint(String name, JsonNode node, UsageStoreSettings store) {
         Obj o = new Obj(node, "endpoints." + name, ENDPOINT_FIELDS);
@@ -96,6 +97,20 @@ final class SecretsParser {
         if (o.has("allowed_hosts")) {
             b.withAllowedHosts(o.stringList("allowed_hosts"));
         }
+        if (o.has("allowed_targets")) {
+            List<String> texts = o.stringList("allowed_targets");
+            List<TargetPattern> targets = new ArrayList<>();
+            for (int i = 0; i < texts.size(); i++) {
+                try {
+                    targets.add(TargetPattern.parse(texts.get(i)));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(o.path("allowed_targets") + "[" + i + "]", e.getMessage());
+                }
+            }
+            b.withAllowedTargets(targets);
+        }
+        b.withMaxSessionsPerProxy(o.get(SettingDefinitions.MAX_SESSIONS_PER_PROXY, "max_sessions_per_proxy",
+                EndpointConfig.DEFAULT_MAX_SESSIONS_PER_PROXY));
         if (o.has("key")) {
             Obj k = o.obj("key", Set.of("header", "format", "query"));
             String header = k.string("header", null);
@@ -106,11 +121,16 @@ final class SecretsParser {
         b.withLease(o.enumValue("lease", LeaseMode.NONE, LeaseMode.values(), LeaseMode::jsonName));
         b.withMaxHolders(o.get(SettingDefinitions.MAX_HOLDERS, "max_holders", EndpointConfig.DEFAULT_MAX_HOLDERS));
         b.withLeaseTtl(o.get(SettingDefinitions.LEASE_TTL, "lease_ttl", store.leaseTtl()));
+        if (o.has("limit_margin")) {
+            b.withLimitMargin(o.wrap("limit_margin", o.string("limit_margin", null), LimitMargin::parse));
+        }
         liveSettings(o, b, null);
         if (o.has("health")) {
-            b.withHealth(health(o.obj("health", Set.of("ban_statuses", "ban_on_connection_error", "failure_window",
+            Obj h = o.obj("health", Set.of("ban_statuses", "ban_on_connection_error", "failure_window",
                     "max_consecutive_failures", "consecutive_failures_cooldown", "backoff_base", "backoff_max",
-                    "remove_unhealthy"))));
+                    "remove_unhealthy", "ban_body_pattern", "scope"));
+            b.withHealth(health(h));
+            b.withHostScopedHealth(h.enumString("scope", SCOPE_SECRET, SCOPES).equals(SCOPE_HOST));
         }
         if (o.has("cache")) {
             b.withCache(cache(o.obj("cache", Set.of("enabled", "ttl", "methods", "statuses", "vary_headers",
@@ -135,7 +155,7 @@ final class SecretsParser {
             while (names.hasNext()) {
                 String groupName = names.next();
                 Obj g = all.obj(groupName, Set.of("limits", "secrets"));
-                List<LimitConfig> groupLimits = limits(g, "limits");
+                List<LimitConfig> groupLimits = limits(g, "limits", null);
                 List<String> members = g.stringList("secrets");
                 b.withGroup(g.build(() -> new QuotaGroup(groupName, groupLimits, members)));
             }
@@ -169,7 +189,9 @@ final class SecretsParser {
      */
     private void liveSettings(Obj o, EndpointConfig.Builder b, EndpointConfig current) {
         if (o.has("limits")) {
-            b.withLimits(limits(o, "limits"));
+            List<LimitConfig> perHost = new ArrayList<>();
+            b.withLimits(limits(o, "limits", perHost));
+            b.withHostLimits(perHost);
         }
         b.withRotation(o.enumValue("rotation", current == null ? RotationMethod.LEAST_USED : current.rotation(),
                 RotationMethod.values(), RotationMethod::jsonName));
@@ -282,7 +304,7 @@ final class SecretsParser {
         if (id != null && id.isBlank()) {
             throw new ConfigException(o.path("id"), "must not be blank");
         }
-        List<LimitConfig> limits = limits(o, "limits");
+        List<LimitConfig> limits = limits(o, "limits", null);
         String secretId = id == null ? ids.get().idFor(value) : id;
         return o.build(() -> new SecretConfig(secretId, value, limits));
     }
@@ -320,7 +342,11 @@ final class SecretsParser {
         return out.toString();
     }
 
-    private List<LimitConfig> limits(Obj o, String field) {
+    /**
+     * The limits at {@code field}; those with {@code "scope": "host"} go to {@code perHost} instead ({@code null}:
+     * no scope allowed here).
+     */
+    private List<LimitConfig> limits(Obj o, String field, List<LimitConfig> perHost) {
         if (!o.has(field)) {
             return List.of();
         }
@@ -332,14 +358,25 @@ final class SecretsParser {
         }
         List<LimitConfig> out = new ArrayList<>();
         for (int i = 0; i < arr.size(); i++) {
-            Obj l = new Obj(arr.get(i), p + "[" + i + "]", Set.of("requests", "per", "cooldown"));
+            Obj l = new Obj(arr.get(i), p + "[" + i + "]", perHost == null ? Set.of("requests", "per", "cooldown")
+                    : Set.of("requests", "per", "cooldown", "scope"));
             int requests = l.get(SettingDefinitions.LIMIT_REQUESTS, "requests", null);
             Duration per = l.get(SettingDefinitions.LIMIT_PER, "per", null);
             Duration cooldown = l.get(SettingDefinitions.LIMIT_COOLDOWN, "cooldown", Duration.ZERO);
-            out.add(l.build(() -> new LimitConfig(requests, per, cooldown)));
+            LimitConfig limit = l.build(() -> new LimitConfig(requests, per, cooldown));
+            if (perHost != null && l.enumString("scope", SCOPE_SECRET, SCOPES).equals(SCOPE_HOST)) {
+                perHost.add(limit);
+            } else {
+                out.add(limit);
+            }
         }
         return out;
     }
+
+    /** {@code scope} of a limit or of the health policy: each secret (default) or each secret per target host. */
+    static final String SCOPE_SECRET = "secret";
+    static final String SCOPE_HOST = "host";
+    private static final List<String> SCOPES = List.of(SCOPE_SECRET, SCOPE_HOST);
 
     private HealthPolicy health(Obj o) {
         HealthPolicy d = HealthPolicy.DEFAULT;
@@ -379,7 +416,17 @@ final class SecretsParser {
         int wfF = wf;
         Duration wpF = wp;
         Duration wcF = wc;
-        return o.build(() -> new HealthPolicy(banF, banConn, wfF, wpF, wcF, mc, mcc, bb, bm, remove));
+        String bodyRegex = o.string("ban_body_pattern", null);
+        BanBodyPattern bodyPattern = null;
+        if (bodyRegex != null) {
+            try {
+                bodyPattern = BanBodyPattern.compile(bodyRegex);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(o.path("ban_body_pattern"), e.getMessage());
+            }
+        }
+        BanBodyPattern bodyPatternF = bodyPattern;
+        return o.build(() -> new HealthPolicy(banF, banConn, wfF, wpF, wcF, mc, mcc, bb, bm, remove, bodyPatternF));
     }
 
     private CachePolicy cache(Obj o) {

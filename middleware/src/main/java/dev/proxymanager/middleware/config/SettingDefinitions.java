@@ -18,6 +18,9 @@ public final class SettingDefinitions {
     public static final Setting<Duration> ROTATION_INTERVAL = Setting.positiveDuration("rotation_interval", null);
     public static final Setting<Duration> LEASE_TTL = Setting.positiveDuration("lease_ttl", null);
     public static final Setting<Integer> MAX_HOLDERS = Setting.wholeNumber("max_holders", 1, Integer.MAX_VALUE);
+    /** 0: no cap. */
+    public static final Setting<Integer> MAX_SESSIONS_PER_PROXY =
+            Setting.wholeNumber("max_sessions_per_proxy", 0, Integer.MAX_VALUE);
 
     public static final Setting<Integer> LIMIT_REQUESTS = Setting.wholeNumber("limits.requests", 1, Integer.MAX_VALUE);
     public static final Setting<Duration> LIMIT_PER = Setting.positiveDuration("limits.per", null);

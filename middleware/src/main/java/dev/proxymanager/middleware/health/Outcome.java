@@ -1,7 +1,10 @@
 package dev.proxymanager.middleware.health;
 
+import dev.proxymanager.middleware.config.BanBodyPattern;
 import dev.proxymanager.middleware.quota.QuotaReading;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -14,9 +17,12 @@ import java.util.Objects;
  * @param kind what happened
  * @param status HTTP status for {@link Kind#RESPONSE}, else 0
  * @param retryAfter the upstream's Retry-After, or {@code null}
+ * @param bodyPrefix the start of the response body as text (at most
+ *                   {@link dev.proxymanager.middleware.config.BanBodyPattern#SCAN_LIMIT} bytes), for
+ *                   {@code ban_body_pattern}; {@code null} when not read
  * @param quota the quota the response reported ({@link QuotaReading#NONE} when none or not read)
  */
-public record Outcome(Kind kind, int status, Duration retryAfter, QuotaReading quota) {
+public record Outcome(Kind kind, int status, Duration retryAfter, String bodyPrefix, QuotaReading quota) {
 
     /** The kinds of outcome. */
     public enum Kind {
@@ -39,16 +45,43 @@ public record Outcome(Kind kind, int status, Duration retryAfter, QuotaReading q
         if (retryAfter != null && retryAfter.isNegative()) {
             throw new IllegalArgumentException("retryAfter must be >= 0, was " + retryAfter);
         }
+        if (bodyPrefix != null && kind != Kind.RESPONSE) {
+            throw new IllegalArgumentException("only a response has a body, was " + kind);
+        }
     }
 
-    /** Without a quota reading. */
+    /** An outcome whose body was not read, without a quota reading. */
     public Outcome(Kind kind, int status, Duration retryAfter) {
-        this(kind, status, retryAfter, QuotaReading.NONE);
+        this(kind, status, retryAfter, null, QuotaReading.NONE);
+    }
+
+    /**
+     * The upstream answered {@code status} with {@code body} (only its first
+     * {@link dev.proxymanager.middleware.config.BanBodyPattern#SCAN_LIMIT} bytes are kept, decoded as UTF-8).
+     */
+    public static Outcome response(int status, Duration retryAfter, ByteBuffer body) {
+        return new Outcome(Kind.RESPONSE, status, retryAfter, body == null ? null : bodyText(body), QuotaReading.NONE);
+    }
+
+    /** The first {@code SCAN_LIMIT} bytes of {@code body} as text; {@code body}'s position is not moved. */
+    public static String bodyText(ByteBuffer body) {
+        ByteBuffer b = body.duplicate();
+        if (b.remaining() > BanBodyPattern.SCAN_LIMIT) {
+            b.limit(b.position() + BanBodyPattern.SCAN_LIMIT);
+        }
+        return StandardCharsets.UTF_8.decode(b).toString();
+    }
+
+    @Override
+    public String toString() {
+        // the body may be large or carry the site's data: its size only
+        return "Outcome[kind=" + kind + ", status=" + status + ", retryAfter=" + retryAfter
+                + (bodyPrefix == null ? "" : ", bodyPrefix=" + bodyPrefix.length() + " chars") + "]";
     }
 
     /** This outcome with the quota its response reported. */
     public Outcome withQuota(QuotaReading reading) {
-        return new Outcome(kind, status, retryAfter, reading);
+        return new Outcome(kind, status, retryAfter, bodyPrefix, reading);
     }
 
     /** The upstream answered {@code status}. */

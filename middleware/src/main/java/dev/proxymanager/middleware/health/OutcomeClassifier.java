@@ -14,6 +14,8 @@ import java.util.Objects;
  *       back ({@code Retry-After}); see {@link #limitReached};</li>
  *   <li>a status in {@code ban_statuses} is {@link OutcomeKind#BANNED} — 429 included when it is listed (the
  *       default): the list is the user's word on what means "this secret is refused";</li>
+ *   <li>a response whose body prefix holds {@code ban_body_pattern} is {@link OutcomeKind#BANNED} whatever its
+ *       status (a captcha page served with 200);</li>
  *   <li>any other 429 is {@link OutcomeKind#RATE_LIMITED};</li>
  *   <li>any other 5xx is {@link OutcomeKind#SERVER_ERROR}, any other 4xx {@link OutcomeKind#CLIENT_ERROR}, the rest
  *       {@link OutcomeKind#SUCCESS};</li>
@@ -52,11 +54,22 @@ public final class OutcomeClassifier {
             return OutcomeKind.RATE_LIMITED;
         }
         return switch (outcome.kind()) {
-            case RESPONSE -> classifyStatus(outcome.status(), policy);
+            case RESPONSE -> bannedByBody(outcome.bodyPrefix(), policy)
+                    ? OutcomeKind.BANNED : classifyStatus(outcome.status(), policy);
             case CONNECTION_ERROR -> policy.banOnConnectionError() ? OutcomeKind.BANNED : OutcomeKind.CONNECTION_ERROR;
             case TIMEOUT -> OutcomeKind.TIMEOUT;
             case UNUSED -> OutcomeKind.UNUSED;
         };
+    }
+
+    /** Whether {@code bodyPrefix} (may be null: not read) holds the policy's {@code ban_body_pattern}. */
+    public static boolean bannedByBody(String bodyPrefix, HealthPolicy policy) {
+        return bodyPrefix != null && policy.banBodyPattern() != null && policy.banBodyPattern().foundIn(bodyPrefix);
+    }
+
+    /** Whether an answer with {@code status} should have its body read for {@code policy} before it is classified. */
+    public static boolean needsBody(HealthPolicy policy) {
+        return policy.banBodyPattern() != null;
     }
 
     /**
@@ -71,7 +84,7 @@ public final class OutcomeClassifier {
     }
 
     /**
-     * The kind of an upstream answer with {@code status} under {@code policy}.
+     * The kind of an upstream answer with {@code status} under {@code policy}, its body unseen.
      *
      * @throws IllegalArgumentException if {@code status} is not 100–599
      */

@@ -83,6 +83,24 @@ public final class SlidingWindowLog {
         }
     }
 
+    /** Forgets one use at exactly {@code time}; false when none is kept. */
+    public boolean remove(long time) {
+        long[] kept = newestFirst(size);
+        for (int i = 0; i < kept.length; i++) {
+            if (kept[i] == time) {
+                head = 0;
+                size = 0;
+                for (int k = kept.length - 1; k >= 0; k--) {
+                    if (k != i) {
+                        append(kept[k]);
+                    }
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void append(long time) {
         if (size == capacity) {
             ring[head] = time;

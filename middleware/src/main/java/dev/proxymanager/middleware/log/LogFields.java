@@ -29,9 +29,15 @@ public final class LogFields {
     public static final String LATENCY_MS = "latency_ms";
     /** Response body size in bytes (long). */
     public static final String BYTES = "bytes";
-    /** {@code hit}, {@code miss}, {@code bypass} or {@code stale} (keyword). */
+    /**
+     * {@code hit}, {@code miss}, {@code bypass} or {@code stale} (keyword), once per call: on its attempt 0 or 1
+     * document, never on retries.
+     */
     public static final String CACHE = "cache";
-    /** 1 for the first attempt, 2 for the first retry, … (integer). */
+    /**
+     * 0 when the call was answered from the cache (no upstream attempt, no latency), 1 for the first upstream attempt,
+     * 2 for the first retry, … (integer).
+     */
     public static final String ATTEMPT = "attempt";
     /**
      * What the attempt came to: an {@link dev.proxymanager.middleware.health.OutcomeKind#wireName()} —

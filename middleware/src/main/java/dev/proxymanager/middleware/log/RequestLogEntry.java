@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.log;
 
+import dev.proxymanager.middleware.cache.CacheStatus;
 import dev.proxymanager.middleware.health.OutcomeClassifier;
 import dev.proxymanager.middleware.health.OutcomeKind;
 
@@ -11,11 +12,15 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One upstream attempt as recorded in the request log (field names in {@link LogFields}). The URL must already
+ * One upstream attempt, or one call answered from the response cache, as recorded in the request log (field names in
+ * {@link LogFields}). A call answered from the cache has {@code attempt} 0, {@code cache} {@code hit} or
+ * {@code stale}, no secret and no {@code latency_ms}: it is not an upstream attempt, so upstream status and latency
+ * figures leave it out by {@code attempt >= 1}. A call's {@code cache} value is written once, on its attempt 0 or 1
+ * document: counting {@code cache} counts calls, a retry is not another miss. The URL must already
  * have its secrets redacted ({@link Redaction#url}) and {@code secretId} must be an id or a masked form
  * ({@link Redaction#mask}) — this record stores what it is given.
  *
- * <p>Required: timestamp, endpoint, method, url, attempt ≥ 1, outcome. The rest may be null (absent from the
+ * <p>Required: timestamp, endpoint, method, url, attempt ≥ 0, outcome. The rest may be null (absent from the
  * document). Instances are immutable; build them with {@link #builder()}. This class is threadsafe.
  *
  * @param timestamp when the attempt was sent
@@ -27,11 +32,11 @@ import java.util.Objects;
  * @param secretId the key's id or masked form
  * @param secretType {@code key} or {@code proxy}
  * @param proxyId the proxy's masked id
- * @param status the upstream status, null when no response came
- * @param latencyMs milliseconds from send to full response
+ * @param status the upstream status, null when no response came; for attempt 0 the status served from the cache
+ * @param latencyMs milliseconds from send to full upstream response; must be null for attempt 0
  * @param bytes response body bytes
- * @param cache {@code hit}, {@code miss}, {@code bypass} or {@code stale}
- * @param attempt 1 for the first attempt, 2 for the first retry, …
+ * @param cache {@code hit}, {@code miss}, {@code bypass} or {@code stale}; dropped from retries (attempt ≥ 2)
+ * @param attempt 0 when answered from the cache, 1 for the first upstream attempt, 2 for the first retry, …
  * @param outcome what the attempt came to, as {@link OutcomeClassifier} classified it (stored as its wire name)
  * @param errorType the error's type when no response came, e.g. {@code connect_timeout}
  */
@@ -41,7 +46,7 @@ public record RequestLogEntry(Instant timestamp, String instanceId, String endpo
                               String errorType) {
 
     /** Format version of request-log documents. */
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = 2; // 2: cache-served calls are attempt 0; cache only on attempt 0 or 1
 
     public RequestLogEntry {
         Objects.requireNonNull(timestamp, "timestamp");
@@ -53,8 +58,21 @@ public record RequestLogEntry(Instant timestamp, String instanceId, String endpo
         if (attempt == null) {
             attempt = 1;
         }
-        if (attempt < 1) {
-            throw new IllegalArgumentException("request log attempt must be >= 1, was " + attempt);
+        if (attempt < 0) {
+            throw new IllegalArgumentException("request log attempt must be >= 0, was " + attempt);
+        }
+        if (attempt == 0) {
+            if (!CacheStatus.HIT.logValue().equals(cache) && !CacheStatus.STALE.logValue().equals(cache)) {
+                throw new IllegalArgumentException("request log attempt 0 is a call answered from the cache: cache"
+                        + " must be hit or stale, was " + cache);
+            }
+            if (latencyMs != null || secretId != null) {
+                throw new IllegalArgumentException("request log attempt 0 made no upstream call: no latency_ms or"
+                        + " secret_id, was " + latencyMs + " ms, secret " + secretId);
+            }
+        }
+        if (attempt > 1) {
+            cache = null; // the first attempt carries the call's cache status: a retry is not another miss
         }
         if (host == null) {
             host = hostOf(url);
@@ -146,7 +164,8 @@ public record RequestLogEntry(Instant timestamp, String instanceId, String endpo
 
         /**
          * @throws NullPointerException if timestamp, endpoint, method, url or outcome is missing
-         * @throws IllegalArgumentException if attempt &lt; 1
+         * @throws IllegalArgumentException if attempt &lt; 0, or attempt 0 (answered from the cache) has a cache
+         *                                  status other than hit or stale, a latency or a secret
          */
         public RequestLogEntry build() {
             return new RequestLogEntry(timestamp, instanceId, endpoint, method, url, host, secretId, secretType,

@@ -200,15 +200,13 @@ final class EndpointRotation {
         for (SecretConfig s : incoming.values()) {
             Slot slot = slots.get(s.id());
             if (slot == null) {
-                slot = new Slot(s, newConfig.limits(), newConfig.groupOf(s.id()),
+                slot = new Slot(s, newConfig.limits(), newConfig.groupOf(s.id()), newConfig.limitMargin(),
                         newConfig.health().failureWindowFailures());
                 slot.rank = minRank;
             } else {
-                List<LimitConfig> before = slot.limits;
-                StoreCandidate beforeCandidate = slot.candidate;
-                slot.update(s, newConfig.limits(), newConfig.groupOf(s.id()));
-                if (!before.equals(slot.limits) || !java.util.Objects.equals(beforeCandidate.group(),
-                        slot.candidate.group())) {
+                StoreCandidate before = slot.candidate; // the group's and the margin's changes included
+                slot.update(s, newConfig.limits(), newConfig.groupOf(s.id()), newConfig.limitMargin());
+                if (!before.equals(slot.candidate)) {
                     slot.invalidations++; // a use prefetched under the old limits may be over the new ones
                 }
                 slot.health.resizeWindow(newConfig.health().failureWindowFailures());
@@ -504,6 +502,29 @@ final class EndpointRotation {
                     what + " are leased to other callers" + next, after);
         }
         return new AcquireResult.Denied(name, UnavailableCause.COOLING_DOWN, what + " are cooling down" + next, after);
+    }
+
+    /** See {@link RotationEngine#restampUse}. */
+    Availability restamp(SecretLease lease, long usedAt) {
+        record Target(StoreCandidate candidate, long now) {
+        }
+        Target t = locked(() -> {
+            long now = clock.nanoTime();
+            Slot s = slots.get(lease.secretId());
+            // gone, or recent enough for the margin to cover: nothing to move
+            return s == null || now - usedAt <= s.restampAfterNanos ? null : new Target(s.candidate, now);
+        });
+        if (t == null) {
+            return new Availability(usedAt, UnavailableCause.READY);
+        }
+        try {
+            return store.restamp(name, t.candidate(), lease.leaseId(), usedAt, t.now());
+        } catch (RuntimeException e) {
+            // the use stays counted at its grant: limits hold, only its time is older than its write
+            LOG.warn("usage store failed re-stamping a use of {} of endpoint {}; sent with its grant time",
+                    lease.secretId(), name, e);
+            return new Availability(usedAt, UnavailableCause.READY);
+        }
     }
 
     /** What a release must tell the store, decided under the lock; {@code slot} is null when the store need not hear. */

@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.rotation;
 
+import dev.proxymanager.middleware.store.UnavailableCause;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.SecretsConfig;
@@ -8,6 +9,7 @@ import dev.proxymanager.middleware.health.Outcome;
 import dev.proxymanager.middleware.health.OutcomeClassifier;
 import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.lease.SecretLease;
+import dev.proxymanager.middleware.store.Availability;
 import dev.proxymanager.middleware.store.InMemoryUsageStore;
 import dev.proxymanager.middleware.store.UsageStore;
 import org.slf4j.Logger;
@@ -145,6 +147,25 @@ public final class RotationEngine implements AutoCloseable {
     }
 
     /**
+     * Called just before the request of {@code lease} is written, with the time its use is recorded at
+     * ({@code usedAt}: the grant, or an earlier re-stamp). The upstream counts a request when it arrives; a use
+     * recorded long before would let the grant that takes its slot arrive less than a window after it. So when the
+     * use is older than half its limits' guard band ({@code limit_margin}), the store moves it to now if every limit
+     * admits it there. Never throws: a store failure sends the use as granted.
+     *
+     * @return {@link Availability#FREE} with the time the use is now recorded at (its {@code freeAt}); or, when no
+     *         limit admits it now, when to try again (the use stays where it was meanwhile)
+     */
+    public Availability restampUse(SecretLease lease, long usedAt) {
+        Objects.requireNonNull(lease, "lease");
+        EndpointRotation r = endpoints.get(lease.endpoint());
+        if (r == null) {
+            return new Availability(usedAt, UnavailableCause.READY);
+        }
+        return r.restamp(lease, usedAt);
+    }
+
+    /**
      * Adds an endpoint, or replaces its secrets, limits and rotation settings in place: secrets that remain keep
      * their window counts, leases, cooldowns and health; removed ones are forgotten (a {@code removed} event each);
      * new ones join at once.
@@ -158,6 +179,17 @@ public final class RotationEngine implements AutoCloseable {
         });
         if (existing[0] != null) {
             existing[0].reconfigure(config); // fires its events once its lock is released, outside the map
+        }
+    }
+
+    /**
+     * Drops endpoint {@code name} (no-op when unknown): its leases lapse, and the store keeps its state — a shared
+     * store's keys expire by themselves; call {@link UsageStore#forget} to free a private store's.
+     */
+    public void removeEndpoint(String name) {
+        EndpointRotation r = endpoints.remove(Objects.requireNonNull(name, "name"));
+        if (r != null) {
+            r.close();
         }
     }
 

@@ -2,6 +2,8 @@ package dev.proxymanager.middleware.spi;
 
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.UsageStoreSettings;
+import dev.proxymanager.middleware.store.InMemorySessionStore;
+import dev.proxymanager.middleware.store.SessionStore;
 import dev.proxymanager.middleware.store.UsageStore;
 
 /**
@@ -21,4 +23,12 @@ public interface UsageStoreProvider {
      * @throws IllegalArgumentException if the settings do not suit this backend (e.g. not a Redis URI)
      */
     UsageStore create(UsageStoreSettings settings, Clock clock);
+
+    /**
+     * The store of the proxy port's sticky sessions beside the usage store, shared as widely: by default one of this
+     * process only. Does not connect.
+     */
+    default SessionStore createSessionStore(UsageStoreSettings settings) {
+        return new InMemorySessionStore();
+    }
 }

@@ -221,6 +221,24 @@ public final class FailoverUsageStore implements UsageStore {
     }
 
     @Override
+    public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
+        if (tryPrimary()) {
+            try {
+                Availability a = primary.restamp(endpoint, secret, leaseId, usedAt, now);
+                recovered();
+                return a;
+            } catch (UsageStoreUnavailableException e) {
+                wentDown(e);
+            }
+        }
+        fallbackCalls.incrementAndGet();
+        // fail-open keeps local windows, which must see the use where it goes out; fail-closed granted it before
+        // the outage and does not hold a request back for an outage
+        return mode == Mode.FAIL_OPEN ? local.restamp(endpoint, secret, leaseId, usedAt, now)
+                : new Availability(now, UnavailableCause.READY);
+    }
+
+    @Override
     public void restore(String endpoint, String secretId) {
         local.restore(endpoint, secretId);
         runOnPrimary("restore", () -> primary.restore(endpoint, secretId));

@@ -91,7 +91,7 @@ public final class InMemoryUsageStore implements UsageStore {
                 List<UsageLimit> limits = c.limits();
                 for (int j = 0; j < limits.size(); j++) {
                     UsageLimit l = limits.get(j);
-                    if (l.cooldownNanos() > 0 && r.log.reached(l.requests(), l.perNanos(), now)) {
+                    if (l.cooldownNanos() > 0 && r.log.reached(l.requests(), l.spacingNanos(), now)) {
                         cap = Math.max(cap, Clock.plus(now, l.cooldownNanos()));
                     }
                 }
@@ -116,31 +116,11 @@ public final class InMemoryUsageStore implements UsageStore {
     }
 
     private static Availability check(SecretRecord r, SecretRecord g, StoreCandidate c, LeaseTerms terms, long now) {
-        long limitsFreeAt = now;
-        int limit = -1; // no limit reached
-        List<UsageLimit> limits = c.limits();
-        for (int j = 0; j < limits.size(); j++) {
-            UsageLimit l = limits.get(j);
-            long f = r.log.freeAt(l.requests(), l.perNanos(), now);
-            if (f > limitsFreeAt) {
-                limitsFreeAt = f;
-                limit = j;
-            }
-        }
-        if (g != null) {
-            List<UsageLimit> shared = c.group().limits();
-            for (int j = 0; j < shared.size(); j++) {
-                UsageLimit l = shared.get(j);
-                long f = g.log.freeAt(l.requests(), l.perNanos(), now);
-                if (f > limitsFreeAt) {
-                    limitsFreeAt = f;
-                    limit = limits.size() + j;
-                }
-            }
-        }
+        Availability limits = limitsOnly(r, g, c, now);
+        int limit = limits.cause() == UnavailableCause.AT_LIMIT ? limits.limit() : -1;
         boolean leasesFull = terms.leased() && r.leases.holders(now) >= terms.maxHolders();
         return Availability.decide(now, r.removed, Math.max(r.cooldownUntil, r.upstreamBlockedUntil(now)),
-                limitsFreeAt, limit, leasesFull,
+                limits.freeAt(), limit, leasesFull,
                 leasesFull ? r.leases.earliestExpiry() : 0);
     }
 
@@ -174,6 +154,63 @@ public final class InMemoryUsageStore implements UsageStore {
             SecretRecord r = ep.get(secretId);
             r.upstream = r.upstream == null ? quota : r.upstream.merge(quota, now);
         }
+    }
+
+    @Override
+    public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
+        EndpointRecords ep = endpoint(endpoint);
+        synchronized (ep) {
+            SecretRecord r = ep.get(secret.secretId());
+            r.fit(secret);
+            SecretRecord g = group(ep, secret);
+            boolean had = r.log.remove(usedAt);
+            boolean groupHad = g != null && g.log.remove(usedAt); // the group's copy of the use moves with it
+            Availability a = limitsOnly(r, g, secret, now);
+            if (a.cause() == UnavailableCause.READY) {
+                r.log.record(now);
+                if (g != null) {
+                    g.log.record(now);
+                }
+            } else {
+                if (had) {
+                    r.log.record(usedAt);
+                }
+                if (groupHad) {
+                    g.log.record(usedAt);
+                }
+            }
+            return a;
+        }
+    }
+
+    /**
+     * When every limit of {@code c} and of its group ({@code g}'s log, null when none) admits a use, and the one that
+     * frees last: the limits' part of the rule.
+     */
+    private static Availability limitsOnly(SecretRecord r, SecretRecord g, StoreCandidate c, long now) {
+        long limitsFreeAt = now;
+        int limit = -1; // no limit reached
+        List<UsageLimit> limits = c.limits();
+        for (int j = 0; j < limits.size(); j++) {
+            UsageLimit l = limits.get(j);
+            long f = r.log.freeAt(l.requests(), l.spacingNanos(), now);
+            if (f > limitsFreeAt) {
+                limitsFreeAt = f;
+                limit = j;
+            }
+        }
+        if (g != null) {
+            List<UsageLimit> shared = c.group().limits();
+            for (int j = 0; j < shared.size(); j++) {
+                UsageLimit l = shared.get(j);
+                long f = g.log.freeAt(l.requests(), l.spacingNanos(), now);
+                if (f > limitsFreeAt) {
+                    limitsFreeAt = f;
+                    limit = limits.size() + j;
+                }
+            }
+        }
+        return Availability.decide(now, false, 0, limitsFreeAt, limit, false, 0);
     }
 
     @Override
@@ -213,12 +250,12 @@ public final class InMemoryUsageStore implements UsageStore {
             r.fit(secret);
             List<Integer> counts = new ArrayList<>();
             for (UsageLimit l : secret.limits()) {
-                counts.add(r.log.countInWindow(l.perNanos(), now));
+                counts.add(r.log.countInWindow(l.spacingNanos(), now));
             }
             SecretRecord g = group(ep, secret);
             if (g != null) {
                 for (UsageLimit l : secret.group().limits()) {
-                    counts.add(g.log.countInWindow(l.perNanos(), now));
+                    counts.add(g.log.countInWindow(l.spacingNanos(), now));
                 }
             }
             int holders = terms.leased() ? r.leases.holders(now) : 0;

@@ -9,7 +9,8 @@ import dev.proxymanager.middleware.quota.UpstreamQuota;
  * <p>Designed so a networked store (Redis) can do each hot-path call in one round trip, as one atomic script:
  * {@link #acquire} takes the engine's preferred candidates in order and grants the first that passes every check;
  * {@link #release} ends a lease and applies the outcome's cooldown in the same call. All times are nanoseconds on
- * the {@link dev.proxymanager.middleware.clock.Clock} timeline (epoch-anchored), passed in by the engine.
+ * the {@link dev.proxymanager.middleware.clock.Clock} timeline (epoch-anchored), passed in by the engine; a store shared
+ * by processes may decide on a clock of its own (Redis's) and then answers in the caller's time.
  *
  * <p>Implementations must be threadsafe and must make each call atomic with respect to the others.
  * {@code UsageStoreContractTest} (in the middleware's tests) is the executable contract; every implementation runs it.
@@ -44,6 +45,18 @@ public interface UsageStore extends AutoCloseable {
      * without a reset (or with a past one) changes nothing. The state expires at the reset.
      */
     void recordQuota(String endpoint, String secretId, UpstreamQuota quota, long now);
+
+    /**
+     * Moves the use granted at {@code usedAt} to {@code now}, because its request is only being written now: the
+     * upstream counts it when it arrives, and a use recorded earlier would let a later grant come too soon. It moves
+     * only when every limit admits a use at {@code now} without it (a use granted meanwhile may have taken the slot);
+     * otherwise it stays at {@code usedAt}. A use no longer held is recorded at {@code now} under the same check.
+     * Cooldowns, leases and removal are not checked: the use was granted already. {@code leaseId} is the grant's
+     * lease id, which a store whose clock is not the caller's uses to find the use.
+     *
+     * @return {@link Availability#FREE} at {@code now} when moved; else when it could move and the limit that blocks
+     */
+    Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now);
 
     /** Puts a removed or cooling-down secret back into rotation (clears removal and cooldown). */
     void restore(String endpoint, String secretId);

@@ -21,6 +21,7 @@ import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.ChainElement;
 import org.apache.hc.client5.http.impl.auth.BasicCredentialsProvider;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
@@ -85,6 +86,7 @@ public final class HttpTransport implements Closeable {
                 .addExecInterceptorBefore(ChainElement.CONNECT.name(), OriginGuardExec.NAME,
                         new OriginGuardExec(b.connectGuard))
                 .addRequestInterceptorLast(new KeyInjectionInterceptor())
+                .addExecInterceptorBefore(ChainElement.MAIN_TRANSPORT.name(), "restamp", new RestampBeforeWrite())
                 .setRetryStrategy(new StaleConnectionRetry())
                 // one cookie store per client would hand cookies one caller's upstream set to every other caller of
                 // the endpoint, under other secrets; a caller's own Cookie header is sent as given and Set-Cookie
@@ -115,9 +117,18 @@ public final class HttpTransport implements Closeable {
      * @throws java.net.ConnectException if the target or proxy cannot be reached
      * @throws IOException for any other transport failure
      */
-    @SuppressWarnings("deprecation") // per-request connect timeout: the endpoint, not the route, decides it
     public CachedResponse execute(TransportRequest request, SecretLease lease, EndpointConfig endpoint,
                                   Duration responseTimeout) throws IOException {
+        return execute(request, lease, endpoint, responseTimeout, null);
+    }
+
+    /**
+     * As {@link #execute(TransportRequest, SecretLease, EndpointConfig, Duration)}, calling {@code restamp} (when not
+     * null) just before each write of the request.
+     */
+    @SuppressWarnings("deprecation") // per-request connect timeout: the endpoint, not the route, decides it
+    public CachedResponse execute(TransportRequest request, SecretLease lease, EndpointConfig endpoint,
+                                  Duration responseTimeout, UseRestamp restamp) throws IOException {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(lease, "lease");
         Objects.requireNonNull(endpoint, "endpoint");
@@ -142,6 +153,9 @@ public final class HttpTransport implements Closeable {
             secret = new SecretContext(endpoint, endpoint.key(), lease.value(), null);
         }
         context.setAttribute(SecretContext.ATTRIBUTE, secret);
+        if (restamp != null) {
+            context.setAttribute(RestampBeforeWrite.ATTRIBUTE, restamp);
+        }
         context.setRequestConfig(RequestConfig.custom()
                 .setConnectTimeout(Timeout.of(endpoint.timeouts().connect()))
                 .setResponseTimeout(Timeout.of(responseTimeout))

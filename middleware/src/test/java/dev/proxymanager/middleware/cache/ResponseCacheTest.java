@@ -83,6 +83,22 @@ class ResponseCacheTest {
     }
 
     @Test
+    void storesNothingTheCallerSaysIsNotAnAnswer() throws IOException {
+        // given a 200 the caller knows to be a ban page (its body matched ban_body_pattern)
+        ResponseCache cache = cache();
+        cache.fetch(key("GET", "/a"), policy, CacheMode.NORMAL, upstream(200, "captcha"), response -> false);
+
+        // when the same request comes again
+        CacheResult second = cache.fetch(key("GET", "/a"), policy, CacheMode.NORMAL, upstream(200, "real answer"));
+
+        // then the ban page was not stored: the upstream answered again
+        assertThat(store.get(key("GET", "/a").id())).isPresent();
+        assertThat(second.status()).isEqualTo(CacheStatus.MISS);
+        assertThat(text(second)).isEqualTo("real answer");
+        assertThat(upstreamCalls).hasValue(2);
+    }
+
+    @Test
     void neverServesAnExpiredEntryAsFresh() throws IOException {
         ResponseCache cache = cache();
         cache.fetch(key("GET", "/a"), policy, CacheMode.NORMAL, upstream(200, "old"));

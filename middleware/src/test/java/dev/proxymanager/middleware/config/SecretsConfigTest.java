@@ -111,7 +111,7 @@ class SecretsConfigTest {
     @Test
     void unknownFieldIsRejectedListingKnownOnes() {
         assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"rotaton\": \"round-robin\", \"secrets\": [\"http://127.0.0.1:1\"] }")))
-                .hasMessageStartingWith("endpoints.search.rotaton is not a known field; known fields: [allowed_hosts, base_url,")
+                .hasMessageStartingWith("endpoints.search.rotaton is not a known field; known fields: [allowed_hosts, allowed_targets, base_url,")
                 .hasMessageContaining("rotation");
     }
 
@@ -119,6 +119,27 @@ class SecretsConfigTest {
     void missingEnvironmentVariableIsNamedButNoValueShown() {
         assertThatThrownBy(() -> SecretsConfig.parse(FULL, Map.of()))
                 .hasMessage("endpoints.github.secrets[0].value references environment variable GITHUB_TOKEN_1, which is not set");
+    }
+
+    @Test
+    void limitMarginIsADurationOrAPercentageOfEachWindow() {
+        EndpointConfig fixed = parse(endpoint("{ \"type\": \"proxy\", \"limit_margin\": \"50ms\", \"secrets\": [\"http://127.0.0.1:1\"] }"))
+                .endpoint("search");
+        assertThat(fixed.limitMargin().nanosFor(Duration.ofSeconds(2).toNanos())).isEqualTo(Duration.ofMillis(50).toNanos());
+        EndpointConfig percent = parse(endpoint("{ \"type\": \"proxy\", \"limit_margin\": \"2%\", \"secrets\": [\"http://127.0.0.1:1\"] }"))
+                .endpoint("search");
+        assertThat(percent.limitMargin().nanosFor(Duration.ofSeconds(2).toNanos())).isEqualTo(Duration.ofMillis(40).toNanos());
+        assertThat(percent.limitMargin().describe()).isEqualTo("2%");
+        EndpointConfig dflt = parse(endpoint("{ \"type\": \"proxy\", \"secrets\": [\"http://127.0.0.1:1\"] }")).endpoint("search");
+        assertThat(dflt.limitMargin()).isEqualTo(LimitMargin.DEFAULT);
+    }
+
+    @Test
+    void badLimitMarginNamesPathValueAndAcceptedForms() {
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"proxy\", \"limit_margin\": \"soon\", \"secrets\": [\"http://127.0.0.1:1\"] }")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("endpoints.search.limit_margin is not valid (must be a duration like 50ms or a percentage of"
+                        + " each window like 2%), was \"soon\"");
     }
 
     @Test
@@ -335,5 +356,42 @@ class SecretsConfigTest {
                 .hasMessage("endpoints.search.groups.a.limits[0].cooldown is not supported on a group limit");
         assertThatThrownBy(() -> parse(groupsEndpoint("{ \"a\": { \"secrets\": [\"k1\"] } }")))
                 .hasMessageStartingWith("endpoints.search.groups.a.limits");
+    }
+
+    @Test
+    void limitsAndHealthScopedPerHostAreKeptApartFromThePerSecretOnes() {
+        SecretsConfig c = SecretsConfig.parse("{\"endpoints\":{\"crawl\":{\"type\":\"proxy\",\"limits\":["
+                + "{\"requests\":100,\"per\":\"1m\"},{\"requests\":30,\"per\":\"1m\",\"scope\":\"host\"}],"
+                + "\"health\":{\"scope\":\"host\"},\"secrets\":[\"http://127.0.0.1:3128\"]}}}", Map.of());
+        EndpointConfig crawl = c.endpoints().get("crawl");
+
+        assertThat(crawl.limits()).containsExactly(LimitConfig.of(100, Duration.ofMinutes(1)));
+        assertThat(crawl.hostLimits()).containsExactly(LimitConfig.of(30, Duration.ofMinutes(1)));
+        assertThat(crawl.hostScopedHealth()).isTrue();
+        assertThat(crawl.hostScoped()).isTrue();
+    }
+
+    @Test
+    void scopeIsRefusedOnASecretsOwnLimitsOnKeyEndpointsAndWhenUnknown() {
+        assertThatThrownBy(() -> SecretsConfig.parse("{\"endpoints\":{\"crawl\":{\"type\":\"proxy\",\"secrets\":["
+                + "{\"value\":\"http://127.0.0.1:3128\",\"limits\":[{\"requests\":1,\"per\":\"1m\",\"scope\":\"host\"}]}]}}}",
+                Map.of())).hasMessageContaining("endpoints.crawl.secrets[0].limits[0].scope is not a known field");
+        assertThatThrownBy(() -> SecretsConfig.parse("{\"endpoints\":{\"api\":{\"type\":\"key\",\"base_url\":"
+                + "\"https://api.example.com\",\"health\":{\"scope\":\"host\"},\"secrets\":[\"k-1\"]}}}", Map.of()))
+                .hasMessageContaining("endpoints.api.health.scope").hasMessageContaining("proxy endpoints only");
+        assertThatThrownBy(() -> SecretsConfig.parse("{\"endpoints\":{\"crawl\":{\"type\":\"proxy\",\"limits\":["
+                + "{\"requests\":1,\"per\":\"1m\",\"scope\":\"site\"}],\"secrets\":[\"http://127.0.0.1:3128\"]}}}",
+                Map.of())).hasMessage("endpoints.crawl.limits[0].scope must be one of [secret, host], was \"site\"");
+    }
+
+    @Test
+    void banBodyPatternIsReadAndABadOneNamesItsPath() {
+        SecretsConfig c = SecretsConfig.parse("{\"endpoints\":{\"crawl\":{\"type\":\"proxy\",\"health\":"
+                + "{\"ban_body_pattern\":\"(?i)captcha\"},\"secrets\":[\"http://127.0.0.1:3128\"]}}}", Map.of());
+        assertThat(c.endpoints().get("crawl").health().banBodyPattern()).isEqualTo(BanBodyPattern.compile("(?i)captcha"));
+        assertThatThrownBy(() -> SecretsConfig.parse("{\"endpoints\":{\"crawl\":{\"type\":\"proxy\",\"health\":"
+                + "{\"ban_body_pattern\":\"(unclosed\"},\"secrets\":[\"http://127.0.0.1:3128\"]}}}", Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("endpoints.crawl.health.ban_body_pattern")
+                .hasMessageContaining("regular expression").hasMessageContaining("(unclosed");
     }
 }

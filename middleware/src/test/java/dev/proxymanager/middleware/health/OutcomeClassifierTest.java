@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.health;
 
+import dev.proxymanager.middleware.config.BanBodyPattern;
 import dev.proxymanager.middleware.config.HealthPolicy;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +27,34 @@ class OutcomeClassifierTest {
         assertThat(OutcomeClassifier.classifyStatus(503, banning())).isEqualTo(OutcomeKind.SERVER_ERROR);
         assertThat(OutcomeClassifier.classifyStatus(404, banning())).isEqualTo(OutcomeKind.CLIENT_ERROR);
         assertThat(OutcomeClassifier.classifyStatus(304, banning())).isEqualTo(OutcomeKind.SUCCESS);
+    }
+
+    @Test
+    void banBodyPatternFoundInTheBodyPrefixMakesAnyStatusABan() {
+        HealthPolicy policy = HealthPolicy.DEFAULT.withBanBodyPattern(BanBodyPattern.compile("(?i)are you a robot"));
+        java.nio.ByteBuffer captcha = java.nio.ByteBuffer.wrap("<title>Are You A Robot?</title>".getBytes());
+
+        assertThat(OutcomeClassifier.classify(Outcome.response(200, null, captcha), policy)).isEqualTo(OutcomeKind.BANNED);
+        assertThat(OutcomeClassifier.classify(Outcome.response(404, null, captcha), policy)).isEqualTo(OutcomeKind.BANNED);
+        assertThat(OutcomeClassifier.classify(Outcome.response(200, null, java.nio.ByteBuffer.wrap("ok".getBytes())),
+                policy)).isEqualTo(OutcomeKind.SUCCESS);
+        // a body not read, or no pattern, leaves the status to decide
+        assertThat(OutcomeClassifier.classify(Outcome.status(200), policy)).isEqualTo(OutcomeKind.SUCCESS);
+        assertThat(OutcomeClassifier.classify(Outcome.response(200, null, captcha), HealthPolicy.DEFAULT))
+                .isEqualTo(OutcomeKind.SUCCESS);
+    }
+
+    @Test
+    void onlyTheFirst64KibOfTheBodyAreScanned() {
+        HealthPolicy policy = HealthPolicy.DEFAULT.withBanBodyPattern(BanBodyPattern.compile("captcha"));
+        byte[] late = ("x".repeat(BanBodyPattern.SCAN_LIMIT) + "captcha").getBytes();
+        byte[] early = ("x".repeat(BanBodyPattern.SCAN_LIMIT - 7) + "captcha").getBytes();
+
+        assertThat(OutcomeClassifier.classify(Outcome.response(200, null, java.nio.ByteBuffer.wrap(late)), policy))
+                .isEqualTo(OutcomeKind.SUCCESS);
+        assertThat(OutcomeClassifier.classify(Outcome.response(200, null, java.nio.ByteBuffer.wrap(early)), policy))
+                .isEqualTo(OutcomeKind.BANNED);
+        assertThat(Outcome.response(200, null, java.nio.ByteBuffer.wrap(late)).toString()).doesNotContain("xxxx");
     }
 
     @Test

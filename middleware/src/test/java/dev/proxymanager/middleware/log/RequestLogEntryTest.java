@@ -18,7 +18,7 @@ class RequestLogEntryTest {
         RequestLogEntry entry = RequestLogEntry.builder().withTimestamp(T).withInstanceId("server-1")
                 .withEndpoint("github").withMethod("get").withUrl("https://API.github.com/repos?api_key=REDACTED")
                 .withSecretId("gh-1").withSecretType("key").withStatus(200).withLatencyMs(42L).withBytes(1024L)
-                .withCache("miss").withAttempt(2).withOutcome(OutcomeKind.SUCCESS).build();
+                .withCache("miss").withAttempt(1).withOutcome(OutcomeKind.SUCCESS).build();
 
         Map<String, Object> doc = entry.toDocument();
 
@@ -26,7 +26,8 @@ class RequestLogEntryTest {
                 .containsEntry(LogFields.METHOD, "GET")
                 .containsEntry(LogFields.HOST, "api.github.com")
                 .containsEntry(LogFields.STATUS, 200)
-                .containsEntry(LogFields.ATTEMPT, 2)
+                .containsEntry(LogFields.ATTEMPT, 1)
+                .containsEntry(LogFields.CACHE, "miss")
                 .containsEntry(LogFields.SCHEMA_VERSION, RequestLogEntry.SCHEMA_VERSION)
                 .doesNotContainKeys(LogFields.PROXY_ID, LogFields.ERROR_TYPE, LogFields.EVENT);
     }
@@ -36,8 +37,35 @@ class RequestLogEntryTest {
         assertThatThrownBy(() -> RequestLogEntry.builder().withTimestamp(T).withMethod("GET").withUrl("https://h/")
                 .withOutcome(OutcomeKind.SUCCESS).build()).isInstanceOf(NullPointerException.class).hasMessage("endpoint");
         assertThatThrownBy(() -> RequestLogEntry.builder().withTimestamp(T).withEndpoint("e").withMethod("GET")
-                .withUrl("https://h/").withOutcome(OutcomeKind.SUCCESS).withAttempt(0).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attempt must be >= 1, was 0");
+                .withUrl("https://h/").withOutcome(OutcomeKind.SUCCESS).withAttempt(-1).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attempt must be >= 0, was -1");
+    }
+
+    private static RequestLogEntry.Builder fromCache() {
+        return RequestLogEntry.builder().withTimestamp(T).withEndpoint("e").withMethod("GET").withUrl("https://h/")
+                .withStatus(200).withOutcome(OutcomeKind.SUCCESS).withAttempt(0);
+    }
+
+    @Test
+    void attemptZeroIsACallAnsweredFromTheCacheWithoutUpstreamFigures() {
+        assertThat(fromCache().withCache("hit").build().toDocument()).containsEntry(LogFields.ATTEMPT, 0)
+                .containsEntry(LogFields.CACHE, "hit").doesNotContainKeys(LogFields.LATENCY_MS, LogFields.SECRET_ID);
+        assertThat(fromCache().withCache("stale").build().cache()).isEqualTo("stale");
+        assertThatThrownBy(() -> fromCache().withCache("miss").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be hit or stale, was miss");
+        assertThatThrownBy(() -> fromCache().withCache("hit").withLatencyMs(0L).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no latency_ms or secret_id");
+        assertThatThrownBy(() -> fromCache().withCache("hit").withSecretId("gh-1").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no latency_ms or secret_id");
+    }
+
+    @Test
+    void aRetryCarriesNoCacheStatusSoACallCountsOnce() {
+        RequestLogEntry.Builder b = RequestLogEntry.builder().withTimestamp(T).withEndpoint("e").withMethod("GET")
+                .withUrl("https://h/").withOutcome(OutcomeKind.RATE_LIMITED).withCache("miss");
+
+        assertThat(b.withAttempt(1).build().toDocument()).containsEntry(LogFields.CACHE, "miss");
+        assertThat(b.withAttempt(2).build().toDocument()).doesNotContainKey(LogFields.CACHE);
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.proxymanager.middleware.rotation;
 
 import dev.proxymanager.middleware.clock.FakeClock;
 import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.middleware.config.LimitMargin;
 import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.lease.SecretLease;
 
@@ -15,18 +16,22 @@ final class Fixtures {
     private Fixtures() {
     }
 
-    /** A key endpoint {@code api} with secrets k1..kn. */
+    /**
+     * A key endpoint {@code api} with secrets k1..kn. Limits are exact windows here (no guard band), so tests read
+     * the window rules plainly; the guard band has its own tests.
+     */
     static EndpointConfig.Builder keys(String name, int n) {
-        EndpointConfig.Builder b = EndpointConfig.builder(name, SecretType.KEY).withBaseUrl(URI.create("http://127.0.0.1:9"));
+        EndpointConfig.Builder b = EndpointConfig.builder(name, SecretType.KEY).withBaseUrl(URI.create("http://127.0.0.1:9"))
+                .withLimitMargin(LimitMargin.NONE);
         for (int i = 1; i <= n; i++) {
             b.withSecret("k" + i, "key-value-number-" + i);
         }
         return b;
     }
 
-    /** A proxy endpoint with proxies p1..pn. */
+    /** A proxy endpoint with proxies p1..pn; exact windows, as {@link #keys}. */
     static EndpointConfig.Builder proxies(String name, int n) {
-        EndpointConfig.Builder b = EndpointConfig.builder(name, SecretType.PROXY);
+        EndpointConfig.Builder b = EndpointConfig.builder(name, SecretType.PROXY).withLimitMargin(LimitMargin.NONE);
         for (int i = 1; i <= n; i++) {
             b.withSecret("p" + i, "http://127.0.0.1:" + (18000 + i));
         }

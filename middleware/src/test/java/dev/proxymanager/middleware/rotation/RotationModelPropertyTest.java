@@ -5,6 +5,7 @@ import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.HealthPolicy;
 import dev.proxymanager.middleware.config.LeaseMode;
 import dev.proxymanager.middleware.config.LimitConfig;
+import dev.proxymanager.middleware.config.LimitMargin;
 import dev.proxymanager.middleware.config.RotationMethod;
 import dev.proxymanager.middleware.config.SecretConfig;
 import dev.proxymanager.middleware.SecretType;
@@ -101,6 +102,7 @@ class RotationModelPropertyTest {
                 .withRotation(RotationMethod.ROUND_ROBIN).withLease(LeaseMode.SHARED).withMaxHolders(2)
                 .withLeaseTtl(Duration.ofSeconds(20))
                 .withLimit(LimitConfig.of(3, Duration.ofSeconds(10)))
+                .withLimitMargin(LimitMargin.NONE) // the model's windows are exact
                 .withHealth(new HealthPolicy(Set.of(), false, 10_000, Duration.ofMinutes(5), Duration.ofMinutes(10), 10_000,
                         Duration.ofMinutes(10), Duration.ofSeconds(2), Duration.ofMinutes(5), false))
                 .withSecret(new SecretConfig("p1", "http://127.0.0.1:1", List.of(LimitConfig.of(1, Duration.ofSeconds(3)))))

@@ -56,6 +56,11 @@ class StoreCallsOutsideLockTest {
         }
 
         @Override
+        public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
+            return delegate.restamp(endpoint, secret, leaseId, usedAt, now);
+        }
+
+        @Override
         public void restore(String endpoint, String secretId) {
             delegate.restore(endpoint, secretId);
         }

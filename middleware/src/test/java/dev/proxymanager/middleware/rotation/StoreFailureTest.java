@@ -45,6 +45,11 @@ class StoreFailureTest {
         }
 
         @Override
+        public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
+            throw new IllegalStateException("connection refused: 127.0.0.1:6379");
+        }
+
+        @Override
         public void restore(String endpoint, String secretId) {
         }
 

@@ -12,7 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The behaviour every {@link UsageStore} must have. A backend's test extends this class and supplies a fresh, empty
- * store per test (the Redis one included). Times are arbitrary nanosecond values; stores must not read a clock.
+ * store per test (the Redis one included). Times are arbitrary nanosecond values: stores run here on the callers'
+ * time (the Redis store's own clock has {@code RedisServerTimeTest}).
  */
 public abstract class UsageStoreContractTest {
 
@@ -77,6 +78,50 @@ public abstract class UsageStoreContractTest {
         assertThat(acquire(LeaseTerms.NONE, T0 + 10 * SECOND - 1, "x", a).isGranted()).isFalse();
         assertThat(acquire(LeaseTerms.NONE, T0 + 10 * SECOND, "y", a).isGranted()).isTrue();
         assertThat(acquire(LeaseTerms.NONE, T0 + 10 * SECOND, "z", a).isGranted()).isFalse();
+    }
+
+    @Test
+    void guardBandDelaysTheSlotAUseFreesByTheMargin() {
+        long margin = 50 * SECOND / 1000;
+        StoreCandidate a = candidate("a", new UsageLimit(1, 2 * SECOND, 0, margin));
+        assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).examined())
+                .containsExactly(Availability.atLimit(T0 + 2 * SECOND + margin, 0));
+        StoreDecision atWindowEdge = acquire(LeaseTerms.NONE, T0 + 2 * SECOND, "l2", a);
+        assertThat(atWindowEdge.isGranted()).isFalse();
+        assertThat(atWindowEdge.examined()).containsExactly(Availability.atLimit(T0 + 2 * SECOND + margin, 0));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 2 * SECOND + margin, "l3", a).isGranted()).isTrue();
+    }
+
+    @Test
+    void restampMovesAUseToNowWhenEveryLimitAdmitsIt() {
+        StoreCandidate a = candidate("a", new UsageLimit(2, 10 * SECOND, 0));
+        acquire(LeaseTerms.NONE, T0, "l1", a);
+        assertThat(store.restamp(endpoint, a, "l1", T0, T0 + 3 * SECOND))
+                .isEqualTo(new Availability(T0 + 3 * SECOND, UnavailableCause.READY));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 4 * SECOND, "l2", a).isGranted()).isTrue();
+        // the first use now counts from T0 + 3 s, not T0
+        StoreDecision d = acquire(LeaseTerms.NONE, T0 + 10 * SECOND, "l3", a);
+        assertThat(d.isGranted()).isFalse();
+        assertThat(d.examined()).containsExactly(Availability.atLimit(T0 + 13 * SECOND, 0));
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 10 * SECOND).totalUses()).isEqualTo(2);
+    }
+
+    @Test
+    void restampLeavesTheUseWhereItWasWhenAGrantTookTheSlotMeanwhile() {
+        StoreCandidate a = candidate("a", new UsageLimit(1, 10 * SECOND, 0));
+        acquire(LeaseTerms.NONE, T0, "l1", a);
+        assertThat(acquire(LeaseTerms.NONE, T0 + 10 * SECOND, "l2", a).isGranted()).isTrue();
+        assertThat(store.restamp(endpoint, a, "l1", T0, T0 + 11 * SECOND))
+                .isEqualTo(Availability.atLimit(T0 + 20 * SECOND, 0));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 20 * SECOND, "l3", a).isGranted()).isTrue();
+    }
+
+    @Test
+    void restampIgnoresCooldownsTheGrantStarted() {
+        StoreCandidate a = candidate("a", new UsageLimit(1, 10 * SECOND, 60 * SECOND));
+        assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).capCooldownUntil()).isEqualTo(T0 + 60 * SECOND);
+        assertThat(store.restamp(endpoint, a, "l1", T0, T0 + SECOND))
+                .isEqualTo(new Availability(T0 + SECOND, UnavailableCause.READY));
     }
 
     @Test

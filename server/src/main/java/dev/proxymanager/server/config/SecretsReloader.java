@@ -101,7 +101,7 @@ public final class SecretsReloader implements AutoCloseable {
             Outcome outcome = counts(true, config);
             applied = outcome;
             LOG.atInfo().setMessage("secrets reloaded").addKeyValue("file", file.toString())
-                    .addKeyValue("endpoints", outcome.endpoints()).addKeyValue("secrets", outcome.secrets()).log();
+                    .addKeyValue("endpoint_count", outcome.endpoints()).addKeyValue("secrets", outcome.secrets()).log();
             return outcome;
         } catch (IllegalArgumentException e) {
             failures.incrementAndGet();

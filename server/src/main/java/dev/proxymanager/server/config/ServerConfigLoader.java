@@ -173,6 +173,16 @@ public final class ServerConfigLoader {
         return b.build();
     }
 
+    /**
+     * server.yaml as a map of settings: the one reader every part of the server's configuration uses (the proxy port,
+     * interception and body-ban settings included); an empty map for {@code null} or an empty file.
+     *
+     * @throws ServerConfigException when the file cannot be read, is not YAML or is not a map
+     */
+    public static JsonNode readYaml(Path file) {
+        return file == null ? YAML.createObjectNode() : readFile(file);
+    }
+
     private static JsonNode readFile(Path file) {
         String text;
         try {

@@ -14,6 +14,7 @@ import co.elastic.clients.elasticsearch._types.query_dsl.Query;
 import co.elastic.clients.elasticsearch.core.SearchResponse;
 import dev.proxymanager.middleware.backend.BackendGate;
 import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.log.LogFields;
 import dev.proxymanager.middleware.transport.Backoff;
 
@@ -29,9 +30,12 @@ import java.util.Objects;
 /**
  * {@link RequestHistory} over the request-log data stream in Elasticsearch: one {@code size: 0} search per report,
  * with a {@code date_histogram} (× {@code terms} on {@link LogFields#ENDPOINT}, × {@code percentiles} on
- * {@link LogFields#LATENCY_MS}), {@code terms} on {@link LogFields#CACHE}, {@link LogFields#STATUS},
- * {@link LogFields#OUTCOME} and {@link LogFields#SECRET_ID}, and {@code percentiles} on the latency. Uses only
- * aggregations every Elasticsearch 9 cluster has.
+ * {@link LogFields#LATENCY_MS}), {@code terms} on {@link LogFields#CACHE}, {@link LogFields#STATUS}, {@link LogFields#HOST}
+ * (all requests, and banned ones: per-site bans),
+ * {@link LogFields#OUTCOME} and {@link LogFields#SECRET_ID}, and {@code percentiles} on the latency. Status and
+ * latency figures count upstream attempts only ({@code attempt >= 1}, not a cache hit): a call answered from the
+ * cache is a request and a cache hit, not an upstream answer. Uses only aggregations every Elasticsearch 9 cluster
+ * has.
  *
  * <p>Defaults: index pattern {@value #DEFAULT_INDEX}, top 10 endpoints per bucket, top 50 secrets. Built by
  * {@link #builder()}. The client's own timeouts bound how long a report waits for a slow cluster.
@@ -53,6 +57,11 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
     private static final String EVENTS = "events";
     private static final String IN_RANGE = "in_range";
     private static final String BY_EVENT = "by_event";
+    private static final String HOSTS = "hosts";
+    private static final String BANS = "bans";
+    private static final String UPSTREAM = "upstream";
+    /** Busiest target hosts and hosts with most bans shown. */
+    private static final int TOP_HOSTS = 10;
     private static final List<Double> PERCENTS = List.of(50.0, 95.0, 99.0);
 
     private final ElasticsearchClient client;
@@ -103,11 +112,16 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
                             .mustNot(n -> n.exists(x -> x.field(LogFields.EVENT)))))
                     .aggregations(TIMELINE, timeline(range))
                     .aggregations(CACHE, terms(LogFields.CACHE, 10))
-                    .aggregations(STATUSES, terms(LogFields.STATUS, 50))
-                    .aggregations(NO_STATUS, a -> a.missing(m -> m.field(LogFields.STATUS)))
+                    .aggregations(UPSTREAM, a -> a.filter(upstreamAttempts())
+                            .aggregations(STATUSES, terms(LogFields.STATUS, 50))
+                            .aggregations(NO_STATUS, n -> n.missing(m -> m.field(LogFields.STATUS)))
+                            .aggregations(LATENCY, percentiles()))
                     .aggregations(OUTCOMES, terms(LogFields.OUTCOME, 20))
                     .aggregations(SECRETS, terms(LogFields.SECRET_ID, topSecrets))
-                    .aggregations(LATENCY, percentiles())
+                    .aggregations(HOSTS, terms(LogFields.HOST, TOP_HOSTS))
+                    .aggregations(BANS, a -> a
+                            .filter(f -> f.term(t -> t.field(LogFields.OUTCOME).value(OutcomeKind.BANNED.wireName())))
+                            .aggregations(HOSTS, terms(LogFields.HOST, TOP_HOSTS)))
                     .aggregations(EVENTS, events(range)), Void.class);
         } catch (IOException | ElasticsearchException e) {
             gate.recordFailure(clock.nanoTime());
@@ -130,7 +144,17 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
         return Aggregation.of(a -> a
                 .dateHistogram(buckets(range))
                 .aggregations(BY_ENDPOINT, terms(LogFields.ENDPOINT, topEndpoints))
-                .aggregations(LATENCY, percentiles()));
+                .aggregations(UPSTREAM, u -> u.filter(upstreamAttempts()).aggregations(LATENCY, percentiles())));
+    }
+
+    /**
+     * Documents of upstream attempts: {@code attempt >= 1}, and not {@code cache: hit} (which also leaves out hits
+     * logged before cache-served calls became attempt 0, as Kibana's {@code NOT cache : "hit"} does).
+     */
+    private static Query upstreamAttempts() {
+        return Query.of(q -> q.bool(b -> b
+                .filter(f -> f.range(r -> r.number(n -> n.field(LogFields.ATTEMPT).gte(1.0))))
+                .mustNot(n -> n.term(t -> t.field(LogFields.CACHE).value("hit")))));
     }
 
     private static DateHistogramAggregation buckets(HistoryRange range) {
@@ -176,14 +200,15 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
         for (int i = 0; i < timeline.size(); i++) {
             DateHistogramBucket bucket = timeline.get(i);
             buckets.add(Instant.ofEpochMilli(bucket.key()));
-            latencyOverTime.add(latency(bucket.aggregations().get(LATENCY)));
+            latencyOverTime.add(latency(bucket.aggregations().get(UPSTREAM).filter().aggregations().get(LATENCY)));
             for (StringTermsBucket endpoint : bucket.aggregations().get(BY_ENDPOINT).sterms().buckets().array()) {
                 List<Long> counts = byEndpoint.computeIfAbsent(endpoint.key().stringValue(), e -> zeros(timeline.size()));
                 counts.set(i, endpoint.docCount());
             }
         }
+        Map<String, Aggregate> upstream = aggs.get(UPSTREAM).filter().aggregations();
         Map<String, Long> statuses = new LinkedHashMap<>();
-        Aggregate statusAgg = aggs.get(STATUSES);
+        Aggregate statusAgg = upstream.get(STATUSES);
         if (statusAgg.isLterms()) {
             for (LongTermsBucket b : statusAgg.lterms().buckets().array()) {
                 statuses.put(Long.toString(b.key()), b.docCount());
@@ -204,8 +229,9 @@ public final class ElasticsearchRequestHistory implements RequestHistory {
             }
         }
         return new HistoryReport(range, total, buckets, sortedByTotal(byEndpoint), latencyOverTime,
-                counts(aggs.get(CACHE)), statuses, aggs.get(NO_STATUS).missing().docCount(),
-                counts(aggs.get(OUTCOMES)), latency(aggs.get(LATENCY)), counts(aggs.get(SECRETS)), events);
+                counts(aggs.get(CACHE)), statuses, upstream.get(NO_STATUS).missing().docCount(),
+                counts(aggs.get(OUTCOMES)), latency(upstream.get(LATENCY)), counts(aggs.get(SECRETS)), events,
+                counts(aggs.get(HOSTS)), counts(aggs.get(BANS).filter().aggregations().get(HOSTS)));
     }
 
     private static HistoryReport empty(HistoryRange range, long total) {

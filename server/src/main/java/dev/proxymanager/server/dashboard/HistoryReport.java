@@ -26,12 +26,15 @@ import java.util.Objects;
  * @param eventsOverTime per secret state change ({@code cooldown}, {@code ban}, {@code removed}, {@code restored}),
  *                       a count per bucket (same length and order as {@code buckets}); event documents are not
  *                       requests and count nowhere else
+ * @param requestsByHost count per target host, largest first (the busiest hosts only)
+ * @param bansByHost count of {@code banned} outcomes per target host, largest first: per-site bans
  */
 public record HistoryReport(HistoryRange range, long totalRequests, List<Instant> buckets,
                             Map<String, List<Long>> requestsByEndpoint, List<LatencyPercentiles> latencyOverTime,
                             Map<String, Long> cache, Map<String, Long> statuses, long noResponse,
                             Map<String, Long> outcomes, LatencyPercentiles latency,
-                            Map<String, Long> requestsBySecret, Map<String, List<Long>> eventsOverTime) {
+                            Map<String, Long> requestsBySecret, Map<String, List<Long>> eventsOverTime,
+                            Map<String, Long> requestsByHost, Map<String, Long> bansByHost) {
 
     public HistoryReport {
         Objects.requireNonNull(range, "range");
@@ -50,6 +53,8 @@ public record HistoryReport(HistoryRange range, long totalRequests, List<Instant
         eventsOverTime = Collections.unmodifiableMap(eventsOverTime);
         checkSeries("requestsByEndpoint", requestsByEndpoint, buckets.size());
         checkSeries("eventsOverTime", eventsOverTime, buckets.size());
+        requestsByHost = Collections.unmodifiableMap(copyOrdered(requestsByHost));
+        bansByHost = Collections.unmodifiableMap(copyOrdered(bansByHost));
         if (latencyOverTime.size() != buckets.size()) {
             throw new IllegalArgumentException("latencyOverTime must have " + buckets.size() + " entries, was "
                     + latencyOverTime.size());
@@ -63,6 +68,16 @@ public record HistoryReport(HistoryRange range, long totalRequests, List<Instant
                         + " counts, was " + s.getValue().size());
             }
         }
+    }
+
+    /** A report without per-host counts. */
+    public HistoryReport(HistoryRange range, long totalRequests, List<Instant> buckets,
+                         Map<String, List<Long>> requestsByEndpoint, List<LatencyPercentiles> latencyOverTime,
+                         Map<String, Long> cache, Map<String, Long> statuses, long noResponse,
+                         Map<String, Long> outcomes, LatencyPercentiles latency, Map<String, Long> requestsBySecret,
+                         Map<String, List<Long>> eventsOverTime) {
+        this(range, totalRequests, buckets, requestsByEndpoint, latencyOverTime, cache, statuses, noResponse, outcomes,
+                latency, requestsBySecret, eventsOverTime, Map.of(), Map.of());
     }
 
     private static <V> Map<String, V> copyOrdered(Map<String, V> map) {

@@ -125,6 +125,8 @@ final class SummaryJson {
             ArrayNode values = s.putArray("counts");
             counts.forEach(values::add);
         });
+        writeCounts(history.putArray("requestsByHost"), report.requestsByHost());
+        writeCounts(history.putArray("bansByHost"), report.bansByHost());
     }
 
     private static void writeSeries(ObjectNode parent, String name, List<LatencyPercentiles> values,

@@ -89,7 +89,8 @@ public final class DemoEnvironment implements AutoCloseable {
                         secrets.add(s);
                     } else {
                         URI p = URI.create(s.value());
-                        DemoProxy proxy = new DemoProxy(s.id(), URI.create(upstream.url()), p.getUserInfo()).start();
+                        DemoProxy proxy = new DemoProxy(s.id(), URI.create(upstream.url()), p.getUserInfo(),
+                                upstream.httpsUrl() == null ? -1 : URI.create(upstream.httpsUrl()).getPort()).start();
                         env.proxies.add(proxy);
                         String userInfo = p.getRawUserInfo() == null ? "" : p.getRawUserInfo() + "@";
                         secrets.add(new SecretConfig(s.id(), "http://" + userInfo + "127.0.0.1:" + proxy.port(), s.limits()));

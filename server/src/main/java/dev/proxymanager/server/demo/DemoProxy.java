@@ -8,6 +8,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ConnectHandler;
 import org.eclipse.jetty.util.Callback;
 
 import java.net.URI;
@@ -21,10 +22,11 @@ import java.util.Base64;
 import java.util.Set;
 
 /**
- * A tiny plain-HTTP forward proxy on loopback standing for one "IP" of the demo's proxy pool. It forwards
- * absolute-form requests to the {@link DemoUpstream} only (never anywhere else: it must not be an open proxy),
- * adds {@value DemoUpstream#VIA_HEADER} with its name so the upstream can limit per "IP", and checks
- * {@code Proxy-Authorization} when it has credentials (407 otherwise). This class is threadsafe.
+ * A tiny forward proxy on loopback standing for one "IP" of the demo's proxy pool. It forwards absolute-form
+ * requests to the {@link DemoUpstream} only, and opens {@code CONNECT} tunnels to its HTTPS port only (never
+ * anywhere else: it must not be an open proxy); adds {@value DemoUpstream#VIA_HEADER} with its name to plain
+ * requests so the upstream can limit per "IP", and checks {@code Proxy-Authorization} when it has credentials
+ * (407 otherwise). This class is threadsafe.
  */
 public final class DemoProxy implements AutoCloseable {
 
@@ -42,8 +44,9 @@ public final class DemoProxy implements AutoCloseable {
      * @param name this proxy's name, sent as {@value DemoUpstream#VIA_HEADER}
      * @param upstream the only origin forwarded to
      * @param userInfo {@code user:password} required from callers, or {@code null}
+     * @param tunnelPort the only port on 127.0.0.1 {@code CONNECT} may reach (the site's HTTPS port), or -1: none
      */
-    public DemoProxy(String name, URI upstream, String userInfo) {
+    public DemoProxy(String name, URI upstream, String userInfo, int tunnelPort) {
         this.name = name;
         this.upstream = upstream;
         this.expectedAuth = userInfo == null ? null
@@ -53,11 +56,23 @@ public final class DemoProxy implements AutoCloseable {
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
-        server.setHandler(new Handler.Abstract() {
+        Handler plain = new Handler.Abstract() {
             @Override
             public boolean handle(Request request, Response response, Callback callback) throws Exception {
                 forward(request, response, callback);
                 return true;
+            }
+        };
+        server.setHandler(new ConnectHandler(plain) {
+            @Override
+            public boolean validateDestination(String host, int port) {
+                return tunnelPort > 0 && port == tunnelPort && host.equals("127.0.0.1");
+            }
+
+            @Override
+            protected boolean handleAuthentication(Request request, Response response, String address) {
+                return expectedAuth == null
+                        || expectedAuth.equals(request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION));
             }
         });
     }

@@ -3,6 +3,11 @@ package dev.proxymanager.server.demo;
 import dev.proxymanager.middleware.clock.Clock;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -34,6 +39,7 @@ public final class DemoUpstream implements AutoCloseable {
 
     private final Server server;
     private final ServerConnector connector;
+    private ServerConnector secureConnector; // null until started, and when no certificate could be made
     private final Set<String> validKeys = ConcurrentHashMap.newKeySet();
     private final Map<String, Deque<Long>> windows = new ConcurrentHashMap<>();
     private final AtomicLong calls = new AtomicLong();
@@ -71,10 +77,32 @@ public final class DemoUpstream implements AutoCloseable {
         return this;
     }
 
-    /** Starts listening. */
+    /** Starts listening, on HTTP and — with a self-signed certificate made now — on HTTPS (a free port). */
     public DemoUpstream start() throws Exception {
+        try {
+            DemoCertificate cert = DemoCertificate.generate();
+            SslContextFactory.Server tls = new SslContextFactory.Server();
+            tls.setKeyStorePath(cert.keyStore().toString());
+            tls.setKeyStorePassword(cert.password());
+            tls.setKeyStoreType("PKCS12");
+            HttpConfiguration config = new HttpConfiguration();
+            SecureRequestCustomizer secure = new SecureRequestCustomizer();
+            secure.setSniHostCheck(false); // clients connect to 127.0.0.1, which SNI cannot name
+            config.addCustomizer(secure);
+            secureConnector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"),
+                    new HttpConnectionFactory(config));
+            secureConnector.setHost("127.0.0.1");
+            server.addConnector(secureConnector);
+        } catch (IllegalStateException | java.io.IOException e) {
+            org.slf4j.LoggerFactory.getLogger(DemoUpstream.class).warn("demo site without HTTPS: {}", e.getMessage());
+        }
         server.start();
         return this;
+    }
+
+    /** {@code https://127.0.0.1:<port>} (self-signed), or {@code null} when it runs without HTTPS. */
+    public String httpsUrl() {
+        return secureConnector == null ? null : "https://127.0.0.1:" + secureConnector.getLocalPort();
     }
 
     /** {@code http://127.0.0.1:<port>}. */
@@ -106,6 +134,9 @@ public final class DemoUpstream implements AutoCloseable {
         } else if (auth != null && auth.startsWith("Bearer ") && validKeys.contains(auth.substring(7))) {
             String key = auth.substring(7);
             client = "key:" + (key.length() > 4 ? "…" + key.substring(key.length() - 4) : "…");
+        } else if (request.isSecure()) {
+            // through a CONNECT tunnel no proxy can add its name: TLS hides the request from it
+            client = "tunnel";
         } else {
             respond(response, callback, 401, "{\"error\":\"invalid or missing API key\"}");
             return;

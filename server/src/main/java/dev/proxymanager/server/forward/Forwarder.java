@@ -24,6 +24,14 @@ public interface Forwarder extends AutoCloseable {
     /** Per-secret statistics of {@code endpoint}, masked, for {@code GET /api/v1/proxies}. */
     List<Map<String, Object>> secretStats(String endpoint);
 
+    /**
+     * Per target host, the secrets of {@code endpoint} that cannot serve that site now (per-site cooldowns, bans,
+     * limits of the proxy port's {@code "scope": "host"}), masked as {@link #secretStats}; empty by default.
+     */
+    default Map<String, List<Map<String, Object>>> siteCooldowns(String endpoint) {
+        return Map.of();
+    }
+
     /** The live configuration of {@code endpoint}, for {@code GET /api/v1/settings}. */
     dev.proxymanager.middleware.config.EndpointConfig endpointConfig(String endpoint);
 

@@ -101,6 +101,20 @@ public final class ProxyManagerForwarder implements Forwarder {
         return this;
     }
 
+    private volatile java.util.function.Function<String, Map<String, List<SecretStats>>> siteStats = e -> Map.of();
+
+    /** Where {@link #siteCooldowns} reads per-site state: the proxy port's, once it runs. */
+    public void withSiteStats(java.util.function.Function<String, Map<String, List<SecretStats>>> siteStats) {
+        this.siteStats = java.util.Objects.requireNonNull(siteStats, "siteStats");
+    }
+
+    @Override
+    public Map<String, List<Map<String, Object>>> siteCooldowns(String endpoint) {
+        Map<String, List<Map<String, Object>>> out = new java.util.TreeMap<>();
+        siteStats.apply(endpoint).forEach((host, stats) -> out.put(host, describe(stats)));
+        return out;
+    }
+
     @Override
     public List<Map<String, Object>> secretStats(String endpoint) {
         endpointConfig(endpoint);

@@ -58,6 +58,14 @@ final class SettingsRoutes {
             EndpointConfig c = forwarder.endpointConfig(e);
             ep.put("type", c.type().jsonName());
             ep.put("rotation", c.rotation().jsonName());
+            ep.put("limit_margin", c.limitMargin().describe());
+            if (c.type() == dev.proxymanager.middleware.SecretType.PROXY) {
+                ep.put("allowed_targets", c.allowedTargets().stream().map(Object::toString).toList());
+                ep.put("max_sessions_per_proxy", c.maxSessionsPerProxy());
+                if (c.hostScoped()) {
+                    ep.put("site_cooldowns", forwarder.siteCooldowns(e));
+                }
+            }
             ep.put("secrets", forwarder.secretStats(e));
             body.put(e, ep);
         }

@@ -18,6 +18,7 @@ import dev.proxymanager.middleware.http.HttpHeaders;
 import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
 import dev.proxymanager.server.proxy.tls.TlsInterception;
+import dev.proxymanager.middleware.store.SessionStore;
 import dev.proxymanager.server.security.HeaderPolicy;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
@@ -92,12 +93,12 @@ public final class ForwardProxyHandler extends ConnectHandler {
     private final ProxyClient clients;
     private final TargetPolicy targets;
     private final UpstreamPicker picker;
+    private final SiteScopes sites;
     private final PlainHttpClient http;
     private final Clock clock;
     private final long maxRequestBytes;
     private final ForwardProxyMetrics metrics;
     private final TlsInterception interception;
-    private final BodyBanPatterns bodyBans;
 
     /**
      * @param manager the engine, endpoints and request log
@@ -105,30 +106,30 @@ public final class ForwardProxyHandler extends ConnectHandler {
      * @param clock the time source of sessions and latencies
      * @param maxRequestBytes the largest request body accepted (413 above)
      * @param metrics where counters go
+     * @param sessions where sticky sessions are bound (shared across replicas when it is Redis)
      */
     public ForwardProxyHandler(ProxyManager manager, ForwardProxySettings settings, Clock clock, long maxRequestBytes,
-                               int maxConnections, ForwardProxyMetrics metrics) {
-        this(manager, settings, clock, maxRequestBytes, maxConnections, metrics, null, null, BodyBanPatterns.NONE);
+                               int maxConnections, ForwardProxyMetrics metrics, SessionStore sessions) {
+        this(manager, settings, clock, maxRequestBytes, maxConnections, metrics, sessions, null, null);
     }
 
     /**
      * @param interception TLS interception of the endpoints that turn it on, or {@code null} for none
      * @param upstreamTls what TLS to sites trusts, or {@code null} for the JVM's trust store
-     * @param bodyBans response-body patterns that count as bans, per endpoint
      */
     public ForwardProxyHandler(ProxyManager manager, ForwardProxySettings settings, Clock clock, long maxRequestBytes,
-                               int maxConnections, ForwardProxyMetrics metrics, TlsInterception interception,
-                               SSLContext upstreamTls, BodyBanPatterns bodyBans) {
+                               int maxConnections, ForwardProxyMetrics metrics, SessionStore sessions,
+                               TlsInterception interception, SSLContext upstreamTls) {
         this.manager = Objects.requireNonNull(manager, "manager");
         this.clients = new ProxyClient(settings);
-        this.targets = TargetPolicy.of(settings.allowedTargets());
+        this.targets = TargetPolicy.system();
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.picker = new UpstreamPicker(manager.engine(), new SessionBindings(clock, settings.sessionTtl()));
+        this.sites = new SiteScopes(manager.engine().store(), clock, metrics::siteStateChanged);
+        this.picker = new UpstreamPicker(manager.engine(), sites, sessions, clock, settings.sessionTtl());
         this.http = new PlainHttpClient(maxConnections, upstreamTls != null ? upstreamTls : defaultTls());
         this.maxRequestBytes = maxRequestBytes;
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.interception = interception;
-        this.bodyBans = Objects.requireNonNull(bodyBans, "bodyBans");
     }
 
     private static SSLContext defaultTls() {
@@ -247,8 +248,9 @@ public final class ForwardProxyHandler extends ConnectHandler {
         }
         Answer a = result.fromCache() ? null : fromUpstream.get();
         if (result.fromCache()) {
+            // attempt 0: answered from the cache, no upstream attempt (RequestLogEntry)
             log(endpoint, method, target, null, result.response().status(), clock.nanoTime(), clock.now(),
-                    (long) result.response().bodyLength(), 1,
+                    (long) result.response().bodyLength(), 0,
                     OutcomeClassifier.classifyStatus(result.response().status(), endpoint.health()), null,
                     result.status().logValue());
         }
@@ -318,7 +320,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
         // a banned answer kept while another proxy is tried: when none can be, it says more than a 502
         Answer lastBanned = null;
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
-            UpstreamPicker.Pick pick = picker.pick(endpoint.name(), admitted.session(), attempt > 1);
+            UpstreamPicker.Pick pick = picker.pick(endpoint, admitted.host(), admitted.session(), attempt > 1);
             if (pick instanceof UpstreamPicker.NoneFree none) {
                 if (lastBanned != null) {
                     return lastBanned;
@@ -329,14 +331,21 @@ public final class ForwardProxyHandler extends ConnectHandler {
             UpstreamPicker.Picked picked = (UpstreamPicker.Picked) pick;
             long started = clock.nanoTime();
             Instant sentAt = clock.now();
-            ClassicHttpResponse upstream;
+            ClassicHttpResponse upstream = null;
+            java.nio.ByteBuffer bodyPrefix = null;
             try {
                 upstream = http.send(method, target, headers, body,
                         request.getHeaders().get(HttpHeader.CONTENT_TYPE), picked.proxy(),
                         endpoint.timeouts().connect(), endpoint.timeouts().read());
+                if (OutcomeClassifier.needsBody(endpoint.health())) {
+                    bodyPrefix = ResponseBodyScan.prefix(upstream);
+                }
             } catch (SSLException e) {
                 // the site's certificate, not the upstream proxy, failed: no health effect, no retry elsewhere
-                manager.engine().release(picked.lease(), Outcome.unused());
+                if (upstream != null) {
+                    discard(upstream);
+                }
+                picker.release(picked, Outcome.unused());
                 log(endpoint, method, target, picked, null, started, sentAt, null, attempt,
                         OutcomeKind.CONNECTION_ERROR, ProxyRefusal.UPSTREAM_TLS.token(), logCache);
                 if (lastBanned != null) {
@@ -345,9 +354,12 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 return new Refused(ProxyRefusal.UPSTREAM_TLS, "the TLS certificate of " + target.getHost()
                         + " failed verification (" + e.getClass().getSimpleName() + ")", null);
             } catch (IOException e) {
+                if (upstream != null) {
+                    discard(upstream);
+                }
                 boolean timeout = isTimeout(e);
                 Outcome failed = timeout ? Outcome.timeout() : Outcome.connectionError();
-                OutcomeKind failedKind = manager.engine().release(picked.lease(), failed);
+                OutcomeKind failedKind = picker.release(picked, failed);
                 log(endpoint, method, target, picked, null, started, sentAt, null, attempt, failedKind,
                         e.getClass().getSimpleName(), logCache);
                 lastRefusal = timeout ? ProxyRefusal.UPSTREAM_TIMEOUT : ProxyRefusal.UPSTREAM_FAILED;
@@ -356,61 +368,23 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 continue;
             }
             int status = upstream.getCode();
-            String bodyBan = null;
-            if (!endpoint.health().banStatuses().contains(status) && bodyBans.checks(endpoint.name())) {
-                try {
-                    bodyBan = peekForBodyBan(upstream, endpoint.name());
-                } catch (IOException e) {
-                    OutcomeKind failedKind = manager.engine().release(picked.lease(), Outcome.connectionError());
-                    log(endpoint, method, target, picked, status, started, sentAt, null, attempt, failedKind,
-                            e.getClass().getSimpleName(), logCache);
-                    discard(upstream);
-                    lastRefusal = ProxyRefusal.UPSTREAM_FAILED;
-                    lastError = "upstream proxy " + picked.lease().secretId() + " failed (" + e.getClass().getSimpleName() + ")";
-                    continue;
-                }
-            }
+            Outcome answered = Outcome.response(status, retryAfter(upstream), bodyPrefix);
             // the engine classifies the answer knowing the proxy's windows (a 429 at a limit is a cooldown, no ban)
-            OutcomeKind kind = manager.engine().release(picked.lease(), bodyBan != null ? bodyBanOutcome(endpoint)
-                    : Outcome.status(status, retryAfter(upstream)));
+            OutcomeKind kind = picker.release(picked, answered);
             if (lastBanned != null) {
                 discard(lastBanned.upstream());
                 lastBanned = null;
             }
             if (kind.retryableOnAnotherSecret() && attempt < maxAttempts) {
+                boolean byBody = OutcomeClassifier.bannedByBody(answered.bodyPrefix(), endpoint.health());
                 log(endpoint, method, target, picked, status, started, sentAt, null, attempt, kind,
-                        bodyBan != null ? "body_pattern" : null, logCache);
+                        byBody ? "body_pattern" : null, logCache);
                 lastBanned = new Answer(upstream, picked, attempt, kind, started, sentAt, true);
                 continue;
             }
             return new Answer(upstream, picked, attempt, kind, started, sentAt, false);
         }
         return lastBanned != null ? lastBanned : new Refused(lastRefusal, lastError, null);
-    }
-
-    /**
-     * Reads the start of the body for {@link BodyBanPatterns} and puts it back in front of the rest, so the
-     * response relays whole; returns the pattern found, or {@code null}.
-     */
-    private String peekForBodyBan(ClassicHttpResponse upstream, String endpoint) throws IOException {
-        HttpEntity entity = upstream.getEntity();
-        if (entity == null) {
-            return null;
-        }
-        InputStream in = entity.getContent();
-        byte[] start = in.readNBytes(BodyBanPatterns.CHECKED_BYTES);
-        upstream.setEntity(new InputStreamEntity(new SequenceInputStream(new ByteArrayInputStream(start), in),
-                entity.getContentLength(), entity.getContentType() == null ? null
-                : ContentType.parseLenient(entity.getContentType()), entity.getContentEncoding()));
-        return bodyBans.match(endpoint, start, start.length);
-    }
-
-    /**
-     * A body-pattern match reaches the engine as a ban: the endpoint's lowest ban status (403 when it has none), until
-     * {@link Outcome} can say "banned by content" itself.
-     */
-    private static Outcome bodyBanOutcome(EndpointConfig endpoint) {
-        return Outcome.status(endpoint.health().banStatuses().stream().min(Integer::compare).orElse(403));
     }
 
     private void answer(Request request, Response response, Callback callback, Refused refused) {
@@ -706,7 +680,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
         int maxAttempts = 1 + endpoint.retry().maxRetries(); // nothing was sent to the site yet: always retriable
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
             tunnel.attempts = attempt;
-            UpstreamPicker.Pick pick = picker.pick(endpoint.name(), tunnel.admitted.session(), attempt > 1);
+            UpstreamPicker.Pick pick = picker.pick(endpoint, tunnel.admitted.host(), tunnel.admitted.session(), attempt > 1);
             if (pick instanceof UpstreamPicker.NoneFree none) {
                 if (attempt == 1) {
                     tunnel.failure = ProxyRefusal.NO_PROXY_AVAILABLE;
@@ -721,18 +695,18 @@ public final class ForwardProxyHandler extends ConnectHandler {
             try {
                 SocketChannel channel = UpstreamTunnel.open(picked.proxy(), host, port, endpoint.timeouts().connect(),
                         endpoint.timeouts().read());
-                manager.engine().release(picked.lease(), Outcome.success());
+                picker.release(picked, Outcome.success());
                 tunnel.picked = picked;
                 promise.succeeded(channel);
                 return;
             } catch (UpstreamConnectException e) {
-                manager.engine().release(picked.lease(), Outcome.status(e.status()));
+                picker.release(picked, Outcome.status(e.status()));
                 tunnel.failure = ProxyRefusal.UPSTREAM_FAILED;
                 tunnel.failureReason = "upstream proxy " + picked.lease().secretId() + " answered CONNECT with "
                         + e.status();
             } catch (IOException e) {
                 boolean timeout = isTimeout(e);
-                manager.engine().release(picked.lease(), timeout ? Outcome.timeout() : Outcome.connectionError());
+                picker.release(picked, timeout ? Outcome.timeout() : Outcome.connectionError());
                 tunnel.failure = timeout ? ProxyRefusal.UPSTREAM_TIMEOUT : ProxyRefusal.UPSTREAM_FAILED;
                 tunnel.failureReason = "upstream proxy " + picked.lease().secretId()
                         + (timeout ? " timed out" : " failed (" + e.getClass().getSimpleName() + ")");
@@ -858,7 +832,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 return null;
             }
         }
-        TargetPolicy.Decision decision = targets.check(endpoint.name(), host, port);
+        TargetPolicy.Decision decision = targets.check(endpoint, host, port);
         if (decision instanceof TargetPolicy.Refused refused) {
             metrics.targetRefused();
             LOG.atInfo().setMessage("proxy target refused").addKeyValue("endpoint", endpoint.name())
@@ -912,7 +886,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                     .withSecretId(picked == null ? null : picked.lease().secretId())
                     .withProxyId(picked == null ? null : picked.lease().secretId())
                     .withStatus(status)
-                    .withLatencyMs((clock.nanoTime() - startedNanos) / 1_000_000)
+                    .withLatencyMs(attempt == 0 ? null : (clock.nanoTime() - startedNanos) / 1_000_000)
                     .withBytes(bytes)
                     .withCache(cache)
                     .withAttempt(attempt)
@@ -929,9 +903,24 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 || (e.getCause() instanceof InterruptedIOException);
     }
 
+    /**
+     * The plain path blocks (the upstream exchange), so Jetty must not run it on a selector thread: a wrapper without
+     * a child otherwise reports NON_BLOCKING, and every plain request of the port then ran one at a time.
+     */
+    @Override
+    public InvocationType getInvocationType() {
+        return InvocationType.BLOCKING;
+    }
+
+    /** See {@link ForwardProxyServer#siteUnavailable}. */
+    java.util.Map<String, List<dev.proxymanager.middleware.rotation.SecretStats>> siteUnavailable(String endpoint) {
+        return sites.unavailable(endpoint);
+    }
+
     @Override
     protected void doStop() throws Exception {
         super.doStop();
         http.close();
+        sites.close();
     }
 }

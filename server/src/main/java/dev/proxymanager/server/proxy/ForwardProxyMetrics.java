@@ -3,21 +3,29 @@ package dev.proxymanager.server.proxy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import dev.proxymanager.middleware.rotation.SecretStateEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The proxy port's meters: open tunnels, tunnels opened, bytes relayed (plain bodies and tunnels) and targets
- * refused. This class is threadsafe.
+ * The proxy port's meters: open tunnels, tunnels opened, bytes relayed (plain bodies and tunnels), targets
+ * refused and per-site bans. This class is threadsafe.
  */
 public final class ForwardProxyMetrics {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ForwardProxyMetrics.class);
 
     private final AtomicInteger openTunnels = new AtomicInteger();
     private final Counter tunnelsOpened;
     private final Counter bytesRelayed;
     private final Counter refusals;
     private final Counter intercepted;
+    private final MeterRegistry registry;
 
     public ForwardProxyMetrics(MeterRegistry registry) {
+        this.registry = registry;
         registry.gauge("proxy_manager_forward_proxy_open_tunnels", openTunnels);
         this.tunnelsOpened = Counter.builder("proxy_manager_forward_proxy_tunnels_opened")
                 .description("CONNECT tunnels established through an upstream proxy").register(registry);
@@ -54,6 +62,24 @@ public final class ForwardProxyMetrics {
 
     void targetRefused() {
         refusals.increment();
+    }
+
+    /**
+     * A secret changed state for one site ({@code health.scope: host}): a ban is counted per endpoint (not per host,
+     * whose number is unbounded) and logged with the host.
+     */
+    void siteStateChanged(SecretStateEvent e) {
+        if (e.kind() != SecretStateEvent.Kind.BAN) {
+            return;
+        }
+        int at = e.endpoint().indexOf(SiteScopes.SEPARATOR);
+        String endpoint = at < 0 ? e.endpoint() : e.endpoint().substring(0, at);
+        String host = at < 0 ? "" : e.endpoint().substring(at + 1);
+        Counter.builder("proxy_manager_forward_proxy_site_bans").tag("endpoint", endpoint)
+                .description("proxies banned by one target site (health.scope: host)").register(registry).increment();
+        LOG.atInfo().setMessage("proxy banned by site").addKeyValue("endpoint", endpoint)
+                .addKeyValue("target_host", host).addKeyValue("proxy_id", e.secretId())
+                .addKeyValue("cooldown_until", e.until() == null ? null : e.until().toString()).log();
     }
 
     /** Tunnels open now. */

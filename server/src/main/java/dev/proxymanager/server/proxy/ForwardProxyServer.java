@@ -2,6 +2,8 @@ package dev.proxymanager.server.proxy;
 
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.store.InMemorySessionStore;
+import dev.proxymanager.middleware.store.SessionStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -32,6 +34,8 @@ public final class ForwardProxyServer implements AutoCloseable {
     private final Server jetty;
     private final ServerConnector connector;
     private final ForwardProxyMetrics metrics;
+    private final ProxyManager manager;
+    private final ForwardProxyHandler handler;
 
     /**
      * @param host listen address
@@ -44,27 +48,28 @@ public final class ForwardProxyServer implements AutoCloseable {
     public ForwardProxyServer(String host, ForwardProxySettings settings, ProxyManager manager, Clock clock,
                               MeterRegistry registry, Duration tunnelIdleTimeout, long maxRequestBytes,
                               int maxConnections) {
-        this(host, settings, TlsInterceptionSettings.NONE, BodyBanPatterns.NONE, manager, clock, registry,
-                tunnelIdleTimeout, maxRequestBytes, maxConnections);
+        this(host, settings, TlsInterceptionSettings.NONE, manager, clock, registry, tunnelIdleTimeout,
+                maxRequestBytes, maxConnections, new InMemorySessionStore());
     }
 
     /**
-     * As above, with TLS interception and the trust of TLS to sites set by {@code tls}, and bans by response body.
+     * As above, with TLS interception and the trust of TLS to sites set by {@code tls}, binding sticky sessions in
+     * {@code sessions} (a Redis one shares them across replicas; the server does not close it).
      *
      * @throws IllegalArgumentException when the CA or the upstream trust store cannot be used (names the file)
      */
     public ForwardProxyServer(String host, ForwardProxySettings settings, TlsInterceptionSettings tls,
-                              BodyBanPatterns bodyBans, ProxyManager manager, Clock clock, MeterRegistry registry,
-                              Duration tunnelIdleTimeout, long maxRequestBytes, int maxConnections) {
+                              ProxyManager manager, Clock clock, MeterRegistry registry, Duration tunnelIdleTimeout,
+                              long maxRequestBytes, int maxConnections, SessionStore sessions) {
         this(host, settings, TlsInterception.create(tls, clock), UpstreamTrust.context(tls.upstreamTrustStore()),
-                bodyBans, manager, clock, registry, tunnelIdleTimeout, maxRequestBytes, maxConnections);
+                manager, clock, registry, tunnelIdleTimeout, maxRequestBytes, maxConnections, sessions);
     }
 
     /** As above, with interception already prepared ({@code null}: none) and the TLS context towards sites. */
     public ForwardProxyServer(String host, ForwardProxySettings settings, TlsInterception interception,
-                              SSLContext upstreamTls, BodyBanPatterns bodyBans, ProxyManager manager, Clock clock,
-                              MeterRegistry registry,
-                              Duration tunnelIdleTimeout, long maxRequestBytes, int maxConnections) {
+                              SSLContext upstreamTls, ProxyManager manager, Clock clock, MeterRegistry registry,
+                              Duration tunnelIdleTimeout, long maxRequestBytes, int maxConnections,
+                              SessionStore sessions) {
         Objects.requireNonNull(settings, "settings");
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("proxy-port");
@@ -79,12 +84,22 @@ public final class ForwardProxyServer implements AutoCloseable {
         connector.setIdleTimeout(tunnelIdleTimeout.toMillis());
         connector.setAcceptQueueSize(4096);
         jetty.addConnector(connector);
+        this.manager = Objects.requireNonNull(manager, "manager");
         this.metrics = new ForwardProxyMetrics(registry);
-        ForwardProxyHandler handler = new ForwardProxyHandler(manager, settings, clock, maxRequestBytes,
-                maxConnections, metrics, interception, upstreamTls, bodyBans);
+        this.handler = new ForwardProxyHandler(manager, settings, clock, maxRequestBytes,
+                maxConnections, metrics, sessions, interception, upstreamTls);
         handler.setIdleTimeout(tunnelIdleTimeout.toMillis());
         jetty.setHandler(handler);
         jetty.setStopTimeout(5_000);
+    }
+
+    /**
+     * Per target host, the proxies of {@code endpoint} that cannot serve that site now ({@code "scope": "host"}),
+     * for {@code GET /api/v1/proxies}.
+     */
+    public java.util.Map<String, java.util.List<dev.proxymanager.middleware.rotation.SecretStats>> siteUnavailable(
+            String endpoint) {
+        return handler.siteUnavailable(endpoint);
     }
 
     /** Starts listening; returns this. */
@@ -108,10 +123,13 @@ public final class ForwardProxyServer implements AutoCloseable {
      * Lines for the start banner: the proxy port and a curl line that works as printed.
      *
      * @param demoSite the demo site's base URL, or {@code null}
+     * @param demoSecureSite the demo site's HTTPS base URL (self-signed), or {@code null}
      * @param showToken whether to print the token (the demo's generated one) rather than a placeholder
      */
-    public String banner(ForwardProxySettings settings, String demoSite, boolean showToken) {
-        String endpoint = settings.allowedTargets().keySet().stream().sorted().findFirst().orElse("<endpoint>");
+    public String banner(ForwardProxySettings settings, String demoSite, String demoSecureSite, boolean showToken) {
+        String endpoint = manager.endpoints().values().stream()
+                .filter(e -> e.type() == dev.proxymanager.middleware.SecretType.PROXY && !e.allowedTargets().isEmpty())
+                .map(dev.proxymanager.middleware.config.EndpointConfig::name).sorted().findFirst().orElse("<endpoint>");
         String token = showToken && settings.token() != null ? settings.token() : "<proxy token>";
         String proxy = "http://" + endpoint + ":" + token + "@127.0.0.1:" + port();
         StringBuilder b = new StringBuilder("  Proxy port: 127.0.0.1:").append(port()).append(" (docs/forward-proxy.md)\n");
@@ -119,6 +137,11 @@ public final class ForwardProxyServer implements AutoCloseable {
         b.append("  curl -i -x ").append(proxy).append(' ').append(target).append('\n');
         b.append("  curl -i -x ").append(proxy.replace(endpoint + ":", endpoint + ",session=s1:")).append(' ')
                 .append(target).append("   (a sticky session)\n");
+        if (demoSecureSite != null) {
+            // a CONNECT tunnel through the picked demo proxy; -k: the demo site's certificate is self-signed
+            b.append("  curl -k -i -x ").append(proxy).append(' ').append(demoSecureSite).append('/').append(endpoint)
+                    .append("/items/42   (HTTPS)\n");
+        }
         return b.toString();
     }
 

@@ -1,26 +1,25 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.middleware.config.CidrBlock;
+
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
  * The settings of the forward-proxy listener, from server.yaml ({@code proxy_port}, {@code proxy_token_file},
- * {@code proxy_trusted_clients}, {@code proxy_default_endpoint}, {@code proxy_allowed_targets},
- * {@code proxy_session_ttl}), the environment ({@code PROXY_MANAGER_PROXY_TOKEN}) and {@code --proxy-port}.
- * The listener is off unless a port is set. Immutable and threadsafe.
+ * {@code proxy_trusted_clients}, {@code proxy_default_endpoint}, {@code proxy_session_ttl}), the environment ({@code PROXY_MANAGER_PROXY_TOKEN}) and {@code --proxy-port}.
+ * The listener is off unless a port is set. Which targets each proxy endpoint may reach is the endpoint's
+ * {@code allowed_targets} in secrets.json, not a setting of the listener. Immutable and threadsafe.
  *
  * @param port the port to listen on (0 = a free one)
  * @param token the proxy access token clients send as the Basic password; {@code null}: only trusted clients
  * @param trustedClients client address blocks that may connect without credentials; default none
  * @param defaultEndpoint the proxy endpoint of trusted clients that send no credentials, or {@code null}
- * @param allowedTargets per proxy endpoint, the targets its clients may reach ({@link TargetPolicy}); an endpoint
- *                       not listed reaches nothing
  * @param sessionTtl how long an idle session keeps its upstream proxy; default 10 min
  */
 public record ForwardProxySettings(int port, String token, List<CidrBlock> trustedClients, String defaultEndpoint,
-                                   Map<String, List<String>> allowedTargets, Duration sessionTtl) {
+                                   Duration sessionTtl) {
 
     /** Default {@code proxy_session_ttl}: 10 minutes. */
     public static final Duration DEFAULT_SESSION_TTL = Duration.ofMinutes(10);
@@ -32,7 +31,6 @@ public record ForwardProxySettings(int port, String token, List<CidrBlock> trust
 
     public ForwardProxySettings {
         Objects.requireNonNull(trustedClients, "trustedClients");
-        Objects.requireNonNull(allowedTargets, "allowedTargets");
         Objects.requireNonNull(sessionTtl, "sessionTtl");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("proxy_port must be between 0 and 65535, was " + port);
@@ -53,30 +51,24 @@ public record ForwardProxySettings(int port, String token, List<CidrBlock> trust
             throw new IllegalArgumentException("proxy_session_ttl must be > 0, was " + sessionTtl);
         }
         trustedClients = List.copyOf(trustedClients);
-        allowedTargets = Map.copyOf(allowedTargets);
-        TargetPolicy.of(allowedTargets); // validates the patterns now, naming the bad one
     }
 
     /**
-     * The embedded demo's settings: a generated token, and each proxy endpoint of {@code secrets} allowed to reach
-     * 127.0.0.1 (where the demo site lives) only.
+     * The embedded demo's settings: a generated token (the demo secrets.json lets its proxy endpoint reach 127.0.0.1,
+     * where the demo site lives, and nothing else).
      */
-    public static ForwardProxySettings demo(dev.proxymanager.middleware.config.SecretsConfig secrets, int port) {
+    public static ForwardProxySettings demo(int port) {
         byte[] bytes = new byte[18];
         new java.security.SecureRandom().nextBytes(bytes);
         String token = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-        Map<String, List<String>> targets = new java.util.LinkedHashMap<>();
-        secrets.endpoints().values().stream()
-                .filter(e -> e.type() == dev.proxymanager.middleware.SecretType.PROXY)
-                .forEach(e -> targets.put(e.name(), List.of("127.0.0.1")));
-        return new ForwardProxySettings(port, token, List.of(), null, targets, DEFAULT_SESSION_TTL);
+        return new ForwardProxySettings(port, token, List.of(), null, DEFAULT_SESSION_TTL);
     }
 
     @Override
     public String toString() {
         // the token stays out of logs
         return "ForwardProxySettings[port=" + port + ", token=" + (token == null ? "unset" : "set") + ", trustedClients="
-                + trustedClients + ", defaultEndpoint=" + defaultEndpoint + ", allowedTargets=" + allowedTargets
+                + trustedClients + ", defaultEndpoint=" + defaultEndpoint
                 + ", sessionTtl=" + sessionTtl + "]";
     }
 }

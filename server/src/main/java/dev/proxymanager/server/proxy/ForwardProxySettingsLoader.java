@@ -1,10 +1,11 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.middleware.config.CidrBlock;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.proxymanager.middleware.config.Durations;
 import dev.proxymanager.server.config.ServerConfigException;
+import dev.proxymanager.server.config.ServerConfigLoader;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,10 +26,9 @@ public final class ForwardProxySettingsLoader {
     /** The server.yaml keys of the proxy port. */
     public static final Set<String> KEYS = Set.of("proxy_port", "proxy_token_file", "proxy_trusted_clients",
             "proxy_default_endpoint", "proxy_allowed_targets", "proxy_session_ttl",
-            // read by TlsInterceptionSettings and BodyBanPatterns
-            "proxy_tls_ca", "proxy_tls_interception", "proxy_upstream_trust_store", "proxy_ban_body_patterns");
+            // read by TlsInterceptionSettings
+            "proxy_tls_ca", "proxy_tls_interception", "proxy_upstream_trust_store");
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private ForwardProxySettingsLoader() {
     }
@@ -43,19 +41,8 @@ public final class ForwardProxySettingsLoader {
      * @throws ServerConfigException naming the setting at fault
      */
     public static ForwardProxySettings load(Path file, Map<String, String> env, String proxyPort) {
-        JsonNode root = YAML.createObjectNode();
-        Path baseDir = Path.of("");
-        if (file != null) {
-            baseDir = file.toAbsolutePath().getParent();
-            try {
-                JsonNode n = YAML.readTree(Files.readString(file, StandardCharsets.UTF_8));
-                if (n != null && n.isObject()) {
-                    root = n;
-                }
-            } catch (IOException e) {
-                throw new ServerConfigException("--config", "cannot read " + file + ": " + e.getMessage(), e);
-            }
-        }
+        JsonNode root = ServerConfigLoader.readYaml(file);
+        Path baseDir = file == null ? Path.of("") : file.toAbsolutePath().getParent();
         String portText = proxyPort != null ? proxyPort : text(root, "proxy_port");
         if (portText == null) {
             return null;
@@ -85,17 +72,10 @@ public final class ForwardProxySettingsLoader {
                 throw new ServerConfigException("proxy_trusted_clients[" + i + "]", e.getMessage());
             }
         }
-        Map<String, List<String>> targets = new LinkedHashMap<>();
-        JsonNode t = root.get("proxy_allowed_targets");
-        if (t != null && !t.isNull()) {
-            if (!t.isObject()) {
-                throw new ServerConfigException("proxy_allowed_targets", "must map proxy endpoint names to lists of"
-                        + " target patterns, was " + t.getNodeType());
-            }
-            for (Iterator<Map.Entry<String, JsonNode>> it = t.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                targets.put(e.getKey(), list(e.getValue(), "proxy_allowed_targets." + e.getKey()));
-            }
+        if (root.has("proxy_allowed_targets")) {
+            // one source of truth: a second list here could silently disagree with the endpoint's own
+            throw new ServerConfigException("proxy_allowed_targets", "moved to secrets.json: list the targets of each"
+                    + " proxy endpoint in endpoints.<name>.allowed_targets (docs/forward-proxy.md)");
         }
         Duration ttl = ForwardProxySettings.DEFAULT_SESSION_TTL;
         String ttlText = text(root, "proxy_session_ttl");
@@ -107,7 +87,7 @@ public final class ForwardProxySettingsLoader {
             }
         }
         try {
-            return new ForwardProxySettings(port, token, trusted, text(root, "proxy_default_endpoint"), targets, ttl);
+            return new ForwardProxySettings(port, token, trusted, text(root, "proxy_default_endpoint"), ttl);
         } catch (IllegalArgumentException e) {
             String setting = e.getMessage().split("[ .\\[]", 2)[0];
             throw new ServerConfigException(setting, e.getMessage(), e);

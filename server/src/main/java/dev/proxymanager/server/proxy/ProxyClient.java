@@ -1,5 +1,7 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.middleware.config.CidrBlock;
+
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -1,58 +1,203 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.config.EndpointConfig;
+import dev.proxymanager.middleware.config.SecretConfig;
+import dev.proxymanager.middleware.health.Outcome;
+import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.lease.SecretLease;
 import dev.proxymanager.middleware.rotation.AcquireResult;
 import dev.proxymanager.middleware.rotation.RotationEngine;
+import dev.proxymanager.middleware.store.SessionStore;
 import dev.proxymanager.middleware.transport.ProxyAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Picks the upstream proxy of one proxy-port exchange through the engine: a session stays on its bound proxy while
- * the engine says it is usable (under its limits, not cooling down), and moves — and is rebound — when not.
- * Both the plain-HTTP and the CONNECT path pick here. This class is threadsafe.
+ * the engine says it is usable (under its limits, not cooling down) and moves — and is rebound — when not. A proxy
+ * already holding the endpoint's {@code max_sessions_per_proxy} sessions takes no new one: the next proxy is tried.
+ * Bindings live in a {@link SessionStore} (Redis across replicas); when the store fails, the exchange goes on
+ * without stickiness rather than failing. Both the plain-HTTP and the CONNECT path pick here. This class is
+ * threadsafe.
  */
 final class UpstreamPicker {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UpstreamPicker.class);
 
     /** What {@link #pick} found. */
     sealed interface Pick permits Picked, NoneFree {
     }
 
     /**
-     * @param lease release it to the engine with the outcome
+     * @param lease release it (through {@link #release}) with the outcome
+     * @param siteLease the same secret's lease for the target site when the endpoint is host-scoped, else null
+     * @param siteHealth the endpoint's health is host-scoped
      * @param proxy the upstream proxy to go through (its credentials included; never log it)
      * @param moved the session was on another proxy, which is not usable now
      */
-    record Picked(SecretLease lease, ProxyAddress proxy, boolean moved) implements Pick {
+    record Picked(SecretLease lease, SecretLease siteLease, boolean siteHealth, ProxyAddress proxy, boolean moved)
+            implements Pick {
+    }
+
+    /** The main and the site lease of one secret (the site one null when the endpoint is not host-scoped). */
+    private record Leases(SecretLease lease, SecretLease siteLease, boolean siteHealth) {
     }
 
     /** No proxy is free; {@code retryAfter} says when one will be. */
     record NoneFree(String reason, Duration retryAfter) implements Pick {
     }
 
-    private final RotationEngine engine;
-    private final SessionBindings sessions;
+    /** When every usable proxy is full of sessions: ask again after this long. */
+    static final Duration SESSIONS_FULL_RETRY_AFTER = Duration.ofSeconds(1);
 
-    UpstreamPicker(RotationEngine engine, SessionBindings sessions) {
+    private final RotationEngine engine;
+    private final SessionStore sessions;
+    private final Clock clock;
+    private final Duration sessionTtl;
+    private final SiteScopes sites;
+
+    UpstreamPicker(RotationEngine engine, SiteScopes sites, SessionStore sessions, Clock clock, Duration sessionTtl) {
         this.engine = Objects.requireNonNull(engine, "engine");
+        this.sites = Objects.requireNonNull(sites, "sites");
         this.sessions = Objects.requireNonNull(sessions, "sessions");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.sessionTtl = Objects.requireNonNull(sessionTtl, "sessionTtl");
     }
 
     /**
+     * @param host the target host (per-site limits and health are kept per host)
      * @param session the session id or {@code null}
      * @param retry true after a failed attempt: the session's proxy just failed, let the rotation pick
      */
-    Pick pick(String endpoint, String session, boolean retry) {
-        String bound = session == null ? null : sessions.get(endpoint, session);
-        AcquireResult r = engine.acquire(endpoint, retry ? null : bound);
-        if (r instanceof AcquireResult.Denied d) {
+    Pick pick(EndpointConfig endpoint, String host, String session, boolean retry) {
+        String name = endpoint.name();
+        String bound = session == null ? null : boundSecret(name, session);
+        Object first = acquire(endpoint, host, retry ? null : bound);
+        if (first instanceof NoneFree none) {
+            return none;
+        }
+        Leases leases = (Leases) first;
+        if (session == null || leases.lease().secretId().equals(bound)) {
+            return picked(leases, bound);
+        }
+        // a new binding: the picked proxy may be full of sessions; then try each other proxy once
+        Set<String> full = new HashSet<>();
+        Iterator<String> candidates = endpoint.secrets().stream().map(SecretConfig::id).iterator();
+        while (true) {
+            String id = leases.lease().secretId();
+            if (!full.contains(id)) {
+                if (bind(endpoint, session, id)) {
+                    return picked(leases, bound);
+                }
+                full.add(id);
+            }
+            releaseUnused(leases);
+            String next = null;
+            while (next == null && candidates.hasNext()) {
+                String candidate = candidates.next();
+                next = full.contains(candidate) ? null : candidate;
+            }
+            Object again = next == null ? null : acquire(endpoint, host, next);
+            if (!(again instanceof Leases l)) {
+                return new NoneFree("every usable proxy of endpoint " + name + " holds max_sessions_per_proxy ("
+                        + endpoint.maxSessionsPerProxy() + ") sessions", SESSIONS_FULL_RETRY_AFTER);
+            }
+            leases = l;
+        }
+    }
+
+    /**
+     * Returns the leases of {@code picked} with {@code outcome}, and what the outcome was, as classified. With {@code health.scope: host}, the site's answers
+     * (statuses, bodies) count for the site only — the proxy is neither banned nor credited for them everywhere —
+     * while a connection failure or a timeout counts for the proxy.
+     */
+    OutcomeKind release(Picked picked, Outcome outcome) {
+        if (picked.siteLease() == null) {
+            return engine.release(picked.lease(), outcome);
+        }
+        boolean siteAnswer = outcome.kind() == Outcome.Kind.RESPONSE;
+        boolean siteHealth = picked.siteHealth();
+        OutcomeKind overall = engine.release(picked.lease(), siteHealth && siteAnswer ? Outcome.unused() : outcome);
+        OutcomeKind site = sites.release(picked.siteLease(), siteHealth && siteAnswer ? outcome : Outcome.unused());
+        // the engine that heard the outcome classified it, knowing that secret's windows
+        return siteHealth && siteAnswer ? site : overall;
+    }
+
+    /**
+     * One secret usable both for the endpoint and (when host-scoped) for the site: the site's pick first, then the
+     * endpoint's preferring it; when they differ, the site is asked for the endpoint's pick once.
+     *
+     * @return {@link Leases} or {@link NoneFree}
+     */
+    private Object acquire(EndpointConfig endpoint, String host, String preferred) {
+        if (!endpoint.hostScoped()) {
+            AcquireResult r = engine.acquire(endpoint.name(), preferred);
+            return r instanceof AcquireResult.Denied d ? new NoneFree(d.reason(), d.retryAfter())
+                    : new Leases(((AcquireResult.Granted) r).lease(), null, false);
+        }
+        AcquireResult site = sites.acquire(endpoint, host, preferred);
+        if (site instanceof AcquireResult.Denied d) {
+            return new NoneFree("for " + host + ": " + d.reason(), d.retryAfter());
+        }
+        SecretLease siteLease = ((AcquireResult.Granted) site).lease();
+        AcquireResult main = engine.acquire(endpoint.name(), siteLease.secretId());
+        if (main instanceof AcquireResult.Denied d) {
+            sites.release(siteLease, Outcome.unused());
             return new NoneFree(d.reason(), d.retryAfter());
         }
-        SecretLease lease = ((AcquireResult.Granted) r).lease();
-        if (session != null) {
-            sessions.bind(endpoint, session, lease.secretId());
+        SecretLease lease = ((AcquireResult.Granted) main).lease();
+        if (lease.secretId().equals(siteLease.secretId())) {
+            return new Leases(lease, siteLease, endpoint.hostScopedHealth());
         }
-        return new Picked(lease, ProxyAddress.parse(lease.value()), bound != null && !bound.equals(lease.secretId()));
+        sites.release(siteLease, Outcome.unused());
+        AcquireResult again = sites.acquire(endpoint, host, lease.secretId());
+        if (again instanceof AcquireResult.Granted g && g.lease().secretId().equals(lease.secretId())) {
+            return new Leases(lease, g.lease(), endpoint.hostScopedHealth());
+        }
+        if (again instanceof AcquireResult.Granted g) {
+            sites.release(g.lease(), Outcome.unused());
+        }
+        engine.release(lease, Outcome.unused());
+        return new NoneFree("no proxy of endpoint " + endpoint.name() + " is free both for " + host
+                + " and overall now", SESSIONS_FULL_RETRY_AFTER);
+    }
+
+    private void releaseUnused(Leases leases) {
+        engine.release(leases.lease(), Outcome.unused());
+        if (leases.siteLease() != null) {
+            sites.release(leases.siteLease(), Outcome.unused());
+        }
+    }
+
+    private Picked picked(Leases leases, String bound) {
+        SecretLease lease = leases.lease();
+        return new Picked(lease, leases.siteLease(), leases.siteHealth(), ProxyAddress.parse(lease.value()),
+                bound != null && !bound.equals(lease.secretId()));
+    }
+
+    private String boundSecret(String endpoint, String session) {
+        try {
+            return sessions.boundSecret(endpoint, session, clock.now().toEpochMilli(), sessionTtl);
+        } catch (RuntimeException e) {
+            LOG.warn("session store unavailable, endpoint {} session not sticky this time: {}", endpoint, e.toString());
+            return null;
+        }
+    }
+
+    private boolean bind(EndpointConfig endpoint, String session, String secretId) {
+        try {
+            return sessions.bind(endpoint.name(), session, secretId, endpoint.maxSessionsPerProxy(),
+                    clock.now().toEpochMilli(), sessionTtl);
+        } catch (RuntimeException e) {
+            LOG.warn("session store unavailable, endpoint {} session not bound: {}", endpoint.name(), e.toString());
+            return true;
+        }
     }
 }

@@ -1,6 +1,6 @@
 package dev.proxymanager.server.security;
 
-import dev.proxymanager.server.proxy.CidrBlock;
+import dev.proxymanager.middleware.config.CidrBlock;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;

@@ -130,6 +130,9 @@
       backgroundColor: h.outcomes.map(function (o, i) { return OUTCOME_COLORS[o.key] || PALETTE[i % PALETTE.length]; })
     }]);
 
+    hostBars('chart-hosts', h.requestsByHost || [], '#2563eb');
+    hostBars('chart-site-bans', h.bansByHost || [], '#dc2626');
+
     setData(chart('chart-latency', {
       type: 'line',
       data: { labels: [], datasets: [] },
@@ -159,6 +162,21 @@
       return { label: s.event, data: s.counts, backgroundColor: EVENT_COLORS[s.event] || PALETTE[i % PALETTE.length],
         borderRadius: 2 };
     }));
+  }
+
+  // a horizontal bar per target host (the top ones, largest first)
+  function hostBars(id, counts, color) {
+    setData(chart(id, {
+      type: 'bar',
+      data: { labels: [], datasets: [] },
+      options: { indexAxis: 'y', plugins: { legend: { display: false } },
+                 scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { grid: { display: false } } } }
+    }), counts.map(function (c) { return c.key; }), [{
+      label: 'requests',
+      data: counts.map(function (c) { return c.count; }),
+      backgroundColor: color,
+      borderRadius: 3
+    }]);
   }
 
   function cell(row, text, className) {

@@ -118,14 +118,16 @@ class DashboardPageTest {
         // given the request log of 200 requests from the fixture, when the page has loaded its summary
         assertThat(text("stat-total")).isEqualTo("200");
         assertThat(text("stat-cache-hit-ratio")).isEqualTo("35.3%"); // 60 hits / (60 hit + 100 miss + 10 stale)
-        assertThat(text("stat-failed")).isEqualTo("32");
+        // calls answered from the cache were answered: failed counts upstream attempts that did not succeed
+        assertThat(text("stat-failed")).isEqualTo(Long.toString(
+                docs.stream().filter(d -> !"success".equals(d.get(LogFields.OUTCOME))).count()));
         assertThat(text("stat-p50")).isEqualTo("100 ms");
         assertThat(text("stat-p95")).isEqualTo("400 ms");
         assertThat(text("stat-p99")).isEqualTo("2,000 ms");
 
         // then every chart is drawn with the indexed data
         for (String canvas : List.of("chart-requests", "chart-cache", "chart-status", "chart-outcomes", "chart-latency",
-                "chart-events")) {
+"chart-events", "chart-hosts", "chart-site-bans")) {
             WebElement element = chromium.driver().findElement(By.id(canvas));
             assertThat(element.getSize().getHeight()).as(canvas + " height").isGreaterThan(100);
         }
@@ -133,10 +135,12 @@ class DashboardPageTest {
         assertThat(chartTotals("chart-requests")).isEqualTo(Map.of(
                 "github", perEndpoint.get("github"), "twitter", perEndpoint.get("twitter"), "maps", perEndpoint.get("maps")));
         assertThat(chartSlices("chart-cache")).isEqualTo(Map.of("hit", 60L, "miss", 100L, "stale", 10L, "bypass", 30L));
-        assertThat(chartSlices("chart-status")).isEqualTo(Map.of("200", 168L, "429", 16L, "503", 8L, "no response", 8L));
+        assertThat(chartSlices("chart-status")).isEqualTo(RequestLogFixture.upstreamStatuses(docs));
         assertThat(chartSlices("chart-outcomes")).isEqualTo(RequestLogFixture.countBy(docs, LogFields.OUTCOME));
         assertThat(chartTotals("chart-latency").keySet()).containsExactlyInAnyOrder("p50", "p95", "p99");
         assertThat(chartTotals("chart-events")).isEqualTo(Map.of("ban", 1L, "cooldown", 1L));
+        assertThat(chartSlices("chart-hosts")).isEqualTo(RequestLogFixture.countBy(docs, LogFields.HOST));
+        assertThat(chartSlices("chart-site-bans")).isEmpty(); // the fixture's log has no bans
 
         assertThat(chromium.severeLogs()).isEmpty();
         assertThat(bannerShown("history-banner")).isFalse();

@@ -72,12 +72,67 @@ class ElasticsearchRequestHistoryTest {
 
         assertThat(report.totalRequests()).isEqualTo(REQUESTS);
         assertThat(new TreeMap<>(report.cache())).isEqualTo(Map.of("hit", 60L, "miss", 100L, "stale", 10L, "bypass", 30L));
-        assertThat(new TreeMap<>(report.statuses())).isEqualTo(Map.of("200", 168L, "429", 16L, "503", 8L));
-        assertThat(report.noResponse()).isEqualTo(8);
+        // status counts are of upstream attempts: the 70 calls answered from the cache are not among them
+        Map<String, Long> upstream = RequestLogFixture.upstreamStatuses(docs);
+        assertThat(upstream.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(REQUESTS - 70);
+        assertThat(report.noResponse()).isEqualTo(upstream.remove("no response")).isPositive();
+        assertThat(new TreeMap<>(report.statuses())).isEqualTo(upstream);
         assertThat(new TreeMap<>(report.outcomes()))
                 .isEqualTo(RequestLogFixture.countBy(docs, LogFields.OUTCOME));
         assertThat(new TreeMap<>(report.requestsBySecret()))
                 .isEqualTo(RequestLogFixture.countBy(docs, LogFields.SECRET_ID));
+    }
+
+    @Test
+    void cacheHitsLoggedBeforeAttemptZeroStayOutOfUpstreamStatusAndLatency(ElasticsearchTestNode es)
+            throws Exception {
+        // given three slow 503s from upstream and five hits written the old way: attempt 1, latency 0, status 200
+        String index = es.index("old-hits");
+        RequestLogFixture.createIndex(es.client(), index);
+        List<Map<String, Object>> log = RequestLogFixture.documents(8, NOW);
+        for (int i = 0; i < log.size(); i++) {
+            Map<String, Object> doc = log.get(i);
+            doc.put(LogFields.ATTEMPT, 1);
+            doc.put(LogFields.CACHE, i < 3 ? "miss" : "hit");
+            doc.put(LogFields.STATUS, i < 3 ? 503 : 200);
+            doc.put(LogFields.LATENCY_MS, i < 3 ? 400L : 0L);
+        }
+        RequestLogFixture.index(es.client(), index, log);
+
+        // when
+        HistoryReport report = ElasticsearchRequestHistory.builder().withClient(es.client()).withIndex(index).build()
+                .report(HistoryRange.last(Duration.ofHours(1), NOW));
+
+        // then the hits count as requests and hits, not as upstream answers
+        assertThat(report.totalRequests()).isEqualTo(8);
+        assertThat(report.cache()).containsEntry("hit", 5L);
+        assertThat(report.statuses()).containsExactly(Map.entry("503", 3L));
+        assertThat(report.noResponse()).isZero();
+        assertThat(report.latency().p50()).isCloseTo(400.0, within(0.5));
+    }
+
+    @Test
+    void countsRequestsPerTargetHostAndBansPerSite(ElasticsearchTestNode es) throws Exception {
+        // given the shared log, and a second one where two sites banned proxies
+        HistoryReport report = history.report(HistoryRange.last(Duration.ofHours(1), NOW));
+        String index = es.index("site-bans");
+        RequestLogFixture.createIndex(es.client(), index);
+        List<Map<String, Object>> banLog = RequestLogFixture.documents(4, NOW);
+        String[][] hostAndOutcome = {{"shop.example", "banned"}, {"shop.example", "banned"}, {"news.example", "banned"},
+                {"shop.example", "success"}};
+        for (int i = 0; i < 4; i++) {
+            banLog.get(i).put(LogFields.HOST, hostAndOutcome[i][0]);
+            banLog.get(i).put(LogFields.OUTCOME, hostAndOutcome[i][1]);
+        }
+        RequestLogFixture.index(es.client(), index, banLog);
+        HistoryReport bans = ElasticsearchRequestHistory.builder().withClient(es.client()).withIndex(index).build()
+                .report(HistoryRange.last(Duration.ofHours(1), NOW));
+
+        // then requests are counted per target host, and bans per site, largest first
+        assertThat(new TreeMap<>(report.requestsByHost())).isEqualTo(RequestLogFixture.countBy(docs, LogFields.HOST));
+        assertThat(report.bansByHost()).isEmpty();
+        assertThat(bans.requestsByHost()).containsExactly(Map.entry("shop.example", 3L), Map.entry("news.example", 1L));
+        assertThat(bans.bansByHost()).containsExactly(Map.entry("shop.example", 2L), Map.entry("news.example", 1L));
     }
 
     @Test

@@ -4,6 +4,7 @@ import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import co.elastic.clients.elasticsearch._types.Refresh;
 import co.elastic.clients.elasticsearch.core.BulkResponse;
 import dev.proxymanager.middleware.log.LogFields;
+import dev.proxymanager.middleware.log.RequestLogEntry;
 
 import java.io.IOException;
 import java.time.Instant;
@@ -18,9 +19,11 @@ import java.util.TreeMap;
  * the fields the dashboard aggregates (the server's index template is someone else's work).
  *
  * <p>{@link #documents(int, Instant)} spreads {@code n} requests over the {@code n × 9} seconds before {@code now}:
- * endpoints github / twitter / maps in 5:3:2, cache hit 6 / miss 10 / stale 1 / bypass 3 in every 20, per 25 one
- * timeout without a status, two 429s and one 503, the rest 200; latencies in plateaus (60 % 100 ms, 37 % 400 ms,
- * 3 % 2000 ms) so p50, p95 and p99 are unambiguous.
+ * endpoints github / twitter / maps in 5:3:2, cache hit 6 / miss 10 / stale 1 / bypass 3 in every 20. Hits and stale
+ * answers are calls answered from the cache, as the request log writes them: attempt 0, status 200, no secret, no
+ * latency. The upstream attempts (miss, bypass) have, per 25, one timeout without a status, two 429s and one 503,
+ * the rest 200; their latencies are in plateaus (per 100 upstream attempts: 55 at 100 ms, 40 at 400 ms, 5 at
+ * 2000 ms) so p50, p95 and p99 are unambiguous.
  */
 final class RequestLogFixture {
     static final List<String> GITHUB_KEYS = List.of("gh-key-1", "gh-key-2", "gh-key-3");
@@ -58,11 +61,12 @@ final class RequestLogFixture {
 
     static List<Map<String, Object>> documents(int n, Instant now) {
         List<Map<String, Object>> docs = new ArrayList<>(n);
+        int upstreamAttempts = 0;
         for (int i = 0; i < n; i++) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put(LogFields.TIMESTAMP, now.minusSeconds(9L * (n - i)).toString());
             doc.put(LogFields.INSTANCE_ID, "server-1");
-            doc.put(LogFields.SCHEMA_VERSION, 1);
+            doc.put(LogFields.SCHEMA_VERSION, RequestLogEntry.SCHEMA_VERSION);
             doc.put(LogFields.METHOD, "GET");
             String endpoint = endpoint(i);
             doc.put(LogFields.ENDPOINT, endpoint);
@@ -83,8 +87,16 @@ final class RequestLogFixture {
                     doc.put(LogFields.SECRET_TYPE, "proxy");
                 }
             }
-            doc.put(LogFields.SECRET_ID, secretId(i));
             doc.put(LogFields.CACHE, cache(i));
+            if (fromCache(i)) {
+                doc.put(LogFields.ATTEMPT, 0);
+                doc.put(LogFields.OUTCOME, "success");
+                doc.put(LogFields.STATUS, 200);
+                doc.put(LogFields.BYTES, 512 + i);
+                docs.add(doc);
+                continue;
+            }
+            doc.put(LogFields.SECRET_ID, secretId(i));
             doc.put(LogFields.ATTEMPT, 1);
             String outcome = outcome(i);
             doc.put(LogFields.OUTCOME, outcome);
@@ -95,7 +107,7 @@ final class RequestLogFixture {
             } else {
                 doc.put(LogFields.ERROR_TYPE, "read_timeout");
             }
-            doc.put(LogFields.LATENCY_MS, latency(i));
+            doc.put(LogFields.LATENCY_MS, latency(upstreamAttempts++));
             docs.add(doc);
         }
         return docs;
@@ -140,6 +152,23 @@ final class RequestLogFixture {
         };
     }
 
+    /** Answered from the cache (hit or stale): not an upstream attempt. */
+    static boolean fromCache(int i) {
+        return cache(i).equals("hit") || cache(i).equals("stale");
+    }
+
+    /** The statuses of upstream attempts, as the dashboard counts them ("no response" for none). */
+    static Map<String, Long> upstreamStatuses(List<Map<String, Object>> docs) {
+        Map<String, Long> counts = new TreeMap<>();
+        for (Map<String, Object> doc : docs) {
+            if (!doc.get(LogFields.ATTEMPT).equals(0) && doc.get(LogFields.EVENT) == null) {
+                Object status = doc.get(LogFields.STATUS);
+                counts.merge(status == null ? "no response" : status.toString(), 1L, Long::sum);
+            }
+        }
+        return counts;
+    }
+
     static String cache(int i) {
         int m = i % 20;
         return m < 6 ? "hit" : m < 16 ? "miss" : m == 16 ? "stale" : "bypass";
@@ -155,8 +184,9 @@ final class RequestLogFixture {
         return m == 0 ? "timeout" : m <= 2 ? "rate_limited" : m == 3 ? "failure" : "success";
     }
 
-    static long latency(int i) {
-        int m = i % 100;
-        return m < 60 ? 100 : m < 97 ? 400 : 2000;
+    /** The latency of the {@code u}-th upstream attempt. */
+    static long latency(int u) {
+        int m = u % 100;
+        return m < 55 ? 100 : m < 95 ? 400 : 2000;
     }
 }

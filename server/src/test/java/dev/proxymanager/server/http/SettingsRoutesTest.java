@@ -63,6 +63,19 @@ class SettingsRoutesTest {
     }
 
     @Test
+    void proxiesShowsEachEndpointsLimitMargin() throws Exception {
+        try (TestUpstream other = new TestUpstream();
+             ServerHarness withMargin = new ServerHarness("{\"endpoints\":{" + ServerHarness.keyEndpoint("api",
+                     other.url(), "[{\"requests\":5,\"per\":\"60s\"}]", ",\"limit_margin\":\"2%\"", KEY) + "}}",
+                     10, 10, 3, false)) {
+            assertThat(withMargin.get("/api/v1/proxies", "Authorization", AUTH).body())
+                    .contains("\"limit_margin\" : \"2%\"");
+        }
+        assertThat(harness.get("/api/v1/proxies", "Authorization", AUTH).body())
+                .contains("\"limit_margin\" : \"100ms\"");
+    }
+
+    @Test
     void putChangesTheLimitLiveAndKeepsTheCounts() throws Exception {
         // given two requests counted against a limit of 5
         harness.get("/proxy/api/1");

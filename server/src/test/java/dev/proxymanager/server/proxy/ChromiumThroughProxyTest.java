@@ -1,5 +1,8 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.middleware.store.InMemorySessionStore;
+import dev.proxymanager.middleware.config.CidrBlock;
+
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.clock.SystemClock;
 import dev.proxymanager.middleware.config.SecretsConfig;
@@ -35,12 +38,12 @@ class ChromiumThroughProxyTest {
         try (TestSite site = new TestSite(dir);
              Tinyproxy upstream = Tinyproxy.start("pm-chromium");
              ProxyManager manager = ProxyManager.builder().secrets(SecretsConfig.parse(
-                             "{\"endpoints\":{\"browser\":{\"type\":\"proxy\",\"secrets\":[{\"id\":\"pm-chromium\","
+                             "{\"endpoints\":{\"browser\":{\"type\":\"proxy\",\"allowed_targets\":[\"127.0.0.1\"],\"secrets\":[{\"id\":\"pm-chromium\","
                                      + "\"value\":\"" + upstream.url() + "\"}]}}}", Map.of()))
                      .usageStore(new InMemoryUsageStore()).maxWait(Duration.ZERO).build();
              ForwardProxyServer proxy = new ForwardProxyServer("127.0.0.1", new ForwardProxySettings(0, null,
-                     List.of(CidrBlock.parse("127.0.0.0/8")), "browser", Map.of("browser", List.of("127.0.0.1")),
-                     Duration.ofMinutes(10)), manager, SystemClock.INSTANCE, new SimpleMeterRegistry(),
+                     List.of(CidrBlock.parse("127.0.0.0/8")), "browser", Duration.ofMinutes(10)),
+                     manager, SystemClock.INSTANCE, new SimpleMeterRegistry(),
                      Duration.ofSeconds(30), 1024 * 1024, 16).start()) {
             ChromeOptions options = new ChromeOptions();
             options.setBinary("/usr/bin/chromium");
@@ -78,16 +81,17 @@ class ChromiumThroughProxyTest {
         try (TestSite site = new TestSite(dir);
              Tinyproxy upstream = Tinyproxy.start("pm-chromium-tls");
              ProxyManager manager = ProxyManager.builder().secrets(SecretsConfig.parse(
-                             "{\"endpoints\":{\"browser\":{\"type\":\"proxy\",\"secrets\":[{\"id\":\"pm-chromium-tls\","
+                             "{\"endpoints\":{\"browser\":{\"type\":\"proxy\",\"allowed_targets\":[\"127.0.0.1\"],"
+                                     + "\"secrets\":[{\"id\":\"pm-chromium-tls\","
                                      + "\"value\":\"" + upstream.url() + "\"}]}}}", Map.of()))
                      .usageStore(new InMemoryUsageStore()).maxWait(Duration.ZERO).build();
              ForwardProxyServer proxy = new ForwardProxyServer("127.0.0.1", new ForwardProxySettings(0, null,
-                     List.of(CidrBlock.parse("127.0.0.0/8")), "browser", Map.of("browser", List.of("127.0.0.1")),
+                     List.of(CidrBlock.parse("127.0.0.0/8")), "browser",
                      Duration.ofMinutes(10)), new TlsInterceptionSettings(caCert,
                      caCert.resolveSibling(CertificateAuthority.KEY_FILE),
                      Map.of("browser", new TlsInterceptionSettings.EndpointRule(true, List.of())),
-                     site.certificatePem(dir)), BodyBanPatterns.NONE, manager, SystemClock.INSTANCE, new SimpleMeterRegistry(),
-                     Duration.ofSeconds(30), 1024 * 1024, 16).start()) {
+                     site.certificatePem(dir)), manager, SystemClock.INSTANCE, new SimpleMeterRegistry(),
+                     Duration.ofSeconds(30), 1024 * 1024, 16, new InMemorySessionStore()).start()) {
             ChromeOptions options = new ChromeOptions();
             options.setBinary("/usr/bin/chromium");
             options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

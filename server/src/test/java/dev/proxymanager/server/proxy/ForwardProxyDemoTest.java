@@ -33,4 +33,24 @@ class ForwardProxyDemoTest {
             assertThat(r.body()).contains("/demo-search/items/42");
         }
     }
+
+    @Test
+    void theDemosPrintedHttpsLineWorksAsPrintedThroughADemoProxyTunnel() throws Exception {
+        // given the embedded demo, whose site also listens on HTTPS (self-signed) and whose proxies speak CONNECT
+        ServerConfig config = ServerConfig.builder().withHost("127.0.0.1").withPort(0).withElasticsearchEnabled(false)
+                .build();
+        try (ServerApplication app = new ServerApplication(config, Map.of(), Clock.system()).start()) {
+            // when the printed HTTPS line is run as it is
+            String line = app.banner().lines().filter(l -> l.strip().startsWith("curl -k -i -x"))
+                    .findFirst().orElseThrow().strip();
+            String[] args = Arrays.copyOfRange(line.split(" +"), 1, 6);
+            Curl r = Curl.run(args);
+
+            // then the HTTPS site answers through a tunnel opened by one of the demo proxies
+            assertThat(line).contains("https://127.0.0.1:");
+            assertThat(r.connectStatus()).isEqualTo(200);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.body()).contains("/demo-search/items/42").contains("\"served_to\":\"tunnel\"");
+        }
+    }
 }

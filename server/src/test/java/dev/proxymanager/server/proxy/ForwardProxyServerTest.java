@@ -1,6 +1,8 @@
 package dev.proxymanager.server.proxy;
 
 import dev.proxymanager.middleware.health.OutcomeKind;
+import dev.proxymanager.middleware.config.CidrBlock;
+
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.clock.SystemClock;
 import dev.proxymanager.middleware.config.SecretsConfig;
@@ -83,13 +85,14 @@ class ForwardProxyServerTest {
                     .append(t.urlWithCredentials()).append("\"}");
         }
         String json = "{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"rotation\":\"round-robin\","
+                + "\"allowed_targets\":[\"127.0.0.1\",\"*.example.com\"],"
                 + "\"timeouts\":{\"connect\":\"2s\",\"read\":\"10s\"}" + endpointExtras + ",\"secrets\":[" + secrets
                 + "]},\"keys\":{\"type\":\"key\",\"base_url\":\"http://127.0.0.1:1\",\"secrets\":[\"k-1\"]}}}";
         requestLog = new InMemoryRequestLog();
         manager = ProxyManager.builder().secrets(SecretsConfig.parse(json, Map.of()))
                 .usageStore(new InMemoryUsageStore()).requestLog(requestLog).maxWait(Duration.ZERO).build();
         ForwardProxySettings settings = new ForwardProxySettings(0, TOKEN, trusted, trusted.isEmpty() ? null : "pool",
-                Map.of("pool", List.of("127.0.0.1", "*.example.com")), Duration.ofMinutes(10));
+                Duration.ofMinutes(10));
         server = new ForwardProxyServer("127.0.0.1", settings, manager, SystemClock.INSTANCE, new SimpleMeterRegistry(),
                 Duration.ofSeconds(30), 1024 * 1024, 64).start();
         return server;
@@ -228,6 +231,31 @@ class ForwardProxyServerTest {
     }
 
     @Test
+    void captchaPageServedWith200BansTheProxyAndTheNextRequestMovesToAnother() throws Exception {
+        // given a site answering pm-a with a captcha page under 200, longer than the 64 KiB the ban scan reads
+        String captcha = "<html><title>Are you a robot?</title>" + "x".repeat(100_000) + "</html>";
+        site.answerByProxy.put("pm-a", Map.entry(200, captcha));
+        start(",\"retry\":{\"max_retries\":0},\"health\":{\"ban_body_pattern\":\"(?i)are you a robot\"}",
+                List.of(), "pm-a", "pm-b");
+
+        // when requests go through the port until pm-a has answered one (round robin: within two)
+        Curl first = Curl.run("-x", proxy("pool"), siteUrl("/c?i=0"));
+        Curl second = Curl.run("-x", proxy("pool"), siteUrl("/c?i=1"));
+        Curl blocked = first.header("X-Proxy-Manager-Secret").equals("pm-a") ? first : second;
+
+        // then the captcha page was relayed whole, as the site sent it
+        assertThat(blocked.status()).isEqualTo(200);
+        assertThat(blocked.body()).isEqualTo(captcha);
+        // and the next requests all move to pm-b while pm-a cools down
+        for (int i = 2; i < 5; i++) {
+            Curl r = Curl.run("-x", proxy("pool"), siteUrl("/c?i=" + i));
+            assertThat(r.header("X-Proxy-Manager-Secret")).isEqualTo("pm-b");
+        }
+        assertThat(requestLog.entries()).filteredOn(e -> "pm-a".equals(e.proxyId()))
+                .extracting(e -> e.outcome().wireName()).containsExactly("banned");
+    }
+
+    @Test
     void killedUpstreamProxyMovesTrafficToTheOther() throws Exception {
         // given an upstream proxy that is down (a fresh tinyproxy, stopped)
         Tinyproxy dead = Tinyproxy.start("pm-dead");
@@ -236,7 +264,7 @@ class ForwardProxyServerTest {
         String json = ",\"retry\":{\"max_retries\":2}";
         start(json, List.of(), "pm-a");
         manager.replaceSecrets(SecretsConfig.parse("{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"rotation\":"
-                + "\"round-robin\",\"retry\":{\"max_retries\":2},\"timeouts\":{\"connect\":\"2s\",\"read\":\"10s\"},"
+                + "\"round-robin\",\"allowed_targets\":[\"127.0.0.1\"],\"retry\":{\"max_retries\":2},\"timeouts\":{\"connect\":\"2s\",\"read\":\"10s\"},"
                 + "\"secrets\":[{\"id\":\"pm-dead\",\"value\":\"" + deadUrl + "\"},{\"id\":\"pm-a\",\"value\":\""
                 + proxyA.url() + "\"}]}}}", Map.of()));
 
@@ -256,8 +284,8 @@ class ForwardProxyServerTest {
         String deadUrl = dead.url();
         dead.close();
         start("", List.of(), "pm-a");
-        manager.replaceSecrets(SecretsConfig.parse("{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"secrets\":[{\"id\":"
-                + "\"pm-dead\",\"value\":\"" + deadUrl + "\"}],\"retry\":{\"max_retries\":0}}}}", Map.of()));
+        manager.replaceSecrets(SecretsConfig.parse("{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"allowed_targets\":[\"127.0.0.1\"],"
+                + "\"secrets\":[{\"id\":\"pm-dead\",\"value\":\"" + deadUrl + "\"}],\"retry\":{\"max_retries\":0}}}}", Map.of()));
         Curl r = Curl.run("-x", proxy("pool"), siteUrl("/x"));
         assertThat(r.status()).isEqualTo(502);
         assertThat(r.header("X-Proxy-Manager-Error")).isEqualTo("upstream_failed");
@@ -278,6 +306,134 @@ class ForwardProxyServerTest {
             used.add(r.header("X-Proxy-Manager-Secret"));
         }
         assertThat(used).hasSize(1);
+    }
+
+    @Test
+    void aProxyHoldingMaxSessionsPerProxyTakesNoNewSessionAndTheNextGoesElsewhereOrWaits() throws Exception {
+        // given two upstream proxies that take one session each
+        start(",\"max_sessions_per_proxy\":1", List.of(), "pm-a", "pm-b");
+
+        // when three sessions start
+        Curl s1 = Curl.run("-x", proxy("pool,session=s1"), siteUrl("/m?s=1"));
+        Curl s2 = Curl.run("-x", proxy("pool,session=s2"), siteUrl("/m?s=2"));
+        Curl s3 = Curl.run("-x", proxy("pool,session=s3"), siteUrl("/m?s=3"));
+
+        // then the first two are on different proxies, the third is told to come back
+        assertThat(Set.of(s1.header("X-Proxy-Manager-Secret"), s2.header("X-Proxy-Manager-Secret")))
+                .containsExactlyInAnyOrder("pm-a", "pm-b");
+        assertThat(s3.status()).isEqualTo(429);
+        assertThat(s3.header("X-Proxy-Manager-Error")).isEqualTo("no_proxy_available");
+        assertThat(s3.body()).contains("max_sessions_per_proxy");
+        // and a bound session and a request without a session still get through
+        assertThat(Curl.run("-x", proxy("pool,session=s1"), siteUrl("/m?s=1")).header("X-Proxy-Manager-Secret"))
+                .isEqualTo(s1.header("X-Proxy-Manager-Secret"));
+        assertThat(Curl.run("-x", proxy("pool"), siteUrl("/m")).status()).isEqualTo(200);
+    }
+
+    @Test
+    void aSessionWhoseProxyIsBannedMovesAndTheResponseSaysSo() throws Exception {
+        // given a session bound to whichever proxy it got first
+        start(",\"retry\":{\"max_retries\":2},\"health\":{\"ban_statuses\":[403]}", List.of(), "pm-a", "pm-b");
+        Curl first = Curl.run("-x", proxy("pool,session=s1"), siteUrl("/mv?i=0"));
+        String bound = first.header("X-Proxy-Manager-Secret");
+        String other = bound.equals("pm-a") ? "pm-b" : "pm-a";
+
+        // when the site bans that proxy
+        site.answerByProxy.put(bound, Map.entry(403, "banned"));
+        Curl moved = Curl.run("-x", proxy("pool,session=s1"), siteUrl("/mv?i=1"));
+
+        // then the session moves to the other proxy, says so, and stays there
+        assertThat(moved.status()).isEqualTo(200);
+        assertThat(moved.header("X-Proxy-Manager-Secret")).isEqualTo(other);
+        assertThat(moved.header("X-Proxy-Manager-Session-Moved")).isEqualTo("true");
+        Curl after = Curl.run("-x", proxy("pool,session=s1"), siteUrl("/mv?i=2"));
+        assertThat(after.header("X-Proxy-Manager-Secret")).isEqualTo(other);
+        assertThat(after.header("X-Proxy-Manager-Session-Moved")).isNull();
+    }
+
+    String siteUrl(String host, String path) {
+        return "http://" + host + ":" + site.httpPort() + path;
+    }
+
+    @Test
+    void aHostScopedLimitHoldsPerProxyPerSite() throws Exception {
+        // given two proxies allowed one request a minute each per site (localhost and 127.0.0.1 are two sites)
+        start(",\"limits\":[{\"requests\":1,\"per\":\"1m\",\"scope\":\"host\"}]",
+                List.of(), "pm-a", "pm-b");
+
+        // when three requests go to one site
+        Set<String> used = new HashSet<>();
+        for (int i = 0; i < 2; i++) {
+            Curl r = Curl.run("-x", proxy("pool"), siteUrl("/l?i=" + i));
+            assertThat(r.status()).isEqualTo(200);
+            used.add(r.header("X-Proxy-Manager-Secret"));
+        }
+        Curl third = Curl.run("-x", proxy("pool"), siteUrl("/l?i=2"));
+
+        // then each proxy served it once and the third is the proxy's own 429 with Retry-After
+        assertThat(used).containsExactlyInAnyOrder("pm-a", "pm-b");
+        assertThat(third.status()).isEqualTo(429);
+        assertThat(third.header("X-Proxy-Manager-Error")).isEqualTo("no_proxy_available");
+        assertThat(third.header("Retry-After")).isNotNull();
+        assertThat(third.body()).contains("127.0.0.1");
+        // and the other site still gets one request through each proxy
+        for (int i = 0; i < 2; i++) {
+            assertThat(Curl.run("-x", proxy("pool"), siteUrl("localhost", "/l?i=" + i)).status()).isEqualTo(200);
+        }
+        assertThat(site.requests).hasSize(4);
+    }
+
+    @Test
+    void aProxyBannedByOneSiteKeepsServingTheOthersWithHostScopedHealth() throws Exception {
+        // given a site (localhost) that bans pm-a, and health scoped per host
+        site.answerByProxy.put("localhost pm-a", Map.entry(403, "banned here"));
+        start(",\"retry\":{\"max_retries\":0},"
+                + "\"health\":{\"ban_statuses\":[403],\"scope\":\"host\"}", List.of(), "pm-a", "pm-b");
+
+        // when requests go to localhost until pm-a has been banned there (round robin: within two)
+        Curl first = Curl.run("-x", proxy("pool"), siteUrl("localhost", "/b?i=0"));
+        if (!"pm-a".equals(first.header("X-Proxy-Manager-Secret"))) {
+            first = Curl.run("-x", proxy("pool"), siteUrl("localhost", "/b?i=1"));
+        }
+        assertThat(first.status()).isEqualTo(403);
+
+        // then localhost is served by pm-b only, while 127.0.0.1 still gets both proxies
+        for (int i = 2; i < 5; i++) {
+            Curl r = Curl.run("-x", proxy("pool"), siteUrl("localhost", "/b?i=" + i));
+            assertThat(r.header("X-Proxy-Manager-Secret")).isEqualTo("pm-b");
+        }
+        Set<String> elsewhere = new HashSet<>();
+        for (int i = 0; i < 4; i++) {
+            Curl r = Curl.run("-x", proxy("pool"), siteUrl("/b?i=" + i));
+            assertThat(r.status()).isEqualTo(200);
+            elsewhere.add(r.header("X-Proxy-Manager-Secret"));
+        }
+        assertThat(elsewhere).containsExactlyInAnyOrder("pm-a", "pm-b");
+        // and the per-site cooldown is what /api/v1/proxies shows for the endpoint
+        assertThat(server.siteUnavailable("pool")).containsOnlyKeys("localhost");
+        assertThat(server.siteUnavailable("pool").get("localhost")).extracting(s -> s.secretId())
+                .containsExactly("pm-a");
+    }
+
+    @Test
+    void plainRequestsThroughThePortAreServedConcurrently() throws Exception {
+        // given a site that answers /together only once four requests are in at once
+        start("", List.of(), "pm-a", "pm-b");
+
+        // when four clients send at the same time
+        List<java.util.concurrent.Future<Curl>> answers = new java.util.ArrayList<>();
+        try (var clients = java.util.concurrent.Executors.newFixedThreadPool(TestSite.TOGETHER)) {
+            for (int i = 0; i < TestSite.TOGETHER; i++) {
+                int n = i;
+                answers.add(clients.submit(() -> Curl.run("-x", proxy("pool"), siteUrl("/together?i=" + n))));
+            }
+            for (var a : answers) {
+                assertThat(a.get().status()).isEqualTo(200);
+            }
+        }
+
+        // then all four were at the site together: the port did not serialize them
+        assertThat(site.maxTogether.get()).isEqualTo(TestSite.TOGETHER);
     }
 
     @Test

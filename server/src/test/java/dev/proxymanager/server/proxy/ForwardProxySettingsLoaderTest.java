@@ -8,7 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,8 +27,6 @@ class ForwardProxySettingsLoaderTest {
                 proxy_token_file: proxy-token
                 proxy_trusted_clients: [10.0.0.0/8]
                 proxy_default_endpoint: pool
-                proxy_allowed_targets:
-                  pool: ["*.example.com:443", "10.1.0.0/16"]
                 proxy_session_ttl: 5m
                 """);
         ForwardProxySettings s = ForwardProxySettingsLoader.load(yaml, Map.of(), null);
@@ -37,7 +34,6 @@ class ForwardProxySettingsLoaderTest {
         assertThat(s.token()).isEqualTo("file-token-0123456789");
         assertThat(s.trustedClients()).hasToString("[10.0.0.0/8]");
         assertThat(s.defaultEndpoint()).isEqualTo("pool");
-        assertThat(s.allowedTargets()).containsEntry("pool", List.of("*.example.com:443", "10.1.0.0/16"));
         assertThat(s.sessionTtl()).isEqualTo(Duration.ofMinutes(5));
         assertThat(s.toString()).doesNotContain("file-token-0123456789");
         assertThat(ServerConfigLoader.load(yaml, Map.of(), Map.of()).port()).isEqualTo(8080);
@@ -53,7 +49,7 @@ class ForwardProxySettingsLoaderTest {
     }
 
     @Test
-    void errorsNameTheSetting() throws Exception {
+    void errorsNameTheSettingAndAllowedTargetsPointToSecretsJson() throws Exception {
         assertThatThrownBy(() -> ForwardProxySettingsLoader.load(null, Map.of(), "8888"))
                 .isInstanceOf(ServerConfigException.class).hasMessageContaining("proxy_port")
                 .hasMessageContaining("proxy token");
@@ -64,6 +60,7 @@ class ForwardProxySettingsLoaderTest {
         Path badTarget = Files.writeString(dir.resolve("b.yaml"), "proxy_port: 1\nproxy_allowed_targets:\n  pool: ['a*b']\n");
         assertThatThrownBy(() -> ForwardProxySettingsLoader.load(badTarget,
                 Map.of("PROXY_MANAGER_PROXY_TOKEN", "env-token-0123456789"), null))
-                .isInstanceOf(ServerConfigException.class).hasMessageContaining("proxy_allowed_targets.pool[0]");
+                .isInstanceOf(ServerConfigException.class).hasMessageContaining("proxy_allowed_targets")
+                .hasMessageContaining("endpoints.<name>.allowed_targets");
     }
 }

@@ -1,5 +1,8 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.middleware.config.CidrBlock;
+import dev.proxymanager.middleware.store.InMemorySessionStore;
+import dev.proxymanager.middleware.config.BanBodyPattern;
 import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.clock.SystemClock;
@@ -103,19 +106,20 @@ class InterceptedTlsTest {
                java.util.function.UnaryOperator<ProxyManager.Builder> extras) throws Exception {
         String json = "{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"rotation\":\"round-robin\","
                 + "\"timeouts\":{\"connect\":\"2s\",\"read\":\"10s\"},\"retry\":{\"max_retries\":2},"
-                + "\"health\":{\"ban_statuses\":[403]},\"secrets\":["
+                + "\"allowed_targets\":[\"127.0.0.1\"],"
+                + "\"health\":{\"ban_statuses\":[403],\"ban_body_pattern\":\"(?i)please solve the captcha\"},"
+                + "\"secrets\":["
                 + "{\"id\":\"pm-a\",\"value\":\"" + proxyA.urlWithCredentials() + "\"},"
                 + "{\"id\":\"pm-b\",\"value\":\"" + proxyB.urlWithCredentials() + "\"}]}}}";
         requestLog = new InMemoryRequestLog();
         manager = extras.apply(ProxyManager.builder().secrets(SecretsConfig.parse(json, Map.of()))
                 .usageStore(new InMemoryUsageStore()).requestLog(requestLog).maxWait(Duration.ZERO)).build();
         ForwardProxySettings settings = new ForwardProxySettings(0, TOKEN, trusted, trusted.isEmpty() ? null : "pool",
-                Map.of("pool", List.of("127.0.0.1")), Duration.ofMinutes(10));
+                Duration.ofMinutes(10));
         TlsInterceptionSettings tls = new TlsInterceptionSettings(caCert,
                 caCert.resolveSibling(CertificateAuthority.KEY_FILE), Map.of("pool", rule), siteCert);
-        server = new ForwardProxyServer("127.0.0.1", settings, tls,
-                BodyBanPatterns.of(Map.of("pool", List.of("(?i)please solve the captcha"))), manager, SystemClock.INSTANCE,
-                new SimpleMeterRegistry(), Duration.ofSeconds(30), 1024 * 1024, 64).start();
+        server = new ForwardProxyServer("127.0.0.1", settings, tls, manager, SystemClock.INSTANCE,
+                new SimpleMeterRegistry(), Duration.ofSeconds(30), 1024 * 1024, 64, new InMemorySessionStore()).start();
     }
 
     /** The request log once it holds {@code n} entries (the last is written after the response is relayed). */
@@ -306,7 +310,7 @@ class InterceptedTlsTest {
     void whenEveryProxyIsBannedTheLastBannedAnswerIsRelayedWhole() throws Exception {
         // given both upstream proxies get a captcha page longer than the part checked
         start(intercepting(), List.of());
-        String big = "please solve the captcha " + "x".repeat(BodyBanPatterns.CHECKED_BYTES * 2);
+        String big = "please solve the captcha " + "x".repeat(BanBodyPattern.SCAN_LIMIT * 2);
         site.nextAnswers.add(Map.entry(200, big));
         site.nextAnswers.add(Map.entry(200, big));
 

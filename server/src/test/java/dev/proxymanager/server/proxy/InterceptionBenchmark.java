@@ -1,5 +1,7 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.middleware.config.CidrBlock;
+import dev.proxymanager.middleware.store.InMemorySessionStore;
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.clock.SystemClock;
 import dev.proxymanager.middleware.config.SecretsConfig;
@@ -54,7 +56,8 @@ class InterceptionBenchmark {
         try (TestSite site = new TestSite(dir);
              Tinyproxy upstream = Tinyproxy.start("pm-bench");
              ProxyManager manager = ProxyManager.builder().secrets(SecretsConfig.parse(
-                             "{\"endpoints\":{\"bench\":{\"type\":\"proxy\",\"secrets\":[{\"id\":\"pm-bench\","
+                             "{\"endpoints\":{\"bench\":{\"type\":\"proxy\",\"allowed_targets\":[\"127.0.0.0/8\"],"
+                                     + "\"secrets\":[{\"id\":\"pm-bench\","
                                      + "\"value\":\"" + upstream.url() + "\"}]}}}", Map.of()))
                      .usageStore(new InMemoryUsageStore()).maxWait(Duration.ZERO).build()) {
             Path caCert = ca.writeTo(dir.resolve("ca"));
@@ -63,20 +66,22 @@ class InterceptionBenchmark {
                     Map.of("bench", new TlsInterceptionSettings.EndpointRule(true, List.of())), null);
             SSLContext upstreamTls = UpstreamTrust.context(site.certificatePem(dir));
             ForwardProxySettings settings = new ForwardProxySettings(0, null, List.of(CidrBlock.parse("127.0.0.0/8")),
-                    "bench", Map.of("bench", List.of("127.0.0.0/8")), Duration.ofMinutes(10));
+                    "bench", Duration.ofMinutes(10));
             TrustManagerFactory trustCa = trusting(ca);
 
             // cold: a cache of one host, two hosts alternating, so every handshake mints a certificate
             try (ForwardProxyServer cold = new ForwardProxyServer("127.0.0.1", settings,
-                    TlsInterception.create(ca, rules, SystemClock.INSTANCE, 1), upstreamTls, BodyBanPatterns.NONE,
-                    manager, SystemClock.INSTANCE, new SimpleMeterRegistry(), Duration.ofSeconds(30), 1 << 20, 64)
+                    TlsInterception.create(ca, rules, SystemClock.INSTANCE, 1), upstreamTls,
+                    manager, SystemClock.INSTANCE, new SimpleMeterRegistry(), Duration.ofSeconds(30), 1 << 20, 64,
+                    new InMemorySessionStore())
                     .start()) {
                 handshakes(cold.port(), trustCa, HANDSHAKES / 5, true); // warm-up of the JIT
                 report("handshakes/s, certificate cache cold", HANDSHAKES, handshakes(cold.port(), trustCa, HANDSHAKES, true));
             }
             try (ForwardProxyServer warm = new ForwardProxyServer("127.0.0.1", settings,
-                    TlsInterception.create(ca, rules, SystemClock.INSTANCE, 1000), upstreamTls, BodyBanPatterns.NONE,
-                    manager, SystemClock.INSTANCE, new SimpleMeterRegistry(), Duration.ofSeconds(30), 1 << 20, 64)
+                    TlsInterception.create(ca, rules, SystemClock.INSTANCE, 1000), upstreamTls,
+                    manager, SystemClock.INSTANCE, new SimpleMeterRegistry(), Duration.ofSeconds(30), 1 << 20, 64,
+                    new InMemorySessionStore())
                     .start()) {
                 handshakes(warm.port(), trustCa, HANDSHAKES / 5, false);
                 report("handshakes/s, certificate cache warm", HANDSHAKES, handshakes(warm.port(), trustCa, HANDSHAKES, false));

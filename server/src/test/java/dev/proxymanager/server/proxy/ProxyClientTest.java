@@ -1,5 +1,7 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.middleware.config.CidrBlock;
+
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
@@ -7,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,7 +22,7 @@ class ProxyClientTest {
 
     private static ProxyClient client(List<CidrBlock> trusted) {
         return new ProxyClient(new ForwardProxySettings(0, TOKEN, trusted, trusted.isEmpty() ? null : "pool",
-                Map.of(), Duration.ofMinutes(10)));
+                Duration.ofMinutes(10)));
     }
 
     @Test

@@ -35,10 +35,16 @@ final class TestSite implements AutoCloseable {
     private final ServerConnector https;
     final List<Map<String, String>> requests = new CopyOnWriteArrayList<>();
     /** Status and body answered to requests whose Via names the key (an upstream proxy's name). */
+    /** The answer (status, body) to requests through a proxy ("pm-a"), or for one host through it ("localhost pm-a"). */
     final Map<String, Map.Entry<Integer, String>> answerByProxy = new ConcurrentHashMap<>();
     /** Status and body answered to the next requests, one each, before the usual answer (HTTPS hides Via). */
     final java.util.Queue<Map.Entry<Integer, String>> nextAnswers = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Path keystore;
+    /** Requests to /together* wait for this many to be in at once. */
+    static final int TOGETHER = 4;
+    final java.util.concurrent.CountDownLatch together = new java.util.concurrent.CountDownLatch(TOGETHER);
+    final java.util.concurrent.atomic.AtomicInteger inTogether = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger maxTogether = new java.util.concurrent.atomic.AtomicInteger();
 
     TestSite(Path dir) throws Exception {
         this.keystore = dir.resolve("site.p12");
@@ -76,8 +82,22 @@ final class TestSite implements AutoCloseable {
                 String via = headers.getOrDefault("via", "");
                 int status = 200;
                 String body = "site " + request.getHttpURI().getPathQuery() + " via=" + via;
+                String host = request.getHttpURI().getHost();
+                if (request.getHttpURI().getPath().startsWith("/together")) {
+                    // holds each request until TOGETHER are in at once (or 5 s): shows whether they run concurrently
+                    maxTogether.accumulateAndGet(inTogether.incrementAndGet(), Math::max);
+                    together.countDown();
+                    try {
+                        together.await(5, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    inTogether.decrementAndGet();
+                }
                 for (Map.Entry<String, Map.Entry<Integer, String>> a : answerByProxy.entrySet()) {
-                    if (via.contains(a.getKey())) {
+                    // a key "proxy" answers every host through that proxy, "host proxy" that host only
+                    String[] k = a.getKey().split(" ");
+                    if (k.length == 2 ? host.equals(k[0]) && via.contains(k[1]) : via.contains(a.getKey())) {
                         status = a.getValue().getKey();
                         body = a.getValue().getValue();
                     }

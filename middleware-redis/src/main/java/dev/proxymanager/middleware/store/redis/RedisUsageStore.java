@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.store.redis;
 
+import dev.proxymanager.middleware.store.UnavailableCause;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.SecretMasking;
 import dev.proxymanager.middleware.quota.UpstreamQuota;
@@ -55,7 +56,7 @@ import java.util.concurrent.TimeoutException;
  * cooldowns hold for a whole fleet. Each call is one round trip: one {@code EVALSHA} of a Lua script (loaded on first
  * use and again after {@code NOSCRIPT}, e.g. when Redis restarted) that does the whole operation atomically.
  *
- * <p>Keys are {@code pm:{<endpoint>}:v1:<secretId>:log|st|ls} (see {@code docs/redis.md}): the hash tag puts one
+ * <p>Keys are {@code pm:{<endpoint>}:v1:<secretId>:log|st|ls|uq} (see {@code docs/redis.md}): the hash tag puts one
  * endpoint's keys in one Redis Cluster slot, {@code v1} is the key format version, and every key has an expiry
  * (windows are trimmed to the largest limit; leases are entries with their own expiry, so a process that dies loses
  * its leases after the lease TTL).
@@ -78,6 +79,11 @@ public final class RedisUsageStore implements UsageStore {
     private static final byte[] SCRIPT_SHA_BYTES = SCRIPT_SHA.getBytes(StandardCharsets.US_ASCII);
 
     private static final long MIN_KEEP_MS = 60_000;
+    /**
+     * How far from the caller's estimate a re-stamped use may be found with Redis's clock: the estimate is off only
+     * by how much the clock offset moved since the grant (well under a millisecond unless a clock jumped).
+     */
+    private static final long RESTAMP_MATCH_MICROS = 50_000;
     /** A view's fields before its per-limit uses: removed, cooldown end, live leases, earliest lease end. */
     private static final int VIEW_FIELDS = 4;
     /** Keys per secret: log, state, leases, upstream quota. */
@@ -97,6 +103,8 @@ public final class RedisUsageStore implements UsageStore {
     private final ClientResources resources;
     private final RedisClient client;
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, SecretKeys>> keys = new ConcurrentHashMap<>();
+    private final boolean redisTime;
+    private final StoreClock storeClock = new StoreClock();
     private volatile StatefulRedisConnection<String, String> connection;
     private volatile boolean closed;
 
@@ -106,6 +114,7 @@ public final class RedisUsageStore implements UsageStore {
         this.prefix = b.keyPrefix;
         this.stateTtlMs = b.stateTtl.toMillis();
         this.timeoutNanos = b.commandTimeout.toNanos();
+        this.redisTime = b.redisTime;
         // reconnect quickly after an outage (the default backs off to 30 s): recovery should follow Redis's return
         this.resources = DefaultClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
@@ -175,43 +184,62 @@ public final class RedisUsageStore implements UsageStore {
             secrets[i] = keys(endpoint, candidates[i].secretId());
             groups[i] = groupLog(endpoint, candidates[i]);
         }
-        ScriptCall call = new ScriptCall("acquire", "acquire", secrets, groups).time(now);
+        ScriptCall call = new ScriptCall("acquire", "acquire", now(now), secrets, groups);
         if (terms.leased()) {
             call.number(terms.maxHolders()).argument(Objects.requireNonNull(leaseId, "leaseId"))
-                    .time(Clock.plus(now, terms.ttlNanos()));
+                    .number(ceilMicros(terms.ttlNanos()));
         } else {
             call.number(0).argument("").argument("");
         }
         call.number(leaseKeepMs(terms)).number(stateTtlMs);
         for (int i = 0; i < count; i++) {
-            addBlock(call, candidates[i], now);
+            addBlock(call, candidates[i]);
         }
         List<Object> r = eval(call);
         int granted = toInt(r.get(0));
         String cap = (String) r.get(1);
+        String storeNowText = (String) r.get(2);
+        long offset = offset(storeNowText, now);
+        long storeNow = now + offset;
         List<Availability> examined = new ArrayList<>(granted < 0 ? count : granted + 1);
-        int at = 2;
+        int at = 3;
         for (int i = 0; at < r.size(); i++) {
-            examined.add(availability(r, at, candidates[i], terms, now));
+            examined.add(local(availability(r, at, candidates[i], terms, storeNow), now, offset));
             at += VIEW_FIELDS + candidates[i].allLimits();
         }
-        return new StoreDecision(granted, examined, cap.isEmpty() ? 0 : TimeCodec.decode(cap));
+        return new StoreDecision(granted, examined, cap.isEmpty() ? 0 : TimeCodec.decode(cap) - offset);
     }
 
     @Override
     public Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                                 long cooldownUntil, boolean remove) {
-        ScriptCall call = new ScriptCall("release", "release", keys(endpoint, secret.secretId()),
-                groupLog(endpoint, secret)).time(now)
+        long offset = storeClock.offset();
+        ScriptCall call = new ScriptCall("release", "release", estimatedNow(now, offset),
+                keys(endpoint, secret.secretId()), groupLog(endpoint, secret))
                 .number(terms.leased() ? 1 : 0).argument(leaseId == null ? "" : leaseId);
         if (cooldownUntil > 0) {
-            call.time(cooldownUntil);
+            call.time(cooldownUntil + offset);
         } else {
             call.argument("");
         }
         call.number(remove ? 1 : 0).number(stateTtlMs);
-        addBlock(call, secret, now);
-        return availability(eval(call), 0, secret, terms, now);
+        addBlock(call, secret);
+        return local(availability(eval(call), 1, secret, terms, now + offset), now, offset);
+    }
+
+    @Override
+    public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
+        // with Redis's clock the use was recorded at Redis's time: the script takes the nearest use to this estimate
+        ScriptCall call = new ScriptCall("restamp", "restamp", now(now), keys(endpoint, secret.secretId()),
+                groupLog(endpoint, secret))
+                .time(usedAt + storeClock.offset()).number(redisTime ? RESTAMP_MATCH_MICROS : 0);
+        addBlock(call, secret);
+        List<Object> r = eval(call);
+        String storeNowText = (String) r.get(0);
+        long offset = offset(storeNowText, now);
+        long storeNow = now + offset;
+        long[] freeAt = limitsFreeAt(r, 1, secret, storeNow);
+        return local(Availability.decide(storeNow, false, 0, freeAt[0], (int) freeAt[1], false, 0), now, offset);
     }
 
     @Override
@@ -219,63 +247,72 @@ public final class RedisUsageStore implements UsageStore {
         if (!quota.liveAt(now)) {
             return;
         }
-        eval(new ScriptCall("recordQuota", "quota", keys(endpoint, secretId), groupLog(endpoint, null)).time(now).number(quota.limit())
-                .number(quota.remaining()).time(quota.resetAt()).time(quota.learnedAt()).argument(quota.policy())
-                .time(Math.max(0, quota.resetAt() - UpstreamQuota.SAME_WINDOW_NANOS))
-                .time(Clock.plus(quota.resetAt(), UpstreamQuota.SAME_WINDOW_NANOS)));
+        // the script compares the report's times with Redis's: they go over on its clock, as the caller estimates it
+        long offset = storeClock.offset();
+        eval(new ScriptCall("recordQuota", "quota", estimatedNow(now, offset), keys(endpoint, secretId),
+                groupLog(endpoint, null)).number(quota.limit()).number(quota.remaining())
+                .time(quota.resetAt() + offset).time(quota.learnedAt() + offset).argument(quota.policy())
+                .time(Math.max(0, quota.resetAt() + offset - UpstreamQuota.SAME_WINDOW_NANOS))
+                .time(Clock.plus(quota.resetAt() + offset, UpstreamQuota.SAME_WINDOW_NANOS)));
     }
 
     @Override
     public void restore(String endpoint, String secretId) {
-        eval(new ScriptCall("restore", "restore", keys(endpoint, secretId), groupLog(endpoint, null)));
+        eval(new ScriptCall("restore", "restore", "0", keys(endpoint, secretId), groupLog(endpoint, null)));
     }
 
     @Override
     public void remove(String endpoint, String secretId) {
-        eval(new ScriptCall("remove", "remove", keys(endpoint, secretId), groupLog(endpoint, null)).number(stateTtlMs));
+        eval(new ScriptCall("remove", "remove", "0", keys(endpoint, secretId), groupLog(endpoint, null))
+                .number(stateTtlMs));
     }
 
     @Override
     public void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes) {
-        ScriptCall call = new ScriptCall("recordPastUses", "past", keys(endpoint, secret.secretId()),
-                groupLog(endpoint, secret))
-                .number(stateTtlMs);
-        addBlock(call, secret, 0); // no decision: the block's times are not read
+        ScriptCall call = new ScriptCall("recordPastUses", "past", "0", keys(endpoint, secret.secretId()),
+                groupLog(endpoint, secret)).number(stateTtlMs);
+        addBlock(call, secret);
+        long offset = storeClock.offset();
         for (long t : useTimes) {
-            call.time(t);
+            call.time(t + offset);
         }
         eval(call);
     }
 
     @Override
     public SecretUsage usage(String endpoint, StoreCandidate secret, LeaseTerms terms, long now) {
-        ScriptCall call = new ScriptCall("usage", "usage", keys(endpoint, secret.secretId()), groupLog(endpoint, secret)).time(now)
-                .number(terms.leased() ? 1 : 0);
-        addBlock(call, secret, now);
+        // Redis's own now (not the estimate): a use another process made a moment ago is counted, not taken for
+        // clock skew, so stats show every process's uses (a group's window above all)
+        ScriptCall call = new ScriptCall("usage", "usage", now(now),
+                keys(endpoint, secret.secretId()), groupLog(endpoint, secret)).number(terms.leased() ? 1 : 0);
+        addBlock(call, secret);
         List<Object> r = eval(call);
         long total = (Long) r.get(0);
-        Availability a = availability(r, 1, secret, terms, now);
-        boolean removed = !((String) r.get(1)).isEmpty();
-        long cooldownUntil = time(r.get(2));
-        int holders = toInt(r.get(3));
-        int limits = secret.limits().size();
+        long offset = offset((String) r.get(1), now);
+        long storeNow = now + offset;
+        Availability a = local(availability(r, 2, secret, terms, storeNow), now, offset);
+        boolean removed = !((String) r.get(2)).isEmpty();
+        long cooldownUntil = time(r.get(3));
+        int holders = toInt(r.get(4));
+        int limits = secret.allLimits();
         List<Integer> counts = new ArrayList<>(limits);
         int quotaAt = r.size() - QUOTA_FIELDS;
-        for (int i = 1 + VIEW_FIELDS + secret.allLimits(); i < quotaAt; i++) {
+        for (int i = 2 + VIEW_FIELDS + limits; i < quotaAt; i++) {
             counts.add(toInt(r.get(i)));
         }
         UpstreamQuota upstream = null;
         if (!((String) r.get(quotaAt + 2)).isEmpty()) {
             upstream = new UpstreamQuota((String) r.get(quotaAt + 4), Long.parseLong((String) r.get(quotaAt)),
-                    Math.max(0, Long.parseLong((String) r.get(quotaAt + 1))), time(r.get(quotaAt + 2)),
-                    time(r.get(quotaAt + 3)));
+                    Math.max(0, Long.parseLong((String) r.get(quotaAt + 1))), time(r.get(quotaAt + 2)) - offset,
+                    time(r.get(quotaAt + 3)) - offset);
         }
-        return new SecretUsage(counts, total, holders, cooldownUntil > now ? cooldownUntil : 0, removed, a, upstream);
+        return new SecretUsage(counts, total, holders, cooldownUntil > storeNow ? cooldownUntil - offset : 0, removed,
+                a, upstream);
     }
 
     @Override
     public void forget(String endpoint, String secretId) {
-        eval(new ScriptCall("forget", "forget", keys(endpoint, secretId), groupLog(endpoint, null)));
+        eval(new ScriptCall("forget", "forget", "0", keys(endpoint, secretId), groupLog(endpoint, null)));
         ConcurrentHashMap<String, SecretKeys> ep = keys.get(endpoint);
         if (ep != null) {
             ep.remove(secretId);
@@ -344,9 +381,10 @@ public final class RedisUsageStore implements UsageStore {
         /**
          * @param operation the store operation, for errors
          * @param scriptOperation the script's operation (ARGV[1])
+         * @param now the caller's time as the script takes it (ARGV[2]): '' for Redis's own clock
          * @param secrets whose keys the call touches (KEYS, four per secret, each followed by its group's log)
          */
-        ScriptCall(String operation, String scriptOperation, SecretKeys[] secrets, byte[][] groupLogs) {
+        ScriptCall(String operation, String scriptOperation, String now, SecretKeys[] secrets, byte[][] groupLogs) {
             this.operation = operation;
             args.add(SCRIPT_SHA_BYTES).add((long) KEYS_PER_CANDIDATE * secrets.length);
             for (int i = 0; i < secrets.length; i++) {
@@ -355,12 +393,12 @@ public final class RedisUsageStore implements UsageStore {
                 }
                 args.add(groupLogs[i]);
             }
-            args.add(scriptOperation);
+            args.add(scriptOperation).add(now);
         }
 
         /** A call about one secret. */
-        ScriptCall(String operation, String scriptOperation, SecretKeys secret, byte[] groupLog) {
-            this(operation, scriptOperation, new SecretKeys[]{secret}, new byte[][]{groupLog});
+        ScriptCall(String operation, String scriptOperation, String now, SecretKeys secret, byte[] groupLog) {
+            this(operation, scriptOperation, now, new SecretKeys[]{secret}, new byte[][]{groupLog});
         }
 
         ScriptCall argument(String text) {
@@ -385,37 +423,33 @@ public final class RedisUsageStore implements UsageStore {
 
     /**
      * A candidate's block (see usage-store.lua): per limit the indexes of the uses its window turns on before and
-     * after a grant, where its window starts at {@code now}, and when a cooldown it starts would end.
+     * after a grant, its spacing (window plus guard band) and its cooldown, in microseconds; then the same for its
+     * quota group's limits, which the script computes the same way on the group's log.
      */
-    private static void addBlock(ScriptCall call, StoreCandidate c, long now) {
-        addLimits(call, c, now);
+    private static void addBlock(ScriptCall call, StoreCandidate c) {
+        addLimits(call, c);
         if (c.group() == null) {
             call.number(0).number(0).number(MIN_KEEP_MS); // no group limits: its log is never read nor written
         } else {
-            addLimits(call, c.group(), now);
+            addLimits(call, c.group());
         }
     }
 
     /** One log's part of a block: its limits, the log's capacity and its expiry. */
-    private static void addLimits(ScriptCall call, StoreCandidate c, long now) {
+    private static void addLimits(ScriptCall call, StoreCandidate c) {
         List<UsageLimit> limits = c.limits();
         call.number(limits.size());
         long keep = 0;
         for (UsageLimit l : limits) {
             int req = l.requests();
             call.number(Math.max(0, req - 2)).number(req - 1);
-            long windowStart = now - l.perNanos();
-            if (windowStart >= 0) {
-                call.time(windowStart);
-            } else {
-                call.argument(""); // sorts before every time
-            }
+            call.number(l.spacingNanos() / 1000); // whole microseconds by construction
             if (l.cooldownNanos() > 0) {
-                call.time(Clock.plus(now, l.cooldownNanos()));
+                call.number(ceilMicros(l.cooldownNanos()));
             } else {
                 call.argument("");
             }
-            keep = Math.max(keep, l.perNanos());
+            keep = Math.max(keep, l.spacingNanos());
         }
         call.number(c.logCapacity());
         // a window's uses matter for one window length; keep a minute more for clock skew and slow callers
@@ -424,27 +458,71 @@ public final class RedisUsageStore implements UsageStore {
 
     /**
      * The availability of a secret from the script's view of it at {@code r[at..]}: removed, cooldown end, live
-     * leases, earliest lease end, then per limit the use its window turns on.
+     * leases, earliest lease end, then per limit (the secret's, then its group's) the use its window turns on.
      */
     private static Availability availability(List<Object> r, int at, StoreCandidate c, LeaseTerms terms, long now) {
+        long[] freeAt = limitsFreeAt(r, at + VIEW_FIELDS, c, now);
+        boolean leasesFull = terms.leased() && toInt(r.get(at + 2)) >= terms.maxHolders();
+        return Availability.decide(now, !((String) r.get(at)).isEmpty(), time(r.get(at + 1)), freeAt[0],
+                (int) freeAt[1], leasesFull, time(r.get(at + 3)));
+    }
+
+    /**
+     * When the limits free up, from the uses their windows turn on at {@code r[at..]} (the secret's limits, then its
+     * group's): that time (at least {@code now}) and the index of the limit that frees last, -1 for none reached.
+     */
+    private static long[] limitsFreeAt(List<Object> r, int at, StoreCandidate c, long now) {
         long limitsFreeAt = now;
         int limit = -1; // no limit reached
         List<UsageLimit> limits = c.limits();
         List<UsageLimit> shared = c.group() == null ? List.of() : c.group().limits();
-        for (int j = 0; j < limits.size() + shared.size(); j++) { // the secret's limits, then its group's
-            String use = (String) r.get(at + VIEW_FIELDS + j);
+        for (int j = 0; j < limits.size() + shared.size(); j++) {
+            String use = (String) r.get(at + j);
             if (!use.isEmpty()) {
                 UsageLimit l = j < limits.size() ? limits.get(j) : shared.get(j - limits.size());
-                long f = Clock.plus(TimeCodec.decode(use), l.perNanos());
+                long f = Clock.plus(TimeCodec.decode(use), l.spacingNanos());
                 if (f > limitsFreeAt) {
                     limitsFreeAt = f;
                     limit = j;
                 }
             }
         }
-        boolean leasesFull = terms.leased() && toInt(r.get(at + 2)) >= terms.maxHolders();
-        return Availability.decide(now, !((String) r.get(at)).isEmpty(), time(r.get(at + 1)), limitsFreeAt, limit,
-                leasesFull, time(r.get(at + 3)));
+        return new long[]{limitsFreeAt, limit};
+    }
+
+    /** The script's now argument: the caller's time, or '' for Redis's clock. */
+    private String now(long callerNow) {
+        return redisTime ? "" : TimeCodec.encode(callerNow);
+    }
+
+    /**
+     * For the operations that grant nothing (release, quota reports): Redis's time as the caller estimates it, which spares
+     * the script a {@code TIME} call; it only decides which leases have ended and what a view shows.
+     */
+    private static String estimatedNow(long callerNow, long offset) {
+        return TimeCodec.encode(callerNow + offset);
+    }
+
+    /** Learns the store clock's offset from a call's answer, and returns the offset to convert this call's times. */
+    private long offset(String storeNowText, long callerNow) {
+        if (!redisTime) {
+            return 0;
+        }
+        return storeClock.sample(TimeCodec.decode(storeNowText) - callerNow, callerNow);
+    }
+
+    /**
+     * An availability worked out on the store's timeline, on the caller's: a secret free now is free at the caller's
+     * {@code now}; any other time moves by the offset.
+     */
+    private static Availability local(Availability a, long now, long offset) {
+        if (offset == 0 || a.cause() == UnavailableCause.REMOVED) {
+            return a;
+        }
+        if (a.cause() == UnavailableCause.READY) {
+            return new Availability(now, UnavailableCause.READY);
+        }
+        return new Availability(Math.max(now, a.freeAt() - offset), a.cause(), a.limit());
     }
 
     /** A time from the script, 0 for none. */
@@ -455,6 +533,10 @@ public final class RedisUsageStore implements UsageStore {
 
     private static long leaseKeepMs(LeaseTerms terms) {
         return terms.leased() ? ceilMillis(terms.ttlNanos()) + 1_000 : MIN_KEEP_MS;
+    }
+
+    private static long ceilMicros(long nanos) {
+        return nanos / 1_000 + (nanos % 1_000 == 0 ? 0 : 1);
     }
 
     private static long ceilMillis(long nanos) {
@@ -583,6 +665,7 @@ public final class RedisUsageStore implements UsageStore {
         private Duration commandTimeout = Duration.ofSeconds(1);
         private Duration stateTtl = Duration.ofDays(7);
         private String keyPrefix = "pm";
+        private boolean redisTime = true;
 
         private Builder(String uri) {
             Objects.requireNonNull(uri, "uri");
@@ -636,6 +719,17 @@ public final class RedisUsageStore implements UsageStore {
                 throw new IllegalArgumentException("keyPrefix must be non-blank without braces, was \"" + prefix + "\"");
             }
             this.keyPrefix = prefix;
+            return this;
+        }
+
+        /**
+         * Whether decisions use Redis's clock ({@code TIME} in the script; default true) or the time each caller
+         * passes. With Redis's clock, processes whose clocks differ cannot each grant the same slot of a window, and
+         * the times the store returns are moved onto the caller's clock by an offset it learns from each answer.
+         * The caller's time is for tests that drive the store with a fake clock.
+         */
+        public Builder withRedisTime(boolean redisTime) {
+            this.redisTime = redisTime;
             return this;
         }
 

@@ -4,6 +4,7 @@ import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.UsageStoreSettings;
 import dev.proxymanager.middleware.spi.UsageStoreProvider;
 import dev.proxymanager.middleware.store.FailoverUsageStore;
+import dev.proxymanager.middleware.store.SessionStore;
 import dev.proxymanager.middleware.store.UsageStore;
 
 import java.util.Objects;
@@ -31,5 +32,11 @@ public final class RedisUsageStoreProvider implements UsageStoreProvider {
                 .withClock(clock)
                 .withHealthCheck(redis::ping)
                 .build();
+    }
+
+    /** Sessions in the same Redis, so a session begun on one replica continues on another. */
+    @Override
+    public SessionStore createSessionStore(UsageStoreSettings settings) {
+        return RedisSessionStore.create(settings.uri().toString());
     }
 }

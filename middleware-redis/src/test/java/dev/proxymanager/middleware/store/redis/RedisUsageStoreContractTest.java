@@ -11,6 +11,6 @@ class RedisUsageStoreContractTest extends UsageStoreContractTest {
     protected UsageStore createStore() {
         RedisTestServer redis = RedisTestServer.shared();
         redis.flushAll();
-        return RedisUsageStore.builder(redis.uri()).build();
+        return RedisUsageStore.builder(redis.uri()).withRedisTime(false).build();
     }
 }

@@ -39,7 +39,7 @@ class RedisUsageStoreKeysTest {
     @BeforeEach
     void open() {
         redis.flushAll();
-        store = RedisUsageStore.builder(redis.uri()).build();
+        store = RedisUsageStore.builder(redis.uri()).withRedisTime(false).build();
         client = RedisClient.create(redis.uri());
         connection = client.connect();
         commands = connection.sync();

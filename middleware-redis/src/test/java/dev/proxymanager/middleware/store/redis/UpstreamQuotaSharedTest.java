@@ -33,14 +33,15 @@ class UpstreamQuotaSharedTest {
     @AutoClose
     private final RedisUsageStore storeA = freshStore();
     @AutoClose
-    private final RedisUsageStore storeB = RedisUsageStore.builder(RedisTestServer.shared().uri()).build();
+    private final RedisUsageStore storeB = RedisUsageStore.builder(RedisTestServer.shared().uri()).withRedisTime(false)
+            .build();
     private final RotationEngine processA = engine(storeA);
     private final RotationEngine processB = engine(storeB);
 
     private static RedisUsageStore freshStore() {
         RedisTestServer redis = RedisTestServer.shared();
         redis.flushAll();
-        return RedisUsageStore.builder(redis.uri()).build();
+        return RedisUsageStore.builder(redis.uri()).withRedisTime(false).build(); // the fake clock decides
     }
 
     private RotationEngine engine(RedisUsageStore store) {

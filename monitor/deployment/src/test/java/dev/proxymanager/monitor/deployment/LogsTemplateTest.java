@@ -61,7 +61,7 @@ class LogsTemplateTest {
             line("draining", "drain_timeout_ms", 30_000L),
             line("server stop failed", "error", "java.io.IOException: closed"),
             line("no elasticsearch_url: starting the local Elasticsearch node", "data", "/tmp/es"),
-            line("secrets reloaded", "file", "/etc/proxy-manager/secrets.json", "endpoints", 3, "secrets", 12),
+            line("secrets reloaded", "file", "/etc/proxy-manager/secrets.json", "endpoint_count", 3, "secrets", 12),
             line("secrets file not applied", "file", "/etc/proxy-manager/secrets.json", "reason", "endpoints: missing"),
             line("settings changed", "endpoints", List.of("github", "maps"), "max_concurrent_requests", 200,
                     "max_queue_size", 500),
@@ -73,7 +73,12 @@ class LogsTemplateTest {
             line("restored uses", "uses", 42L),
             line("serving stale cache entry", "endpoint", "github", "cache", "stale", "cache_id", "abc123"),
             line("cache store errors", "endpoint", "github", "cache_errors", 3L),
-            line("cache store reachable again", "cache_errors", 0L));
+            line("cache store reachable again", "cache_errors", 0L),
+            line("proxy port listening", "proxy_port", 8888),
+            line("proxy target refused", "endpoint", "crawl", "target_host", "169.254.169.254", "target_port", 80,
+                    "reason", "a link-local, metadata, wildcard or multicast address"),
+            line("proxy banned by site", "endpoint", "crawl", "target_host", "shop.example", "proxy_id", "proxy-1",
+                    "cooldown_until", "2026-01-31T10:15:30Z"));
 
     record Line(String message, Map<String, Object> keyValues) {
     }
@@ -93,7 +98,7 @@ class LogsTemplateTest {
         LINES.forEach(l -> covered.addAll(l.keyValues().keySet()));
         IndexTemplate logs = IndexTemplate.read(IndexTemplate.LOGS);
 
-        assertThat(logged).contains("endpoints", "log_documents_dropped");
+        assertThat(logged).contains("endpoints", "endpoint_count", "log_documents_dropped");
         assertThat(covered).as("key-values logged in %s", SOURCES).containsAll(logged);
         assertThat(logs.fieldTypes()).as("explicitly mapped in %s", IndexTemplate.LOGS).containsKeys(
                 logged.toArray(String[]::new));
@@ -124,14 +129,16 @@ class LogsTemplateTest {
 
     @Test
     void templateBeforeTheFixRejectsTheSecondShapeOfEndpoints(ElasticsearchTestNode node) throws Exception {
-        // The template as it was: endpoints left to dynamic mapping.
+        // The template as it was: endpoints left to dynamic mapping, and 'secrets reloaded' as it was: its count
+        // under endpoints (now endpoint_count).
         ObjectNode template = (ObjectNode) IndexTemplate.read(IndexTemplate.LOGS).body().deepCopy();
         ((ObjectNode) template.path("template").path("mappings").path("properties")).remove("endpoints");
         String prefix = node.index("logsold");
         template.putArray("index_patterns").add(prefix + "-*");
         send(node, "PUT", "/_index_template/" + prefix, template.toString());
-        List<String> documents = encode(LINES.stream()
-                .filter(l -> l.message().equals("secrets reloaded") || l.message().equals("settings changed")).toList());
+        List<String> documents = encode(List.of(
+                line("secrets reloaded", "file", "/etc/proxy-manager/secrets.json", "endpoints", 3, "secrets", 12),
+                LINES.stream().filter(l -> l.message().equals("settings changed")).findFirst().orElseThrow()));
 
         assertThat(send(node, "POST", "/" + prefix + "-2026.01.31/_doc", documents.get(0)).statusCode()).isEqualTo(201);
         HttpResponse<String> second = send(node, "POST", "/" + prefix + "-2026.01.31/_doc", documents.get(1));

@@ -177,6 +177,23 @@ public final class Tinyproxy implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts the process again on the same port after {@link #stop()} (an upstream proxy coming back); no-op while it
+     * runs.
+     *
+     * @throws IllegalStateException if it does not accept connections within {@link #START_TIMEOUT}
+     */
+    public synchronized void restart() {
+        if (isRunning()) {
+            return;
+        }
+        try {
+            launch();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot restart tinyproxy " + name, e);
+        }
+    }
+
     /** Stops the process and deletes its files. */
     @Override
     public void close() {

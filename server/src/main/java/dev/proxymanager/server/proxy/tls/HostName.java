@@ -1,6 +1,7 @@
 package dev.proxymanager.server.proxy.tls;
 
-import dev.proxymanager.server.proxy.CidrBlock;
+import dev.proxymanager.middleware.config.CidrBlock;
+import dev.proxymanager.middleware.config.TargetPattern;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -15,35 +16,29 @@ import java.util.Locale;
  */
 final class HostName {
 
-    private final List<String> names;
-    private final List<CidrBlock> blocks;
+    private final List<TargetPattern> patterns;
 
-    private HostName(List<String> names, List<CidrBlock> blocks) {
-        this.names = names;
-        this.blocks = blocks;
+    private HostName(List<TargetPattern> patterns) {
+        this.patterns = patterns;
     }
 
     /**
+     * Parses {@code patterns} with the grammar of {@code allowed_targets} (one rule for host patterns); a port, if
+     * written, is not looked at.
+     *
      * @param setting the setting's path, for messages
      * @throws IllegalArgumentException naming the setting and the bad pattern
      */
     static HostName patterns(String setting, List<String> patterns) {
-        List<String> names = new ArrayList<>();
-        List<CidrBlock> blocks = new ArrayList<>();
+        List<TargetPattern> parsed = new ArrayList<>();
         for (int i = 0; i < patterns.size(); i++) {
-            String p = normal(patterns.get(i));
-            String address = p.contains("/") ? p.substring(0, p.indexOf('/')) : p;
-            if (CidrBlock.isIpLiteral(address)) {
-                blocks.add(CidrBlock.parse(p));
-            } else if (p.isEmpty() || p.contains("/") || p.contains(":") || (p.contains("*") && !p.equals("*")
-                    && !(p.startsWith("*.") && p.indexOf('*', 1) < 0))) {
-                throw new IllegalArgumentException(setting + "[" + i + "] must be *, a host, *.domain or an IP/CIDR,"
-                        + " was '" + patterns.get(i) + "'");
-            } else {
-                names.add(p);
+            try {
+                parsed.add(TargetPattern.parse(normal(patterns.get(i))));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(setting + "[" + i + "] " + e.getMessage(), e);
             }
         }
-        return new HostName(List.copyOf(names), List.copyOf(blocks));
+        return new HostName(List.copyOf(parsed));
     }
 
     boolean matches(String host) {
@@ -51,17 +46,12 @@ final class HostName {
         if (isIpLiteral(h)) {
             try {
                 InetAddress a = InetAddress.getByName(h); // a literal: no lookup
-                return blocks.stream().anyMatch(b -> b.contains(a)) || names.contains("*");
+                return patterns.stream().anyMatch(p -> p.block() != null ? p.block().contains(a) : "*".equals(p.host()));
             } catch (UnknownHostException e) {
                 return false;
             }
         }
-        for (String n : names) {
-            if (n.equals("*") || n.equals(h) || (n.startsWith("*.") && h.endsWith(n.substring(1)))) {
-                return true;
-            }
-        }
-        return false;
+        return patterns.stream().anyMatch(p -> p.matchesName(h));
     }
 
     /** Lower case, without IPv6 brackets or a trailing dot. */

@@ -1,13 +1,9 @@
 package dev.proxymanager.server.proxy.tls;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.proxymanager.server.config.ServerConfigException;
+import dev.proxymanager.server.config.ServerConfigLoader;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -43,7 +39,6 @@ public record TlsInterceptionSettings(Path caCert, Path caKey, Map<String, Endpo
     /** No interception, the JVM's trust store only. */
     public static final TlsInterceptionSettings NONE = new TlsInterceptionSettings(null, null, Map.of(), null);
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     /**
      * One proxy endpoint's interception.
@@ -83,12 +78,7 @@ public record TlsInterceptionSettings(Path caCert, Path caKey, Map<String, Endpo
         if (file == null) {
             return NONE;
         }
-        JsonNode root;
-        try {
-            root = YAML.readTree(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new ServerConfigException("--config", "cannot read " + file + ": " + e.getMessage(), e);
-        }
+        JsonNode root = ServerConfigLoader.readYaml(file);
         if (root == null || !root.isObject()) {
             return NONE;
         }

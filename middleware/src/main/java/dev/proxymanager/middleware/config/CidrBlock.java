@@ -1,4 +1,4 @@
-package dev.proxymanager.server.proxy;
+package dev.proxymanager.middleware.config;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
