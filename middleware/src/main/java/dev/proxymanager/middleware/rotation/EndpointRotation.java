@@ -102,6 +102,9 @@ final class EndpointRotation {
     private EndpointConfig config;
     private LeaseTerms terms;
     private final Map<String, Slot> slots = new LinkedHashMap<>();
+    /** The last quota the upstream reported to this process, per secret: what metrics show without a store call. */
+    private final java.util.concurrent.ConcurrentHashMap<String, UpstreamQuota> lastReported =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private Selector selector;
     private final PriorityQueue<Wait> waiting = new PriorityQueue<>((a, b) -> Long.compare(a.at, b.at));
     /** State changes found under the lock, fired after it is released. */
@@ -618,7 +621,24 @@ final class EndpointRotation {
      * Tells the store what the upstream reported; when nothing is left, the secret also waits here until the reset
      * (the store refuses it until then anyway: this spares it the asking).
      */
+    /**
+     * Per secret of this endpoint, in configuration order, the remaining the upstream last reported to this process
+     * while its window holds, or {@code null}; read from memory, so a metrics scrape costs the store nothing.
+     */
+    Map<String, Long> reportedRemaining() {
+        long now = clock.nanoTime();
+        List<String> ids = locked(() -> new ArrayList<>(slots.keySet()));
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (String id : ids) {
+            UpstreamQuota q = lastReported.get(id);
+            out.put(id, q != null && q.resetAt() > now ? q.remaining() : null);
+        }
+        lastReported.keySet().retainAll(ids);
+        return out;
+    }
+
     private void recordQuota(String secretId, UpstreamQuota quota) {
+        lastReported.put(secretId, quota);
         try {
             store.recordQuota(name, secretId, quota, quota.learnedAt());
         } catch (RuntimeException e) {

@@ -244,6 +244,14 @@ public final class RotationEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Per secret of {@code endpoint}, the remaining quota the upstream last reported to this process while its window
+     * holds ({@code null}: none); from memory, no store call (for metrics).
+     */
+    public Map<String, Long> reportedRemaining(String endpoint) {
+        return rotation(endpoint).reportedRemaining();
+    }
+
     /** Stats of every secret of {@code endpoint}, in configuration order. Scans the endpoint: not for the hot path. */
     public List<SecretStats> stats(String endpoint) {
         return rotation(endpoint).stats();

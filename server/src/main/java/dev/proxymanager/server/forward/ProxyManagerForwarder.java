@@ -116,6 +116,11 @@ public final class ProxyManagerForwarder implements Forwarder {
     }
 
     @Override
+    public Map<String, Long> reportedRemaining(String endpoint) {
+        return manager.engine().reportedRemaining(endpoint);
+    }
+
+    @Override
     public List<Map<String, Object>> secretStats(String endpoint) {
         endpointConfig(endpoint);
         return describe(manager.stats(endpoint));

@@ -95,12 +95,10 @@ public final class Routes extends Handler.Abstract {
 
     /** Reads each key's upstream-reported quota from the engine's stats into its gauge, at scrape time. */
     private void refreshUpstreamQuotas() {
+        // from the engine's memory: a scrape must not call the usage store (nor fail, or clear its failing state)
         for (String endpoint : forwarder.endpoints()) {
-            for (Map<String, Object> secret : forwarder.secretStats(endpoint)) {
-                Object upstream = secret.get("upstream");
-                metrics.upstreamQuotaRemaining(endpoint, (String) secret.get("id"),
-                        upstream instanceof Map<?, ?> u ? ((Number) u.get("remaining")).longValue() : null);
-            }
+            forwarder.reportedRemaining(endpoint).forEach((secret, remaining) ->
+                    metrics.upstreamQuotaRemaining(endpoint, secret, remaining));
         }
     }
 
