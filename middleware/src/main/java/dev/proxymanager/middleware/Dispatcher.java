@@ -12,6 +12,7 @@ import dev.proxymanager.middleware.clock.Sleeper;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.KeyPlacement;
 import dev.proxymanager.middleware.health.Outcome;
+import dev.proxymanager.middleware.quota.QuotaHeaders;
 import dev.proxymanager.middleware.http.HttpHeaders;
 import dev.proxymanager.middleware.health.OutcomeClassifier;
 import dev.proxymanager.middleware.health.OutcomeKind;
@@ -183,7 +184,9 @@ final class Dispatcher {
                         new UseStamp(engine, lease, sleeper, maxWait));
                 Duration retryAfter = retryAfter(r.header("retry-after").orElse(null));
                 Outcome outcome = Outcome.response(r.status(), retryAfter,
-                        OutcomeClassifier.needsBody(endpoint.health()) ? r.bodyBuffer() : null);
+                                OutcomeClassifier.needsBody(endpoint.health()) ? r.bodyBuffer() : null)
+                        .withQuota(endpoint.quotaHeaders().read(r.headerFields(), clock.nanoTime())
+                                .withCost(QuotaHeaders.cost(r.headerFields(), endpoint.costHeader())));
                 OutcomeKind kind = engine.release(lease, outcome); // classified knowing the secret's windows
                 attempts.outcome = kind;
                 record(endpoint, request, lease, r.status(), elapsedMs(start), r.bodyLength(), logCache, attempt,

@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.config;
 
+import dev.proxymanager.middleware.quota.QuotaHeaders;
 import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.cache.CachePolicy;
 
@@ -22,7 +23,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                              Timeouts timeouts, RetryPolicy retry, CachePolicy cache, List<SecretConfig> secrets,
                              PrefetchConfig prefetch, LimitMargin limitMargin, List<TargetPattern> allowedTargets,
                              int maxSessionsPerProxy, List<LimitConfig> hostLimits, boolean hostScopedHealth,
-                             boolean interceptTls, List<TargetPattern> interceptExclude) {
+                             boolean interceptTls, List<TargetPattern> interceptExclude, QuotaHeaders quotaHeaders,
+                             String costHeader, List<QuotaGroup> groups) {
 
     /** Default {@code rotation_interval} for time-based rotation: 30 s. */
     public static final Duration DEFAULT_ROTATION_INTERVAL = Duration.ofSeconds(30);
@@ -46,6 +48,11 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(prefetch, "prefetch");
         Objects.requireNonNull(limitMargin, "limitMargin");
+        Objects.requireNonNull(quotaHeaders, "quotaHeaders");
+        groups = groups == null ? List.of() : List.copyOf(groups);
+        if (costHeader != null && costHeader.isBlank()) {
+            throw new ConfigException("cost_header", "must name a header, was \"" + costHeader + "\"");
+        }
         limits = List.copyOf(limits);
         secrets = List.copyOf(secrets);
         allowedTargets = List.copyOf(allowedTargets);
@@ -99,6 +106,23 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                         + " secret a distinct \"id\"");
             }
         }
+        Set<String> grouped = new HashSet<>();
+        Set<String> groupNames = new HashSet<>();
+        for (QuotaGroup g : groups) {
+            if (!groupNames.add(g.name())) {
+                throw new ConfigException("groups." + g.name(), "is defined twice");
+            }
+            for (String id : g.secretIds()) {
+                if (!ids.contains(id)) {
+                    throw new ConfigException("groups." + g.name() + ".secrets", "names " + id + ", which is not a"
+                            + " secret id of this endpoint");
+                }
+                if (!grouped.add(id)) {
+                    throw new ConfigException("groups." + g.name() + ".secrets", "names " + id + ", which is already"
+                            + " in another group (a secret belongs to at most one)");
+                }
+            }
+        }
     }
 
     /** Whether limits or health of this endpoint are scoped per target host (the proxy port keeps them per site). */
@@ -148,6 +172,16 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         return toBuilder().withSecrets(newSecrets).build();
     }
 
+    /** The group {@code secretId} belongs to, or {@code null}. */
+    public QuotaGroup groupOf(String secretId) {
+        for (QuotaGroup g : groups) {
+            if (g.secretIds().contains(secretId)) {
+                return g;
+            }
+        }
+        return null;
+    }
+
     /** A builder holding every setting of this endpoint, to build a changed copy. */
     public Builder toBuilder() {
         Builder b = new Builder(name, type);
@@ -172,6 +206,9 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         b.hostScopedHealth = hostScopedHealth;
         b.interceptTls = interceptTls;
         b.interceptExclude = interceptExclude;
+        b.quotaHeaders = quotaHeaders;
+        b.costHeader = costHeader;
+        b.groups.addAll(groups);
         b.secrets.addAll(secrets);
         return b;
     }
@@ -206,6 +243,9 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         private boolean hostScopedHealth;
         private boolean interceptTls;
         private List<TargetPattern> interceptExclude = List.of();
+        private QuotaHeaders quotaHeaders = QuotaHeaders.AUTO;
+        private String costHeader;
+        private final List<QuotaGroup> groups = new ArrayList<>();
         private final List<SecretConfig> secrets = new ArrayList<>();
 
         private Builder(String name, SecretType type) {
@@ -304,6 +344,28 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
             return this;
         }
 
+        /** Default {@link QuotaHeaders#AUTO}: every known quota header style. */
+        public Builder withQuotaHeaders(QuotaHeaders quotaHeaders) {
+            this.quotaHeaders = quotaHeaders;
+            return this;
+        }
+
+        /**
+         * Default none. A response header saying how many units the call cost (e.g. GraphQL points used); a cost
+         * of N counts N uses in every window (the difference beyond the one counted at the grant is debited after
+         * the call, at the call's time).
+         */
+        public Builder withCostHeader(String costHeader) {
+            this.costHeader = costHeader;
+            return this;
+        }
+
+        /** Default none. Adds a quota group: its members' uses also count against its limits. */
+        public Builder withGroup(QuotaGroup group) {
+            this.groups.add(Objects.requireNonNull(group, "group"));
+            return this;
+        }
+
         /**
          * The targets the proxy port's clients of this proxy endpoint may reach; default none (the proxy port refuses
          * every target). Key endpoints take none.
@@ -386,7 +448,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         public EndpointConfig build() {
             return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval,
                     lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, limitMargin,
-                    allowedTargets, maxSessionsPerProxy, hostLimits, hostScopedHealth, interceptTls, interceptExclude);
+                    allowedTargets, maxSessionsPerProxy, hostLimits, hostScopedHealth, interceptTls, interceptExclude,
+                    quotaHeaders, costHeader, groups);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.config;
 
+import dev.proxymanager.middleware.quota.QuotaHeaders;
 import dev.proxymanager.middleware.SecretType;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -78,8 +79,8 @@ final class SecretsParser {
 
     private static final Set<String> ENDPOINT_FIELDS = Set.of("type", "base_url", "allowed_hosts", "key", "limits",
             "rotation", "rotation_interval", "lease", "max_holders", "lease_ttl", "health", "timeouts", "retry",
-            "cache", "prefetch", "secrets", "limit_margin", "allowed_targets", "max_sessions_per_proxy",
-            "intercept_tls", "intercept_exclude");
+            "cache", "prefetch", "quota_headers", "cost_header", "groups", "secrets", "limit_margin",
+            "allowed_targets", "max_sessions_per_proxy", "intercept_tls", "intercept_exclude");
 
     private EndpointConfig endpoint(String name, JsonNode node, UsageStoreSettings store) {
         Obj o = new Obj(node, "endpoints." + name, ENDPOINT_FIELDS);
@@ -132,6 +133,27 @@ final class SecretsParser {
         }
         if (o.has("prefetch")) {
             b.withPrefetch(prefetch(o));
+        }
+        if (o.has("quota_headers")) {
+            b.withQuotaHeaders(quotaHeaders(o));
+        }
+        b.withCostHeader(o.string("cost_header", null));
+        if (o.has("groups")) {
+            JsonNode groups = o.required("groups");
+            if (!groups.isObject()) {
+                throw new ConfigException(o.path("groups"), "must be an object of named groups, was " + shown(groups));
+            }
+            Set<String> groupNames = new LinkedHashSet<>();
+            groups.fieldNames().forEachRemaining(groupNames::add);
+            Obj all = new Obj(groups, o.path("groups"), groupNames);
+            Iterator<String> names = groups.fieldNames();
+            while (names.hasNext()) {
+                String groupName = names.next();
+                Obj g = all.obj(groupName, Set.of("limits", "secrets"));
+                List<LimitConfig> groupLimits = limits(g, "limits", null);
+                List<String> members = g.stringList("secrets");
+                b.withGroup(g.build(() -> new QuotaGroup(groupName, groupLimits, members)));
+            }
         }
         JsonNode secretsNode = o.required("secrets");
         String sp = o.path("secrets");
@@ -220,6 +242,37 @@ final class SecretsParser {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(field, e.getMessage()); // the message never repeats the salt
         }
+    }
+
+    /**
+     * {@code "quota_headers": "auto"} (default), {@code "off"}, or {@code {"limit": H, "remaining": H, "reset": H,
+     * "reset_format": "auto"|"epoch-seconds"|"seconds"}} naming the headers ({@code limit} optional).
+     */
+    private QuotaHeaders quotaHeaders(Obj endpoint) {
+        JsonNode v = endpoint.node.get("quota_headers");
+        if (v.isTextual()) {
+            String s = endpoint.enumString("quota_headers", null, List.of("auto", "off"));
+            return s.equals("off") ? QuotaHeaders.OFF
+                    : QuotaHeaders.AUTO;
+        }
+        if (!v.isObject()) {
+            throw new ConfigException(endpoint.path("quota_headers"), "must be \"auto\", \"off\" or an object with "
+                    + "remaining, reset, limit and reset_format, was " + shown(v));
+        }
+        Obj m = endpoint.obj("quota_headers", Set.of("limit", "remaining", "reset", "reset_format"));
+        String limit = m.string("limit", null);
+        String remaining = m.string("remaining", null);
+        String reset = m.string("reset", null);
+        if (remaining == null || reset == null) {
+            throw new ConfigException(m.path(remaining == null ? "remaining" : "reset"),
+                    "is required in a quota_headers mapping");
+        }
+        String format = m.enumString("reset_format", "auto", List.of("auto", "epoch-seconds", "seconds"));
+        return QuotaHeaders.mapping(limit, remaining, reset, switch (format) {
+            case "epoch-seconds" -> QuotaHeaders.ResetFormat.EPOCH_SECONDS;
+            case "seconds" -> QuotaHeaders.ResetFormat.SECONDS;
+            default -> QuotaHeaders.ResetFormat.AUTO;
+        });
     }
 
     /** {@code "prefetch": 4} (a size) or {@code "prefetch": {"size": 4, "max_age": "500ms"}}. */

@@ -1,6 +1,7 @@
 package dev.proxymanager.middleware.health;
 
 import dev.proxymanager.middleware.config.BanBodyPattern;
+import dev.proxymanager.middleware.quota.QuotaReading;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -19,8 +20,9 @@ import java.util.Objects;
  * @param bodyPrefix the start of the response body as text (at most
  *                   {@link dev.proxymanager.middleware.config.BanBodyPattern#SCAN_LIMIT} bytes), for
  *                   {@code ban_body_pattern}; {@code null} when not read
+ * @param quota the quota the response reported ({@link QuotaReading#NONE} when none or not read)
  */
-public record Outcome(Kind kind, int status, Duration retryAfter, String bodyPrefix) {
+public record Outcome(Kind kind, int status, Duration retryAfter, String bodyPrefix, QuotaReading quota) {
 
     /** The kinds of outcome. */
     public enum Kind {
@@ -36,6 +38,7 @@ public record Outcome(Kind kind, int status, Duration retryAfter, String bodyPre
 
     public Outcome {
         Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(quota, "quota");
         if (kind == Kind.RESPONSE && (status < 100 || status > 599)) {
             throw new IllegalArgumentException("status must be an HTTP status 100-599, was " + status);
         }
@@ -47,9 +50,9 @@ public record Outcome(Kind kind, int status, Duration retryAfter, String bodyPre
         }
     }
 
-    /** An outcome whose body was not read. */
+    /** An outcome whose body was not read, without a quota reading. */
     public Outcome(Kind kind, int status, Duration retryAfter) {
-        this(kind, status, retryAfter, null);
+        this(kind, status, retryAfter, null, QuotaReading.NONE);
     }
 
     /**
@@ -57,7 +60,7 @@ public record Outcome(Kind kind, int status, Duration retryAfter, String bodyPre
      * {@link dev.proxymanager.middleware.config.BanBodyPattern#SCAN_LIMIT} bytes are kept, decoded as UTF-8).
      */
     public static Outcome response(int status, Duration retryAfter, ByteBuffer body) {
-        return new Outcome(Kind.RESPONSE, status, retryAfter, body == null ? null : bodyText(body));
+        return new Outcome(Kind.RESPONSE, status, retryAfter, body == null ? null : bodyText(body), QuotaReading.NONE);
     }
 
     /** The first {@code SCAN_LIMIT} bytes of {@code body} as text; {@code body}'s position is not moved. */
@@ -74,6 +77,11 @@ public record Outcome(Kind kind, int status, Duration retryAfter, String bodyPre
         // the body may be large or carry the site's data: its size only
         return "Outcome[kind=" + kind + ", status=" + status + ", retryAfter=" + retryAfter
                 + (bodyPrefix == null ? "" : ", bodyPrefix=" + bodyPrefix.length() + " chars") + "]";
+    }
+
+    /** This outcome with the quota its response reported. */
+    public Outcome withQuota(QuotaReading reading) {
+        return new Outcome(kind, status, retryAfter, bodyPrefix, reading);
     }
 
     /** The upstream answered {@code status}. */

@@ -12,6 +12,8 @@ import dev.proxymanager.middleware.health.Outcome;
 import dev.proxymanager.middleware.health.OutcomeClassifier;
 import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.lease.SecretLease;
+import dev.proxymanager.middleware.quota.QuotaReading;
+import dev.proxymanager.middleware.quota.UpstreamQuota;
 import dev.proxymanager.middleware.store.Availability;
 import dev.proxymanager.middleware.store.LeaseTerms;
 import dev.proxymanager.middleware.store.SecretUsage;
@@ -84,6 +86,8 @@ final class EndpointRotation {
     }
 
     private static final int MAX_BATCH = 16;
+    /** The most uses one call's reported cost adds (a bound on one store call's size). */
+    private static final int MAX_DEBIT = 100_000;
 
     final String name;
     private final ReentrantLock lock = new ReentrantLock();
@@ -93,10 +97,14 @@ final class EndpointRotation {
     private final String leasePrefix;
     private final java.util.function.Consumer<List<SecretStateEvent>> sink;
     private long leaseCounter;
+    private final java.util.concurrent.atomic.LongAdder malformedQuotaHeaders = new java.util.concurrent.atomic.LongAdder();
 
     private EndpointConfig config;
     private LeaseTerms terms;
     private final Map<String, Slot> slots = new LinkedHashMap<>();
+    /** The last quota the upstream reported to this process, per secret: what metrics show without a store call. */
+    private final java.util.concurrent.ConcurrentHashMap<String, UpstreamQuota> lastReported =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private Selector selector;
     private final PriorityQueue<Wait> waiting = new PriorityQueue<>((a, b) -> Long.compare(a.at, b.at));
     /** State changes found under the lock, fired after it is released. */
@@ -195,12 +203,12 @@ final class EndpointRotation {
         for (SecretConfig s : incoming.values()) {
             Slot slot = slots.get(s.id());
             if (slot == null) {
-                slot = new Slot(s, newConfig.limits(), newConfig.limitMargin(),
+                slot = new Slot(s, newConfig.limits(), newConfig.groupOf(s.id()), newConfig.limitMargin(),
                         newConfig.health().failureWindowFailures());
                 slot.rank = minRank;
             } else {
-                StoreCandidate before = slot.candidate;
-                slot.update(s, newConfig.limits(), newConfig.limitMargin());
+                StoreCandidate before = slot.candidate; // the group's and the margin's changes included
+                slot.update(s, newConfig.limits(), newConfig.groupOf(s.id()), newConfig.limitMargin());
                 if (!before.equals(slot.candidate)) {
                     slot.invalidations++; // a use prefetched under the old limits may be over the new ones
                 }
@@ -342,6 +350,7 @@ final class EndpointRotation {
             return null;
         }
         Slot g = picked[d.granted()];
+        g.inFlight++;
         if (d.capCooldownUntil() > 0) {
             addEvent(new SecretStateEvent(name, g.id, SecretStateEvent.Kind.COOLDOWN,
                     Clock.toInstant(now), Clock.toInstant(d.capCooldownUntil()),
@@ -404,6 +413,21 @@ final class EndpointRotation {
 
     /** Puts a slot where its availability says: ready, waiting until a time, or removed. */
     private void place(Slot s, Availability a, long now) {
+        placeOne(s, a, now);
+        if (a.cause() == UnavailableCause.AT_LIMIT && a.limit() >= s.limits.size() && s.group != null
+                && a.freeAt() > now) {
+            // the group's window is full: its other ready members would only be refused by the store one by one
+            for (String id : s.group.secretIds()) {
+                Slot m = slots.get(id);
+                if (m != null && m != s && m.location == Slot.Location.READY) {
+                    placeOne(m, Availability.atLimit(a.freeAt(), m.limits.size() + (a.limit() - s.limits.size())),
+                            now);
+                }
+            }
+        }
+    }
+
+    private void placeOne(Slot s, Availability a, long now) {
         if (s.location == Slot.Location.GONE) {
             return;
         }
@@ -466,10 +490,11 @@ final class EndpointRotation {
         String next = "; next free in " + Durations.ceilSeconds(after) + " s";
         Availability blocked = w.slot.blockedBy;
         UnavailableCause cause = blocked.cause();
-        if (cause == UnavailableCause.AT_LIMIT && blocked.limit() < w.slot.limits.size()) {
-            LimitConfig limit = w.slot.limits.get(blocked.limit());
+        LimitConfig binding = cause == UnavailableCause.AT_LIMIT ? w.slot.limitAt(blocked.limit()) : null;
+        if (binding != null) {
+            String whose = blocked.limit() < w.slot.limits.size() ? "" : "group " + w.slot.group.name() + ": ";
             return new AcquireResult.Denied(name, UnavailableCause.AT_LIMIT,
-                    what + " have reached rate limit (" + limit.describe() + ")" + next, after, limit);
+                    what + " have reached rate limit (" + whose + binding.describe() + ")" + next, after, binding);
         }
         if (cause == UnavailableCause.STORE_UNAVAILABLE) { // a failover store in fail-closed mode, while its backend is down
             return new AcquireResult.Denied(name, UnavailableCause.STORE_UNAVAILABLE, "the usage store of '" + name
@@ -507,7 +532,7 @@ final class EndpointRotation {
 
     /** What a release must tell the store, decided under the lock; {@code slot} is null when the store need not hear. */
     private record ReleaseCall(OutcomeKind kind, Slot slot, StoreCandidate candidate, LeaseTerms terms, String leaseId,
-                               long now, HealthVerdict verdict) {
+                               long now, HealthVerdict verdict, UpstreamQuota quota, long[] debit, Slot costed) {
     }
 
     /** Applies the outcome to the secret's health and the store; returns what the outcome was, as classified here. */
@@ -517,18 +542,28 @@ final class EndpointRotation {
             Slot s = slots.get(lease.secretId());
             if (s == null) { // the secret left the configuration while leased
                 return new ReleaseCall(OutcomeClassifier.classify(outcome, config.health()), null, null, null, null,
-                        now, null);
+                        now, null, null, null, null);
             }
+            s.inFlight = Math.max(0, s.inFlight - 1);
+            UpstreamQuota quota = upstreamQuota(s, outcome, now);
+            long[] debit = debit(outcome, lease);
             LimitState limits = limitState(s, lease);
             OutcomeKind kind = OutcomeClassifier.classify(outcome, config.health(), limits);
             HealthVerdict v = HealthRules.apply(config.health(), s.health, outcome, limits, now, random);
             selector.healthChanged(s);
             if (!terms.leased() && v.cooldownUntil() == 0 && !v.remove()) {
                 // nothing for the store to change: spare it the call (a round trip for a remote store)
-                return new ReleaseCall(kind, null, null, null, null, now, v);
+                return new ReleaseCall(kind, null, null, null, null, now, v, quota, debit, s);
             }
-            return new ReleaseCall(kind, s, s.candidate, terms, terms.leased() ? lease.leaseId() : null, now, v);
+            return new ReleaseCall(kind, s, s.candidate, terms, terms.leased() ? lease.leaseId() : null, now, v, quota,
+                    debit, s);
         });
+        if (call.debit() != null) {
+            debit(call.costed(), call.debit());
+        }
+        if (call.quota() != null) {
+            recordQuota(lease.secretId(), call.quota());
+        }
         if (call.slot() == null) {
             return call.kind();
         }
@@ -564,6 +599,101 @@ final class EndpointRotation {
             }
         });
         return call.kind();
+    }
+
+    /**
+     * Under the lock: the binding quota {@code outcome}'s response reported, less the calls still in flight on the
+     * secret (the upstream counts them after this answer) and one more when another caller's acquire holds it now;
+     * {@code null} when it reported none with a reset.
+     */
+    private UpstreamQuota upstreamQuota(Slot s, Outcome outcome, long now) {
+        QuotaReading reading = outcome.quota();
+        if (reading.malformed() > 0) {
+            malformedQuotaHeaders.add(reading.malformed());
+        }
+        UpstreamQuota q = reading.binding();
+        // a slot out for another caller's store call may be granted before this report reaches the store
+        int pending = s.location == Slot.Location.ELSEWHERE ? 1 : 0;
+        return q == null || !q.liveAt(now) ? null : q.minus(s.inFlight + pending);
+    }
+
+    /**
+     * Tells the store what the upstream reported; when nothing is left, the secret also waits here until the reset
+     * (the store refuses it until then anyway: this spares it the asking).
+     */
+    /**
+     * Per secret of this endpoint, in configuration order, the remaining the upstream last reported to this process
+     * while its window holds, or {@code null}; read from memory, so a metrics scrape costs the store nothing.
+     */
+    Map<String, Long> reportedRemaining() {
+        long now = clock.nanoTime();
+        List<String> ids = locked(() -> new ArrayList<>(slots.keySet()));
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (String id : ids) {
+            UpstreamQuota q = lastReported.get(id);
+            out.put(id, q != null && q.resetAt() > now ? q.remaining() : null);
+        }
+        lastReported.keySet().retainAll(ids);
+        return out;
+    }
+
+    private void recordQuota(String secretId, UpstreamQuota quota) {
+        lastReported.put(secretId, quota);
+        try {
+            store.recordQuota(name, secretId, quota, quota.learnedAt());
+        } catch (RuntimeException e) {
+            LOG.warn("usage store failed recording the upstream quota of {} of endpoint {}", secretId, name, e);
+        }
+        if (quota.remaining() > 0) {
+            return;
+        }
+        locked(() -> {
+            Slot s = slots.get(secretId);
+            long now = clock.nanoTime();
+            if (s != null && quota.resetAt() > now && (s.location == Slot.Location.READY
+                    || (s.location == Slot.Location.WAITING && s.waitUntil < quota.resetAt()))) {
+                place(s, new Availability(quota.resetAt(), UnavailableCause.COOLING_DOWN), now);
+                addEvent(new SecretStateEvent(name, secretId, SecretStateEvent.Kind.COOLDOWN, Clock.toInstant(now),
+                        Clock.toInstant(quota.resetAt()), "upstream quota exhausted"
+                        + (quota.policy().isEmpty() ? "" : " (" + quota.policy() + ")")));
+            }
+        });
+    }
+
+    /**
+     * The uses a call's reported cost adds to the one counted at its grant, all at the grant's time; {@code null}
+     * when none (no cost reported, or a cost of 0 or 1: a refund is not made).
+     */
+    private static long[] debit(Outcome outcome, SecretLease lease) {
+        long cost = outcome.quota().cost();
+        if (cost <= 1) {
+            return null;
+        }
+        long[] times = new long[(int) Math.min(cost - 1, MAX_DEBIT)];
+        java.util.Arrays.fill(times, lease.acquiredAtNanos());
+        return times;
+    }
+
+    /** Counts a call's extra cost in the store, as past uses at its grant's time. */
+    private void debit(Slot s, long[] times) {
+        StoreCandidate candidate = locked(() -> s.candidate);
+        int keep = candidate.logCapacity();
+        long[] debited = keep > 0 && times.length > keep ? java.util.Arrays.copyOf(times, keep) : times;
+        try {
+            store.recordPastUses(name, candidate, debited); // beyond the log's capacity, more uses decide nothing
+        } catch (RuntimeException e) {
+            LOG.warn("usage store failed debiting a cost of {} to {} of endpoint {}", times.length + 1, s.id, name, e);
+            return;
+        }
+        locked(() -> {
+            s.rank += times.length;
+            s.invalidations++; // a prefetched use may be over a limit now
+        });
+    }
+
+    /** Quota header values of this endpoint's responses that were malformed and ignored. */
+    long malformedQuotaHeaders() {
+        return malformedQuotaHeaders.sum();
     }
 
     /**
@@ -630,7 +760,8 @@ final class EndpointRotation {
 
     /** One secret as this engine sees it, copied under the lock for {@link #stats()}. */
     private record StatsView(String id, String maskedValue, StoreCandidate candidate, List<LimitConfig> limits,
-                             long successes, long failures, int consecutiveFailures) {
+                             long successes, long failures, int consecutiveFailures,
+                             dev.proxymanager.middleware.config.QuotaGroup group) {
     }
 
     List<SecretStats> stats() {
@@ -641,7 +772,7 @@ final class EndpointRotation {
             List<StatsView> out = new ArrayList<>(slots.size());
             for (Slot s : slots.values()) {
                 out.add(new StatsView(s.id, s.maskedValue, s.candidate, s.limits, s.health.successes(),
-                        s.health.failures(), s.health.consecutiveFailures()));
+                        s.health.failures(), s.health.consecutiveFailures(), s.group));
             }
             return out;
         });
@@ -652,12 +783,24 @@ final class EndpointRotation {
             for (int i = 0; i < view.limits().size(); i++) {
                 windows.add(new SecretStats.WindowUsage(view.limits().get(i), u.usesPerLimit().get(i)));
             }
+            SecretStats.GroupUsage group = null;
+            if (view.group() != null) {
+                List<SecretStats.WindowUsage> shared = new ArrayList<>();
+                int at = view.limits().size();
+                for (int i = 0; i < view.group().limits().size() && at + i < u.usesPerLimit().size(); i++) {
+                    shared.add(new SecretStats.WindowUsage(view.group().limits().get(i), u.usesPerLimit().get(at + i)));
+                }
+                group = new SecretStats.GroupUsage(view.group().name(), shared);
+            }
             Availability a = u.availability();
             out.add(new SecretStats(name, view.id(), view.maskedValue(), windows, u.totalUses(), u.holders(),
                     view.successes(), view.failures(), view.consecutiveFailures(), a.cause(),
                     SecretStats.closestToBinding(windows, a),
                     u.cooldownUntil() > 0 ? Clock.toInstant(u.cooldownUntil()) : null,
-                    a.freeAt() == Long.MAX_VALUE ? null : Clock.toInstant(Math.max(a.freeAt(), now))));
+                    a.freeAt() == Long.MAX_VALUE ? null : Clock.toInstant(Math.max(a.freeAt(), now)),
+                    u.upstream() == null ? null : new SecretStats.UpstreamQuotaView(u.upstream().policy(),
+                            u.upstream().limit(), u.upstream().remaining(), Clock.toInstant(u.upstream().resetAt()),
+                            Clock.toInstant(u.upstream().learnedAt())), group));
         }
         return out;
     }
@@ -672,6 +815,9 @@ final class EndpointRotation {
      */
     void releaseUnused(SecretLease lease, long now) {
         Slot s = slots.get(lease.secretId());
+        if (s != null) {
+            s.inFlight = Math.max(0, s.inFlight - 1); // never sent
+        }
         if (s == null || lease.expiresAtNanos() == Long.MAX_VALUE || lease.expiresAtNanos() <= now) {
             return; // gone, never leased, or already lapsed: nothing is held
         }

@@ -208,6 +208,15 @@ public final class RotationEngine implements AutoCloseable {
     }
 
     /**
+     * How many quota header values of {@code endpoint}'s responses were malformed and ignored since start.
+     *
+     * @throws IllegalArgumentException for an unknown endpoint
+     */
+    public long malformedQuotaHeaders(String endpoint) {
+        return rotation(endpoint).malformedQuotaHeaders();
+    }
+
+    /**
      * How many secrets the ready queue of {@code endpoint} holds now (0 when it does not prefetch). Each is leased and
      * counted as a use.
      */
@@ -233,6 +242,14 @@ public final class RotationEngine implements AutoCloseable {
         if (own != null) {
             own.close();
         }
+    }
+
+    /**
+     * Per secret of {@code endpoint}, the remaining quota the upstream last reported to this process while its window
+     * holds ({@code null}: none); from memory, no store call (for metrics).
+     */
+    public Map<String, Long> reportedRemaining(String endpoint) {
+        return rotation(endpoint).reportedRemaining();
     }
 
     /** Stats of every secret of {@code endpoint}, in configuration order. Scans the endpoint: not for the hot path. */

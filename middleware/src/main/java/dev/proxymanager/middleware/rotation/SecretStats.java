@@ -24,11 +24,49 @@ import java.util.Objects;
  * @param binding the window closest to binding (see {@link #closestToBinding}), or {@code null} without limits
  * @param coolingDownUntil end of the cooldown, or {@code null}
  * @param nextAvailable when it can next be handed out ({@code null} when removed)
+ * @param upstream the quota the upstream last reported for it while that report holds, or {@code null}
+ * @param group its quota group's name and windows (all members' uses together), or {@code null}
  */
 public record SecretStats(String endpoint, String secretId, String maskedValue, List<WindowUsage> windows,
                           long totalUses, int inUse, long successes, long failures, int consecutiveFailures,
                           UnavailableCause cause, WindowUsage binding, Instant coolingDownUntil,
-                          Instant nextAvailable) {
+                          Instant nextAvailable, UpstreamQuotaView upstream, GroupUsage group) {
+
+    /** Not in a quota group. */
+    public SecretStats(String endpoint, String secretId, String maskedValue, List<WindowUsage> windows,
+                       long totalUses, int inUse, long successes, long failures, int consecutiveFailures,
+                       UnavailableCause cause, WindowUsage binding, Instant coolingDownUntil, Instant nextAvailable,
+                       UpstreamQuotaView upstream) {
+        this(endpoint, secretId, maskedValue, windows, totalUses, inUse, successes, failures, consecutiveFailures,
+                cause, binding, coolingDownUntil, nextAvailable, upstream, null);
+    }
+
+    /** A quota group's windows as one member sees them: the uses of all members together. */
+    public record GroupUsage(String name, List<WindowUsage> windows) {
+        public GroupUsage {
+            windows = List.copyOf(windows);
+        }
+    }
+
+    /** Without an upstream report. */
+    public SecretStats(String endpoint, String secretId, String maskedValue, List<WindowUsage> windows,
+                       long totalUses, int inUse, long successes, long failures, int consecutiveFailures,
+                       UnavailableCause cause, WindowUsage binding, Instant coolingDownUntil, Instant nextAvailable) {
+        this(endpoint, secretId, maskedValue, windows, totalUses, inUse, successes, failures, consecutiveFailures,
+                cause, binding, coolingDownUntil, nextAvailable, null, null);
+    }
+
+    /**
+     * The upstream-reported quota beside our counts.
+     *
+     * @param policy the quota's name ({@code ""} for unnamed headers)
+     * @param limit its size, -1 when not reported
+     * @param remaining units left: the report less the uses granted since
+     * @param resetAt when it resets
+     * @param learnedAt when it was reported
+     */
+    public record UpstreamQuotaView(String policy, long limit, long remaining, Instant resetAt, Instant learnedAt) {
+    }
 
     public SecretStats {
         windows = List.copyOf(windows);

@@ -1,5 +1,7 @@
 package dev.proxymanager.middleware.store;
 
+import dev.proxymanager.middleware.quota.UpstreamQuota;
+
 import dev.proxymanager.middleware.backend.BackendGate;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.transport.Backoff;
@@ -272,6 +274,22 @@ public final class FailoverUsageStore implements UsageStore {
                     new Availability(retryAt(now), UnavailableCause.STORE_UNAVAILABLE));
         }
         return local.usage(endpoint, secret, terms, now);
+    }
+
+    /** Into the local store and, when reachable, the primary: the report holds wherever the next grant is made. */
+    @Override
+    public void recordQuota(String endpoint, String secretId, UpstreamQuota quota, long now) {
+        local.recordQuota(endpoint, secretId, quota, now);
+        if (tryPrimary()) { // not runOnPrimary: a report comes with every response, a WARN each would flood the log
+            try {
+                primary.recordQuota(endpoint, secretId, quota, now);
+                answered();
+            } catch (UsageStoreUnavailableException e) {
+                wentDown(e);
+            } catch (RuntimeException e) {
+                throw fault("recordQuota", e);
+            }
+        }
     }
 
     @Override

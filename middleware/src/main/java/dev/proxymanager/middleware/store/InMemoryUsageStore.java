@@ -3,6 +3,7 @@ package dev.proxymanager.middleware.store;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.lease.LeaseTable;
 import dev.proxymanager.middleware.limit.SlidingWindowLog;
+import dev.proxymanager.middleware.quota.UpstreamQuota;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +38,14 @@ public final class InMemoryUsageStore implements UsageStore {
         final LeaseTable leases = new LeaseTable();
         long cooldownUntil;
         boolean removed;
+        /** The upstream's last report, its remaining lowered by each grant since; null when none holds. */
+        UpstreamQuota upstream;
+
+        /** Until when the upstream's quota blocks this secret at {@code now}; 0 when it does not. */
+        long upstreamBlockedUntil(long now) {
+            UpstreamQuota q = upstream;
+            return q != null && q.liveAt(now) && q.remaining() == 0 ? q.resetAt() : 0;
+        }
 
         void fit(StoreCandidate c) {
             int cap = c.logCapacity();
@@ -60,13 +69,21 @@ public final class InMemoryUsageStore implements UsageStore {
                 StoreCandidate c = candidates[i];
                 SecretRecord r = ep.get(c.secretId());
                 r.fit(c);
-                Availability a = check(r, c, terms, now);
+                SecretRecord g = group(ep, c);
+                Availability a = check(r, g, c, terms, now);
                 if (a.cause() != UnavailableCause.READY) {
                     examined.add(a);
                     continue;
                 }
                 r.log.record(now);
                 r.totalUses++;
+                if (g != null) {
+                    g.log.record(now);
+                    g.totalUses++;
+                }
+                if (r.upstream != null && r.upstream.liveAt(now)) {
+                    r.upstream = r.upstream.minus(1);
+                }
                 if (terms.leased()) {
                     r.leases.add(leaseId, Clock.plus(now, terms.ttlNanos()));
                 }
@@ -81,18 +98,29 @@ public final class InMemoryUsageStore implements UsageStore {
                 if (cap > r.cooldownUntil) {
                     r.cooldownUntil = cap;
                 }
-                examined.add(check(r, c, terms, now));
+                examined.add(check(r, g, c, terms, now));
                 return new StoreDecision(i, examined, cap);
             }
             return new StoreDecision(-1, examined, 0);
         }
     }
 
-    private static Availability check(SecretRecord r, StoreCandidate c, LeaseTerms terms, long now) {
-        Availability limits = limitsOnly(r, c, now);
+    /** The record of {@code c}'s group, fitted to its limits; {@code null} when not in one. */
+    private static SecretRecord group(EndpointRecords ep, StoreCandidate c) {
+        if (c.group() == null) {
+            return null;
+        }
+        SecretRecord g = ep.get(c.group().secretId());
+        g.fit(c.group());
+        return g;
+    }
+
+    private static Availability check(SecretRecord r, SecretRecord g, StoreCandidate c, LeaseTerms terms, long now) {
+        Availability limits = limitsOnly(r, g, c, now);
         int limit = limits.cause() == UnavailableCause.AT_LIMIT ? limits.limit() : -1;
         boolean leasesFull = terms.leased() && r.leases.holders(now) >= terms.maxHolders();
-        return Availability.decide(now, r.removed, r.cooldownUntil, limits.freeAt(), limit, leasesFull,
+        return Availability.decide(now, r.removed, Math.max(r.cooldownUntil, r.upstreamBlockedUntil(now)),
+                limits.freeAt(), limit, leasesFull,
                 leasesFull ? r.leases.earliestExpiry() : 0);
     }
 
@@ -112,7 +140,19 @@ public final class InMemoryUsageStore implements UsageStore {
             if (remove) {
                 r.removed = true;
             }
-            return check(r, secret, terms, now);
+            return check(r, group(ep, secret), secret, terms, now);
+        }
+    }
+
+    @Override
+    public void recordQuota(String endpoint, String secretId, UpstreamQuota quota, long now) {
+        if (!quota.liveAt(now)) {
+            return;
+        }
+        EndpointRecords ep = endpoint(endpoint);
+        synchronized (ep) {
+            SecretRecord r = ep.get(secretId);
+            r.upstream = r.upstream == null ? quota : r.upstream.merge(quota, now);
         }
     }
 
@@ -122,19 +162,32 @@ public final class InMemoryUsageStore implements UsageStore {
         synchronized (ep) {
             SecretRecord r = ep.get(secret.secretId());
             r.fit(secret);
+            SecretRecord g = group(ep, secret);
             boolean had = r.log.remove(usedAt);
-            Availability a = limitsOnly(r, secret, now);
+            boolean groupHad = g != null && g.log.remove(usedAt); // the group's copy of the use moves with it
+            Availability a = limitsOnly(r, g, secret, now);
             if (a.cause() == UnavailableCause.READY) {
                 r.log.record(now);
-            } else if (had) {
-                r.log.record(usedAt);
+                if (g != null) {
+                    g.log.record(now);
+                }
+            } else {
+                if (had) {
+                    r.log.record(usedAt);
+                }
+                if (groupHad) {
+                    g.log.record(usedAt);
+                }
             }
             return a;
         }
     }
 
-    /** When every limit of {@code c} admits a use, and the one that frees last: the limits' part of the rule. */
-    private static Availability limitsOnly(SecretRecord r, StoreCandidate c, long now) {
+    /**
+     * When every limit of {@code c} and of its group ({@code g}'s log, null when none) admits a use, and the one that
+     * frees last: the limits' part of the rule.
+     */
+    private static Availability limitsOnly(SecretRecord r, SecretRecord g, StoreCandidate c, long now) {
         long limitsFreeAt = now;
         int limit = -1; // no limit reached
         List<UsageLimit> limits = c.limits();
@@ -144,6 +197,17 @@ public final class InMemoryUsageStore implements UsageStore {
             if (f > limitsFreeAt) {
                 limitsFreeAt = f;
                 limit = j;
+            }
+        }
+        if (g != null) {
+            List<UsageLimit> shared = c.group().limits();
+            for (int j = 0; j < shared.size(); j++) {
+                UsageLimit l = shared.get(j);
+                long f = g.log.freeAt(l.requests(), l.spacingNanos(), now);
+                if (f > limitsFreeAt) {
+                    limitsFreeAt = f;
+                    limit = limits.size() + j;
+                }
             }
         }
         return Availability.decide(now, false, 0, limitsFreeAt, limit, false, 0);
@@ -188,9 +252,17 @@ public final class InMemoryUsageStore implements UsageStore {
             for (UsageLimit l : secret.limits()) {
                 counts.add(r.log.countInWindow(l.spacingNanos(), now));
             }
+            SecretRecord g = group(ep, secret);
+            if (g != null) {
+                for (UsageLimit l : secret.group().limits()) {
+                    counts.add(g.log.countInWindow(l.spacingNanos(), now));
+                }
+            }
             int holders = terms.leased() ? r.leases.holders(now) : 0;
-            return new SecretUsage(counts, r.totalUses, holders, r.cooldownUntil > now ? r.cooldownUntil : 0,
-                    r.removed, check(r, secret, terms, now));
+            long cooldown = Math.max(r.cooldownUntil, r.upstreamBlockedUntil(now)); // as the Redis store reports it
+            return new SecretUsage(counts, r.totalUses, holders, cooldown > now ? cooldown : 0,
+                    r.removed, check(r, group(ep, secret), secret, terms, now),
+                    r.upstream != null && r.upstream.liveAt(now) ? r.upstream : null);
         }
     }
 

@@ -1,20 +1,31 @@
 package dev.proxymanager.middleware.store;
 
+import dev.proxymanager.middleware.quota.UpstreamQuota;
+
 import java.util.List;
 
 /**
  * What the store knows about one secret at one moment, for stats. Immutable and threadsafe.
  *
- * @param usesPerLimit uses in the current window of each limit, in the candidate's limit order
+ * @param usesPerLimit uses in the current window of each limit, in the candidate's limit order, then of each of
+ *                     its group's limits (the group's uses, all members together)
  * @param totalUses uses recorded since the store started (or the secret was added)
  * @param holders current unexpired leases
  * @param cooldownUntil end of the current cooldown, or 0 when not cooling down
  * @param removed whether the secret is out of rotation
  * @param availability when it can next be granted and why not now
+ * @param upstream what the upstream last reported about the secret's quota while it holds (its {@code remaining}
+ *                 is the store's estimate: the report less the uses granted since), or {@code null}
  */
 public record SecretUsage(List<Integer> usesPerLimit, long totalUses, int holders, long cooldownUntil,
-                          boolean removed, Availability availability) {
+                          boolean removed, Availability availability, UpstreamQuota upstream) {
     public SecretUsage {
         usesPerLimit = List.copyOf(usesPerLimit);
+    }
+
+    /** Without an upstream report. */
+    public SecretUsage(List<Integer> usesPerLimit, long totalUses, int holders, long cooldownUntil, boolean removed,
+                       Availability availability) {
+        this(usesPerLimit, totalUses, holders, cooldownUntil, removed, availability, null);
     }
 }

@@ -1,5 +1,7 @@
 package dev.proxymanager.middleware.store;
 
+import dev.proxymanager.middleware.quota.UpstreamQuota;
+
 /**
  * Holds what must be shared by every process that rotates the same secrets: recent use times (sliding windows),
  * total uses, leases and cooldowns/removals. Health records and strategy state stay in the engine.
@@ -34,6 +36,15 @@ public interface UsageStore extends AutoCloseable {
      */
     Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                          long cooldownUntil, boolean remove);
+
+    /**
+     * Records what the upstream reported about a secret's quota: until {@code quota.resetAt()}, each grant takes
+     * one unit off {@code quota.remaining()}, and at 0 the secret is not granted before the reset (as a cooldown
+     * ending there), whatever its own limits say. While one holds, a report of the same window keeps the fewer
+     * remaining, one of another window replaces it only when learned later ({@link UpstreamQuota#merge}); a report
+     * without a reset (or with a past one) changes nothing. The state expires at the reset.
+     */
+    void recordQuota(String endpoint, String secretId, UpstreamQuota quota, long now);
 
     /**
      * Moves the use granted at {@code usedAt} to {@code now}, because its request is only being written now: the

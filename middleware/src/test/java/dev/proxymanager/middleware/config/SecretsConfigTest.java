@@ -322,6 +322,79 @@ class SecretsConfigTest {
                 .hasMessage("endpoints.search.prefetch.max_age must be shorter than lease_ttl (30 s), was 30 s");
     }
 
+    private static String keyEndpoint(String quotaHeaders) {
+        return endpoint("{ \"type\": \"key\", \"base_url\": \"https://api.example.com\", \"quota_headers\": "
+                + quotaHeaders + ", \"secrets\": [\"k-123456789\"] }");
+    }
+
+    @Test
+    void quotaHeadersDefaultToAutoAndReadOffAndAMapping() {
+        assertThat(parse(endpoint("{ \"type\": \"key\", \"base_url\": \"https://api.example.com\", "
+                + "\"secrets\": [\"k-123456789\"] }")).endpoint("search").quotaHeaders())
+                .isSameAs(dev.proxymanager.middleware.quota.QuotaHeaders.AUTO);
+        assertThat(parse(keyEndpoint("\"off\"")).endpoint("search").quotaHeaders())
+                .isSameAs(dev.proxymanager.middleware.quota.QuotaHeaders.OFF);
+        assertThat(parse(keyEndpoint("{ \"remaining\": \"X-Points-Left\", \"reset\": \"X-Points-Reset-In\", "
+                + "\"reset_format\": \"seconds\" }")).endpoint("search").quotaHeaders())
+                .hasToString("QuotaHeaders[limit=null, remaining=X-Points-Left, reset=X-Points-Reset-In, "
+                        + "reset_format=seconds]");
+    }
+
+    @Test
+    void badQuotaHeadersNameThePathAndTheChoices() {
+        assertThatThrownBy(() -> parse(keyEndpoint("\"sometimes\"")))
+                .hasMessageStartingWith("endpoints.search.quota_headers must be one of [auto, off]");
+        assertThatThrownBy(() -> parse(keyEndpoint("{ \"reset\": \"R\" }")))
+                .hasMessage("endpoints.search.quota_headers.remaining is required in a quota_headers mapping");
+        assertThatThrownBy(() -> parse(keyEndpoint("{ \"remaining\": \"L\", \"reset\": \"R\", \"reset_format\": \"ms\" }")))
+                .hasMessageStartingWith("endpoints.search.quota_headers.reset_format must be one of [auto, epoch-seconds, seconds]");
+        assertThatThrownBy(() -> parse(keyEndpoint("5")))
+                .hasMessageStartingWith("endpoints.search.quota_headers must be \"auto\", \"off\" or an object");
+    }
+
+    @Test
+    void costHeaderNamesAHeaderAndDefaultsToNone() {
+        assertThat(parse(keyEndpoint("\"auto\"")).endpoint("search").costHeader()).isNull();
+        assertThat(parse(endpoint("{ \"type\": \"key\", \"base_url\": \"https://api.example.com\", "
+                + "\"cost_header\": \"X-Points-Used\", \"secrets\": [\"k-123456789\"] }")).endpoint("search")
+                .costHeader()).isEqualTo("X-Points-Used");
+        assertThatThrownBy(() -> parse(endpoint("{ \"type\": \"key\", \"base_url\": \"https://api.example.com\", "
+                + "\"cost_header\": \" \", \"secrets\": [\"k-123456789\"] }")))
+                .hasMessage("endpoints.search.cost_header must name a header, was \" \"");
+    }
+
+    private static String groupsEndpoint(String groups) {
+        return endpoint("{ \"type\": \"key\", \"base_url\": \"https://api.example.com\", \"groups\": " + groups
+                + ", \"secrets\": [ { \"id\": \"k1\", \"value\": \"value-of-key-1\" },"
+                + " { \"id\": \"k2\", \"value\": \"value-of-key-2\" } ] }");
+    }
+
+    @Test
+    void groupsNameTheirLimitsAndMembers() {
+        EndpointConfig e = parse(groupsEndpoint("{ \"acct-1\": { \"limits\": [ { \"requests\": 5000, \"per\": \"1h\" } ],"
+                + " \"secrets\": [\"k1\", \"k2\"] } }")).endpoint("search");
+        assertThat(e.groups()).containsExactly(new QuotaGroup("acct-1",
+                List.of(LimitConfig.of(5000, java.time.Duration.ofHours(1))), List.of("k1", "k2")));
+        assertThat(e.groupOf("k2").name()).isEqualTo("acct-1");
+    }
+
+    @Test
+    void badGroupsAreNamedByTheirPath() {
+        assertThatThrownBy(() -> parse(groupsEndpoint("{ \"a\": { \"limits\": [ { \"requests\": 5, \"per\": \"1m\" } ],"
+                + " \"secrets\": [\"k9\"] } }")))
+                .hasMessage("endpoints.search.groups.a.secrets names k9, which is not a secret id of this endpoint");
+        assertThatThrownBy(() -> parse(groupsEndpoint("{ \"a\": { \"limits\": [ { \"requests\": 5, \"per\": \"1m\" } ],"
+                + " \"secrets\": [\"k1\"] }, \"b\": { \"limits\": [ { \"requests\": 5, \"per\": \"1m\" } ],"
+                + " \"secrets\": [\"k1\"] } }")))
+                .hasMessage("endpoints.search.groups.b.secrets names k1, which is already in another group (a secret"
+                        + " belongs to at most one)");
+        assertThatThrownBy(() -> parse(groupsEndpoint("{ \"a\": { \"limits\": [ { \"requests\": 5, \"per\": \"1m\","
+                + " \"cooldown\": \"1m\" } ], \"secrets\": [\"k1\"] } }")))
+                .hasMessage("endpoints.search.groups.a.limits[0].cooldown is not supported on a group limit");
+        assertThatThrownBy(() -> parse(groupsEndpoint("{ \"a\": { \"secrets\": [\"k1\"] } }")))
+                .hasMessageStartingWith("endpoints.search.groups.a.limits");
+    }
+
     @Test
     void limitsAndHealthScopedPerHostAreKeptApartFromThePerSecretOnes() {
         SecretsConfig c = SecretsConfig.parse("{\"endpoints\":{\"crawl\":{\"type\":\"proxy\",\"limits\":["

@@ -84,6 +84,12 @@ class StoreCallsOutsideLockTest {
         public void forget(String endpoint, String secretId) {
             delegate.forget(endpoint, secretId);
         }
+
+        @Override
+        public void recordQuota(String endpoint, String secretId,
+                                dev.proxymanager.middleware.quota.UpstreamQuota quota, long now) {
+            delegate.recordQuota(endpoint, secretId, quota, now);
+        }
     }
 
     private final FakeClock clock = new FakeClock();

@@ -69,6 +69,12 @@ class StoreFailureTest {
         @Override
         public void forget(String endpoint, String secretId) {
         }
+
+        @Override
+        public void recordQuota(String endpoint, String secretId,
+                                dev.proxymanager.middleware.quota.UpstreamQuota quota, long now) {
+            throw failure;
+        }
     }
 
     private final FakeClock clock = new FakeClock();

@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.store;
 
+import dev.proxymanager.middleware.quota.UpstreamQuota;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -247,5 +248,106 @@ public abstract class UsageStoreContractTest {
         store.acquire("one-" + endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l1", T0);
         assertThat(store.acquire("two-" + endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l2", T0).isGranted())
                 .isTrue();
+    }
+
+    @Test
+    void upstreamReportingNothingLeftBlocksUntilItsResetWhateverOurLimitsSay() {
+        StoreCandidate a = candidate("a", new UsageLimit(100, 60 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 5000, 0, T0 + 30 * SECOND, T0), T0);
+
+        StoreDecision refused = acquire(LeaseTerms.NONE, T0 + SECOND, "l1", a);
+        assertThat(refused.isGranted()).isFalse();
+        assertThat(refused.examined()).containsExactly(
+                new Availability(T0 + 30 * SECOND, UnavailableCause.COOLING_DOWN));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 30 * SECOND, "l2", a).isGranted()).isTrue();
+    }
+
+    @Test
+    void eachGrantTakesOneOffTheReportedRemaining() {
+        StoreCandidate a = candidate("a", new UsageLimit(100, 60 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("core", 10, 2, T0 + 30 * SECOND, T0), T0);
+
+        assertThat(acquire(LeaseTerms.NONE, T0 + 1, "l1", a).isGranted()).isTrue();
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 2).upstream())
+                .isEqualTo(new UpstreamQuota("core", 10, 1, T0 + 30 * SECOND, T0));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 3, "l2", a).isGranted()).isTrue();
+        assertThat(acquire(LeaseTerms.NONE, T0 + 4, "l3", a).isGranted()).isFalse();
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 5).cooldownUntil()).isEqualTo(T0 + 30 * SECOND);
+    }
+
+    @Test
+    void aReportOfTheSameWindowNeverRaisesTheRemaining() {
+        // responses come back out of order: a report read later may have been counted earlier upstream
+        StoreCandidate a = candidate("a", new UsageLimit(100, 60 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("core", 10, 0, T0 + 30 * SECOND, T0 + 2), T0 + 2);
+        store.recordQuota(endpoint, "a", new UpstreamQuota("core", -1, 9, T0 + 30 * SECOND + SECOND / 2, T0 + 3),
+                T0 + 3);
+
+        assertThat(acquire(LeaseTerms.NONE, T0 + 4, "l1", a).isGranted()).isFalse();
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 5).upstream())
+                .isEqualTo(new UpstreamQuota("core", 10, 0, T0 + 30 * SECOND + SECOND / 2, T0 + 3));
+    }
+
+    @Test
+    void aReportOfAnotherWindowReplacesTheHeldOneOnlyWhenLearnedLater() {
+        StoreCandidate a = candidate("a", new UsageLimit(100, 60 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 0, T0 + 30 * SECOND, T0 + 2), T0 + 2);
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 9, T0 + 90 * SECOND, T0 + 1), T0 + 3);
+        assertThat(acquire(LeaseTerms.NONE, T0 + 4, "l1", a).isGranted()).isFalse();
+
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 3, T0 + 90 * SECOND, T0 + 5), T0 + 5);
+        assertThat(acquire(LeaseTerms.NONE, T0 + 6, "l2", a).isGranted()).isTrue();
+    }
+
+    @Test
+    void theUpstreamReportExpiresAtItsReset() {
+        StoreCandidate a = candidate("a", new UsageLimit(100, 60 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 4, T0 + 30 * SECOND, T0), T0);
+
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 30 * SECOND - 1).upstream()).isNotNull();
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 30 * SECOND).upstream()).isNull();
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 0, T0 + SECOND, T0), T0 + 2 * SECOND);
+        assertThat(acquire(LeaseTerms.NONE, T0 + 2 * SECOND, "l1", a).isGranted()).isTrue(); // a past reset: nothing
+    }
+
+    private static StoreCandidate member(String id, StoreCandidate group, UsageLimit... limits) {
+        return new StoreCandidate(id, List.of(limits), group);
+    }
+
+    @Test
+    void aUseOfAnyGroupMemberCountsAgainstTheGroupsLimits() {
+        // given two secrets, each allowed 5 a minute, sharing an account allowed 3 a minute
+        StoreCandidate account = candidate("~group:acct", new UsageLimit(3, 60 * SECOND, 0));
+        StoreCandidate a = member("a", account, new UsageLimit(5, 60 * SECOND, 0));
+        StoreCandidate b = member("b", account, new UsageLimit(5, 60 * SECOND, 0));
+
+        assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).isGranted()).isTrue();
+        assertThat(acquire(LeaseTerms.NONE, T0 + SECOND, "l2", b).isGranted()).isTrue();
+        StoreDecision third = acquire(LeaseTerms.NONE, T0 + 2 * SECOND, "l3", a);
+        assertThat(third.isGranted()).isTrue();
+        // the grant filled the group's window: index 1 = the group's first limit, after a's one
+        assertThat(third.examined()).containsExactly(Availability.atLimit(T0 + 60 * SECOND, 1));
+
+        // then neither member is granted until the group's oldest use ages out, though each is under its own limit
+        StoreDecision refused = acquire(LeaseTerms.NONE, T0 + 3 * SECOND, "l4", b, a);
+        assertThat(refused.isGranted()).isFalse();
+        assertThat(refused.examined()).containsExactly(Availability.atLimit(T0 + 60 * SECOND, 1),
+                Availability.atLimit(T0 + 60 * SECOND, 1));
+        assertThat(store.usage(endpoint, b, LeaseTerms.NONE, T0 + 3 * SECOND).usesPerLimit()).containsExactly(1, 3);
+        assertThat(acquire(LeaseTerms.NONE, T0 + 60 * SECOND, "l5", b).isGranted()).isTrue();
+    }
+
+    @Test
+    void aMembersOwnLimitStillBindsInsideItsGroup() {
+        StoreCandidate account = candidate("~group:acct", new UsageLimit(100, 60 * SECOND, 0));
+        StoreCandidate a = member("a", account, new UsageLimit(1, 60 * SECOND, 0));
+        StoreCandidate b = member("b", account, new UsageLimit(1, 60 * SECOND, 0));
+
+        assertThat(acquire(LeaseTerms.NONE, T0, "l1", a).isGranted()).isTrue();
+        StoreDecision next = acquire(LeaseTerms.NONE, T0 + 1, "l2", a, b);
+        assertThat(next.granted()).isEqualTo(1);
+        assertThat(next.examined().get(0)).isEqualTo(Availability.atLimit(T0 + 60 * SECOND, 0));
+        assertThat(store.release(endpoint, a, LeaseTerms.NONE, null, T0 + 2, 0, false))
+                .isEqualTo(Availability.atLimit(T0 + 60 * SECOND, 0));
     }
 }

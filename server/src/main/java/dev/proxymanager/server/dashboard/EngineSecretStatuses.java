@@ -44,9 +44,9 @@ public final class EngineSecretStatuses implements Supplier<List<SecretStatus>> 
     static SecretStatus toStatus(SecretStats s) {
         SecretStats.WindowUsage binding = s.binding();
         if (binding == null) {
-            return SecretStatus.unlimited(s.endpoint(), s.secretId(), s.cause(), s.totalUses());
+            return new SecretStatus(s.endpoint(), s.secretId(), s.cause(), s.totalUses(), 0, null, s.upstream());
         }
         return new SecretStatus(s.endpoint(), s.secretId(), s.cause(), binding.uses(), binding.limit().requests(),
-                binding.limit().per());
+                binding.limit().per(), s.upstream());
     }
 }

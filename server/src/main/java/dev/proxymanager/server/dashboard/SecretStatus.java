@@ -1,5 +1,6 @@
 package dev.proxymanager.server.dashboard;
 
+import dev.proxymanager.middleware.rotation.SecretStats;
 import dev.proxymanager.middleware.store.UnavailableCause;
 
 import java.time.Duration;
@@ -18,9 +19,16 @@ import java.util.Objects;
  *                     its uses); {@code >= 0}
  * @param limit requests allowed in that window; {@code > 0}, or {@code 0} when the secret has no limit
  * @param window the limit's window; positive, or {@code null} exactly when {@code limit} is 0
+ * @param upstream the quota the upstream last reported for it while that report holds, or {@code null}
  */
 public record SecretStatus(String endpoint, String secretId, UnavailableCause cause, long usesInWindow, long limit,
-                           Duration window) {
+                           Duration window, SecretStats.UpstreamQuotaView upstream) {
+
+    /** Without an upstream report. */
+    public SecretStatus(String endpoint, String secretId, UnavailableCause cause, long usesInWindow, long limit,
+                        Duration window) {
+        this(endpoint, secretId, cause, usesInWindow, limit, window, null);
+    }
 
     public SecretStatus {
         Objects.requireNonNull(endpoint, "endpoint");

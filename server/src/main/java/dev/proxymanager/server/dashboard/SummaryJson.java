@@ -62,6 +62,15 @@ final class SummaryJson {
                 } else {
                     row.putNull("windowSeconds");
                 }
+                if (s.upstream() == null) {
+                    row.putNull("upstream");
+                } else {
+                    ObjectNode up = row.putObject("upstream");
+                    up.put("policy", s.upstream().policy());
+                    up.put("limit", s.upstream().limit());
+                    up.put("remaining", s.upstream().remaining());
+                    up.put("reset", s.upstream().resetAt().toString());
+                }
                 Long inRange = requested.get(s.secretId());
                 if (inRange == null) {
                     row.putNull("requestsInRange");

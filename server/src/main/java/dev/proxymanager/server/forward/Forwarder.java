@@ -25,6 +25,14 @@ public interface Forwarder extends AutoCloseable {
     List<Map<String, Object>> secretStats(String endpoint);
 
     /**
+     * Per secret id of {@code endpoint}, the remaining quota its upstream last reported to this process ({@code null}
+     * for none), without asking the usage store; empty by default.
+     */
+    default Map<String, Long> reportedRemaining(String endpoint) {
+        return Map.of();
+    }
+
+    /**
      * Per target host, the secrets of {@code endpoint} that cannot serve that site now (per-site cooldowns, bans,
      * limits of the proxy port's {@code "scope": "host"}), masked as {@link #secretStats}; empty by default.
      */

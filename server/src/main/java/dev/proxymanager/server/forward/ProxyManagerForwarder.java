@@ -116,6 +116,11 @@ public final class ProxyManagerForwarder implements Forwarder {
     }
 
     @Override
+    public Map<String, Long> reportedRemaining(String endpoint) {
+        return manager.engine().reportedRemaining(endpoint);
+    }
+
+    @Override
     public List<Map<String, Object>> secretStats(String endpoint) {
         endpointConfig(endpoint);
         return describe(manager.stats(endpoint));
@@ -132,6 +137,20 @@ public final class ProxyManagerForwarder implements Forwarder {
     @Override
     public void close() {
         manager.close();
+    }
+
+    /** What the upstream last reported about a key's quota, beside our counts; null when no report holds. */
+    private static Map<String, Object> upstream(SecretStats.UpstreamQuotaView q) {
+        if (q == null) {
+            return null;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("policy", q.policy());
+        m.put("limit", q.limit() < 0 ? null : q.limit());
+        m.put("remaining", q.remaining());
+        m.put("reset", q.resetAt().toString());
+        m.put("learned_at", q.learnedAt().toString());
+        return m;
     }
 
     /** Per-secret stats as JSON-ready maps: ids, masked values and counts, never a clear value. */
@@ -155,6 +174,17 @@ public final class ProxyManagerForwarder implements Forwarder {
             m.put("windows", windows);
             m.put("cooling_down_until", s.coolingDownUntil() == null ? null : s.coolingDownUntil().toString());
             m.put("next_available", s.nextAvailable() == null ? null : s.nextAvailable().toString());
+            m.put("upstream", upstream(s.upstream()));
+            if (s.group() != null) {
+                List<Map<String, Object>> shared = new ArrayList<>();
+                for (SecretStats.WindowUsage w : s.group().windows()) {
+                    shared.add(Map.of("limit", w.limit().describe(), "uses", w.uses(), "max", w.limit().requests()));
+                }
+                Map<String, Object> group = new LinkedHashMap<>();
+                group.put("name", s.group().name());
+                group.put("windows", shared);
+                m.put("group", group);
+            }
             out.add(m);
         }
         return out;

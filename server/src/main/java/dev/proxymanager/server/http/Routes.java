@@ -93,6 +93,15 @@ public final class Routes extends Handler.Abstract {
         return this;
     }
 
+    /** Reads each key's upstream-reported quota from the engine's stats into its gauge, at scrape time. */
+    private void refreshUpstreamQuotas() {
+        // from the engine's memory: a scrape must not call the usage store (nor fail, or clear its failing state)
+        for (String endpoint : forwarder.endpoints()) {
+            forwarder.reportedRemaining(endpoint).forEach((secret, remaining) ->
+                    metrics.upstreamQuotaRemaining(endpoint, secret, remaining));
+        }
+    }
+
     /** Marks the server not ready (draining) so load balancers stop sending traffic. */
     public void markNotReady() {
         ready = false;
@@ -120,8 +129,11 @@ public final class Routes extends Handler.Abstract {
             case "/health" -> HttpExchange.json(response, callback, 200, Map.of("status", "up"));
             case "/ready" -> readiness(response, callback);
             case "/proxy-health" -> proxyHealth(response, callback);
-            case "/metrics" -> HttpExchange.text(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
-                    metrics.scrape());
+            case "/metrics" -> {
+                refreshUpstreamQuotas();
+                HttpExchange.text(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
+                        metrics.scrape());
+            }
             case "/proxy-metrics" -> proxyMetrics(response, callback);
             case "/api/v1/proxies" -> admin(request, response, callback, () -> {
                 if (!method.equals("GET")) {

@@ -27,7 +27,9 @@ import java.util.function.Supplier;
  * {@code proxy_requests_seconds} (histogram, by endpoint, status and outcome), {@code proxy_secret_uses_total}
  * (by endpoint and secret id — ids only, never values), {@code proxy_cache_total} (hit/miss),
  * {@code proxy_rejections_total} (by reason), {@code proxy_circuit_breaker_state} (1 for the current state),
- * {@code proxy_inflight_requests}, {@code proxy_queued_requests}, {@code proxy_request_log_dropped_total}.
+ * {@code proxy_inflight_requests}, {@code proxy_queued_requests}, {@code proxy_request_log_dropped_total},
+ * {@code proxy_upstream_quota_remaining} (by endpoint and secret id: the units the upstream last reported left, less
+ * our uses since; present while that report holds).
  * Also keeps the overall figures of {@code GET /proxy-metrics}. This class is threadsafe.
  */
 public final class ServerMetrics {
@@ -37,6 +39,7 @@ public final class ServerMetrics {
     // the registry finds a meter only after building its id and sorting its tags: look ours up by a plain key first
     private final Map<RequestKey, Timer> requests = new ConcurrentHashMap<>();
     private final Map<CounterKey, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<CounterKey, AtomicLong> upstreamRemaining = new ConcurrentHashMap<>();
     private final AtomicLong total = new AtomicLong();
     private final AtomicLong succeeded = new AtomicLong();
     private final Clock clock;
@@ -127,6 +130,29 @@ public final class ServerMetrics {
                     .tag("endpoint", breaker.getName()).tag("state", s.name().toLowerCase(java.util.Locale.ROOT))
                     .register(registry);
         }
+    }
+
+    /**
+     * Sets {@code proxy_upstream_quota_remaining{endpoint,secret}} (secret = id) to {@code remaining}; {@code null}
+     * removes it (no upstream report holds for the key).
+     */
+    public void upstreamQuotaRemaining(String endpoint, String secretId, Long remaining) {
+        CounterKey key = new CounterKey("upstream-remaining", endpoint, secretId);
+        if (remaining == null) {
+            AtomicLong gone = upstreamRemaining.remove(key);
+            if (gone != null) {
+                registry.find("proxy.upstream.quota.remaining").tag("endpoint", endpoint).tag("secret", secretId)
+                        .meters().forEach(registry::remove);
+            }
+            return;
+        }
+        upstreamRemaining.computeIfAbsent(key, k -> {
+            AtomicLong v = new AtomicLong();
+            Gauge.builder("proxy.upstream.quota.remaining", v, AtomicLong::get)
+                    .description("Units of a key's quota the upstream reported left, less our uses since")
+                    .tag("endpoint", endpoint).tag("secret", secretId).register(registry);
+            return v;
+        }).set(remaining);
     }
 
     /** Exposes a number read on every scrape (in-flight, queued, dropped log documents). */

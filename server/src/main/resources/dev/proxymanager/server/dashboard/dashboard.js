@@ -230,6 +230,16 @@
           : s.usesInWindow + ' uses, no limit') + (s.state === 'ready' ? '' : ' · ' + s.state.replace(/_/g, ' '));
       usage.appendChild(bar);
       usage.appendChild(text);
+      if (s.upstream) {
+        // what the upstream itself reports left (less our uses since), beside our own count
+        var upstream = document.createElement('div');
+        upstream.className = 'upstream-text';
+        upstream.textContent = 'upstream: ' + s.upstream.remaining
+            + (s.upstream.limit >= 0 ? ' / ' + s.upstream.limit : '') + ' left'
+            + (s.upstream.policy ? ' (' + s.upstream.policy + ')' : '')
+            + ', resets ' + s.upstream.reset.substring(11, 19) + ' UTC';
+        usage.appendChild(upstream);
+      }
       cell(row, null, 'usage-cell').appendChild(usage);
       cell(row, s.requestsInRange === null ? '–' : formatCount(s.requestsInRange), 'num requests-in-range');
       body.appendChild(row);

@@ -54,6 +54,9 @@ class DashboardPageTest {
             new SecretStatus("twitter", "tw-key-1", UnavailableCause.READY, 140, 900, Duration.ofMinutes(15)),
             new SecretStatus("twitter", "tw-key-2", UnavailableCause.REMOVED, 0, 900, Duration.ofMinutes(15)),
             new SecretStatus("maps", "px-10.0.*.*:8080", UnavailableCause.READY, 4, 60, Duration.ofMinutes(1)),
+            new SecretStatus("github", "gh-key-4", UnavailableCause.COOLING_DOWN, 3, 30, Duration.ofMinutes(1),
+                    new SecretStats.UpstreamQuotaView("core", 5000, 0, Instant.parse("2026-12-05T01:00:00Z"),
+                            Instant.parse("2026-12-05T00:10:00Z"))),
             nearItsMinuteLimit("search", "se-key-1")));
 
     /** A secret at 26 of 500 per 15 min and 26 of 30 per minute, as the engine reports it. */
@@ -156,6 +159,10 @@ class DashboardPageTest {
         assertThat(cooling.findElement(By.className("state")).getText()).isEqualToIgnoringCase("cooling down");
         assertThat(cooling.findElement(By.className("usage-text")).getText()).isEqualTo("30 / 30 per 1 min · cooling down");
         assertThat(row("tw-key-1").findElement(By.className("usage-text")).getText()).isEqualTo("140 / 900 per 15 min");
+        // the upstream's own report beside our count: exhausted although we counted 3 of 30
+        assertThat(row("gh-key-4").findElement(By.className("upstream-text")).getText())
+                .isEqualTo("upstream: 0 / 5000 left (core), resets 01:00:00 UTC");
+        assertThat(row("tw-key-1").findElements(By.className("upstream-text"))).isEmpty();
         // the binding limit, not the first long window (was "26 / 500 per 15 min")
         assertThat(row("se-key-1").findElement(By.className("usage-text")).getText()).isEqualTo("26 / 30 per 1 min");
         Map<String, Long> perSecret = RequestLogFixture.countBy(docs, LogFields.SECRET_ID);

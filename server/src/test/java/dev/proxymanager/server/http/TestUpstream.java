@@ -30,6 +30,10 @@ final class TestUpstream implements AutoCloseable {
     final AtomicInteger held = new AtomicInteger();
     final Map<String, String> lastHeaders = new ConcurrentHashMap<>();
     volatile String lastUri;
+    /** Added to every response (e.g. quota headers). */
+    final Map<String, String> responseHeaders = new ConcurrentHashMap<>();
+    /** Requests answered. */
+    final java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
     volatile String lastBody;
     /** When set, every answer is a 302 to this URL. */
     volatile String redirectTo;
@@ -67,6 +71,8 @@ final class TestUpstream implements AutoCloseable {
                 response.setStatus(status);
                 response.getHeaders().put("Content-Type", "text/plain");
                 response.getHeaders().put("Connection", "keep-alive");
+                responseHeaders.forEach(response.getHeaders()::put);
+                requests.incrementAndGet();
                 response.write(true, ByteBuffer.wrap(("upstream " + status + " " + lastUri + "x".repeat(padding))
                         .getBytes(StandardCharsets.UTF_8)), callback);
                 return true;

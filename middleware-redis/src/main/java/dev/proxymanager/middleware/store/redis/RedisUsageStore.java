@@ -3,6 +3,7 @@ package dev.proxymanager.middleware.store.redis;
 import dev.proxymanager.middleware.store.UnavailableCause;
 import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.config.SecretMasking;
+import dev.proxymanager.middleware.quota.UpstreamQuota;
 import dev.proxymanager.middleware.store.Availability;
 import dev.proxymanager.middleware.store.LeaseTerms;
 import dev.proxymanager.middleware.store.SecretUsage;
@@ -55,7 +56,7 @@ import java.util.concurrent.TimeoutException;
  * cooldowns hold for a whole fleet. Each call is one round trip: one {@code EVALSHA} of a Lua script (loaded on first
  * use and again after {@code NOSCRIPT}, e.g. when Redis restarted) that does the whole operation atomically.
  *
- * <p>Keys are {@code pm:{<endpoint>}:v1:<secretId>:log|st|ls} (see {@code docs/redis.md}): the hash tag puts one
+ * <p>Keys are {@code pm:{<endpoint>}:v1:<secretId>:log|st|ls|uq} (see {@code docs/redis.md}): the hash tag puts one
  * endpoint's keys in one Redis Cluster slot, {@code v1} is the key format version, and every key has an expiry
  * (windows are trimmed to the largest limit; leases are entries with their own expiry, so a process that dies loses
  * its leases after the lease TTL).
@@ -85,6 +86,14 @@ public final class RedisUsageStore implements UsageStore {
     private static final long RESTAMP_MATCH_MICROS = 50_000;
     /** A view's fields before its per-limit uses: removed, cooldown end, live leases, earliest lease end. */
     private static final int VIEW_FIELDS = 4;
+    /** Keys per secret: log, state, leases, upstream quota. */
+    private static final int KEYS_PER_SECRET = 4;
+    /** Keys per candidate in a call: the secret's, then its quota group's log (a key never written when none). */
+    private static final int KEYS_PER_CANDIDATE = KEYS_PER_SECRET + 1;
+    /** The id whose log stands for "no group": a group's limits are never sent for it, so it is never written. */
+    private static final String NO_GROUP = "~nogroup";
+    /** The usage answer's last fields: the upstream quota's limit, remaining, reset, learned at, policy. */
+    private static final int QUOTA_FIELDS = 5;
 
     private final RedisURI uri;
     private final String maskedUri;
@@ -170,10 +179,12 @@ public final class RedisUsageStore implements UsageStore {
             return new StoreDecision(-1, List.of(), 0);
         }
         SecretKeys[] secrets = new SecretKeys[count];
+        byte[][] groups = new byte[count][];
         for (int i = 0; i < count; i++) {
             secrets[i] = keys(endpoint, candidates[i].secretId());
+            groups[i] = groupLog(endpoint, candidates[i]);
         }
-        ScriptCall call = new ScriptCall("acquire", "acquire", now(now), secrets);
+        ScriptCall call = new ScriptCall("acquire", "acquire", now(now), secrets, groups);
         if (terms.leased()) {
             call.number(terms.maxHolders()).argument(Objects.requireNonNull(leaseId, "leaseId"))
                     .number(ceilMicros(terms.ttlNanos()));
@@ -194,7 +205,7 @@ public final class RedisUsageStore implements UsageStore {
         int at = 3;
         for (int i = 0; at < r.size(); i++) {
             examined.add(local(availability(r, at, candidates[i], terms, storeNow), now, offset));
-            at += VIEW_FIELDS + candidates[i].limits().size();
+            at += VIEW_FIELDS + candidates[i].allLimits();
         }
         return new StoreDecision(granted, examined, cap.isEmpty() ? 0 : TimeCodec.decode(cap) - offset);
     }
@@ -204,7 +215,7 @@ public final class RedisUsageStore implements UsageStore {
                                 long cooldownUntil, boolean remove) {
         long offset = storeClock.offset();
         ScriptCall call = new ScriptCall("release", "release", estimatedNow(now, offset),
-                keys(endpoint, secret.secretId()))
+                keys(endpoint, secret.secretId()), groupLog(endpoint, secret))
                 .number(terms.leased() ? 1 : 0).argument(leaseId == null ? "" : leaseId);
         if (cooldownUntil > 0) {
             call.time(cooldownUntil + offset);
@@ -219,43 +230,47 @@ public final class RedisUsageStore implements UsageStore {
     @Override
     public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
         // with Redis's clock the use was recorded at Redis's time: the script takes the nearest use to this estimate
-        ScriptCall call = new ScriptCall("restamp", "restamp", now(now), keys(endpoint, secret.secretId()))
+        ScriptCall call = new ScriptCall("restamp", "restamp", now(now), keys(endpoint, secret.secretId()),
+                groupLog(endpoint, secret))
                 .time(usedAt + storeClock.offset()).number(redisTime ? RESTAMP_MATCH_MICROS : 0);
         addBlock(call, secret);
         List<Object> r = eval(call);
         String storeNowText = (String) r.get(0);
         long offset = offset(storeNowText, now);
         long storeNow = now + offset;
-        long limitsFreeAt = storeNow;
-        int limit = -1; // no limit reached
-        List<UsageLimit> limits = secret.limits();
-        for (int j = 0; j < limits.size(); j++) {
-            String use = (String) r.get(1 + j);
-            if (!use.isEmpty()) {
-                long f = Clock.plus(TimeCodec.decode(use), limits.get(j).spacingNanos());
-                if (f > limitsFreeAt) {
-                    limitsFreeAt = f;
-                    limit = j;
-                }
-            }
+        long[] freeAt = limitsFreeAt(r, 1, secret, storeNow);
+        return local(Availability.decide(storeNow, false, 0, freeAt[0], (int) freeAt[1], false, 0), now, offset);
+    }
+
+    @Override
+    public void recordQuota(String endpoint, String secretId, UpstreamQuota quota, long now) {
+        if (!quota.liveAt(now)) {
+            return;
         }
-        return local(Availability.decide(storeNow, false, 0, limitsFreeAt, limit, false, 0), now, offset);
+        // the script compares the report's times with Redis's: they go over on its clock, as the caller estimates it
+        long offset = storeClock.offset();
+        eval(new ScriptCall("recordQuota", "quota", estimatedNow(now, offset), keys(endpoint, secretId),
+                groupLog(endpoint, null)).number(quota.limit()).number(quota.remaining())
+                .time(quota.resetAt() + offset).time(quota.learnedAt() + offset).argument(quota.policy())
+                .time(Math.max(0, quota.resetAt() + offset - UpstreamQuota.SAME_WINDOW_NANOS))
+                .time(Clock.plus(quota.resetAt() + offset, UpstreamQuota.SAME_WINDOW_NANOS)));
     }
 
     @Override
     public void restore(String endpoint, String secretId) {
-        eval(new ScriptCall("restore", "restore", "0", keys(endpoint, secretId)));
+        eval(new ScriptCall("restore", "restore", "0", keys(endpoint, secretId), groupLog(endpoint, null)));
     }
 
     @Override
     public void remove(String endpoint, String secretId) {
-        eval(new ScriptCall("remove", "remove", "0", keys(endpoint, secretId)).number(stateTtlMs));
+        eval(new ScriptCall("remove", "remove", "0", keys(endpoint, secretId), groupLog(endpoint, null))
+                .number(stateTtlMs));
     }
 
     @Override
     public void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes) {
-        ScriptCall call = new ScriptCall("recordPastUses", "past", "0", keys(endpoint, secret.secretId()))
-                .number(stateTtlMs);
+        ScriptCall call = new ScriptCall("recordPastUses", "past", "0", keys(endpoint, secret.secretId()),
+                groupLog(endpoint, secret)).number(stateTtlMs);
         addBlock(call, secret);
         long offset = storeClock.offset();
         for (long t : useTimes) {
@@ -266,29 +281,38 @@ public final class RedisUsageStore implements UsageStore {
 
     @Override
     public SecretUsage usage(String endpoint, StoreCandidate secret, LeaseTerms terms, long now) {
-        long offset = storeClock.offset();
-        ScriptCall call = new ScriptCall("usage", "usage", estimatedNow(now, offset),
-                keys(endpoint, secret.secretId())).number(terms.leased() ? 1 : 0);
+        // Redis's own now (not the estimate): a use another process made a moment ago is counted, not taken for
+        // clock skew, so stats show every process's uses (a group's window above all)
+        ScriptCall call = new ScriptCall("usage", "usage", now(now),
+                keys(endpoint, secret.secretId()), groupLog(endpoint, secret)).number(terms.leased() ? 1 : 0);
         addBlock(call, secret);
         List<Object> r = eval(call);
         long total = (Long) r.get(0);
+        long offset = offset((String) r.get(1), now);
         long storeNow = now + offset;
         Availability a = local(availability(r, 2, secret, terms, storeNow), now, offset);
         boolean removed = !((String) r.get(2)).isEmpty();
         long cooldownUntil = time(r.get(3));
         int holders = toInt(r.get(4));
-        int limits = secret.limits().size();
+        int limits = secret.allLimits();
         List<Integer> counts = new ArrayList<>(limits);
-        for (int i = 2 + VIEW_FIELDS + limits; i < r.size(); i++) {
+        int quotaAt = r.size() - QUOTA_FIELDS;
+        for (int i = 2 + VIEW_FIELDS + limits; i < quotaAt; i++) {
             counts.add(toInt(r.get(i)));
         }
+        UpstreamQuota upstream = null;
+        if (!((String) r.get(quotaAt + 2)).isEmpty()) {
+            upstream = new UpstreamQuota((String) r.get(quotaAt + 4), Long.parseLong((String) r.get(quotaAt)),
+                    Math.max(0, Long.parseLong((String) r.get(quotaAt + 1))), time(r.get(quotaAt + 2)) - offset,
+                    time(r.get(quotaAt + 3)) - offset);
+        }
         return new SecretUsage(counts, total, holders, cooldownUntil > storeNow ? cooldownUntil - offset : 0, removed,
-                a);
+                a, upstream);
     }
 
     @Override
     public void forget(String endpoint, String secretId) {
-        eval(new ScriptCall("forget", "forget", "0", keys(endpoint, secretId)));
+        eval(new ScriptCall("forget", "forget", "0", keys(endpoint, secretId), groupLog(endpoint, null)));
         ConcurrentHashMap<String, SecretKeys> ep = keys.get(endpoint);
         if (ep != null) {
             ep.remove(secretId);
@@ -318,9 +342,14 @@ public final class RedisUsageStore implements UsageStore {
         return "RedisUsageStore[" + maskedUri + ", " + (isConnected() ? "connected" : "not connected") + "]";
     }
 
-    /** The three key names of a secret: log, state, leases. */
+    /** The key names of a secret: log, state, leases, upstream quota. */
     String[] keysOf(String endpoint, String secretId) {
         return keys(endpoint, secretId).names().clone();
+    }
+
+    /** The log key of {@code c}'s quota group, or of the never-written stand-in when it has none (or is null). */
+    private byte[] groupLog(String endpoint, StoreCandidate c) {
+        return keys(endpoint, c == null || c.group() == null ? NO_GROUP : c.group().secretId()).encoded()[0];
     }
 
     private SecretKeys keys(String endpoint, String secretId) {
@@ -331,9 +360,9 @@ public final class RedisUsageStore implements UsageStore {
     /** A secret's key names, and their bytes as sent (encoded once, not on every call). */
     private record SecretKeys(String[] names, byte[][] encoded) {
         static SecretKeys of(String base) {
-            String[] names = {base + ":log", base + ":st", base + ":ls"};
-            byte[][] encoded = new byte[3][];
-            for (int i = 0; i < 3; i++) {
+            String[] names = {base + ":log", base + ":st", base + ":ls", base + ":uq"};
+            byte[][] encoded = new byte[KEYS_PER_SECRET][];
+            for (int i = 0; i < KEYS_PER_SECRET; i++) {
                 encoded[i] = names[i].getBytes(StandardCharsets.UTF_8);
             }
             return new SecretKeys(names, encoded);
@@ -353,17 +382,23 @@ public final class RedisUsageStore implements UsageStore {
          * @param operation the store operation, for errors
          * @param scriptOperation the script's operation (ARGV[1])
          * @param now the caller's time as the script takes it (ARGV[2]): '' for Redis's own clock
-         * @param secrets whose keys the call touches (KEYS, three per secret)
+         * @param secrets whose keys the call touches (KEYS, four per secret, each followed by its group's log)
          */
-        ScriptCall(String operation, String scriptOperation, String now, SecretKeys... secrets) {
+        ScriptCall(String operation, String scriptOperation, String now, SecretKeys[] secrets, byte[][] groupLogs) {
             this.operation = operation;
-            args.add(SCRIPT_SHA_BYTES).add(3L * secrets.length);
-            for (SecretKeys secret : secrets) {
-                for (byte[] key : secret.encoded()) {
+            args.add(SCRIPT_SHA_BYTES).add((long) KEYS_PER_CANDIDATE * secrets.length);
+            for (int i = 0; i < secrets.length; i++) {
+                for (byte[] key : secrets[i].encoded()) {
                     args.add(key);
                 }
+                args.add(groupLogs[i]);
             }
             args.add(scriptOperation).add(now);
+        }
+
+        /** A call about one secret. */
+        ScriptCall(String operation, String scriptOperation, String now, SecretKeys secret, byte[] groupLog) {
+            this(operation, scriptOperation, now, new SecretKeys[]{secret}, new byte[][]{groupLog});
         }
 
         ScriptCall argument(String text) {
@@ -388,9 +423,20 @@ public final class RedisUsageStore implements UsageStore {
 
     /**
      * A candidate's block (see usage-store.lua): per limit the indexes of the uses its window turns on before and
-     * after a grant, its spacing (window plus guard band) and its cooldown, in microseconds.
+     * after a grant, its spacing (window plus guard band) and its cooldown, in microseconds; then the same for its
+     * quota group's limits, which the script computes the same way on the group's log.
      */
     private static void addBlock(ScriptCall call, StoreCandidate c) {
+        addLimits(call, c);
+        if (c.group() == null) {
+            call.number(0).number(0).number(MIN_KEEP_MS); // no group limits: its log is never read nor written
+        } else {
+            addLimits(call, c.group());
+        }
+    }
+
+    /** One log's part of a block: its limits, the log's capacity and its expiry. */
+    private static void addLimits(ScriptCall call, StoreCandidate c) {
         List<UsageLimit> limits = c.limits();
         call.number(limits.size());
         long keep = 0;
@@ -412,25 +458,36 @@ public final class RedisUsageStore implements UsageStore {
 
     /**
      * The availability of a secret from the script's view of it at {@code r[at..]}: removed, cooldown end, live
-     * leases, earliest lease end, then per limit the use its window turns on.
+     * leases, earliest lease end, then per limit (the secret's, then its group's) the use its window turns on.
      */
     private static Availability availability(List<Object> r, int at, StoreCandidate c, LeaseTerms terms, long now) {
+        long[] freeAt = limitsFreeAt(r, at + VIEW_FIELDS, c, now);
+        boolean leasesFull = terms.leased() && toInt(r.get(at + 2)) >= terms.maxHolders();
+        return Availability.decide(now, !((String) r.get(at)).isEmpty(), time(r.get(at + 1)), freeAt[0],
+                (int) freeAt[1], leasesFull, time(r.get(at + 3)));
+    }
+
+    /**
+     * When the limits free up, from the uses their windows turn on at {@code r[at..]} (the secret's limits, then its
+     * group's): that time (at least {@code now}) and the index of the limit that frees last, -1 for none reached.
+     */
+    private static long[] limitsFreeAt(List<Object> r, int at, StoreCandidate c, long now) {
         long limitsFreeAt = now;
         int limit = -1; // no limit reached
         List<UsageLimit> limits = c.limits();
-        for (int j = 0; j < limits.size(); j++) {
-            String use = (String) r.get(at + VIEW_FIELDS + j);
+        List<UsageLimit> shared = c.group() == null ? List.of() : c.group().limits();
+        for (int j = 0; j < limits.size() + shared.size(); j++) {
+            String use = (String) r.get(at + j);
             if (!use.isEmpty()) {
-                long f = Clock.plus(TimeCodec.decode(use), limits.get(j).spacingNanos());
+                UsageLimit l = j < limits.size() ? limits.get(j) : shared.get(j - limits.size());
+                long f = Clock.plus(TimeCodec.decode(use), l.spacingNanos());
                 if (f > limitsFreeAt) {
                     limitsFreeAt = f;
                     limit = j;
                 }
             }
         }
-        boolean leasesFull = terms.leased() && toInt(r.get(at + 2)) >= terms.maxHolders();
-        return Availability.decide(now, !((String) r.get(at)).isEmpty(), time(r.get(at + 1)), limitsFreeAt, limit,
-                leasesFull, time(r.get(at + 3)));
+        return new long[]{limitsFreeAt, limit};
     }
 
     /** The script's now argument: the caller's time, or '' for Redis's clock. */
@@ -439,7 +496,7 @@ public final class RedisUsageStore implements UsageStore {
     }
 
     /**
-     * For the operations that grant nothing (release, usage): Redis's time as the caller estimates it, which spares
+     * For the operations that grant nothing (release, quota reports): Redis's time as the caller estimates it, which spares
      * the script a {@code TIME} call; it only decides which leases have ended and what a view shows.
      */
     private static String estimatedNow(long callerNow, long offset) {

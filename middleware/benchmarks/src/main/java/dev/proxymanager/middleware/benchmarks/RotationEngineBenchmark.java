@@ -6,6 +6,8 @@ import dev.proxymanager.middleware.config.PrefetchConfig;
 import dev.proxymanager.middleware.config.RotationMethod;
 import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.health.Outcome;
+import dev.proxymanager.middleware.quota.QuotaReading;
+import dev.proxymanager.middleware.quota.UpstreamQuota;
 import dev.proxymanager.middleware.rotation.AcquireResult;
 import dev.proxymanager.middleware.rotation.RotationEngine;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -24,6 +26,7 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -56,6 +59,10 @@ public class RotationEngineBenchmark {
     @Param({"0"})
     public int prefetch;
 
+    /** Whether each release carries an upstream quota report (far from exhausted), as quota headers would. */
+    @Param({"false"})
+    public boolean quota;
+
     private RotationEngine engine;
 
     @Setup(Level.Trial)
@@ -82,7 +89,13 @@ public class RotationEngineBenchmark {
     private boolean acquireRelease() {
         if (engine.acquire("bench") instanceof AcquireResult.Granted g) {
             boolean failed = failures > 0 && java.util.concurrent.ThreadLocalRandom.current().nextDouble() < failures;
-            engine.release(g.lease(), failed ? Outcome.status(502) : Outcome.success());
+            Outcome outcome = failed ? Outcome.status(502) : Outcome.success();
+            if (quota) {
+                long now = engine.clock().nanoTime();
+                outcome = outcome.withQuota(new QuotaReading(
+                        List.of(new UpstreamQuota("", 1_000_000, 900_000, now + 60_000_000_000L, now)), 0));
+            }
+            engine.release(g.lease(), outcome);
             return true;
         }
         return false;
