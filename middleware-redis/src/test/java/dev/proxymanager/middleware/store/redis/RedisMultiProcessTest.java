@@ -11,12 +11,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,16 +96,15 @@ class RedisMultiProcessTest {
     void threeProcessesNeverExceedAPerSecretLimitOrShareALeaseEvenWhenOneIsKilled() throws Exception {
         // given three processes with three threads each, on one endpoint of 4 keys x 4 requests/2 s, exclusive leases
         String url = "http://127.0.0.1:" + upstream.getAddress().getPort() + "/";
-        List<Worker> workers = new ArrayList<>();
+        List<ChildJvm> workers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             workers.add(spawn("load", redis.uri(), url, "8000", "3"));
         }
-        for (Worker w : workers) {
+        for (ChildJvm w : workers) {
             w.awaitLine("READY", Duration.ofSeconds(30));
         }
-        for (Worker w : workers) {
-            w.process.getOutputStream().write("GO\n".getBytes(StandardCharsets.US_ASCII));
-            w.process.getOutputStream().flush();
+        for (ChildJvm w : workers) {
+            w.tell("GO");
         }
 
         // when they run, and the third is killed (SIGKILL, leases still held) once the load is under way
@@ -153,7 +148,7 @@ class RedisMultiProcessTest {
                     .withEndpoint(UsageLoadWorker.heldEndpoint()).build();
             assertThat(store.ping()).isTrue();
             // given another process holding the only key of an exclusive endpoint
-            Worker holder = spawn("hold", redis.uri());
+            ChildJvm holder = spawn("hold", redis.uri());
             holder.awaitLine("HOLDING", Duration.ofSeconds(30));
             assertThat(engine.acquire("held")).isInstanceOfSatisfying(AcquireResult.Denied.class,
                     d -> assertThat(d.cause()).isEqualTo(UnavailableCause.LEASED));
@@ -172,43 +167,10 @@ class RedisMultiProcessTest {
         return Long.parseLong(doneLine.split(" ")[1]);
     }
 
-    private Worker spawn(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"), UsageLoadWorker.class.getName()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        processes.add(p);
-        return new Worker(p);
-    }
-
-    /** A child process and the lines it printed. */
-    private static final class Worker {
-        final Process process;
-        final List<String> lines = new CopyOnWriteArrayList<>();
-
-        Worker(Process process) {
-            this.process = process;
-            Thread reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        lines.add(line);
-                    }
-                } catch (IOException e) {
-                    lines.add("(output closed: " + e.getMessage() + ")");
-                }
-            }, "worker-output");
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        String awaitLine(String prefix, Duration atMost) {
-            await().atMost(atMost).pollInterval(Duration.ofMillis(20))
-                    .failFast("worker exited: " + lines, () -> !process.isAlive() && lines.stream().noneMatch(l -> l.startsWith(prefix)))
-                    .until(() -> lines.stream().anyMatch(l -> l.startsWith(prefix)));
-            return lines.stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow();
-        }
+    private ChildJvm spawn(String... args) throws IOException {
+        ChildJvm worker = ChildJvm.start(UsageLoadWorker.class,
+                List.of("-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"), args);
+        processes.add(worker.process);
+        return worker;
     }
 }

@@ -2,24 +2,17 @@ package dev.proxymanager.middleware.store.redis;
 
 import com.sun.net.httpserver.HttpServer;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -74,27 +67,27 @@ public final class UpstreamLimitRun {
 
     static Report run(String redisUri, Settings s) throws Exception {
         Upstream upstream = new Upstream(s.requests, s.window.toNanos());
-        List<Worker> workers = new ArrayList<>();
+        List<ChildJvm> workers = new ArrayList<>();
         try {
             String url = "http://127.0.0.1:" + upstream.server.getAddress().getPort() + "/";
             for (int i = 0; i < s.processes; i++) {
-                workers.add(Worker.spawn(redisUri, url, Long.toString(s.load.toMillis()),
+                workers.add(ChildJvm.start(UpstreamLimitWorker.class, List.of("-Xmx256m", "-XX:+UseSerialGC"), redisUri,
+                        url, Long.toString(s.load.toMillis()),
                         Integer.toString(s.threadsPerProcess), Integer.toString(s.keys), Integer.toString(s.requests),
                         Long.toString(s.window.toMillis()), s.margin));
             }
-            for (Worker w : workers) {
+            for (ChildJvm w : workers) {
                 w.awaitLine("READY", Duration.ofSeconds(60));
             }
-            for (Worker w : workers) {
-                w.process.getOutputStream().write("GO\n".getBytes(StandardCharsets.US_ASCII));
-                w.process.getOutputStream().flush();
+            for (ChildJvm w : workers) {
+                w.tell("GO");
             }
             long granted = 0;
             long failed = 0;
             List<Long> gtw = new ArrayList<>();
             List<Long> utw = new ArrayList<>();
             List<String> output = new ArrayList<>();
-            for (Worker w : workers) {
+            for (ChildJvm w : workers) {
                 String done = w.awaitLine("DONE", s.load.plusSeconds(30));
                 w.process.waitFor(30, TimeUnit.SECONDS);
                 for (String part : done.split(" ")) {
@@ -178,68 +171,6 @@ public final class UpstreamLimitRun {
         public void close() {
             server.stop(0);
             ((ExecutorService) server.getExecutor()).shutdownNow();
-        }
-    }
-
-    /** A child JVM and the lines it printed. */
-    private static final class Worker {
-        final Process process;
-        final List<String> lines = new CopyOnWriteArrayList<>();
-
-        private Worker(Process process) {
-            this.process = process;
-            Thread reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        lines.add(line);
-                    }
-                } catch (IOException e) {
-                    lines.add("(output closed: " + e.getMessage() + ")");
-                }
-            });
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        static Worker spawn(String... args) throws IOException {
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                    UpstreamLimitWorker.class.getName()));
-            cmd.addAll(Arrays.asList(args));
-            return new Worker(new ProcessBuilder(cmd).redirectErrorStream(true).start());
-        }
-
-        String awaitLine(String prefix, Duration timeout) throws Exception {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() < deadline) {
-                for (String l : lines) {
-                    if (l.startsWith(prefix)) {
-                        return l;
-                    }
-                }
-                if (!process.isAlive() && lines.stream().noneMatch(l -> l.startsWith(prefix))) {
-                    Thread.sleep(100); // the reader may still be draining the output
-                    if (lines.stream().noneMatch(l -> l.startsWith(prefix))) {
-                        throw new IllegalStateException("worker exited (" + process.exitValue() + ") without "
-                                + prefix + "; its output: " + lines);
-                    }
-                }
-                Thread.sleep(20);
-            }
-            throw new TimeoutException("no " + prefix + " from the worker within " + timeout + "; its output: " + lines);
-        }
-
-        List<Long> numbers(String prefix) {
-            for (String l : lines) {
-                if (l.startsWith(prefix)) {
-                    String rest = l.substring(prefix.length()).trim();
-                    return rest.isEmpty() ? List.of()
-                            : Arrays.stream(rest.split(",")).map(Long::parseLong).toList();
-                }
-            }
-            return List.of();
         }
     }
 }
