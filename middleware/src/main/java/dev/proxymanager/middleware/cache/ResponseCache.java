@@ -258,7 +258,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private Optional<CachedResponse> read(CacheKey key) {
-        if (!storeGate.allowsCall(nanoTime())) {
+        if (!storeGate.allowsCall(clock.nanoTime())) {
             return Optional.empty();
         }
         try {
@@ -277,7 +277,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private void write(CacheKey key, CachedResponse stamped) {
-        if (!storeGate.allowsCall(nanoTime())) {
+        if (!storeGate.allowsCall(clock.nanoTime())) {
             return;
         }
         try {
@@ -290,7 +290,7 @@ public final class ResponseCache implements AutoCloseable {
 
     private void markDown(CacheKey key, RuntimeException e) {
         storeErrors.increment();
-        if (storeGate.recordFailure(nanoTime())) {
+        if (storeGate.recordFailure(clock.nanoTime())) {
             LOG.atWarn().addKeyValue(LogFields.ENDPOINT, key.endpoint()).addKeyValue("cache_errors",
                     storeErrors.sum()).log("cache store failed, bypassing the cache for {}: {}", storeRetryInterval,
                     e.getMessage());
@@ -318,12 +318,7 @@ public final class ResponseCache implements AutoCloseable {
     public ResponseCacheStats stats() {
         return new ResponseCacheStats(hits.sum(), misses.sum(), bypasses.sum(), stale.sum(), storeErrors.sum(),
                 corrupt.sum(), writesDropped.sum(), singleFlightTimeouts.sum(),
-                !storeGate.skips(nanoTime()));
-    }
-
-    /** This cache's clock reading, for the store gate. */
-    private long nanoTime() {
-        return clock.nanoTime();
+                !storeGate.skips(clock.nanoTime()));
     }
 
     /** Waits (up to 10 s) for queued writes, then stops the cache's own writer thread. Does not close the store. */
