@@ -168,10 +168,10 @@ public final class FailoverUsageStore implements UsageStore {
 
     @Override
     public StoreDecision acquire(String endpoint, StoreCandidate[] candidates, int count, LeaseTerms terms,
-                                 String leaseId, long now) {
+                                 String leaseId, long now, int units) {
         if (tryPrimary()) {
             try {
-                StoreDecision d = primary.acquire(endpoint, candidates, count, terms, leaseId, now);
+                StoreDecision d = primary.acquire(endpoint, candidates, count, terms, leaseId, now, units);
                 answered();
                 return d;
             } catch (UsageStoreUnavailableException e) {
@@ -189,7 +189,7 @@ public final class FailoverUsageStore implements UsageStore {
             }
             return new StoreDecision(-1, examined, 0);
         }
-        StoreDecision d = local.acquire(endpoint, candidates, count, terms, leaseId, now);
+        StoreDecision d = local.acquire(endpoint, candidates, count, terms, leaseId, now, units);
         if (d.isGranted() && terms.leased() && leaseId != null) {
             localLeases.add(leaseId);
         }
@@ -221,10 +221,11 @@ public final class FailoverUsageStore implements UsageStore {
     }
 
     @Override
-    public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
+    public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now,
+                                int units) {
         if (tryPrimary()) {
             try {
-                Availability a = primary.restamp(endpoint, secret, leaseId, usedAt, now);
+                Availability a = primary.restamp(endpoint, secret, leaseId, usedAt, now, units);
                 recovered();
                 return a;
             } catch (UsageStoreUnavailableException e) {
@@ -234,7 +235,7 @@ public final class FailoverUsageStore implements UsageStore {
         fallbackCalls.incrementAndGet();
         // fail-open keeps local windows, which must see the use where it goes out; fail-closed granted it before
         // the outage and does not hold a request back for an outage
-        return mode == Mode.FAIL_OPEN ? local.restamp(endpoint, secret, leaseId, usedAt, now)
+        return mode == Mode.FAIL_OPEN ? local.restamp(endpoint, secret, leaseId, usedAt, now, units)
                 : new Availability(now, UnavailableCause.READY);
     }
 

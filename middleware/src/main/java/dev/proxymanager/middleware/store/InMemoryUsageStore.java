@@ -61,7 +61,8 @@ public final class InMemoryUsageStore implements UsageStore {
 
     @Override
     public StoreDecision acquire(String endpoint, StoreCandidate[] candidates, int count, LeaseTerms terms,
-                                 String leaseId, long now) {
+                                 String leaseId, long now, int units) {
+        checkUnits(units);
         EndpointRecords ep = endpoint(endpoint);
         synchronized (ep) {
             List<Availability> examined = new ArrayList<>(Math.min(count, 4));
@@ -69,20 +70,24 @@ public final class InMemoryUsageStore implements UsageStore {
                 StoreCandidate c = candidates[i];
                 SecretRecord r = ep.get(c.secretId());
                 r.fit(c);
-                SecretRecord g = group(ep, c);
-                Availability a = check(r, g, c, terms, now);
+                SecretRecord[] shared = shares(ep, c);
+                Availability a = check(r, shared, c, terms, now, units);
                 if (a.cause() != UnavailableCause.READY) {
                     examined.add(a);
                     continue;
                 }
-                r.log.record(now);
-                r.totalUses++;
-                if (g != null) {
-                    g.log.record(now);
-                    g.totalUses++;
+                for (int u = 0; u < units; u++) {
+                    r.log.record(now);
+                    for (SecretRecord s : shared) {
+                        s.log.record(now);
+                    }
+                }
+                r.totalUses += units;
+                for (SecretRecord s : shared) {
+                    s.totalUses += units;
                 }
                 if (r.upstream != null && r.upstream.liveAt(now)) {
-                    r.upstream = r.upstream.minus(1);
+                    r.upstream = r.upstream.minus(units);
                 }
                 if (terms.leased()) {
                     r.leases.add(leaseId, Clock.plus(now, terms.ttlNanos()));
@@ -98,25 +103,39 @@ public final class InMemoryUsageStore implements UsageStore {
                 if (cap > r.cooldownUntil) {
                     r.cooldownUntil = cap;
                 }
-                examined.add(check(r, g, c, terms, now));
+                examined.add(check(r, shared, c, terms, now, 1));
                 return new StoreDecision(i, examined, cap);
             }
             return new StoreDecision(-1, examined, 0);
         }
     }
 
-    /** The record of {@code c}'s group, fitted to its limits; {@code null} when not in one. */
-    private static SecretRecord group(EndpointRecords ep, StoreCandidate c) {
-        if (c.group() == null) {
-            return null;
+    private static void checkUnits(int units) {
+        if (units < 1) {
+            throw new IllegalArgumentException("units must be >= 1, was " + units);
         }
-        SecretRecord g = ep.get(c.group().secretId());
-        g.fit(c.group());
-        return g;
     }
 
-    private static Availability check(SecretRecord r, SecretRecord g, StoreCandidate c, LeaseTerms terms, long now) {
-        Availability limits = limitsOnly(r, g, c, now);
+    private static final SecretRecord[] NO_SHARES = new SecretRecord[0];
+
+    /** The records of {@code c}'s route buckets and group, fitted to their limits, in {@code shares()} order. */
+    private static SecretRecord[] shares(EndpointRecords ep, StoreCandidate c) {
+        List<StoreCandidate> shares = c.shares();
+        if (shares.isEmpty()) {
+            return NO_SHARES;
+        }
+        SecretRecord[] records = new SecretRecord[shares.size()];
+        for (int k = 0; k < records.length; k++) {
+            StoreCandidate s = shares.get(k);
+            records[k] = ep.get(s.secretId());
+            records[k].fit(s);
+        }
+        return records;
+    }
+
+    private static Availability check(SecretRecord r, SecretRecord[] shared, StoreCandidate c, LeaseTerms terms,
+                                      long now, int units) {
+        Availability limits = limitsOnly(r, shared, c, now, units);
         int limit = limits.cause() == UnavailableCause.AT_LIMIT ? limits.limit() : -1;
         boolean leasesFull = terms.leased() && r.leases.holders(now) >= terms.maxHolders();
         return Availability.decide(now, r.removed, Math.max(r.cooldownUntil, r.upstreamBlockedUntil(now)),
@@ -140,7 +159,7 @@ public final class InMemoryUsageStore implements UsageStore {
             if (remove) {
                 r.removed = true;
             }
-            return check(r, group(ep, secret), secret, terms, now);
+            return check(r, shares(ep, secret), secret, terms, now, 1);
         }
     }
 
@@ -157,57 +176,65 @@ public final class InMemoryUsageStore implements UsageStore {
     }
 
     @Override
-    public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
+    public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now,
+                                int units) {
+        checkUnits(units);
         EndpointRecords ep = endpoint(endpoint);
         synchronized (ep) {
             SecretRecord r = ep.get(secret.secretId());
             r.fit(secret);
-            SecretRecord g = group(ep, secret);
-            boolean had = r.log.remove(usedAt);
-            boolean groupHad = g != null && g.log.remove(usedAt); // the group's copy of the use moves with it
-            Availability a = limitsOnly(r, g, secret, now);
-            if (a.cause() == UnavailableCause.READY) {
-                r.log.record(now);
-                if (g != null) {
-                    g.log.record(now);
-                }
-            } else {
-                if (had) {
-                    r.log.record(usedAt);
-                }
-                if (groupHad) {
-                    g.log.record(usedAt);
+            SecretRecord[] shared = shares(ep, secret);
+            // the grant's copies of the use in every log move together
+            int had = removeUses(r, usedAt, units);
+            int[] sharedHad = new int[shared.length];
+            for (int k = 0; k < shared.length; k++) {
+                sharedHad[k] = removeUses(shared[k], usedAt, units);
+            }
+            Availability a = limitsOnly(r, shared, secret, now, units);
+            boolean moves = a.cause() == UnavailableCause.READY;
+            long at = moves ? now : usedAt;
+            for (int u = 0; u < (moves ? units : had); u++) {
+                r.log.record(at);
+            }
+            for (int k = 0; k < shared.length; k++) {
+                for (int u = 0; u < (moves ? units : sharedHad[k]); u++) {
+                    shared[k].log.record(at);
                 }
             }
             return a;
         }
     }
 
+    /** Removes up to {@code units} uses at exactly {@code time} from a log; how many it held. */
+    private static int removeUses(SecretRecord r, long time, int units) {
+        int removed = 0;
+        while (removed < units && r.log.remove(time)) {
+            removed++;
+        }
+        return removed;
+    }
+
     /**
-     * When every limit of {@code c} and of its group ({@code g}'s log, null when none) admits a use, and the one that
-     * frees last: the limits' part of the rule.
+     * When every limit of {@code c}, of its route buckets and of its group (the logs in {@code shared}) admits
+     * {@code units} more uses, and the one that frees last: the limits' part of the rule.
      */
-    private static Availability limitsOnly(SecretRecord r, SecretRecord g, StoreCandidate c, long now) {
+    private static Availability limitsOnly(SecretRecord r, SecretRecord[] shared, StoreCandidate c, long now,
+                                           int units) {
         long limitsFreeAt = now;
         int limit = -1; // no limit reached
-        List<UsageLimit> limits = c.limits();
-        for (int j = 0; j < limits.size(); j++) {
-            UsageLimit l = limits.get(j);
-            long f = r.log.freeAt(l.requests(), l.spacingNanos(), now);
-            if (f > limitsFreeAt) {
-                limitsFreeAt = f;
-                limit = j;
-            }
-        }
-        if (g != null) {
-            List<UsageLimit> shared = c.group().limits();
-            for (int j = 0; j < shared.size(); j++) {
-                UsageLimit l = shared.get(j);
-                long f = g.log.freeAt(l.requests(), l.spacingNanos(), now);
+        int index = 0;
+        for (int k = -1; k < shared.length; k++) {
+            SecretRecord log = k < 0 ? r : shared[k];
+            List<UsageLimit> limits = k < 0 ? c.limits() : c.shares().get(k).limits();
+            for (UsageLimit l : limits) {
+                // units more uses fit when the (requests - units + 1)-th newest has left the window
+                long f = l.requests() < units ? Long.MAX_VALUE
+                        : log.log.freeAt(l.requests() - units + 1, l.spacingNanos(), now);
                 if (f > limitsFreeAt) {
                     limitsFreeAt = f;
-                    limit = limits.size() + j;
+                    limit = index;
                 }
+                index++;
             }
         }
         return Availability.decide(now, false, 0, limitsFreeAt, limit, false, 0);
@@ -239,6 +266,10 @@ public final class InMemoryUsageStore implements UsageStore {
             r.fit(secret);
             r.log.recordAll(useTimes.clone());
             r.totalUses += useTimes.length;
+            for (SecretRecord s : shares(ep, secret)) {
+                s.log.recordAll(useTimes.clone());
+                s.totalUses += useTimes.length;
+            }
         }
     }
 
@@ -252,16 +283,16 @@ public final class InMemoryUsageStore implements UsageStore {
             for (UsageLimit l : secret.limits()) {
                 counts.add(r.log.countInWindow(l.spacingNanos(), now));
             }
-            SecretRecord g = group(ep, secret);
-            if (g != null) {
-                for (UsageLimit l : secret.group().limits()) {
-                    counts.add(g.log.countInWindow(l.spacingNanos(), now));
+            SecretRecord[] shared = shares(ep, secret);
+            for (int k = 0; k < shared.length; k++) {
+                for (UsageLimit l : secret.shares().get(k).limits()) {
+                    counts.add(shared[k].log.countInWindow(l.spacingNanos(), now));
                 }
             }
             int holders = terms.leased() ? r.leases.holders(now) : 0;
             long cooldown = Math.max(r.cooldownUntil, r.upstreamBlockedUntil(now)); // as the Redis store reports it
             return new SecretUsage(counts, r.totalUses, holders, cooldown > now ? cooldown : 0,
-                    r.removed, check(r, group(ep, secret), secret, terms, now),
+                    r.removed, check(r, shared, secret, terms, now, 1),
                     r.upstream != null && r.upstream.liveAt(now) ? r.upstream : null);
         }
     }

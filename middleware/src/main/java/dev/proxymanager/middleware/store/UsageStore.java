@@ -25,8 +25,22 @@ public interface UsageStore extends AutoCloseable {
      *
      * @return the decision; never {@code null}; nothing is recorded when no candidate is granted
      */
+    default StoreDecision acquire(String endpoint, StoreCandidate[] candidates, int count, LeaseTerms terms,
+                                  String leaseId, long now) {
+        return acquire(endpoint, candidates, count, terms, leaseId, now, 1);
+    }
+
+    /**
+     * As {@link #acquire(String, StoreCandidate[], int, LeaseTerms, String, long)} for a call that costs
+     * {@code units} uses (a weighted call): a candidate is granted only when every limit that counts it (its own,
+     * its route buckets', its group's) admits {@code units} more uses at {@code now}, and the grant records
+     * {@code units} uses at {@code now} in each of those logs. Total uses and the upstream's remaining go down by
+     * {@code units} too. One lease, whatever the units.
+     *
+     * @throws IllegalArgumentException when {@code units < 1}
+     */
     StoreDecision acquire(String endpoint, StoreCandidate[] candidates, int count, LeaseTerms terms, String leaseId,
-                          long now);
+                          long now, int units);
 
     /**
      * Ends lease {@code leaseId} (if still held; a no-op otherwise) and applies an outcome: a cooldown until
@@ -56,7 +70,15 @@ public interface UsageStore extends AutoCloseable {
      *
      * @return {@link Availability#FREE} at {@code now} when moved; else when it could move and the limit that blocks
      */
-    Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now);
+    default Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
+        return restamp(endpoint, secret, leaseId, usedAt, now, 1);
+    }
+
+    /**
+     * As {@link #restamp(String, StoreCandidate, String, long, long)} for a grant of {@code units} uses: all of them
+     * move together (when every limit admits {@code units} uses at {@code now} without them), or none.
+     */
+    Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now, int units);
 
     /** Puts a removed or cooling-down secret back into rotation (clears removal and cooldown). */
     void restore(String endpoint, String secretId);
@@ -65,8 +87,10 @@ public interface UsageStore extends AutoCloseable {
     void remove(String endpoint, String secretId);
 
     /**
-     * Adds past uses (e.g. rebuilt from the request log after a restart) to a secret's windows, keeping the newest
-     * {@code secret.logCapacity()}. They are added to total uses too, so pass each past use once.
+     * Adds past uses (e.g. rebuilt from the request log after a restart, or a call's cost learned from its response)
+     * to a secret's windows, keeping the newest {@code secret.logCapacity()}, and to the logs of its
+     * {@linkplain StoreCandidate#shares() route buckets and group}. They are added to total uses too, so pass each
+     * past use once.
      */
     void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes);
 

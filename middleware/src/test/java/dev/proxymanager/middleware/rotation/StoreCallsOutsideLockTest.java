@@ -37,7 +37,7 @@ class StoreCallsOutsideLockTest {
 
         @Override
         public StoreDecision acquire(String endpoint, StoreCandidate[] candidates, int count, LeaseTerms terms,
-                                     String leaseId, long now) {
+                                     String leaseId, long now, int units) {
             if (candidates[0].secretId().equals("k1")) {
                 entered.countDown();
                 try {
@@ -46,7 +46,7 @@ class StoreCallsOutsideLockTest {
                     Thread.currentThread().interrupt();
                 }
             }
-            return delegate.acquire(endpoint, candidates, count, terms, leaseId, now);
+            return delegate.acquire(endpoint, candidates, count, terms, leaseId, now, units);
         }
 
         @Override
@@ -56,8 +56,9 @@ class StoreCallsOutsideLockTest {
         }
 
         @Override
-        public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
-            return delegate.restamp(endpoint, secret, leaseId, usedAt, now);
+        public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now,
+                                    int units) {
+            return delegate.restamp(endpoint, secret, leaseId, usedAt, now, units);
         }
 
         @Override

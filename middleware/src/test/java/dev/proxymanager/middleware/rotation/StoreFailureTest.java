@@ -34,7 +34,7 @@ class StoreFailureTest {
 
         @Override
         public StoreDecision acquire(String endpoint, StoreCandidate[] candidates, int count, LeaseTerms terms,
-                                     String leaseId, long now) {
+                                     String leaseId, long now, int units) {
             throw failure;
         }
 
@@ -45,7 +45,8 @@ class StoreFailureTest {
         }
 
         @Override
-        public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
+        public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now,
+                                    int units) {
             throw new IllegalStateException("connection refused: 127.0.0.1:6379");
         }
 

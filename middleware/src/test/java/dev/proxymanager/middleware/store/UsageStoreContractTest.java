@@ -350,4 +350,114 @@ public abstract class UsageStoreContractTest {
         assertThat(store.release(endpoint, a, LeaseTerms.NONE, null, T0 + 2, 0, false))
                 .isEqualTo(Availability.atLimit(T0 + 60 * SECOND, 0));
     }
+
+    /** Secret {@code id} with its own limits and the route buckets a call counts against. */
+    private static StoreCandidate routed(String id, List<StoreCandidate> routes, UsageLimit... limits) {
+        return new StoreCandidate(id, List.of(limits), routes, null);
+    }
+
+    @Test
+    void aCallCountsAgainstTheRouteBucketItMatchesAndTheUnmatchedLimits() {
+        // given one key: 5 a minute in all, and a search bucket of 2 a minute
+        StoreCandidate search = candidate("a~route:search", new UsageLimit(2, 60 * SECOND, 0));
+        StoreCandidate searchCall = routed("a", List.of(search), new UsageLimit(5, 60 * SECOND, 0));
+        StoreCandidate otherCall = routed("a", List.of(), new UsageLimit(5, 60 * SECOND, 0));
+
+        assertThat(acquire(LeaseTerms.NONE, T0, "l1", searchCall).isGranted()).isTrue();
+        StoreDecision second = acquire(LeaseTerms.NONE, T0 + SECOND, "l2", searchCall);
+        assertThat(second.isGranted()).isTrue();
+        // the grant filled the search bucket: index 1 = the route's first limit, after the key's own
+        assertThat(second.examined()).containsExactly(Availability.atLimit(T0 + 60 * SECOND, 1));
+        assertThat(acquire(LeaseTerms.NONE, T0 + 2 * SECOND, "l3", searchCall).examined())
+                .containsExactly(Availability.atLimit(T0 + 60 * SECOND, 1));
+        // other calls on the same key still go, and count against its own limit with the search calls
+        for (int i = 0; i < 3; i++) {
+            assertThat(acquire(LeaseTerms.NONE, T0 + 3 * SECOND + i, "o" + i, otherCall).isGranted()).isTrue();
+        }
+        assertThat(acquire(LeaseTerms.NONE, T0 + 4 * SECOND, "o4", otherCall).examined())
+                .containsExactly(Availability.atLimit(T0 + 60 * SECOND, 0));
+        assertThat(store.usage(endpoint, searchCall, LeaseTerms.NONE, T0 + 4 * SECOND).usesPerLimit())
+                .containsExactly(5, 2);
+        assertThat(store.usage(endpoint, otherCall, LeaseTerms.NONE, T0 + 4 * SECOND).totalUses()).isEqualTo(5);
+    }
+
+    @Test
+    void routeBucketsAreOrderedBeforeTheGroupInAnAvailability() {
+        StoreCandidate account = candidate("~group:acct", new UsageLimit(1, 60 * SECOND, 0));
+        StoreCandidate search = candidate("a~route:search", new UsageLimit(3, 60 * SECOND, 0));
+        StoreCandidate a = new StoreCandidate("a", List.of(new UsageLimit(10, 60 * SECOND, 0)), List.of(search),
+                account);
+        StoreDecision d = acquire(LeaseTerms.NONE, T0, "l1", a);
+        assertThat(d.isGranted()).isTrue();
+        assertThat(d.examined()).containsExactly(Availability.atLimit(T0 + 60 * SECOND, 2));
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0).usesPerLimit()).containsExactly(1, 1, 1);
+    }
+
+    @Test
+    void aWeightedCallIsGrantedOnlyWhenEveryLimitAdmitsAllItsUnits() {
+        StoreCandidate a = candidate("a", new UsageLimit(10, 60 * SECOND, 0));
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l1", T0, 4).isGranted())
+                .isTrue();
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l2", T0 + SECOND, 4)
+                .isGranted()).isTrue();
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + SECOND).usesPerLimit()).containsExactly(8);
+        // 8 of 10 used: 3 units do not fit until the first call's 4 age out; 2 do
+        StoreDecision refused = store.acquire(endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l3",
+                T0 + 2 * SECOND, 3);
+        assertThat(refused.isGranted()).isFalse();
+        assertThat(refused.examined()).containsExactly(Availability.atLimit(T0 + 60 * SECOND, 0));
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l4", T0 + 2 * SECOND, 2)
+                .isGranted()).isTrue();
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 2 * SECOND).totalUses()).isEqualTo(10);
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l5", T0 + 60 * SECOND, 4)
+                .isGranted()).isTrue();
+    }
+
+    @Test
+    void aWeightedCallCountsItsUnitsInItsRouteBucketAndGroupToo() {
+        StoreCandidate account = candidate("~group:acct", new UsageLimit(6, 60 * SECOND, 0));
+        StoreCandidate points = candidate("a~route:graphql", new UsageLimit(5, 60 * SECOND, 0));
+        StoreCandidate a = new StoreCandidate("a", List.of(new UsageLimit(100, 60 * SECOND, 0)), List.of(points),
+                account);
+        StoreCandidate b = member("b", account, new UsageLimit(100, 60 * SECOND, 0));
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l1", T0, 5).isGranted())
+                .isTrue();
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0).usesPerLimit()).containsExactly(5, 5, 5);
+        // b shares only the group: one unit left there
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {b}, 1, LeaseTerms.NONE, "l2", T0, 2).examined())
+                .containsExactly(Availability.atLimit(T0 + 60 * SECOND, 1));
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {b}, 1, LeaseTerms.NONE, "l3", T0, 1).isGranted())
+                .isTrue();
+    }
+
+    @Test
+    void aWeightedGrantTakesItsUnitsOffTheReportedRemaining() {
+        StoreCandidate a = candidate("a");
+        store.recordQuota(endpoint, "a", new UpstreamQuota("core", 100, 10, T0 + 60 * SECOND, T0), T0);
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l1", T0, 4).isGranted())
+                .isTrue();
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0).upstream().remaining()).isEqualTo(6);
+    }
+
+    @Test
+    void restampMovesAllUnitsOfAWeightedGrantTogether() {
+        StoreCandidate a = candidate("a", new UsageLimit(4, 10 * SECOND, 0));
+        store.acquire(endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l1", T0, 3);
+        assertThat(store.restamp(endpoint, a, "l1", T0, T0 + 3 * SECOND, 3))
+                .isEqualTo(new Availability(T0 + 3 * SECOND, UnavailableCause.READY));
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 3 * SECOND).usesPerLimit()).containsExactly(3);
+        // all three now free their slots at T0 + 13 s, none at T0 + 10 s
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l2", T0 + 10 * SECOND, 2)
+                .examined()).containsExactly(Availability.atLimit(T0 + 13 * SECOND, 0));
+    }
+
+    @Test
+    void pastUsesCountInTheRouteBucketsAndGroupOfTheCall() {
+        StoreCandidate account = candidate("~group:acct", new UsageLimit(10, 60 * SECOND, 0));
+        StoreCandidate points = candidate("a~route:graphql", new UsageLimit(10, 60 * SECOND, 0));
+        StoreCandidate a = new StoreCandidate("a", List.of(new UsageLimit(10, 60 * SECOND, 0)), List.of(points),
+                account);
+        store.recordPastUses(endpoint, a, new long[] {T0 - 2 * SECOND, T0 - SECOND});
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0).usesPerLimit()).containsExactly(2, 2, 2);
+    }
 }

@@ -172,9 +172,19 @@ public final class RedisUsageStore implements UsageStore {
         }
     }
 
+    // TODO(issue 18, in progress on branch redis-speed): route buckets and weighted grants in the script
+    private static void supported(StoreCandidate c, int units) {
+        if (!c.routes().isEmpty() || units != 1) {
+            throw new IllegalArgumentException("the Redis usage store does not take route buckets or weighted calls yet");
+        }
+    }
+
     @Override
     public StoreDecision acquire(String endpoint, StoreCandidate[] candidates, int count, LeaseTerms terms,
-                                 String leaseId, long now) {
+                                 String leaseId, long now, int units) {
+        for (int i = 0; i < count; i++) {
+            supported(candidates[i], units);
+        }
         if (count <= 0) {
             return new StoreDecision(-1, List.of(), 0);
         }
@@ -228,7 +238,9 @@ public final class RedisUsageStore implements UsageStore {
     }
 
     @Override
-    public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now) {
+    public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now,
+                                int units) {
+        supported(secret, units);
         // with Redis's clock the use was recorded at Redis's time: the script takes the nearest use to this estimate
         ScriptCall call = new ScriptCall("restamp", "restamp", now(now), keys(endpoint, secret.secretId()),
                 groupLog(endpoint, secret))
@@ -269,6 +281,7 @@ public final class RedisUsageStore implements UsageStore {
 
     @Override
     public void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes) {
+        supported(secret, 1);
         ScriptCall call = new ScriptCall("recordPastUses", "past", "0", keys(endpoint, secret.secretId()),
                 groupLog(endpoint, secret)).number(stateTtlMs);
         addBlock(call, secret);
