@@ -26,8 +26,14 @@ import java.util.Set;
  * the engine says it is usable (under its limits, not cooling down) and moves — and is rebound — when not. A proxy
  * already holding the endpoint's {@code max_sessions_per_proxy} sessions takes no new one: the next proxy is tried.
  * Bindings live in a {@link SessionStore} (Redis across replicas); when the store fails, the exchange goes on
- * without stickiness rather than failing. Both the plain-HTTP and the CONNECT path pick here. This class is
- * threadsafe.
+ * without stickiness rather than failing. Both the plain-HTTP and the CONNECT path pick here.
+ *
+ * <p>A grant given back unused still counts as a use in its windows: the store's acquire records the use, and the
+ * {@code UsageStore} SPI can end a lease but not withdraw a recorded use ({@code release} ends the lease and applies
+ * cooldowns, {@code restamp} only moves the use). That happens when the site grants a proxy the endpoint does not
+ * (or the other way round), and when the proxy picked for a new session is full of sessions. The site is asked
+ * first because its limits are the tighter ones: the endpoint refuses its pick less often than the other way round,
+ * so fewer uses are lost. This class is threadsafe.
  */
 final class UpstreamPicker {
 
