@@ -12,7 +12,6 @@ import dev.proxymanager.middleware.clock.Sleeper;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.KeyPlacement;
 import dev.proxymanager.middleware.health.Outcome;
-import dev.proxymanager.middleware.quota.QuotaHeaders;
 import dev.proxymanager.middleware.http.HttpHeaders;
 import dev.proxymanager.middleware.health.OutcomeClassifier;
 import dev.proxymanager.middleware.health.OutcomeKind;
@@ -20,6 +19,7 @@ import dev.proxymanager.middleware.lease.SecretLease;
 import dev.proxymanager.middleware.log.Redaction;
 import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
+import dev.proxymanager.middleware.quota.QuotaReading;
 import dev.proxymanager.middleware.rotation.AcquireResult;
 import dev.proxymanager.middleware.rotation.RotationEngine;
 import dev.proxymanager.middleware.rotation.UseNotAdmittedException;
@@ -185,12 +185,12 @@ final class Dispatcher {
                 Duration retryAfter = retryAfter(r.header("retry-after").orElse(null));
                 Outcome outcome = Outcome.response(r.status(), retryAfter,
                                 OutcomeClassifier.needsBody(endpoint.health()) ? r.bodyBuffer() : null)
-                        .withQuota(endpoint.quotaHeaders().read(r.headerFields(), clock.nanoTime())
-                                .withCost(QuotaHeaders.cost(r.headerFields(), endpoint.costHeader())));
+                        .withQuota(endpoint.quotaHeaders().read(r.headerFields(), endpoint.costHeader(),
+                                clock.nanoTime()));
                 OutcomeKind kind = engine.release(lease, outcome); // classified knowing the secret's windows
                 attempts.outcome = kind;
                 record(endpoint, request, lease, r.status(), elapsedMs(start), r.bodyLength(), logCache, attempt,
-                        kind, null);
+                        kind, null, outcome.quota());
                 if (!kind.retryableOnAnotherSecret() || last) {
                     return r;
                 }
@@ -259,6 +259,13 @@ final class Dispatcher {
     private void record(EndpointConfig endpoint, TransportRequest request, SecretLease lease, Integer status,
                         Long latencyMs, long bytes, String cacheStatus, int attempt, OutcomeKind outcome,
                         String error) {
+        record(endpoint, request, lease, status, latencyMs, bytes, cacheStatus, attempt, outcome, error,
+                QuotaReading.NONE);
+    }
+
+    private void record(EndpointConfig endpoint, TransportRequest request, SecretLease lease, Integer status,
+                        Long latencyMs, long bytes, String cacheStatus, int attempt, OutcomeKind outcome,
+                        String error, QuotaReading quota) {
         if (log == null) {
             return;
         }
@@ -276,7 +283,8 @@ final class Dispatcher {
                     .withCache(cacheStatus)
                     .withAttempt(attempt)
                     .withOutcome(outcome)
-                    .withErrorType(error);
+                    .withErrorType(error)
+                    .withUpstreamQuota(quota);
             if (lease != null) {
                 b.withSecretId(lease.secretId());
                 if (lease.type() == SecretType.PROXY) {

@@ -216,6 +216,26 @@ class QuotaSignalsTest {
     }
 
     @Test
+    void theRequestLogDocumentOfAnAttemptCarriesTheQuotaItsResponseReported() throws IOException {
+        api = new QuotaApi(Style.IETF);
+        dev.proxymanager.middleware.log.InMemoryRequestLog log = new dev.proxymanager.middleware.log.InMemoryRequestLog();
+        EndpointConfig.Builder b = EndpointConfig.builder("api", SecretType.KEY).withBaseUrl(api.baseUrl())
+                .withSecret("k1", "quota-key-value-1");
+        pm = ProxyManager.builder().secrets(TestEndpoints.config(b.build())).clock(clock).sleeper(clock::advance)
+                .requestLog(log).build();
+
+        try (Request req = pm.request(SecretType.KEY, "api", false)) {
+            req.send("GET", api.baseUrl() + "/items", null, null);
+        }
+
+        assertThat(log.entries()).singleElement().satisfies(e -> {
+            assertThat(e.upstreamRemaining()).isEqualTo(QUOTA - 1L);
+            assertThat(e.upstreamLimit()).isEqualTo((long) QUOTA);
+            assertThat(e.upstreamReset()).isEqualTo(Instant.parse("2026-12-05T00:00:01Z"));
+        });
+    }
+
+    @Test
     void aCostLearnedFromTheResponseHeaderIsDebited() throws IOException {
         // given one hour windows of 10 uses per key, and responses saying each call cost 4 points
         start(Style.IETF, EndpointConfig.builder("api", SecretType.KEY).withCostHeader("X-Points-Used")

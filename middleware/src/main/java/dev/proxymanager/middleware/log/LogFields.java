@@ -47,6 +47,15 @@ public final class LogFields {
     public static final String OUTCOME = "outcome";
     /** The error's type when the attempt failed without a response, e.g. {@code connect_timeout} (keyword). */
     public static final String ERROR_TYPE = "error_type";
+    /**
+     * Units of the secret's quota the upstream reported left in this attempt's response: the quota that binds first
+     * when it reported several (long); absent when it reported none.
+     */
+    public static final String UPSTREAM_REMAINING = "upstream_remaining";
+    /** The size of that quota, as the upstream reported it (long); absent when not reported. */
+    public static final String UPSTREAM_LIMIT = "upstream_limit";
+    /** When that quota resets, as the upstream reported it (date). */
+    public static final String UPSTREAM_RESET = "upstream_reset";
     /** Secret state change events: {@code cooldown}, {@code ban}, {@code removed}, {@code restored} (keyword). */
     public static final String EVENT = "event";
     /** Why a secret's state changed, e.g. {@code ban signal (status 403), backoff 1} (keyword). */

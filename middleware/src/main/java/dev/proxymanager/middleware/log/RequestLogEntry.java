@@ -1,8 +1,11 @@
 package dev.proxymanager.middleware.log;
 
 import dev.proxymanager.middleware.cache.CacheStatus;
+import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.health.OutcomeClassifier;
 import dev.proxymanager.middleware.health.OutcomeKind;
+import dev.proxymanager.middleware.quota.QuotaReading;
+import dev.proxymanager.middleware.quota.UpstreamQuota;
 
 import java.net.URI;
 import java.time.Instant;
@@ -39,11 +42,16 @@ import java.util.Objects;
  * @param attempt 0 when answered from the cache, 1 for the first upstream attempt, 2 for the first retry, …
  * @param outcome what the attempt came to, as {@link OutcomeClassifier} classified it (stored as its wire name)
  * @param errorType the error's type when no response came, e.g. {@code connect_timeout}
+ * @param upstreamRemaining units the response reported left of the secret's binding quota (the one that binds
+ *                          first, {@link QuotaReading#binding()}), null when it reported none
+ * @param upstreamLimit that quota's size, null when not reported
+ * @param upstreamReset when that quota resets, null when not reported
  */
 public record RequestLogEntry(Instant timestamp, String instanceId, String endpoint, String method, String url,
                               String host, String secretId, String secretType, String proxyId, Integer status,
                               Long latencyMs, Long bytes, String cache, Integer attempt, OutcomeKind outcome,
-                              String errorType) {
+                              String errorType, Long upstreamRemaining, Long upstreamLimit,
+                              Instant upstreamReset) {
 
     /** Format version of request-log documents. */
     public static final int SCHEMA_VERSION = 2; // 2: cache-served calls are attempt 0; cache only on attempt 0 or 1
@@ -102,6 +110,9 @@ public record RequestLogEntry(Instant timestamp, String instanceId, String endpo
         doc.put(LogFields.ATTEMPT, attempt);
         doc.put(LogFields.OUTCOME, outcome.wireName());
         putIfSet(doc, LogFields.ERROR_TYPE, errorType);
+        putIfSet(doc, LogFields.UPSTREAM_REMAINING, upstreamRemaining);
+        putIfSet(doc, LogFields.UPSTREAM_LIMIT, upstreamLimit);
+        putIfSet(doc, LogFields.UPSTREAM_RESET, upstreamReset == null ? null : upstreamReset.toString());
         doc.put(LogFields.SCHEMA_VERSION, SCHEMA_VERSION);
         return doc;
     }
@@ -139,6 +150,9 @@ public record RequestLogEntry(Instant timestamp, String instanceId, String endpo
         private Integer attempt = 1;
         private OutcomeKind outcome;
         private String errorType;
+        private Long upstreamRemaining;
+        private Long upstreamLimit;
+        private Instant upstreamReset;
 
         private Builder() {
         }
@@ -163,13 +177,26 @@ public record RequestLogEntry(Instant timestamp, String instanceId, String endpo
         public Builder withErrorType(String errorType) { this.errorType = errorType; return this; }
 
         /**
+         * The quota the response reported: its binding quota ({@link QuotaReading#binding()}), whose reset is on
+         * the engine's epoch-anchored clock; nothing when it reported none with a reset.
+         */
+        public Builder withUpstreamQuota(QuotaReading reading) {
+            UpstreamQuota q = reading == null ? null : reading.binding();
+            upstreamRemaining = q == null ? null : q.remaining();
+            upstreamLimit = q == null || q.limit() < 0 ? null : q.limit();
+            upstreamReset = q == null ? null : Clock.toInstant(q.resetAt());
+            return this;
+        }
+
+        /**
          * @throws NullPointerException if timestamp, endpoint, method, url or outcome is missing
          * @throws IllegalArgumentException if attempt &lt; 0, or attempt 0 (answered from the cache) has a cache
          *                                  status other than hit or stale, a latency or a secret
          */
         public RequestLogEntry build() {
             return new RequestLogEntry(timestamp, instanceId, endpoint, method, url, host, secretId, secretType,
-                    proxyId, status, latencyMs, bytes, cache, attempt, outcome, errorType);
+                    proxyId, status, latencyMs, bytes, cache, attempt, outcome, errorType, upstreamRemaining,
+                    upstreamLimit, upstreamReset);
         }
     }
 }

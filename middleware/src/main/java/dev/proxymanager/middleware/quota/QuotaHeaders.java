@@ -129,6 +129,15 @@ public final class QuotaHeaders {
         return r.quotas.isEmpty() && r.malformed == 0 ? QuotaReading.NONE : new QuotaReading(r.quotas, r.malformed);
     }
 
+    /**
+     * The quota signals of one response for an endpoint: what {@link #read(HttpHeaders, long)} finds, with the cost
+     * {@link #cost} reads from {@code costHeader} (null for none). The one reading every route makes of a response
+     * (the library's requests, {@code /proxy/{endpoint}}, the proxy port). Never throws for a bad header value.
+     */
+    public QuotaReading read(HttpHeaders headers, String costHeader, long now) {
+        return read(headers, now).withCost(cost(headers, costHeader));
+    }
+
     @Override
     public String toString() {
         if (!enabled) {

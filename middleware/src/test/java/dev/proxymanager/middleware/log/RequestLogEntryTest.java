@@ -1,10 +1,13 @@
 package dev.proxymanager.middleware.log;
 
 import dev.proxymanager.middleware.health.OutcomeKind;
+import dev.proxymanager.middleware.quota.QuotaReading;
+import dev.proxymanager.middleware.quota.UpstreamQuota;
 
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,6 +33,24 @@ class RequestLogEntryTest {
                 .containsEntry(LogFields.CACHE, "miss")
                 .containsEntry(LogFields.SCHEMA_VERSION, RequestLogEntry.SCHEMA_VERSION)
                 .doesNotContainKeys(LogFields.PROXY_ID, LogFields.ERROR_TYPE, LogFields.EVENT);
+    }
+
+    @Test
+    void documentCarriesTheQuotaThatBindsFirstOfWhatTheResponseReported() {
+        long reset = Instant.parse("2026-02-03T05:00:00Z").toEpochMilli() * 1_000_000L;
+        QuotaReading reading = new QuotaReading(List.of(new UpstreamQuota("hour", 5000, 12, reset, 0),
+                new UpstreamQuota("day", -1, 900, reset + 1, 0)), 0);
+
+        Map<String, Object> doc = RequestLogEntry.builder().withTimestamp(T).withEndpoint("github").withMethod("GET")
+                .withUrl("https://api.github.com/").withOutcome(OutcomeKind.SUCCESS).withUpstreamQuota(reading).build()
+                .toDocument();
+
+        assertThat(doc).containsEntry(LogFields.UPSTREAM_REMAINING, 12L).containsEntry(LogFields.UPSTREAM_LIMIT, 5000L)
+                .containsEntry(LogFields.UPSTREAM_RESET, "2026-02-03T05:00:00Z");
+        assertThat(RequestLogEntry.builder().withTimestamp(T).withEndpoint("github").withMethod("GET")
+                .withUrl("https://api.github.com/").withOutcome(OutcomeKind.SUCCESS).withUpstreamQuota(QuotaReading.NONE)
+                .build().toDocument())
+                .doesNotContainKeys(LogFields.UPSTREAM_REMAINING, LogFields.UPSTREAM_LIMIT, LogFields.UPSTREAM_RESET);
     }
 
     @Test

@@ -17,6 +17,8 @@ import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.http.HttpHeaders;
 import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
+import dev.proxymanager.middleware.quota.QuotaHeaders;
+import dev.proxymanager.middleware.quota.QuotaReading;
 import dev.proxymanager.server.proxy.tls.TlsInterception;
 import dev.proxymanager.middleware.store.SessionStore;
 import dev.proxymanager.server.security.HeaderPolicy;
@@ -228,7 +230,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 fromUpstream.set(a);
                 if (!a.logged()) {
                     log(endpoint, method, target, a.picked(), a.status(), a.startedNanos(), a.sentAt(),
-                            (long) buffered.bodyLength(), a.attempt(), a.kind(), null, logCache);
+                            (long) buffered.bodyLength(), a.attempt(), a.kind(), null, logCache, a.quota());
                 }
                 return buffered;
             });
@@ -266,7 +268,8 @@ public final class ForwardProxyHandler extends ConnectHandler {
         long bytes = relay(request, response, callback, a.upstream(), a.picked(), a.attempt(), admitted.session());
         if (!a.logged()) {
             log(admitted.endpoint(), request.getMethod(), target, a.picked(), a.status(), a.startedNanos(), a.sentAt(),
-                    bytes < 0 ? null : bytes, a.attempt(), a.kind(), bytes < 0 ? "client_gone" : null, logCache);
+                    bytes < 0 ? null : bytes, a.attempt(), a.kind(), bytes < 0 ? "client_gone" : null, logCache,
+                    a.quota());
         }
     }
 
@@ -283,7 +286,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
 
     /** The upstream response of the last attempt; its lease is already released. */
     private record Answer(ClassicHttpResponse upstream, UpstreamPicker.Picked picked, int attempt, OutcomeKind kind,
-                          long startedNanos, Instant sentAt, boolean logged) implements Attempted {
+                          long startedNanos, Instant sentAt, boolean logged, QuotaReading quota) implements Attempted {
         int status() {
             return upstream.getCode();
         }
@@ -345,7 +348,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 if (upstream != null) {
                     discard(upstream);
                 }
-                picker.release(picked, Outcome.unused());
+                picker.release(picked, Outcome.unused(), UpstreamPicker.Answerer.SITE);
                 log(endpoint, method, target, picked, null, started, sentAt, null, attempt,
                         OutcomeKind.CONNECTION_ERROR, ProxyRefusal.UPSTREAM_TLS.token(), logCache);
                 if (lastBanned != null) {
@@ -359,7 +362,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 }
                 boolean timeout = isTimeout(e);
                 Outcome failed = timeout ? Outcome.timeout() : Outcome.connectionError();
-                OutcomeKind failedKind = picker.release(picked, failed);
+                OutcomeKind failedKind = picker.release(picked, failed, UpstreamPicker.Answerer.SITE);
                 log(endpoint, method, target, picked, null, started, sentAt, null, attempt, failedKind,
                         e.getClass().getSimpleName(), logCache);
                 lastRefusal = timeout ? ProxyRefusal.UPSTREAM_TIMEOUT : ProxyRefusal.UPSTREAM_FAILED;
@@ -368,9 +371,10 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 continue;
             }
             int status = upstream.getCode();
-            Outcome answered = Outcome.response(status, retryAfter(upstream), bodyPrefix);
+            Outcome answered = Outcome.response(status, retryAfter(upstream), bodyPrefix)
+                    .withQuota(quotaReading(endpoint, upstream));
             // the engine classifies the answer knowing the proxy's windows (a 429 at a limit is a cooldown, no ban)
-            OutcomeKind kind = picker.release(picked, answered);
+            OutcomeKind kind = picker.release(picked, answered, UpstreamPicker.Answerer.SITE);
             if (lastBanned != null) {
                 discard(lastBanned.upstream());
                 lastBanned = null;
@@ -378,11 +382,11 @@ public final class ForwardProxyHandler extends ConnectHandler {
             if (kind.retryableOnAnotherSecret() && attempt < maxAttempts) {
                 boolean byBody = OutcomeClassifier.bannedByBody(answered.bodyPrefix(), endpoint.health());
                 log(endpoint, method, target, picked, status, started, sentAt, null, attempt, kind,
-                        byBody ? "body_pattern" : null, logCache);
-                lastBanned = new Answer(upstream, picked, attempt, kind, started, sentAt, true);
+                        byBody ? "body_pattern" : null, logCache, answered.quota());
+                lastBanned = new Answer(upstream, picked, attempt, kind, started, sentAt, true, answered.quota());
                 continue;
             }
-            return new Answer(upstream, picked, attempt, kind, started, sentAt, false);
+            return new Answer(upstream, picked, attempt, kind, started, sentAt, false, answered.quota());
         }
         return lastBanned != null ? lastBanned : new Refused(lastRefusal, lastError, null);
     }
@@ -517,6 +521,21 @@ public final class ForwardProxyHandler extends ConnectHandler {
         } catch (IOException e) {
             // the connection is dropped from the pool; nothing else to do
         }
+    }
+
+    /**
+     * The quota signals of a site's response, read as every route reads them ({@link QuotaHeaders#read(HttpHeaders,
+     * String, long)} with the endpoint's {@code quota_headers} and {@code cost_header}), on the engine's clock.
+     */
+    private QuotaReading quotaReading(EndpointConfig endpoint, ClassicHttpResponse upstream) {
+        if (!endpoint.quotaHeaders().enabled() && endpoint.costHeader() == null) {
+            return QuotaReading.NONE;
+        }
+        HttpHeaders.Builder headers = HttpHeaders.builder();
+        for (Header h : upstream.getHeaders()) {
+            headers.add(h.getName(), h.getValue());
+        }
+        return endpoint.quotaHeaders().read(headers.build(), endpoint.costHeader(), manager.engine().clock().nanoTime());
     }
 
     private static Duration retryAfter(ClassicHttpResponse r) {
@@ -695,18 +714,19 @@ public final class ForwardProxyHandler extends ConnectHandler {
             try {
                 SocketChannel channel = UpstreamTunnel.open(picked.proxy(), host, port, endpoint.timeouts().connect(),
                         endpoint.timeouts().read());
-                picker.release(picked, Outcome.success());
+                picker.release(picked, Outcome.success(), UpstreamPicker.Answerer.UPSTREAM_PROXY);
                 tunnel.picked = picked;
                 promise.succeeded(channel);
                 return;
             } catch (UpstreamConnectException e) {
-                picker.release(picked, Outcome.status(e.status()));
+                picker.release(picked, Outcome.status(e.status()), UpstreamPicker.Answerer.UPSTREAM_PROXY);
                 tunnel.failure = ProxyRefusal.UPSTREAM_FAILED;
                 tunnel.failureReason = "upstream proxy " + picked.lease().secretId() + " answered CONNECT with "
                         + e.status();
             } catch (IOException e) {
                 boolean timeout = isTimeout(e);
-                picker.release(picked, timeout ? Outcome.timeout() : Outcome.connectionError());
+                picker.release(picked, timeout ? Outcome.timeout() : Outcome.connectionError(),
+                        UpstreamPicker.Answerer.UPSTREAM_PROXY);
                 tunnel.failure = timeout ? ProxyRefusal.UPSTREAM_TIMEOUT : ProxyRefusal.UPSTREAM_FAILED;
                 tunnel.failureReason = "upstream proxy " + picked.lease().secretId()
                         + (timeout ? " timed out" : " failed (" + e.getClass().getSimpleName() + ")");
@@ -870,6 +890,14 @@ public final class ForwardProxyHandler extends ConnectHandler {
     private void log(EndpointConfig endpoint, String method, URI target, UpstreamPicker.Picked picked, Integer status,
                      long startedNanos, Instant sentAt, Long bytes, int attempt, OutcomeKind outcome, String error,
                      String cache) {
+        log(endpoint, method, target, picked, status, startedNanos, sentAt, bytes, attempt, outcome, error, cache,
+                QuotaReading.NONE);
+    }
+
+    /** @param quota what the site's response reported of the proxy's quota there */
+    private void log(EndpointConfig endpoint, String method, URI target, UpstreamPicker.Picked picked, Integer status,
+                     long startedNanos, Instant sentAt, Long bytes, int attempt, OutcomeKind outcome, String error,
+                     String cache, QuotaReading quota) {
         RequestLog log = manager.requestLog();
         if (log == null) {
             return;
@@ -892,6 +920,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                     .withAttempt(attempt)
                     .withOutcome(outcome)
                     .withErrorType(error)
+                    .withUpstreamQuota(quota)
                     .build());
         } catch (RuntimeException e) {
             LOG.warn("request log entry for endpoint {} not recorded: {}", endpoint.name(), e.toString());

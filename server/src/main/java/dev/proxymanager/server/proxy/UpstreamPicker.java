@@ -6,6 +6,7 @@ import dev.proxymanager.middleware.config.SecretConfig;
 import dev.proxymanager.middleware.health.Outcome;
 import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.lease.SecretLease;
+import dev.proxymanager.middleware.quota.QuotaReading;
 import dev.proxymanager.middleware.rotation.AcquireResult;
 import dev.proxymanager.middleware.rotation.RotationEngine;
 import dev.proxymanager.middleware.store.SessionStore;
@@ -16,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -24,8 +26,14 @@ import java.util.Set;
  * the engine says it is usable (under its limits, not cooling down) and moves — and is rebound — when not. A proxy
  * already holding the endpoint's {@code max_sessions_per_proxy} sessions takes no new one: the next proxy is tried.
  * Bindings live in a {@link SessionStore} (Redis across replicas); when the store fails, the exchange goes on
- * without stickiness rather than failing. Both the plain-HTTP and the CONNECT path pick here. This class is
- * threadsafe.
+ * without stickiness rather than failing. Both the plain-HTTP and the CONNECT path pick here.
+ *
+ * <p>A grant given back unused still counts as a use in its windows: the store's acquire records the use, and the
+ * {@code UsageStore} SPI can end a lease but not withdraw a recorded use ({@code release} ends the lease and applies
+ * cooldowns, {@code restamp} only moves the use). That happens when the site grants a proxy the endpoint does not
+ * (or the other way round), and when the proxy picked for a new session is full of sessions. The site is asked
+ * first because its limits are the tighter ones: the endpoint refuses its pick less often than the other way round,
+ * so fewer uses are lost. This class is threadsafe.
  */
 final class UpstreamPicker {
 
@@ -113,21 +121,36 @@ final class UpstreamPicker {
         }
     }
 
+    /** Who gave an outcome: the target site (its answer relayed by the upstream proxy), or the upstream proxy. */
+    enum Answerer {
+        /** The site's answer, or a failure on the way to it (plain HTTP and intercepted requests). */
+        SITE,
+        /** The upstream proxy's own answer, e.g. to our {@code CONNECT}: nothing reached the site. */
+        UPSTREAM_PROXY
+    }
+
     /**
-     * Returns the leases of {@code picked} with {@code outcome}, and what the outcome was, as classified. With {@code health.scope: host}, the site's answers
-     * (statuses, bodies) count for the site only — the proxy is neither banned nor credited for them everywhere —
-     * while a connection failure or a timeout counts for the proxy.
+     * Returns the leases of {@code picked} with {@code outcome}, and what the outcome was, as classified. With
+     * {@code health.scope: host}, the site's answers (statuses, bodies) count for the site only — the proxy is
+     * neither banned nor credited for them everywhere — while the proxy's own answers (to CONNECT), a connection
+     * failure or a timeout count for the proxy: a proxy that refuses CONNECT is broken for every site.
+     * The quota a site reports is that site's: with a site lease it goes there (its cost to both leases).
      */
-    OutcomeKind release(Picked picked, Outcome outcome) {
+    OutcomeKind release(Picked picked, Outcome outcome, Answerer answerer) {
         if (picked.siteLease() == null) {
             return engine.release(picked.lease(), outcome);
         }
-        boolean siteAnswer = outcome.kind() == Outcome.Kind.RESPONSE;
-        boolean siteHealth = picked.siteHealth();
-        OutcomeKind overall = engine.release(picked.lease(), siteHealth && siteAnswer ? Outcome.unused() : outcome);
-        OutcomeKind site = sites.release(picked.siteLease(), siteHealth && siteAnswer ? outcome : Outcome.unused());
+        boolean siteAnswer = answerer == Answerer.SITE && outcome.kind() == Outcome.Kind.RESPONSE;
+        boolean forSite = picked.siteHealth() && siteAnswer;
+        QuotaReading quota = outcome.quota();
+        QuotaReading forProxy = new QuotaReading(List.of(), quota.malformed(), quota.cost());
+        QuotaReading forTarget = new QuotaReading(quota.quotas(), 0, quota.cost());
+        OutcomeKind overall = engine.release(picked.lease(),
+                (forSite ? Outcome.unused() : outcome).withQuota(forProxy));
+        OutcomeKind site = sites.release(picked.siteLease(),
+                (forSite ? outcome : Outcome.unused()).withQuota(forTarget));
         // the engine that heard the outcome classified it, knowing that secret's windows
-        return siteHealth && siteAnswer ? site : overall;
+        return forSite ? site : overall;
     }
 
     /**

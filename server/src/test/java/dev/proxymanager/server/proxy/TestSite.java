@@ -37,6 +37,8 @@ final class TestSite implements AutoCloseable {
     /** Status and body answered to requests whose Via names the key (an upstream proxy's name). */
     /** The answer (status, body) to requests through a proxy ("pm-a"), or for one host through it ("localhost pm-a"). */
     final Map<String, Map.Entry<Integer, String>> answerByProxy = new ConcurrentHashMap<>();
+    /** Extra response headers to requests through a proxy ("pm-a"), or for one host through it ("localhost pm-a"). */
+    final Map<String, Map<String, String>> headersByProxy = new ConcurrentHashMap<>();
     /** Status and body answered to the next requests, one each, before the usual answer (HTTPS hides Via). */
     final java.util.Queue<Map.Entry<Integer, String>> nextAnswers = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Path keystore;
@@ -100,6 +102,12 @@ final class TestSite implements AutoCloseable {
                     if (k.length == 2 ? host.equals(k[0]) && via.contains(k[1]) : via.contains(a.getKey())) {
                         status = a.getValue().getKey();
                         body = a.getValue().getValue();
+                    }
+                }
+                for (Map.Entry<String, Map<String, String>> a : headersByProxy.entrySet()) {
+                    String[] k = a.getKey().split(" ");
+                    if (k.length == 2 ? host.equals(k[0]) && via.contains(k[1]) : via.contains(a.getKey())) {
+                        a.getValue().forEach((name, value) -> response.getHeaders().put(name, value));
                     }
                 }
                 Map.Entry<Integer, String> next = nextAnswers.poll();

@@ -308,11 +308,25 @@ class KibanaSavedObjectsTest {
                 "pm-latency-percentiles",
                 "pm-cooldowns-and-bans",
                 "pm-top-urls",
-                "pm-dropped-log-documents");
+                "pm-dropped-log-documents",
+                "pm-upstream-quota");
         assertThat(saved.get("lens", "pm-latency-percentiles").toString())
                 .contains("\"percentile\":50", "\"percentile\":95", "\"percentile\":99");
         assertThat(saved.get("lens", "pm-usage-per-secret").toString())
                 .contains("\"sourceField\":\"secret_id\"", "\"layerType\":\"referenceLine\"");
+    }
+
+    @Test
+    void upstreamQuotaPanelDrawsTheReportedRemainingOverTimePerSecretId() {
+        JsonNode quota = saved.get("lens", "pm-upstream-quota").path("attributes");
+        JsonNode columns = quota.path("state").path("datasourceStates").path("formBased").path("layers")
+                .path("layer1").path("columns");
+
+        assertThat(columns.path("time").path("operationType").asText()).isEqualTo("date_histogram");
+        assertThat(columns.path("secret").path("sourceField").asText()).isEqualTo("secret_id");
+        assertThat(columns.path("remaining").path("sourceField").asText()).isEqualTo("upstream_remaining");
+        assertThat(LogFieldNames.all()).contains("upstream_remaining", "upstream_limit", "upstream_reset");
+        assertThat(quota.path("state").path("query").path("query").asText()).contains("upstream_remaining : *");
     }
 
     @Test
