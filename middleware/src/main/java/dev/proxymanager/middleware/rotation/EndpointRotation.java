@@ -105,7 +105,8 @@ final class EndpointRotation {
     private List<dev.proxymanager.middleware.config.RouteMatch> buckets = List.of();
     // what pick() skipped for a full route bucket, for the denial when nothing else is free
     private long skippedFreeAt;
-    private Slot.Route skippedRoute;
+    private LimitConfig skippedLimit; // null: nothing skipped for a full bucket or a cost that does not fit yet
+    private String skippedWhose;
     private Slot skippedTooSmall;
     private final Map<String, Slot> slots = new LinkedHashMap<>();
     /** The last quota the upstream reported to this process, per secret: what metrics show without a store call. */
@@ -336,7 +337,7 @@ final class EndpointRotation {
         StoreCandidate[] candidates = new StoreCandidate[batch];
         int k = 0;
         Slot preferred = preferredId == null ? null : slots.get(preferredId);
-        skippedRoute = null;
+        skippedLimit = null;
         skippedTooSmall = null;
         if (preferred != null && preferred.location == Slot.Location.READY && (plain || fits(preferred, mask, units,
                 now))) {
@@ -371,7 +372,7 @@ final class EndpointRotation {
             if (slotsInStoreCalls > 0) {
                 return new Busy();
             }
-            if (skippedRoute != null) {
+            if (skippedLimit != null) {
                 return new Attempt(routeDenied(now), null, 0);
             }
             if (skippedTooSmall != null && liveWait() == null) {
@@ -430,31 +431,43 @@ final class EndpointRotation {
             return false;
         }
         long m = mask & s.routeMask;
+        if (units > 1 && units >= s.heavyUnits && s.heavyFullUntil > now && m == s.heavyRoutes) {
+            skipped(s.heavyFullUntil, s.heavyLimit, "");
+            return false;
+        }
         while (m != 0) {
             Slot.Route r = s.byBucket[Long.numberOfTrailingZeros(m)];
             m &= m - 1;
             if (r.fullUntil > now) {
-                if (skippedRoute == null || r.fullUntil < skippedFreeAt) {
-                    skippedRoute = r;
-                    skippedFreeAt = r.fullUntil;
-                }
+                skipped(r.fullUntil, r.fullLimit, "route " + r.match.canonical() + ": ");
                 return false;
             }
         }
         return true;
     }
 
-    /** Denied because the call's route bucket is full on every secret that is otherwise free. */
+    private void skipped(long freeAt, LimitConfig limit, String whose) {
+        if (skippedLimit == null || freeAt < skippedFreeAt) {
+            skippedFreeAt = freeAt;
+            skippedLimit = limit;
+            skippedWhose = whose;
+        }
+    }
+
+    /**
+     * Denied because on every secret that is otherwise free the call's route bucket is full, or its cost does not
+     * fit yet.
+     */
     private AcquireResult routeDenied(long now) {
         Wait w = liveWait();
         if (w != null && w.at < skippedFreeAt) {
             return denied(now); // another secret frees sooner
         }
         Duration after = Duration.ofNanos(Math.max(0, skippedFreeAt - now));
-        LimitConfig binding = skippedRoute.fullLimit;
+        LimitConfig binding = skippedLimit;
         return new AcquireResult.Denied(name, UnavailableCause.AT_LIMIT, "all " + config.type().plural() + " of '"
-                + name + "' have reached rate limit (route " + skippedRoute.match.canonical() + ": "
-                + binding.describe() + "); next free in " + Durations.ceilSeconds(after) + " s", after, binding);
+                + name + "' have reached rate limit (" + skippedWhose + binding.describe() + "); next free in "
+                + Durations.ceilSeconds(after) + " s", after, binding);
     }
 
     /** The waiting heap's earliest live entry, dropping stale ones; null when none. */
@@ -476,7 +489,7 @@ final class EndpointRotation {
             picked[d.granted()].rank += pick.units(); // before placing it, so least-used orders it by its new count
         }
         for (int i = 0; i < examined.size(); i++) {
-            place(picked[i], pick.candidates()[i], examined.get(i), now);
+            place(picked[i], pick.candidates()[i], examined.get(i), now, pick.units());
         }
         for (int i = pick.count() - 1; i >= examined.size(); i--) {
             putBack(picked[i]);
@@ -552,7 +565,20 @@ final class EndpointRotation {
      * calls counting in it (the slot stays ready for the others); any other limit, as in {@link #place(Slot,
      * Availability, long)}.
      */
-    private void place(Slot s, StoreCandidate c, Availability a, long now) {
+    private void place(Slot s, StoreCandidate c, Availability a, long now, int units) {
+        if (units > 1 && a.cause() == UnavailableCause.AT_LIMIT && s.location != Slot.Location.GONE) {
+            // when a weighted call fits depends on its weight: hold back only calls as heavy, in the same buckets
+            s.heavyFullUntil = a.freeAt();
+            s.heavyUnits = units;
+            s.heavyRoutes = c == s.candidate ? 0 : routesOf(s, c);
+            s.heavyLimit = s.limitAt(c, a.limit());
+            s.atLimitSeenAt = now;
+            s.atLimitFreeAt = a.freeAt();
+            if (s.location == Slot.Location.ELSEWHERE) {
+                placeOne(s, new Availability(now, UnavailableCause.READY), now);
+            }
+            return;
+        }
         if (c != s.candidate && a.cause() == UnavailableCause.AT_LIMIT) {
             int base = s.baseIndex(c, a.limit());
             if (base < 0) {
@@ -571,6 +597,17 @@ final class EndpointRotation {
             a = Availability.atLimit(a.freeAt(), base);
         }
         place(s, a, now);
+    }
+
+    /** The bit set of the route buckets of candidate {@code c} of slot {@code s}. */
+    private static long routesOf(Slot s, StoreCandidate c) {
+        long m = 0;
+        for (Slot.Route r : s.routes) {
+            if (c.routes().contains(r.candidate)) {
+                m |= 1L << r.bucket;
+            }
+        }
+        return m;
     }
 
     /** Puts a slot where its availability (about {@link Slot#candidate}) says: ready, waiting until a time, or removed. */

@@ -67,6 +67,11 @@ final class Slot {
     int inFlight; // leases this engine granted and has not had back: calls the upstream may not have counted yet
     int invalidations; // bumps when an earlier grant must not be handed out any more (cooldown, removal, new limits)
     long restampAfterNanos; // a use older than this when its request is written is re-stamped
+    // a weighted call's refusal: calls of at least heavyUnits in the same buckets skip the slot until heavyFullUntil
+    long heavyFullUntil;
+    int heavyUnits;
+    long heavyRoutes;
+    LimitConfig heavyLimit;
 
     Slot(SecretConfig config, List<LimitConfig> endpointLimits, QuotaGroup group, LimitMargin margin,
          int windowFailures, List<RouteMatch> buckets) {
@@ -110,6 +115,7 @@ final class Slot {
             routeMask |= 1L << r.bucket;
         }
         this.routed = null;
+        this.heavyFullUntil = 0; // decided under the old limits
         this.restampAfterNanos = restampAfter(candidate(routeMask));
     }
 
