@@ -119,8 +119,8 @@ class RouteBucketsSharedTest {
         assertThat(units("route-key-value-1", "search")).isEqualTo(3);
         assertThat(units("route-key-value-2", "search")).isEqualTo(3);
         assertThat(searchRefused).isEqualTo(20 - 6);
-        // 10 plain calls and 5 of cost 3: 25 units, all served, with the 6 searches within 2 x 20
-        assertThat(units("route-key-value-1", "other") + units("route-key-value-2", "other")).isEqualTo(25);
+        // 15 plain calls and 5 of cost 3: 30 units, all served, with the 6 searches within 2 x 20
+        assertThat(units("route-key-value-1", "other") + units("route-key-value-2", "other")).isEqualTo(30);
         assertThat(units("route-key-value-1", "search") + units("route-key-value-1", "other")).isLessThanOrEqualTo(20);
         assertThat(units("route-key-value-2", "search") + units("route-key-value-2", "other")).isLessThanOrEqualTo(20);
     }
