@@ -316,9 +316,9 @@ final class EndpointRotation {
     /** Under the lock: a ready-queue entry, or up to {@code batch} candidates taken out for the store, or a denial. */
     private Step pick(String preferredId, int batch, boolean fromReadyQueue, CallRoute route) {
         long now = clock.nanoTime(); // read under the lock: uses reach the store close to time order
-        long mask = routeMask(route);
+        long mask = buckets.isEmpty() ? 0 : routeMask(route);
         int units = route.cost() != CallRoute.CONFIGURED_COST ? route.cost()
-                : config.costOf(route.method(), route.path());
+                : config.costs().isEmpty() ? 1 : config.costOf(route.method(), route.path());
         boolean plain = mask == 0 && units == 1; // counted as every call is: today's path, prefetched uses fit it
         if (units > 1) {
             checkCost(route, units);
