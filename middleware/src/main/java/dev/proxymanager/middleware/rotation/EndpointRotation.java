@@ -489,7 +489,8 @@ final class EndpointRotation {
             picked[d.granted()].rank += pick.units(); // before placing it, so least-used orders it by its new count
         }
         for (int i = 0; i < examined.size(); i++) {
-            place(picked[i], pick.candidates()[i], examined.get(i), now, pick.units());
+            // the store answers about a granted secret for one more use: what every call sees
+            place(picked[i], pick.candidates()[i], examined.get(i), now, i == d.granted() ? 1 : pick.units());
         }
         for (int i = pick.count() - 1; i >= examined.size(); i--) {
             putBack(picked[i]);

@@ -133,6 +133,82 @@ class RouteBucketsTest {
         granted(engine.acquire("api", null, new CallRoute("GET", "/repos", 3)));
     }
 
+    /** The in-memory store, counting acquires. */
+    private static final class CountingStore implements dev.proxymanager.middleware.store.UsageStore {
+        final dev.proxymanager.middleware.store.InMemoryUsageStore delegate =
+                new dev.proxymanager.middleware.store.InMemoryUsageStore();
+        int acquires;
+
+        @Override
+        public dev.proxymanager.middleware.store.StoreDecision acquire(String endpoint,
+                dev.proxymanager.middleware.store.StoreCandidate[] candidates, int count,
+                dev.proxymanager.middleware.store.LeaseTerms terms, String leaseId, long now, int units) {
+            acquires++;
+            return delegate.acquire(endpoint, candidates, count, terms, leaseId, now, units);
+        }
+
+        @Override
+        public dev.proxymanager.middleware.store.Availability release(String endpoint,
+                dev.proxymanager.middleware.store.StoreCandidate secret, dev.proxymanager.middleware.store.LeaseTerms terms,
+                String leaseId, long now, long cooldownUntil, boolean remove) {
+            return delegate.release(endpoint, secret, terms, leaseId, now, cooldownUntil, remove);
+        }
+
+        @Override
+        public dev.proxymanager.middleware.store.Availability restamp(String endpoint,
+                dev.proxymanager.middleware.store.StoreCandidate secret, String leaseId, long usedAt, long now,
+                int units) {
+            return delegate.restamp(endpoint, secret, leaseId, usedAt, now, units);
+        }
+
+        @Override
+        public void restore(String endpoint, String secretId) {
+            delegate.restore(endpoint, secretId);
+        }
+
+        @Override
+        public void remove(String endpoint, String secretId) {
+            delegate.remove(endpoint, secretId);
+        }
+
+        @Override
+        public void recordPastUses(String endpoint, dev.proxymanager.middleware.store.StoreCandidate secret,
+                                   long[] useTimes) {
+            delegate.recordPastUses(endpoint, secret, useTimes);
+        }
+
+        @Override
+        public dev.proxymanager.middleware.store.SecretUsage usage(String endpoint,
+                dev.proxymanager.middleware.store.StoreCandidate secret,
+                dev.proxymanager.middleware.store.LeaseTerms terms, long now) {
+            return delegate.usage(endpoint, secret, terms, now);
+        }
+
+        @Override
+        public void forget(String endpoint, String secretId) {
+            delegate.forget(endpoint, secretId);
+        }
+
+        @Override
+        public void recordQuota(String endpoint, String secretId,
+                                dev.proxymanager.middleware.quota.UpstreamQuota quota, long now) {
+            delegate.recordQuota(endpoint, secretId, quota, now);
+        }
+    }
+
+    @Test
+    void aWeightedGrantThatFillsTheKeyHoldsItBackForEveryCallWithoutAskingTheStoreAgain() {
+        CountingStore store = new CountingStore();
+        RotationEngine engine = RotationEngine.builder().withClock(clock).withStore(store)
+                .withEndpoint(keys("api", 1).withLimit(LimitConfig.of(4, Duration.ofMinutes(1))).build()).build();
+        engine.release(granted(engine.acquire("api", null, new CallRoute("GET", "/", 4))), Outcome.success());
+
+        AcquireResult.Denied d = denied(engine.acquire("api", null, REPO_CALL));
+
+        assertThat(d.reason()).contains("(4 requests/60 s)");
+        assertThat(store.acquires).isEqualTo(1);
+    }
+
     @Test
     void aCostNoLimitCouldAdmitIsRefusedBeforeAnyStoreCall() {
         RotationEngine engine = github(2);
