@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param endpoint endpoint name
  * @param secretId id, or masked value when the secret has no id
  * @param maskedValue the value's masked form
- * @param windows uses in the current window of each limit (endpoint limits first, then the secret's own)
+ * @param windows uses in the current window of each limit counting every call (no {@code match}): the endpoint's
+ *                first, then the secret's own
  * @param totalUses uses since the store started or the secret was added
  * @param inUse leases held now (0 when leases are off)
  * @param successes successful outcomes reported to this engine
