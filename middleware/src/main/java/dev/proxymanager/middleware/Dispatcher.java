@@ -21,6 +21,7 @@ import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
 import dev.proxymanager.middleware.quota.QuotaReading;
 import dev.proxymanager.middleware.rotation.AcquireResult;
+import dev.proxymanager.middleware.rotation.CallRoute;
 import dev.proxymanager.middleware.rotation.RotationEngine;
 import dev.proxymanager.middleware.rotation.UseNotAdmittedException;
 import dev.proxymanager.middleware.rotation.UseStamp;
@@ -60,8 +61,8 @@ final class Dispatcher {
 
     /** Where an attempt's secret comes from: the request's sticky lease first, then the engine. */
     interface LeaseSource {
-        /** A lease for the next attempt; {@code retry} is true after a failed attempt. */
-        SecretLease next(EndpointConfig endpoint, boolean retry);
+        /** A lease for the next attempt of a call of {@code route}; {@code retry} is true after a failed attempt. */
+        SecretLease next(EndpointConfig endpoint, boolean retry, CallRoute route);
     }
 
     private final RotationEngine engine;
@@ -96,9 +97,18 @@ final class Dispatcher {
 
     /** As {@link #acquire(String)}, preferring secret {@code preferredId} when it is usable. */
     SecretLease acquire(String endpoint, String preferredId) {
+        return acquire(endpoint, preferredId, CallRoute.UNKNOWN);
+    }
+
+    /**
+     * As {@link #acquire(String, String)} for a call of {@code route} (its route buckets and cost).
+     *
+     * @throws dev.proxymanager.middleware.rotation.CostTooLargeException when no limit could ever admit its cost
+     */
+    SecretLease acquire(String endpoint, String preferredId, CallRoute route) {
         long deadline = clock.nanoTime() + maxWait.toNanos();
         while (true) {
-            switch (engine.acquire(endpoint, preferredId)) {
+            switch (engine.acquire(endpoint, preferredId, route)) {
                 case AcquireResult.Granted g -> {
                     return g.lease();
                 }
@@ -158,12 +168,13 @@ final class Dispatcher {
         boolean mayRetry = IDEMPOTENT.contains(request.method()) || endpoint.retry().retryNonIdempotent();
         Backoff backoff = new Backoff(endpoint.retry(), ThreadLocalRandom.current());
         Duration timeout = call.options().timeout() != null ? call.options().timeout() : endpoint.timeouts().read();
+        CallRoute route = new CallRoute(request.method(), pathOf(request.uri()), call.options().cost());
         CachedResponse lastResponse = null;
         IOException lastFailure = null;
         for (int attempt = 1; ; attempt++) {
             SecretLease lease;
             try {
-                lease = leases.next(endpoint, attempt > 1);
+                lease = leases.next(endpoint, attempt > 1, route);
             } catch (NoSecretAvailableException e) {
                 // no other secret to retry on: what the last attempt got says more than "none available"
                 if (lastResponse != null) {
@@ -317,6 +328,12 @@ final class Dispatcher {
             b.withBody(request.body(), request.contentType());
         }
         return b.build();
+    }
+
+    /** The path a route {@code match} is checked against: the raw path without the query, {@code /} when empty. */
+    static String pathOf(URI uri) {
+        String p = uri.getRawPath();
+        return p == null || p.isEmpty() ? "/" : p;
     }
 
     /** Parses {@code Retry-After}: delta-seconds or an HTTP date; null when absent or unreadable. */

@@ -134,14 +134,19 @@ public final class Request implements AutoCloseable {
     public Response send(Call call) throws IOException {
         ensureOpen();
         Objects.requireNonNull(call, "call");
-        return manager.dispatcher().send(endpoint, checked(call), cache, (e, retry) -> {
+        return manager.dispatcher().send(endpoint, checked(call), cache, (e, retry, route) -> {
             SecretLease l;
-            if (!retry && pending != null) {
+            if (!retry && pending != null && manager.engine().countsAs(pending, route)) {
                 l = pending;
                 pending = null;
             } else {
+                if (pending != null) {
+                    // handed out before the call was known: this call counts in other buckets or at another cost
+                    manager.engine().release(pending, Outcome.unused());
+                    pending = null;
+                }
                 // after a failed attempt, move on; otherwise stay on the session's secret while it is usable
-                l = manager.dispatcher().acquire(e.name(), retry ? null : stickyId);
+                l = manager.dispatcher().acquire(e.name(), retry ? null : stickyId, route);
             }
             stickyId = l.secretId();
             return l;
@@ -241,7 +246,7 @@ public final class Request implements AutoCloseable {
     private Response sendDetached(Call call) {
         try {
             return manager.dispatcher().send(endpoint, call, cache,
-                    (e, retry) -> manager.dispatcher().acquire(e.name()));
+                    (e, retry, route) -> manager.dispatcher().acquire(e.name(), null, route));
         } catch (IOException e) {
             throw new CompletionException(e);
         } catch (UncheckedIOException e) {

@@ -24,7 +24,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                              PrefetchConfig prefetch, LimitMargin limitMargin, List<TargetPattern> allowedTargets,
                              int maxSessionsPerProxy, List<LimitConfig> hostLimits, boolean hostScopedHealth,
                              boolean interceptTls, List<TargetPattern> interceptExclude, QuotaHeaders quotaHeaders,
-                             String costHeader, List<QuotaGroup> groups) {
+                             String costHeader, List<QuotaGroup> groups, List<RouteCost> costs) {
 
     /** Default {@code rotation_interval} for time-based rotation: 30 s. */
     public static final Duration DEFAULT_ROTATION_INTERVAL = Duration.ofSeconds(30);
@@ -34,6 +34,8 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
     public static final int DEFAULT_MAX_HOLDERS = 4;
     /** Default {@code max_sessions_per_proxy}: 0, no cap. */
     public static final int DEFAULT_MAX_SESSIONS_PER_PROXY = 0;
+    /** The most route buckets (distinct {@code match}es of limits) an endpoint may have: 64. */
+    public static final int MAX_ROUTE_BUCKETS = 64;
 
     public EndpointConfig {
         Objects.requireNonNull(name, "name");
@@ -50,6 +52,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         Objects.requireNonNull(limitMargin, "limitMargin");
         Objects.requireNonNull(quotaHeaders, "quotaHeaders");
         groups = groups == null ? List.of() : List.copyOf(groups);
+        costs = costs == null ? List.of() : List.copyOf(costs);
         if (costHeader != null && costHeader.isBlank()) {
             throw new ConfigException("cost_header", "must name a header, was \"" + costHeader + "\"");
         }
@@ -106,6 +109,19 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                         + " secret a distinct \"id\"");
             }
         }
+        for (int i = 0; i < hostLimits.size(); i++) {
+            if (hostLimits.get(i).match() != null) {
+                throw new ConfigException("limits", "a limit with \"scope\": \"host\" takes no \"match\" (the proxy"
+                        + " port counts per site, not per route)");
+            }
+        }
+        Set<String> buckets = new HashSet<>();
+        limits.forEach(l -> addBucket(buckets, l));
+        secrets.forEach(s -> s.limits().forEach(l -> addBucket(buckets, l)));
+        if (buckets.size() > MAX_ROUTE_BUCKETS) {
+            throw new ConfigException("limits", "may have at most " + MAX_ROUTE_BUCKETS + " distinct \"match\"es"
+                    + " (route buckets), was " + buckets.size());
+        }
         Set<String> grouped = new HashSet<>();
         Set<String> groupNames = new HashSet<>();
         for (QuotaGroup g : groups) {
@@ -123,6 +139,45 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
                 }
             }
         }
+    }
+
+    private static void addBucket(Set<String> buckets, LimitConfig l) {
+        if (l.match() != null) {
+            buckets.add(l.match().canonical());
+        }
+    }
+
+    /**
+     * The distinct matches of this endpoint's limits and its secrets' limits, sorted by {@link RouteMatch#canonical()}:
+     * the endpoint's route buckets. The order depends on the matches only, never on where they are written.
+     */
+    public List<RouteMatch> routeBuckets() {
+        java.util.TreeMap<String, RouteMatch> sorted = new java.util.TreeMap<>();
+        for (LimitConfig l : limits) {
+            if (l.match() != null) {
+                sorted.put(l.match().canonical(), l.match());
+            }
+        }
+        for (SecretConfig sc : secrets) {
+            for (LimitConfig l : sc.limits()) {
+                if (l.match() != null) {
+                    sorted.put(l.match().canonical(), l.match());
+                }
+            }
+        }
+        return List.copyOf(sorted.values());
+    }
+
+    /**
+     * What a call of {@code method} to {@code path} costs by {@code costs}: the first entry that matches it, else 1.
+     */
+    public int costOf(String method, String path) {
+        for (RouteCost c : costs) {
+            if (c.match().matches(method, path)) {
+                return c.cost();
+            }
+        }
+        return 1;
     }
 
     /** Whether limits or health of this endpoint are scoped per target host (the proxy port keeps them per site). */
@@ -209,6 +264,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         b.quotaHeaders = quotaHeaders;
         b.costHeader = costHeader;
         b.groups.addAll(groups);
+        b.costs = costs;
         b.secrets.addAll(secrets);
         return b;
     }
@@ -246,6 +302,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
         private QuotaHeaders quotaHeaders = QuotaHeaders.AUTO;
         private String costHeader;
         private final List<QuotaGroup> groups = new ArrayList<>();
+        private List<RouteCost> costs = List.of();
         private final List<SecretConfig> secrets = new ArrayList<>();
 
         private Builder(String name, SecretType type) {
@@ -421,6 +478,15 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
             return this;
         }
 
+        /**
+         * {@code costs}: what calls cost by route, the first entry matching a call wins; a call no entry matches costs
+         * 1. Default none.
+         */
+        public Builder withCosts(List<RouteCost> costs) {
+            this.costs = List.copyOf(costs);
+            return this;
+        }
+
         /** Replaces the secrets. */
         public Builder withSecrets(List<SecretConfig> secrets) {
             this.secrets.clear();
@@ -449,7 +515,7 @@ public record EndpointConfig(String name, SecretType type, URI baseUrl, List<Str
             return new EndpointConfig(name, type, baseUrl, allowedHosts, key, limits, rotation, rotationInterval,
                     lease, maxHolders, leaseTtl, health, timeouts, retry, cache, secrets, prefetch, limitMargin,
                     allowedTargets, maxSessionsPerProxy, hostLimits, hostScopedHealth, interceptTls, interceptExclude,
-                    quotaHeaders, costHeader, groups);
+                    quotaHeaders, costHeader, groups, costs);
         }
     }
 }

@@ -10,13 +10,28 @@ import java.time.Duration;
  * @param requests uses allowed per window; &gt; 0
  * @param per window length; &gt; 0
  * @param cooldown cooldown when the cap is reached; {@link Duration#ZERO} for none
+ * @param match the calls this limit counts, in a route bucket of their own; {@code null}: every call
  */
-public record LimitConfig(int requests, Duration per, Duration cooldown) {
+public record LimitConfig(int requests, Duration per, Duration cooldown, RouteMatch match) {
 
     public LimitConfig {
         SettingDefinitions.LIMIT_REQUESTS.check(requests);
         SettingDefinitions.LIMIT_PER.check(per);
         SettingDefinitions.LIMIT_COOLDOWN.check(cooldown);
+        if (match != null && !cooldown.isZero()) {
+            // a usage cap cools the whole secret down: not what a limit on some routes means
+            throw new ConfigException("cooldown", "does not go with \"match\" (a route bucket's limit is no usage cap)");
+        }
+    }
+
+    /** A limit counting every call. */
+    public LimitConfig(int requests, Duration per, Duration cooldown) {
+        this(requests, per, cooldown, null);
+    }
+
+    /** This limit counting only the calls {@code match} matches. */
+    public LimitConfig matching(RouteMatch match) {
+        return new LimitConfig(requests, per, cooldown, match);
     }
 
     /** A limit without cooldown. */

@@ -28,6 +28,10 @@ public record QuotaGroup(String name, List<LimitConfig> limits, List<String> sec
                 throw new ConfigException("limits[" + i + "].cooldown",
                         "is not supported on a group limit");
             }
+            if (limits.get(i).match() != null) {
+                throw new ConfigException("limits[" + i + "].match", "is not supported on a group limit (a group"
+                        + " counts every call of its members)");
+            }
         }
         if (secretIds.isEmpty()) {
             throw new ConfigException("secrets", "must not be empty");

@@ -79,7 +79,7 @@ final class SecretsParser {
 
     private static final Set<String> ENDPOINT_FIELDS = Set.of("type", "base_url", "allowed_hosts", "key", "limits",
             "rotation", "rotation_interval", "lease", "max_holders", "lease_ttl", "health", "timeouts", "retry",
-            "cache", "prefetch", "quota_headers", "cost_header", "groups", "secrets", "limit_margin",
+            "cache", "prefetch", "quota_headers", "cost_header", "costs", "groups", "secrets", "limit_margin",
             "allowed_targets", "max_sessions_per_proxy", "intercept_tls", "intercept_exclude");
 
     private EndpointConfig endpoint(String name, JsonNode node, UsageStoreSettings store) {
@@ -138,6 +138,9 @@ final class SecretsParser {
             b.withQuotaHeaders(quotaHeaders(o));
         }
         b.withCostHeader(o.string("cost_header", null));
+        if (o.has("costs")) {
+            b.withCosts(costs(o));
+        }
         if (o.has("groups")) {
             JsonNode groups = o.required("groups");
             if (!groups.isObject()) {
@@ -367,17 +370,49 @@ final class SecretsParser {
         }
         List<LimitConfig> out = new ArrayList<>();
         for (int i = 0; i < arr.size(); i++) {
-            Obj l = new Obj(arr.get(i), p + "[" + i + "]", perHost == null ? Set.of("requests", "per", "cooldown")
-                    : Set.of("requests", "per", "cooldown", "scope"));
+            Obj l = new Obj(arr.get(i), p + "[" + i + "]", perHost == null ? Set.of("requests", "per", "cooldown",
+                    "match") : Set.of("requests", "per", "cooldown", "scope", "match"));
             int requests = l.get(SettingDefinitions.LIMIT_REQUESTS, "requests", null);
             Duration per = l.get(SettingDefinitions.LIMIT_PER, "per", null);
             Duration cooldown = l.get(SettingDefinitions.LIMIT_COOLDOWN, "cooldown", Duration.ZERO);
-            LimitConfig limit = l.build(() -> new LimitConfig(requests, per, cooldown));
+            RouteMatch match = l.has("match") ? match(l) : null;
+            LimitConfig limit = l.build(() -> new LimitConfig(requests, per, cooldown, match));
             if (perHost != null && l.enumString("scope", SCOPE_SECRET, SCOPES).equals(SCOPE_HOST)) {
+                if (match != null) {
+                    throw new ConfigException(l.path("match"), "does not go with \"scope\": \"host\" (the proxy port"
+                            + " counts per site, not per route)");
+                }
                 perHost.add(limit);
             } else {
                 out.add(limit);
             }
+        }
+        return out;
+    }
+
+    /** {@code "match": {"methods": [...], "path": "/search/*"}} of a limit or a cost, checked by {@link RouteMatch}. */
+    private RouteMatch match(Obj parent) {
+        Obj m = parent.obj("match", Set.of("methods", "path"));
+        List<String> methods = m.has("methods") ? m.stringList("methods") : List.of();
+        String path = m.string("path", null);
+        return m.build(() -> new RouteMatch(methods, path));
+    }
+
+    /** {@code "costs": [{"match": {...}, "cost": 10}, ...]}: what calls cost by route, first match wins. */
+    private List<RouteCost> costs(Obj endpoint) {
+        JsonNode arr = endpoint.node.get("costs");
+        String p = endpoint.path("costs");
+        if (!arr.isArray()) {
+            throw new ConfigException(p, "must be an array like [{\"match\": {\"path\": \"/search/*\"}, \"cost\": 10}],"
+                    + " was " + shown(arr));
+        }
+        List<RouteCost> out = new ArrayList<>();
+        for (int i = 0; i < arr.size(); i++) {
+            Obj c = new Obj(arr.get(i), p + "[" + i + "]", Set.of("match", "cost"));
+            c.required("match");
+            RouteMatch match = match(c);
+            int cost = c.get(SettingDefinitions.COST.as("cost"), "cost", null);
+            out.add(c.build(() -> new RouteCost(match, cost)));
         }
         return out;
     }

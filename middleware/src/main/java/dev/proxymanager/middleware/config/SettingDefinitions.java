@@ -26,6 +26,11 @@ public final class SettingDefinitions {
     public static final Setting<Duration> LIMIT_PER = Setting.positiveDuration("limits.per", null);
     public static final Setting<Duration> LIMIT_COOLDOWN = Setting.nonNegativeDuration("limits.cooldown");
 
+    /** The most uses one call may cost: 100 000 (a bound on one store call's size). */
+    public static final int MAX_COST = 100_000;
+    /** A call's cost ({@code costs[i].cost}, {@code SendOptions.withCost}, the server's cost header). */
+    public static final Setting<Integer> COST = Setting.wholeNumber("costs.cost", 1, MAX_COST);
+
     public static final Setting<Duration> CONNECT_TIMEOUT = Setting.positiveDuration("timeouts.connect", null);
     public static final Setting<Duration> READ_TIMEOUT = Setting.positiveDuration("timeouts.read", MAX_READ_TIMEOUT);
 

@@ -20,9 +20,18 @@ import java.util.Objects;
  * @param leaseId unique id of this lease
  * @param acquiredAtNanos when it was granted, on the clock's timeline
  * @param expiresAtNanos when the lease lapses if not released ({@link Long#MAX_VALUE} when leases are off)
+ * @param routes the route buckets of the endpoint the grant counted in, as a bit set of their indexes in
+ *               {@code EndpointConfig.routeBuckets()}; 0 for none
+ * @param units the uses the grant counted (the call's cost), at least 1
  */
 public record SecretLease(String endpoint, SecretType type, String secretId, String maskedValue, String value,
-                          String leaseId, long acquiredAtNanos, long expiresAtNanos) {
+                          String leaseId, long acquiredAtNanos, long expiresAtNanos, long routes, int units) {
+
+    /** A grant of one use in no route bucket. */
+    public SecretLease(String endpoint, SecretType type, String secretId, String maskedValue, String value,
+                       String leaseId, long acquiredAtNanos, long expiresAtNanos) {
+        this(endpoint, type, secretId, maskedValue, value, leaseId, acquiredAtNanos, expiresAtNanos, 0, 1);
+    }
 
     public SecretLease {
         Objects.requireNonNull(endpoint, "endpoint");
@@ -31,6 +40,9 @@ public record SecretLease(String endpoint, SecretType type, String secretId, Str
         Objects.requireNonNull(maskedValue, "maskedValue");
         Objects.requireNonNull(value, "value");
         Objects.requireNonNull(leaseId, "leaseId");
+        if (units < 1) {
+            throw new IllegalArgumentException("units must be >= 1, was " + units);
+        }
     }
 
     /** When the lease lapses, or {@code null} when leases are off for the endpoint. */

@@ -75,7 +75,7 @@ final class EndpointRotation {
 
     /** Candidates taken out of the ready set (now {@code ELSEWHERE}) for one store call. */
     private record Pick(Slot[] slots, StoreCandidate[] candidates, int count, LeaseTerms terms, String leaseId,
-                        long now) implements Step {
+                        long now, long routes, int units) implements Step {
     }
 
     /**
@@ -101,6 +101,13 @@ final class EndpointRotation {
 
     private EndpointConfig config;
     private LeaseTerms terms;
+    /** The endpoint's route buckets (distinct matches of its limits), in bucket-index order. */
+    private List<dev.proxymanager.middleware.config.RouteMatch> buckets = List.of();
+    // what pick() skipped for a full route bucket, for the denial when nothing else is free
+    private long skippedFreeAt;
+    private LimitConfig skippedLimit; // null: nothing skipped for a full bucket or a cost that does not fit yet
+    private String skippedWhose;
+    private Slot skippedTooSmall;
     private final Map<String, Slot> slots = new LinkedHashMap<>();
     /** The last quota the upstream reported to this process, per secret: what metrics show without a store call. */
     private final java.util.concurrent.ConcurrentHashMap<String, UpstreamQuota> lastReported =
@@ -200,16 +207,18 @@ final class EndpointRotation {
             }
         }
         Map<String, Slot> ordered = new LinkedHashMap<>();
+        List<dev.proxymanager.middleware.config.RouteMatch> newBuckets = newConfig.routeBuckets();
         for (SecretConfig s : incoming.values()) {
             Slot slot = slots.get(s.id());
             if (slot == null) {
                 slot = new Slot(s, newConfig.limits(), newConfig.groupOf(s.id()), newConfig.limitMargin(),
-                        newConfig.health().failureWindowFailures());
+                        newConfig.health().failureWindowFailures(), newBuckets);
                 slot.rank = minRank;
             } else {
-                StoreCandidate before = slot.candidate; // the group's and the margin's changes included
-                slot.update(s, newConfig.limits(), newConfig.groupOf(s.id()), newConfig.limitMargin());
-                if (!before.equals(slot.candidate)) {
+                // the group's, the routes' and the margin's changes included
+                StoreCandidate before = slot.candidate(slot.routeMask);
+                slot.update(s, newConfig.limits(), newConfig.groupOf(s.id()), newConfig.limitMargin(), newBuckets);
+                if (!before.equals(slot.candidate(slot.routeMask))) {
                     slot.invalidations++; // a use prefetched under the old limits may be over the new ones
                 }
                 slot.health.resizeWindow(newConfig.health().failureWindowFailures());
@@ -219,6 +228,7 @@ final class EndpointRotation {
         slots.clear();
         slots.putAll(ordered);
         config = newConfig;
+        buckets = newBuckets;
         terms = LeaseTerms.of(newConfig);
         // Rebuild the local view; the store re-checks each secret on its next acquire, so nothing is lost.
         selector = Selector.of(newConfig, random);
@@ -246,7 +256,12 @@ final class EndpointRotation {
      * has none.
      */
     AcquireResult acquire(String preferredId) {
-        return acquireAttempt(preferredId, true).result();
+        return acquireAttempt(preferredId, true, CallRoute.UNKNOWN).result();
+    }
+
+    /** As {@link #acquire(String)} for a call of {@code route}: counted in its route buckets, at its cost. */
+    AcquireResult acquire(String preferredId, CallRoute route) {
+        return acquireAttempt(preferredId, true, route).result();
     }
 
     /**
@@ -256,6 +271,11 @@ final class EndpointRotation {
      * @param fromReadyQueue whether a good ready-queue entry may answer first (not for the queue's own refill)
      */
     Attempt acquireAttempt(String preferredId, boolean fromReadyQueue) {
+        return acquireAttempt(preferredId, fromReadyQueue, CallRoute.UNKNOWN);
+    }
+
+    /** As {@link #acquireAttempt(String, boolean)} for a call of {@code route}. */
+    Attempt acquireAttempt(String preferredId, boolean fromReadyQueue, CallRoute route) {
         int batch = 1;
         String preferred = preferredId;
         boolean queue = fromReadyQueue;
@@ -263,7 +283,7 @@ final class EndpointRotation {
             int size = batch;
             String first = preferred;
             boolean useQueue = queue;
-            Step step = locked(() -> pick(first, size, useQueue));
+            Step step = locked(() -> pick(first, size, useQueue, route));
             if (step instanceof Attempt done) {
                 return done;
             }
@@ -279,7 +299,7 @@ final class EndpointRotation {
             StoreDecision decision;
             try {
                 decision = store.acquire(name, pick.candidates(), pick.count(), pick.terms(), pick.leaseId(),
-                        pick.now());
+                        pick.now(), pick.units());
             } catch (RuntimeException e) {
                 return locked(() -> storeFailed(e, pick));
             }
@@ -294,9 +314,16 @@ final class EndpointRotation {
     }
 
     /** Under the lock: a ready-queue entry, or up to {@code batch} candidates taken out for the store, or a denial. */
-    private Step pick(String preferredId, int batch, boolean fromReadyQueue) {
+    private Step pick(String preferredId, int batch, boolean fromReadyQueue, CallRoute route) {
         long now = clock.nanoTime(); // read under the lock: uses reach the store close to time order
-        if (fromReadyQueue && readyQueue != null) {
+        long mask = buckets.isEmpty() ? 0 : routeMask(route);
+        int units = route.cost() != CallRoute.CONFIGURED_COST ? route.cost()
+                : config.costs().isEmpty() ? 1 : config.costOf(route.method(), route.path());
+        boolean plain = mask == 0 && units == 1; // counted as every call is: today's path, prefetched uses fit it
+        if (units > 1) {
+            checkCost(route, units);
+        }
+        if (plain && fromReadyQueue && readyQueue != null) {
             SecretLease prefetched = readyQueue.take(preferredId, now);
             if (prefetched != null) {
                 return new Attempt(new AcquireResult.Granted(prefetched), null, 0);
@@ -310,25 +337,146 @@ final class EndpointRotation {
         StoreCandidate[] candidates = new StoreCandidate[batch];
         int k = 0;
         Slot preferred = preferredId == null ? null : slots.get(preferredId);
-        if (preferred != null && preferred.location == Slot.Location.READY) {
+        skippedLimit = null;
+        skippedTooSmall = null;
+        if (preferred != null && preferred.location == Slot.Location.READY && (plain || fits(preferred, mask, units,
+                now))) {
             selector.remove(preferred);
             preferred.location = Slot.Location.ELSEWHERE;
             picked[0] = preferred;
-            candidates[0] = preferred.candidate;
+            candidates[0] = preferred.candidate(mask);
             k = 1;
         }
         Slot s;
+        List<Slot> skipped = null;
         while (k < batch && (s = selector.poll(now)) != null) {
+            if (!plain && !fits(s, mask, units, now)) {
+                // ready for other calls: back to its place once this pick is done
+                if (skipped == null) {
+                    skipped = new ArrayList<>();
+                }
+                skipped.add(s);
+                continue;
+            }
             s.location = Slot.Location.ELSEWHERE;
             picked[k] = s;
-            candidates[k] = s.candidate;
+            candidates[k] = s.candidate(mask);
             k++;
         }
+        if (skipped != null) {
+            for (int i = skipped.size() - 1; i >= 0; i--) {
+                selector.putBack(skipped.get(i));
+            }
+        }
         if (k == 0) {
-            return slotsInStoreCalls > 0 ? new Busy() : new Attempt(denied(now), null, 0);
+            if (slotsInStoreCalls > 0) {
+                return new Busy();
+            }
+            if (skippedLimit != null) {
+                return new Attempt(routeDenied(now), null, 0);
+            }
+            if (skippedTooSmall != null && liveWait() == null) {
+                Slot t = skippedTooSmall;
+                throw new CostTooLargeException(name, units, t.tightest(t.candidate(mask)), "secret " + t.id + ": ");
+            }
+            return new Attempt(denied(now), null, 0);
         }
         slotsInStoreCalls += k;
-        return new Pick(picked, candidates, k, terms, leasePrefix + (++leaseCounter), now);
+        return new Pick(picked, candidates, k, terms, leasePrefix + (++leaseCounter), now, mask, units);
+    }
+
+    /** Whether {@code lease}'s grant counted as a call of {@code route} would: the same route buckets and units. */
+    boolean countsAs(SecretLease lease, CallRoute route) {
+        return locked(() -> {
+            Slot s = slots.get(lease.secretId());
+            long mask = s == null ? 0 : routeMask(route) & s.routeMask;
+            int units = route.cost() != CallRoute.CONFIGURED_COST ? route.cost()
+                    : config.costOf(route.method(), route.path());
+            return mask == lease.routes() && units == lease.units();
+        });
+    }
+
+    /** The route buckets of this endpoint a call counts in, as a bit set of bucket indexes; 0 without buckets. */
+    private long routeMask(CallRoute route) {
+        long mask = 0;
+        for (int b = 0; b < buckets.size(); b++) {
+            if (buckets.get(b).matches(route.method(), route.path())) {
+                mask |= 1L << b;
+            }
+        }
+        return mask;
+    }
+
+    /**
+     * Refuses a cost no endpoint-wide limit counting the call could ever admit, before any store call (a secret's own
+     * smaller limits skip that secret).
+     */
+    private void checkCost(CallRoute route, int units) {
+        for (LimitConfig l : config.limits()) {
+            if (l.requests() < units && (l.match() == null || l.match().matches(route.method(), route.path()))) {
+                throw new CostTooLargeException(name, units, l, l.match() == null ? "" : "route "
+                        + l.match().canonical() + ": ");
+            }
+        }
+    }
+
+    /**
+     * Whether slot {@code s} may serve a call counting in buckets {@code mask} at {@code units}: none of those
+     * buckets was full at the store's last word, and no limit counting the call is smaller than the cost. Notes what
+     * it skips for the denial.
+     */
+    private boolean fits(Slot s, long mask, int units, long now) {
+        if (units > 1 && s.candidate(mask).maxUnits() < units) {
+            skippedTooSmall = s;
+            return false;
+        }
+        long m = mask & s.routeMask;
+        if (units > 1 && units >= s.heavyUnits && s.heavyFullUntil > now && m == s.heavyRoutes) {
+            skipped(s.heavyFullUntil, s.heavyLimit, "");
+            return false;
+        }
+        while (m != 0) {
+            Slot.Route r = s.byBucket[Long.numberOfTrailingZeros(m)];
+            m &= m - 1;
+            if (r.fullUntil > now) {
+                skipped(r.fullUntil, r.fullLimit, "route " + r.match.canonical() + ": ");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void skipped(long freeAt, LimitConfig limit, String whose) {
+        if (skippedLimit == null || freeAt < skippedFreeAt) {
+            skippedFreeAt = freeAt;
+            skippedLimit = limit;
+            skippedWhose = whose;
+        }
+    }
+
+    /**
+     * Denied because on every secret that is otherwise free the call's route bucket is full, or its cost does not
+     * fit yet.
+     */
+    private AcquireResult routeDenied(long now) {
+        Wait w = liveWait();
+        if (w != null && w.at < skippedFreeAt) {
+            return denied(now); // another secret frees sooner
+        }
+        Duration after = Duration.ofNanos(Math.max(0, skippedFreeAt - now));
+        LimitConfig binding = skippedLimit;
+        return new AcquireResult.Denied(name, UnavailableCause.AT_LIMIT, "all " + config.type().plural() + " of '"
+                + name + "' have reached rate limit (" + skippedWhose + binding.describe() + "); next free in "
+                + Durations.ceilSeconds(after) + " s", after, binding);
+    }
+
+    /** The waiting heap's earliest live entry, dropping stale ones; null when none. */
+    private Wait liveWait() {
+        Wait w;
+        while ((w = waiting.peek()) != null && (w.slot.waitGen != w.gen || w.slot.location != Slot.Location.WAITING)) {
+            waiting.poll();
+        }
+        return w;
     }
 
     /** Under the lock: places the store's answer; the grant, or {@code null} when it granted none. */
@@ -338,10 +486,11 @@ final class EndpointRotation {
         Slot[] picked = pick.slots();
         List<Availability> examined = d.examined();
         if (d.isGranted()) {
-            picked[d.granted()].rank++; // before placing it, so least-used orders it by its new count
+            picked[d.granted()].rank += pick.units(); // before placing it, so least-used orders it by its new count
         }
         for (int i = 0; i < examined.size(); i++) {
-            place(picked[i], examined.get(i), now);
+            // the store answers about a granted secret for one more use: what every call sees
+            place(picked[i], pick.candidates()[i], examined.get(i), now, i == d.granted() ? 1 : pick.units());
         }
         for (int i = pick.count() - 1; i >= examined.size(); i--) {
             putBack(picked[i]);
@@ -358,7 +507,8 @@ final class EndpointRotation {
         }
         long expires = pick.terms().leased() ? now + pick.terms().ttlNanos() : Long.MAX_VALUE;
         return new Attempt(new AcquireResult.Granted(new SecretLease(name, config.type(), g.id, g.maskedValue,
-                g.value, pick.leaseId(), now, expires)), g, g.invalidations);
+                g.value, pick.leaseId(), now, expires, pick.routes() & g.routeMask, pick.units())), g,
+                g.invalidations);
     }
 
     /** A candidate the store did not examine goes back, unless something else placed it meanwhile. */
@@ -411,7 +561,57 @@ final class EndpointRotation {
         return "limit";
     }
 
-    /** Puts a slot where its availability says: ready, waiting until a time, or removed. */
+    /**
+     * Places a slot by the store's answer about candidate {@code c} of it: a full route bucket holds back only the
+     * calls counting in it (the slot stays ready for the others); any other limit, as in {@link #place(Slot,
+     * Availability, long)}.
+     */
+    private void place(Slot s, StoreCandidate c, Availability a, long now, int units) {
+        if (units > 1 && a.cause() == UnavailableCause.AT_LIMIT && s.location != Slot.Location.GONE) {
+            // when a weighted call fits depends on its weight: hold back only calls as heavy, in the same buckets
+            s.heavyFullUntil = a.freeAt();
+            s.heavyUnits = units;
+            s.heavyRoutes = c == s.candidate ? 0 : routesOf(s, c);
+            s.heavyLimit = s.limitAt(c, a.limit());
+            s.atLimitSeenAt = now;
+            s.atLimitFreeAt = a.freeAt();
+            if (s.location == Slot.Location.ELSEWHERE) {
+                placeOne(s, new Availability(now, UnavailableCause.READY), now);
+            }
+            return;
+        }
+        if (c != s.candidate && a.cause() == UnavailableCause.AT_LIMIT) {
+            int base = s.baseIndex(c, a.limit());
+            if (base < 0) {
+                Slot.Route r = s.routeAt(c, a.limit());
+                if (r != null && s.location != Slot.Location.GONE) {
+                    r.fullUntil = a.freeAt();
+                    r.fullLimit = s.limitAt(c, a.limit());
+                    s.atLimitSeenAt = now;
+                    s.atLimitFreeAt = a.freeAt();
+                }
+                if (s.location == Slot.Location.ELSEWHERE) {
+                    placeOne(s, new Availability(now, UnavailableCause.READY), now);
+                }
+                return;
+            }
+            a = Availability.atLimit(a.freeAt(), base);
+        }
+        place(s, a, now);
+    }
+
+    /** The bit set of the route buckets of candidate {@code c} of slot {@code s}. */
+    private static long routesOf(Slot s, StoreCandidate c) {
+        long m = 0;
+        for (Slot.Route r : s.routes) {
+            if (c.routes().contains(r.candidate)) {
+                m |= 1L << r.bucket;
+            }
+        }
+        return m;
+    }
+
+    /** Puts a slot where its availability (about {@link Slot#candidate}) says: ready, waiting until a time, or removed. */
     private void place(Slot s, Availability a, long now) {
         placeOne(s, a, now);
         if (a.cause() == UnavailableCause.AT_LIMIT && a.limit() >= s.limits.size() && s.group != null
@@ -477,10 +677,7 @@ final class EndpointRotation {
     }
 
     private AcquireResult denied(long now) {
-        Wait w;
-        while ((w = waiting.peek()) != null && (w.slot.waitGen != w.gen || w.slot.location != Slot.Location.WAITING)) {
-            waiting.poll();
-        }
+        Wait w = liveWait();
         String what = "all " + config.type().plural() + " of '" + name + "'";
         if (w == null) {
             return new AcquireResult.Denied(name, UnavailableCause.REMOVED,
@@ -511,17 +708,19 @@ final class EndpointRotation {
     Availability restamp(SecretLease lease, long usedAt) {
         record Target(StoreCandidate candidate, long now) {
         }
+        int units = lease.units();
         Target t = locked(() -> {
             long now = clock.nanoTime();
             Slot s = slots.get(lease.secretId());
             // gone, or recent enough for the margin to cover: nothing to move
-            return s == null || now - usedAt <= s.restampAfterNanos ? null : new Target(s.candidate, now);
+            return s == null || now - usedAt <= s.restampAfterNanos ? null
+                    : new Target(s.candidate(lease.routes()), now);
         });
         if (t == null) {
             return new Availability(usedAt, UnavailableCause.READY);
         }
         try {
-            return store.restamp(name, t.candidate(), lease.leaseId(), usedAt, t.now());
+            return store.restamp(name, t.candidate(), lease.leaseId(), usedAt, t.now(), units);
         } catch (RuntimeException e) {
             // the use stays counted at its grant: limits hold, only its time is older than its write
             LOG.warn("usage store failed re-stamping a use of {} of endpoint {}; sent with its grant time",
@@ -559,7 +758,7 @@ final class EndpointRotation {
                     debit, s);
         });
         if (call.debit() != null) {
-            debit(call.costed(), call.debit());
+            debit(call.costed(), call.debit(), lease.routes());
         }
         if (call.quota() != null) {
             recordQuota(lease.secretId(), call.quota());
@@ -661,28 +860,31 @@ final class EndpointRotation {
     }
 
     /**
-     * The uses a call's reported cost adds to the one counted at its grant, all at the grant's time; {@code null}
-     * when none (no cost reported, or a cost of 0 or 1: a refund is not made).
+     * The uses a call's reported cost adds to those counted at its grant (its units), all at the grant's time;
+     * {@code null} when none (no cost reported, or one not above the units granted: a refund is not made).
      */
     private static long[] debit(Outcome outcome, SecretLease lease) {
         long cost = outcome.quota().cost();
-        if (cost <= 1) {
+        if (cost <= lease.units()) {
             return null;
         }
-        long[] times = new long[(int) Math.min(cost - 1, MAX_DEBIT)];
+        long[] times = new long[(int) Math.min(cost - lease.units(), MAX_DEBIT)];
         java.util.Arrays.fill(times, lease.acquiredAtNanos());
         return times;
     }
 
-    /** Counts a call's extra cost in the store, as past uses at its grant's time. */
-    private void debit(Slot s, long[] times) {
-        StoreCandidate candidate = locked(() -> s.candidate);
+    /**
+     * Counts a call's extra cost in the store, as past uses at its grant's time, in the logs its grant counted in:
+     * its own, the route buckets {@code routes} and its group.
+     */
+    private void debit(Slot s, long[] times, long routes) {
+        StoreCandidate candidate = locked(() -> s.candidate(routes));
         int keep = candidate.logCapacity();
         long[] debited = keep > 0 && times.length > keep ? java.util.Arrays.copyOf(times, keep) : times;
         try {
             store.recordPastUses(name, candidate, debited); // beyond the log's capacity, more uses decide nothing
         } catch (RuntimeException e) {
-            LOG.warn("usage store failed debiting a cost of {} to {} of endpoint {}", times.length + 1, s.id, name, e);
+            LOG.warn("usage store failed debiting {} more uses to {} of endpoint {}", times.length, s.id, name, e);
             return;
         }
         locked(() -> {
@@ -761,7 +963,8 @@ final class EndpointRotation {
     /** One secret as this engine sees it, copied under the lock for {@link #stats()}. */
     private record StatsView(String id, String maskedValue, StoreCandidate candidate, List<LimitConfig> limits,
                              long successes, long failures, int consecutiveFailures,
-                             dev.proxymanager.middleware.config.QuotaGroup group) {
+                             dev.proxymanager.middleware.config.QuotaGroup group, StoreCandidate allRoutes,
+                             List<Slot.Route> routes) {
     }
 
     List<SecretStats> stats() {
@@ -772,13 +975,28 @@ final class EndpointRotation {
             List<StatsView> out = new ArrayList<>(slots.size());
             for (Slot s : slots.values()) {
                 out.add(new StatsView(s.id, s.maskedValue, s.candidate, s.limits, s.health.successes(),
-                        s.health.failures(), s.health.consecutiveFailures(), s.group));
+                        s.health.failures(), s.health.consecutiveFailures(), s.group, s.candidate(s.routeMask),
+                        List.of(s.routes)));
             }
             return out;
         });
         List<SecretStats> out = new ArrayList<>(views.size());
         for (StatsView view : views) {
             SecretUsage u = store.usage(name, view.candidate(), leaseTerms[0], now);
+            List<SecretStats.RouteUsage> routes = new ArrayList<>();
+            if (!view.routes().isEmpty()) {
+                // counts of every bucket; the secret's state stays that of a call in none (u)
+                List<Integer> all = store.usage(name, view.allRoutes(), leaseTerms[0], now).usesPerLimit();
+                int at = view.limits().size();
+                for (Slot.Route r : view.routes()) {
+                    List<SecretStats.WindowUsage> rw = new ArrayList<>();
+                    for (LimitConfig l : r.limits) {
+                        rw.add(new SecretStats.WindowUsage(l, at < all.size() ? all.get(at) : 0));
+                        at++;
+                    }
+                    routes.add(new SecretStats.RouteUsage(r.match.canonical(), rw));
+                }
+            }
             List<SecretStats.WindowUsage> windows = new ArrayList<>();
             for (int i = 0; i < view.limits().size(); i++) {
                 windows.add(new SecretStats.WindowUsage(view.limits().get(i), u.usesPerLimit().get(i)));
@@ -800,7 +1018,7 @@ final class EndpointRotation {
                     a.freeAt() == Long.MAX_VALUE ? null : Clock.toInstant(Math.max(a.freeAt(), now)),
                     u.upstream() == null ? null : new SecretStats.UpstreamQuotaView(u.upstream().policy(),
                             u.upstream().limit(), u.upstream().remaining(), Clock.toInstant(u.upstream().resetAt()),
-                            Clock.toInstant(u.upstream().learnedAt())), group));
+                            Clock.toInstant(u.upstream().learnedAt())), group, routes));
         }
         return out;
     }

@@ -128,6 +128,31 @@ public final class RotationEngine implements AutoCloseable {
     }
 
     /**
+     * As {@link #acquire(String, String)} for a call of {@code route}: the grant counts {@code route}'s cost (the
+     * endpoint's {@code costs} unless the call gives one) in every limit that counts the call — the secret's, its
+     * route buckets' (limits whose {@code match} the call meets) and its group's — atomically in the store. A secret
+     * whose bucket for this call is full is passed over for this call only. Calls in no route bucket at cost 1 take
+     * the path of {@link #acquire(String, String)} (and the ready queue).
+     *
+     * @param preferredSecretId a secret to stay on when usable, or {@code null}
+     * @throws CostTooLargeException when the cost is larger than a limit counting the call, so no secret could ever
+     *                               be granted for it (thrown before any store call)
+     * @throws IllegalArgumentException if the endpoint is unknown (the message lists the known ones)
+     */
+    public AcquireResult acquire(String endpoint, String preferredSecretId, CallRoute route) {
+        return rotation(endpoint).acquire(preferredSecretId, Objects.requireNonNull(route, "route"));
+    }
+
+    /**
+     * Whether {@code lease} was granted as a call of {@code route} would be: in the same route buckets, at the same
+     * cost (a secret handed out before its call was known may not be).
+     */
+    public boolean countsAs(SecretLease lease, CallRoute route) {
+        EndpointRotation r = endpoints.get(lease.endpoint());
+        return r != null && r.countsAs(lease, route);
+    }
+
+    /**
      * Returns a lease and reports what happened with it; the outcome feeds the secret's health (cooldowns, bans,
      * removal) and the store ends the lease in the same call. Releasing twice, or after the lease's TTL, is harmless.
      * Leases of secrets or endpoints removed from the configuration since are ignored.

@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param endpoint endpoint name
  * @param secretId id, or masked value when the secret has no id
  * @param maskedValue the value's masked form
- * @param windows uses in the current window of each limit (endpoint limits first, then the secret's own)
+ * @param windows uses in the current window of each limit counting every call (no {@code match}): the endpoint's
+ *                first, then the secret's own
  * @param totalUses uses since the store started or the secret was added
  * @param inUse leases held now (0 when leases are off)
  * @param successes successful outcomes reported to this engine
@@ -26,11 +27,33 @@ import java.util.Objects;
  * @param nextAvailable when it can next be handed out ({@code null} when removed)
  * @param upstream the quota the upstream last reported for it while that report holds, or {@code null}
  * @param group its quota group's name and windows (all members' uses together), or {@code null}
+ * @param routes its route buckets' windows (the uses of the calls each counts), in bucket order; empty without
  */
 public record SecretStats(String endpoint, String secretId, String maskedValue, List<WindowUsage> windows,
                           long totalUses, int inUse, long successes, long failures, int consecutiveFailures,
                           UnavailableCause cause, WindowUsage binding, Instant coolingDownUntil,
-                          Instant nextAvailable, UpstreamQuotaView upstream, GroupUsage group) {
+                          Instant nextAvailable, UpstreamQuotaView upstream, GroupUsage group,
+                          List<RouteUsage> routes) {
+
+    /** Without route buckets. */
+    public SecretStats(String endpoint, String secretId, String maskedValue, List<WindowUsage> windows,
+                       long totalUses, int inUse, long successes, long failures, int consecutiveFailures,
+                       UnavailableCause cause, WindowUsage binding, Instant coolingDownUntil, Instant nextAvailable,
+                       UpstreamQuotaView upstream, GroupUsage group) {
+        this(endpoint, secretId, maskedValue, windows, totalUses, inUse, successes, failures, consecutiveFailures,
+                cause, binding, coolingDownUntil, nextAvailable, upstream, group, List.of());
+    }
+
+    /**
+     * A route bucket's windows: the uses of the calls its {@code match} counts, by this secret.
+     *
+     * @param match the bucket's match, canonical ({@code GET /search/*}; {@code *}: any method or path)
+     */
+    public record RouteUsage(String match, List<WindowUsage> windows) {
+        public RouteUsage {
+            windows = List.copyOf(windows);
+        }
+    }
 
     /** Not in a quota group. */
     public SecretStats(String endpoint, String secretId, String maskedValue, List<WindowUsage> windows,
@@ -38,7 +61,7 @@ public record SecretStats(String endpoint, String secretId, String maskedValue, 
                        UnavailableCause cause, WindowUsage binding, Instant coolingDownUntil, Instant nextAvailable,
                        UpstreamQuotaView upstream) {
         this(endpoint, secretId, maskedValue, windows, totalUses, inUse, successes, failures, consecutiveFailures,
-                cause, binding, coolingDownUntil, nextAvailable, upstream, null);
+                cause, binding, coolingDownUntil, nextAvailable, upstream, null, List.of());
     }
 
     /** A quota group's windows as one member sees them: the uses of all members together. */
@@ -53,7 +76,7 @@ public record SecretStats(String endpoint, String secretId, String maskedValue, 
                        long totalUses, int inUse, long successes, long failures, int consecutiveFailures,
                        UnavailableCause cause, WindowUsage binding, Instant coolingDownUntil, Instant nextAvailable) {
         this(endpoint, secretId, maskedValue, windows, totalUses, inUse, successes, failures, consecutiveFailures,
-                cause, binding, coolingDownUntil, nextAvailable, null, null);
+                cause, binding, coolingDownUntil, nextAvailable, null, null, List.of());
     }
 
     /**
@@ -70,6 +93,7 @@ public record SecretStats(String endpoint, String secretId, String maskedValue, 
 
     public SecretStats {
         windows = List.copyOf(windows);
+        routes = routes == null ? List.of() : List.copyOf(routes);
         Objects.requireNonNull(cause, "cause");
         if (binding == null ? !windows.isEmpty() : !windows.contains(binding)) {
             throw new IllegalArgumentException("binding must be one of the windows, was " + binding);

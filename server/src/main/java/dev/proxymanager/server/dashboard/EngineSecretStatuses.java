@@ -1,6 +1,8 @@
 package dev.proxymanager.server.dashboard;
 
 import dev.proxymanager.middleware.rotation.SecretStats;
+import dev.proxymanager.middleware.store.Availability;
+import dev.proxymanager.middleware.store.UnavailableCause;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -42,11 +44,21 @@ public final class EngineSecretStatuses implements Supplier<List<SecretStatus>> 
     }
 
     static SecretStatus toStatus(SecretStats s) {
+        List<SecretStatus.RouteWindow> routes = new ArrayList<>();
+        for (SecretStats.RouteUsage r : s.routes()) {
+            // each bucket's window that binds first, chosen as for the secret's own windows
+            SecretStats.WindowUsage w = SecretStats.closestToBinding(r.windows(),
+                    new Availability(0, UnavailableCause.READY));
+            if (w != null) {
+                routes.add(new SecretStatus.RouteWindow(r.match(), w.uses(), w.limit().requests(), w.limit().per()));
+            }
+        }
         SecretStats.WindowUsage binding = s.binding();
         if (binding == null) {
-            return new SecretStatus(s.endpoint(), s.secretId(), s.cause(), s.totalUses(), 0, null, s.upstream());
+            return new SecretStatus(s.endpoint(), s.secretId(), s.cause(), s.totalUses(), 0, null, s.upstream(),
+                    routes);
         }
         return new SecretStatus(s.endpoint(), s.secretId(), s.cause(), binding.uses(), binding.limit().requests(),
-                binding.limit().per(), s.upstream());
+                binding.limit().per(), s.upstream(), routes);
     }
 }

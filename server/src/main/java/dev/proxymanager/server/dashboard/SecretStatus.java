@@ -4,6 +4,7 @@ import dev.proxymanager.middleware.rotation.SecretStats;
 import dev.proxymanager.middleware.store.UnavailableCause;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -20,9 +21,30 @@ import java.util.Objects;
  * @param limit requests allowed in that window; {@code > 0}, or {@code 0} when the secret has no limit
  * @param window the limit's window; positive, or {@code null} exactly when {@code limit} is 0
  * @param upstream the quota the upstream last reported for it while that report holds, or {@code null}
+ * @param routes per route bucket of the secret (limits with a {@code match}), its window closest to binding; empty
+ *               without buckets
  */
 public record SecretStatus(String endpoint, String secretId, UnavailableCause cause, long usesInWindow, long limit,
-                           Duration window, SecretStats.UpstreamQuotaView upstream) {
+                           Duration window, SecretStats.UpstreamQuotaView upstream, List<RouteWindow> routes) {
+
+    /**
+     * A route bucket's window closest to binding: {@code uses} of {@code limit} per {@code window} by the calls
+     * {@code match} counts.
+     *
+     * @param match the bucket's canonical match ({@code GET /search/*})
+     */
+    public record RouteWindow(String match, long uses, long limit, Duration window) {
+        public RouteWindow {
+            Objects.requireNonNull(match, "match");
+            Objects.requireNonNull(window, "window");
+        }
+    }
+
+    /** Without route buckets. */
+    public SecretStatus(String endpoint, String secretId, UnavailableCause cause, long usesInWindow, long limit,
+                        Duration window, SecretStats.UpstreamQuotaView upstream) {
+        this(endpoint, secretId, cause, usesInWindow, limit, window, upstream, List.of());
+    }
 
     /** Without an upstream report. */
     public SecretStatus(String endpoint, String secretId, UnavailableCause cause, long usesInWindow, long limit,
@@ -34,6 +56,7 @@ public record SecretStatus(String endpoint, String secretId, UnavailableCause ca
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(secretId, "secretId");
         Objects.requireNonNull(cause, "cause");
+        routes = routes == null ? List.of() : List.copyOf(routes);
         if (usesInWindow < 0) {
             throw new IllegalArgumentException("usesInWindow must be >= 0, was " + usesInWindow);
         }

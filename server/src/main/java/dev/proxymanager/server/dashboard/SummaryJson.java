@@ -71,6 +71,14 @@ final class SummaryJson {
                     up.put("remaining", s.upstream().remaining());
                     up.put("reset", s.upstream().resetAt().toString());
                 }
+                ArrayNode routes = row.putArray("routes");
+                for (SecretStatus.RouteWindow r : s.routes()) {
+                    ObjectNode rw = routes.addObject();
+                    rw.put("match", r.match());
+                    rw.put("uses", r.uses());
+                    rw.put("limit", r.limit());
+                    rw.put("windowSeconds", r.window().toSeconds());
+                }
                 Long inRange = requested.get(s.secretId());
                 if (inRange == null) {
                     row.putNull("requestsInRange");

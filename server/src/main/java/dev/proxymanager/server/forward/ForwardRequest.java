@@ -16,9 +16,18 @@ import java.util.Objects;
  * @param body the request body (empty for none); bounded by {@code max_request_bytes}; held once, not copied on
  *             its way to the transport
  * @param useCache whether a cached response may answer (the client can opt out with {@code Cache-Control: no-cache})
+ * @param cost the uses the call costs as the client set it ({@code X-Proxy-Manager-Cost}); 0 for the endpoint's
+ *             configured cost
  */
 public record ForwardRequest(String endpoint, String method, URI target, HttpHeaders headers, byte[] body,
-                             boolean useCache) {
+                             boolean useCache, int cost) {
+
+    /** At the endpoint's configured cost. */
+    public ForwardRequest(String endpoint, String method, URI target, HttpHeaders headers, byte[] body,
+                          boolean useCache) {
+        this(endpoint, method, target, headers, body, useCache, 0);
+    }
+
     public ForwardRequest {
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(method, "method");

@@ -47,6 +47,9 @@ public final class ProxyManagerForwarder implements Forwarder {
     public ForwardResult forward(ForwardRequest request) {
         EndpointConfig endpoint = endpointConfig(request.endpoint());
         SendOptions options = SendOptions.defaults().withNoCache(!request.useCache());
+        if (request.cost() > 0) {
+            options = options.withCost(request.cost());
+        }
         try (Request session = manager.request(endpoint.type(), endpoint.name(), request.useCache())) {
             Response r = session.send(new Call(request.method(), request.target().toString(), request.headers(), null,
                     request.body().length == 0 ? null : request.body(), options));
@@ -175,6 +178,17 @@ public final class ProxyManagerForwarder implements Forwarder {
             m.put("cooling_down_until", s.coolingDownUntil() == null ? null : s.coolingDownUntil().toString());
             m.put("next_available", s.nextAvailable() == null ? null : s.nextAvailable().toString());
             m.put("upstream", upstream(s.upstream()));
+            if (!s.routes().isEmpty()) {
+                List<Map<String, Object>> routes = new ArrayList<>();
+                for (SecretStats.RouteUsage r : s.routes()) {
+                    List<Map<String, Object>> rw = new ArrayList<>();
+                    for (SecretStats.WindowUsage w : r.windows()) {
+                        rw.add(Map.of("limit", w.limit().describe(), "uses", w.uses(), "max", w.limit().requests()));
+                    }
+                    routes.add(Map.of("match", r.match(), "windows", rw));
+                }
+                m.put("routes", routes);
+            }
             if (s.group() != null) {
                 List<Map<String, Object>> shared = new ArrayList<>();
                 for (SecretStats.WindowUsage w : s.group().windows()) {

@@ -123,8 +123,12 @@ final class ForwardingRoutes {
             return;
         }
         boolean useCache = !noCache(request.getHeaders().get(HttpHeader.CACHE_CONTROL));
+        Integer cost = cost(request, response, callback);
+        if (cost == null) {
+            return;
+        }
         run(new ForwardRequest(name, request.getMethod().toUpperCase(java.util.Locale.ROOT), target, headers.build(), body,
-                useCache),
+                useCache, cost),
                 endpoint, response, callback, start);
     }
 
@@ -237,7 +241,23 @@ final class ForwardingRoutes {
                 headers.add("Content-Type", "application/json");
             }
         }
-        run(new ForwardRequest(name, method, target, headers.build(), body, true), endpoint, response, callback, start);
+        Integer cost = cost(request, response, callback);
+        if (cost == null) {
+            return;
+        }
+        run(new ForwardRequest(name, method, target, headers.build(), body, true, cost), endpoint, response, callback,
+                start);
+    }
+
+    /** The call's cost from {@code X-Proxy-Manager-Cost} (0: none set); null after answering 400 for a bad one. */
+    private Integer cost(Request request, Response response, Callback callback) {
+        try {
+            return ProxyManagerHeaders.cost(request.getHeaders().get(ProxyManagerHeaders.COST));
+        } catch (dev.proxymanager.middleware.config.ConfigException e) {
+            metrics.recordRejection("bad_cost");
+            HttpExchange.error(response, callback, 400, "bad_cost", e.getMessage());
+            return null;
+        }
     }
 
     private void run(ForwardRequest fr, EndpointConfig endpoint, Response response, Callback callback, long start)
@@ -270,6 +290,13 @@ final class ForwardingRoutes {
             ForwardResult result;
             try {
                 result = forwarder.forward(fr);
+            } catch (dev.proxymanager.middleware.rotation.CostTooLargeException e) {
+                // the client's cost: refused before any store call, nothing about the upstream
+                breaker.releasePermission();
+                metrics.recordRejection("cost_too_large");
+                finish(fr.endpoint(), 400, "cost_too_large", start);
+                HttpExchange.error(response, callback, 400, "cost_too_large", e.getMessage());
+                return;
             } catch (RuntimeException e) {
                 breaker.onError(breakers.clock().nanoTime() - callStart, TimeUnit.NANOSECONDS, e);
                 throw e;

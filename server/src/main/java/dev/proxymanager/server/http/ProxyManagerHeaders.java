@@ -12,6 +12,23 @@ public final class ProxyManagerHeaders {
 
     /** The id (never the value) of the secret that served the response. */
     public static final String SECRET = "X-Proxy-Manager-Secret";
+    /**
+     * What a call costs, set by the client on {@code /proxy/...} and {@code /api/v1/send}: a whole number of uses
+     * counted in every limit that counts the call, overriding the endpoint's {@code costs}. Never forwarded.
+     */
+    public static final String COST = "X-Proxy-Manager-Cost";
+
+    /**
+     * The cost a client set in {@link #COST}; 0 when it set none.
+     *
+     * @throws dev.proxymanager.middleware.config.ConfigException naming the header, the value and the bounds
+     */
+    public static int cost(String value) {
+        if (value == null) {
+            return 0;
+        }
+        return dev.proxymanager.middleware.config.SettingDefinitions.COST.as(COST).parse(value, COST);
+    }
 
     private ProxyManagerHeaders() {
     }

@@ -93,6 +93,16 @@ final class SettingsRoutes {
                 lm.put("requests", l.requests());
                 lm.put("per", Durations.format(l.per()));
                 lm.put("cooldown", Durations.format(l.cooldown()));
+                if (l.match() != null) {
+                    Map<String, Object> match = new LinkedHashMap<>();
+                    if (!l.match().methods().isEmpty()) {
+                        match.put("methods", l.match().methods());
+                    }
+                    if (l.match().path() != null) {
+                        match.put("path", l.match().path());
+                    }
+                    lm.put("match", match);
+                }
                 limits.add(lm);
             }
             ep.put("limits", limits);

@@ -1,6 +1,7 @@
 package dev.proxymanager.server.proxy;
 
 import dev.proxymanager.server.http.ProxyManagerHeaders;
+import dev.proxymanager.middleware.rotation.CallRoute;
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.clock.Clock;
@@ -323,7 +324,9 @@ public final class ForwardProxyHandler extends ConnectHandler {
         // a banned answer kept while another proxy is tried: when none can be, it says more than a 502
         Answer lastBanned = null;
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
-            UpstreamPicker.Pick pick = picker.pick(endpoint, admitted.host(), admitted.session(), attempt > 1);
+            UpstreamPicker.Pick pick = picker.pick(endpoint, admitted.host(), admitted.session(), attempt > 1,
+                    CallRoute.of(method, target.getRawPath() == null || target.getRawPath().isEmpty() ? "/"
+                            : target.getRawPath()));
             if (pick instanceof UpstreamPicker.NoneFree none) {
                 if (lastBanned != null) {
                     return lastBanned;

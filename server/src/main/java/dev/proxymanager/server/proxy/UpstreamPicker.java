@@ -8,6 +8,8 @@ import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.lease.SecretLease;
 import dev.proxymanager.middleware.quota.QuotaReading;
 import dev.proxymanager.middleware.rotation.AcquireResult;
+import dev.proxymanager.middleware.rotation.CallRoute;
+import dev.proxymanager.middleware.rotation.CostTooLargeException;
 import dev.proxymanager.middleware.rotation.RotationEngine;
 import dev.proxymanager.middleware.store.SessionStore;
 import dev.proxymanager.middleware.transport.ProxyAddress;
@@ -64,6 +66,8 @@ final class UpstreamPicker {
 
     /** When every usable proxy is full of sessions: ask again after this long. */
     static final Duration SESSIONS_FULL_RETRY_AFTER = Duration.ofSeconds(1);
+    /** A request whose configured cost no limit admits: it will not fit later either; a long pause. */
+    static final Duration COST_TOO_LARGE_RETRY_AFTER = Duration.ofSeconds(60);
 
     private final RotationEngine engine;
     private final SessionStore sessions;
@@ -85,9 +89,14 @@ final class UpstreamPicker {
      * @param retry true after a failed attempt: the session's proxy just failed, let the rotation pick
      */
     Pick pick(EndpointConfig endpoint, String host, String session, boolean retry) {
+        return pick(endpoint, host, session, retry, CallRoute.UNKNOWN);
+    }
+
+    /** As {@link #pick(EndpointConfig, String, String, boolean)} for a request of {@code route} (route buckets, cost). */
+    Pick pick(EndpointConfig endpoint, String host, String session, boolean retry, CallRoute route) {
         String name = endpoint.name();
         String bound = session == null ? null : boundSecret(name, session);
-        Object first = acquire(endpoint, host, retry ? null : bound);
+        Object first = acquire(endpoint, host, retry ? null : bound, route);
         if (first instanceof NoneFree none) {
             return none;
         }
@@ -112,7 +121,7 @@ final class UpstreamPicker {
                 String candidate = candidates.next();
                 next = full.contains(candidate) ? null : candidate;
             }
-            Object again = next == null ? null : acquire(endpoint, host, next);
+            Object again = next == null ? null : acquire(endpoint, host, next, route);
             if (!(again instanceof Leases l)) {
                 return new NoneFree("every usable proxy of endpoint " + name + " holds max_sessions_per_proxy ("
                         + endpoint.maxSessionsPerProxy() + ") sessions", SESSIONS_FULL_RETRY_AFTER);
@@ -159,9 +168,18 @@ final class UpstreamPicker {
      *
      * @return {@link Leases} or {@link NoneFree}
      */
-    private Object acquire(EndpointConfig endpoint, String host, String preferred) {
+    private Object acquire(EndpointConfig endpoint, String host, String preferred, CallRoute route) {
+        try {
+            return acquireChecked(endpoint, host, preferred, route);
+        } catch (CostTooLargeException e) {
+            // the endpoint's costs exceed one of its limits: no proxy could ever carry the request
+            return new NoneFree(e.getMessage(), COST_TOO_LARGE_RETRY_AFTER);
+        }
+    }
+
+    private Object acquireChecked(EndpointConfig endpoint, String host, String preferred, CallRoute route) {
         if (!endpoint.hostScoped()) {
-            AcquireResult r = engine.acquire(endpoint.name(), preferred);
+            AcquireResult r = engine.acquire(endpoint.name(), preferred, route);
             return r instanceof AcquireResult.Denied d ? new NoneFree(d.reason(), d.retryAfter())
                     : new Leases(((AcquireResult.Granted) r).lease(), null, false);
         }
@@ -170,7 +188,7 @@ final class UpstreamPicker {
             return new NoneFree("for " + host + ": " + d.reason(), d.retryAfter());
         }
         SecretLease siteLease = ((AcquireResult.Granted) site).lease();
-        AcquireResult main = engine.acquire(endpoint.name(), siteLease.secretId());
+        AcquireResult main = engine.acquire(endpoint.name(), siteLease.secretId(), route);
         if (main instanceof AcquireResult.Denied d) {
             sites.release(siteLease, Outcome.unused());
             return new NoneFree(d.reason(), d.retryAfter());

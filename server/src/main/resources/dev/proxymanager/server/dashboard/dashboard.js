@@ -240,6 +240,13 @@
             + ', resets ' + s.upstream.reset.substring(11, 19) + ' UTC';
         usage.appendChild(upstream);
       }
+      (s.routes || []).forEach(function (r) {
+        // a route bucket (limits with a match): its own count, beside the key's
+        var route = document.createElement('div');
+        route.className = 'route-text';
+        route.textContent = 'route ' + r.match + ': ' + r.uses + ' / ' + r.limit + ' per ' + window_(r.windowSeconds);
+        usage.appendChild(route);
+      });
       cell(row, null, 'usage-cell').appendChild(usage);
       cell(row, s.requestsInRange === null ? '–' : formatCount(s.requestsInRange), 'num requests-in-range');
       body.appendChild(row);

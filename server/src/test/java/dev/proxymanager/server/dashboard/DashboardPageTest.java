@@ -57,7 +57,9 @@ class DashboardPageTest {
             new SecretStatus("github", "gh-key-4", UnavailableCause.COOLING_DOWN, 3, 30, Duration.ofMinutes(1),
                     new SecretStats.UpstreamQuotaView("core", 5000, 0, Instant.parse("2026-12-05T01:00:00Z"),
                             Instant.parse("2026-12-05T00:10:00Z"))),
-            nearItsMinuteLimit("search", "se-key-1")));
+            nearItsMinuteLimit("search", "se-key-1"),
+            new SecretStatus("github", "gh-key-5", UnavailableCause.READY, 40, 5000, Duration.ofHours(1), null,
+                    List.of(new SecretStatus.RouteWindow("* /search/*", 30, 30, Duration.ofMinutes(1))))));
 
     /** A secret at 26 of 500 per 15 min and 26 of 30 per minute, as the engine reports it. */
     private static SecretStatus nearItsMinuteLimit(String endpoint, String id) {
@@ -163,6 +165,11 @@ class DashboardPageTest {
         assertThat(row("gh-key-4").findElement(By.className("upstream-text")).getText())
                 .isEqualTo("upstream: 0 / 5000 left (core), resets 01:00:00 UTC");
         assertThat(row("tw-key-1").findElements(By.className("upstream-text"))).isEmpty();
+        // a route bucket's own count beside the key's: search full while the key serves other calls
+        assertThat(row("gh-key-5").findElement(By.className("usage-text")).getText()).isEqualTo("40 / 5000 per 1 h");
+        assertThat(row("gh-key-5").findElement(By.className("route-text")).getText())
+                .isEqualTo("route * /search/*: 30 / 30 per 1 min");
+        assertThat(row("tw-key-1").findElements(By.className("route-text"))).isEmpty();
         // the binding limit, not the first long window (was "26 / 500 per 15 min")
         assertThat(row("se-key-1").findElement(By.className("usage-text")).getText()).isEqualTo("26 / 30 per 1 min");
         Map<String, Long> perSecret = RequestLogFixture.countBy(docs, LogFields.SECRET_ID);

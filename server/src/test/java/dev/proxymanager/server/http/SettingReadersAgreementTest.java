@@ -65,6 +65,11 @@ class SettingReadersAgreementTest {
             "rotation_interval | | \"1m\" | accepted",
             "limits[0].requests | | -5 | must be > 0, was -5",
             "limits[0].per | | 60 | must be a duration like 250ms, 90s, 15m, 1h or 1d, was 60",
+            "limits[0].match | | {\"path\":\"/search/*\"} | accepted",
+            "limits[0].match | | {\"methods\":[\"GET\",\"post\"]} | accepted",
+            "limits[0].match | | {} | must name \"methods\", a \"path\" or both",
+            "limits[0].match.path | | \"search\" | must be a path glob like \"/search/*\" (starting with /, no query, no spaces), was \"search\"",
+            "limits[0].match.methods[0] | | \"G T\" | must be an HTTP method like \"GET\", was \"G T\"",
             "rotation | | \"random\" | must be one of [least-used, round-robin, time-based, rate-limited, health-weighted], was \"random\"",
             "| max_queue_wait | \"2s\" | accepted",
             "| max_queue_wait | 2 | must be a duration like 250ms, 90s, 15m, 1h or 1d, was 2",
@@ -91,6 +96,12 @@ class SettingReadersAgreementTest {
 
     /** {@code {"timeouts":{"read":V}}} for {@code timeouts.read}; limits get the other field a limit needs. */
     private static String nested(String setting, String value) {
+        if (setting.startsWith("limits[0].match")) {
+            // the match object, or one field of it ({"methods": [V]} for methods[0])
+            String match = setting.equals("limits[0].match") ? value
+                    : setting.endsWith("methods[0]") ? "{\"methods\":[" + value + "]}" : "{\"path\":" + value + "}";
+            return "{\"limits\":[{\"requests\":5,\"per\":\"60s\",\"match\":" + match + "}]}";
+        }
         if (setting.startsWith("limits[0].")) {
             String field = setting.substring("limits[0].".length());
             String other = field.equals("per") ? "\"requests\":5" : "\"per\":\"60s\"";

@@ -386,6 +386,31 @@ class ForwardProxyServerTest {
     }
 
     @Test
+    void aRouteBucketHoldsBackItsRequestsOnlyAndCostsCountOnThePlainPath() throws Exception {
+        // given one proxy allowed 10 uses a minute, 1 a minute for /search/*, and /export costing 5
+        start(",\"limits\":[{\"requests\":10,\"per\":\"1m\"},"
+                + "{\"requests\":1,\"per\":\"1m\",\"match\":{\"path\":\"/search/*\"}}],"
+                + "\"costs\":[{\"match\":{\"path\":\"/export\"},\"cost\":5}]", List.of(), "pm-a");
+
+        // when two searches, then other requests go through the same proxy
+        Curl search = Curl.run("-x", proxy("pool"), siteUrl("/search/a"));
+        Curl again = Curl.run("-x", proxy("pool"), siteUrl("/search/b"));
+        Curl other = Curl.run("-x", proxy("pool"), siteUrl("/items"));
+        Curl export = Curl.run("-x", proxy("pool"), siteUrl("/export"));
+        Curl overCost = Curl.run("-x", proxy("pool"), siteUrl("/export"));
+
+        // then the second search waits for its bucket while the others go on; the export counts 5 of the 10
+        assertThat(search.status()).isEqualTo(200);
+        assertThat(again.status()).isEqualTo(429);
+        assertThat(again.body()).contains("route * /search/*: 1 request/60 s");
+        assertThat(other.status()).isEqualTo(200);
+        assertThat(export.status()).isEqualTo(200);
+        assertThat(overCost.status()).as("7 of 10 used: 5 more do not fit").isEqualTo(429);
+        assertThat(manager.stats("pool").getFirst().windows().getFirst().uses()).isEqualTo(7);
+        assertThat(site.requests).hasSize(3);
+    }
+
+    @Test
     void aProxyBannedByOneSiteKeepsServingTheOthersWithHostScopedHealth() throws Exception {
         // given a site (localhost) that bans pm-a, and health scoped per host
         site.answerByProxy.put("localhost pm-a", Map.entry(403, "banned here"));

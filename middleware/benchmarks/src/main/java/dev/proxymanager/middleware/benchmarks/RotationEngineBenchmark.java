@@ -8,7 +8,9 @@ import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.health.Outcome;
 import dev.proxymanager.middleware.quota.QuotaReading;
 import dev.proxymanager.middleware.quota.UpstreamQuota;
+import dev.proxymanager.middleware.config.RouteMatch;
 import dev.proxymanager.middleware.rotation.AcquireResult;
+import dev.proxymanager.middleware.rotation.CallRoute;
 import dev.proxymanager.middleware.rotation.RotationEngine;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -63,6 +65,17 @@ public class RotationEngineBenchmark {
     @Param({"false"})
     public boolean quota;
 
+    /**
+     * Whether the endpoint has a route bucket (a limit with a {@code match}, never binding) and every other call
+     * counts in it: the routed path (a candidate per bucket combination, the ready queue skipped).
+     */
+    @Param({"false"})
+    public boolean routes;
+
+    private static final CallRoute IN_BUCKET = CallRoute.of("GET", "/search/code");
+    private static final CallRoute OUTSIDE = CallRoute.of("GET", "/repos/a/b");
+    private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+
     private RotationEngine engine;
 
     @Setup(Level.Trial)
@@ -75,6 +88,10 @@ public class RotationEngineBenchmark {
         EndpointConfig.Builder b = EndpointConfig.builder("bench", SecretType.PROXY).withRotation(method)
                 .withLimit(LimitConfig.of(1_000_000, Duration.ofSeconds(1)))
                 .withPrefetch(PrefetchConfig.of(prefetch));
+        if (routes) {
+            b.withLimit(LimitConfig.of(1_000_000, Duration.ofSeconds(1))
+                    .matching(new RouteMatch(List.of(), "/search/*")));
+        }
         for (int i = 0; i < secrets; i++) {
             b.withSecret("p" + i, "http://127.0.0.1:" + (10_000 + i % 50_000));
         }
@@ -87,7 +104,9 @@ public class RotationEngineBenchmark {
     }
 
     private boolean acquireRelease() {
-        if (engine.acquire("bench") instanceof AcquireResult.Granted g) {
+        AcquireResult r = routes ? engine.acquire("bench", null, (calls.getAndIncrement() & 1) == 0 ? IN_BUCKET
+                : OUTSIDE) : engine.acquire("bench");
+        if (r instanceof AcquireResult.Granted g) {
             boolean failed = failures > 0 && java.util.concurrent.ThreadLocalRandom.current().nextDouble() < failures;
             Outcome outcome = failed ? Outcome.status(502) : Outcome.success();
             if (quota) {
