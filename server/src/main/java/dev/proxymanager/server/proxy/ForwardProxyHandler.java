@@ -86,7 +86,6 @@ public final class ForwardProxyHandler extends ConnectHandler {
 
     /** Names this proxy in {@code Via}; a request already carrying it is looping back through us. */
     static final String VIA_TOKEN = "proxy-manager";
-    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE");
     private static final String TUNNEL = "proxy-manager.tunnel";
 
     private final ProxyManager manager;
@@ -126,7 +125,8 @@ public final class ForwardProxyHandler extends ConnectHandler {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.sites = new SiteScopes(manager.engine().store(), clock, metrics::siteStateChanged);
         this.picker = new UpstreamPicker(manager.engine(), sites, sessions, clock, settings.sessionTtl());
-        this.http = new PlainHttpClient(maxConnections, upstreamTls != null ? upstreamTls : defaultTls());
+        this.http = new PlainHttpClient(maxConnections, upstreamTls != null ? upstreamTls : defaultTls(),
+                metrics::staleConnectionRetried);
         this.maxRequestBytes = maxRequestBytes;
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.interception = interception;
@@ -313,7 +313,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                               List<Map.Entry<String, String>> headers, String logCache) {
         EndpointConfig endpoint = admitted.endpoint();
         String method = request.getMethod();
-        boolean mayRetry = IDEMPOTENT.contains(method) || endpoint.retry().retryNonIdempotent();
+        boolean mayRetry = PlainHttpClient.isIdempotent(method) || endpoint.retry().retryNonIdempotent();
         int maxAttempts = mayRetry ? 1 + endpoint.retry().maxRetries() : 1;
         String lastError = null;
         ProxyRefusal lastRefusal = ProxyRefusal.UPSTREAM_FAILED;
