@@ -660,21 +660,23 @@ public final class RedisUsageStore implements UsageStore {
         if (f != null) {
             return f;
         }
-        RedisAsyncCommands<String, String> cmd = commands(operation);
-        boolean loaded;
-        try {
-            loadLibrary(cmd, operation);
-            loaded = true;
-        } catch (RedisCommandExecutionException e) {
-            if (isOutage(e)) {
-                throw unavailable(operation, e);
+        synchronized (this) { // one caller asks; those arriving meanwhile wait for its answer
+            if (functions == null) {
+                RedisAsyncCommands<String, String> cmd = commands(operation);
+                try {
+                    loadLibrary(cmd, operation);
+                    functions = true;
+                } catch (RedisCommandExecutionException e) {
+                    if (isOutage(e)) {
+                        throw unavailable(operation, e);
+                    }
+                    functions = false;
+                } catch (RedisException e) {
+                    throw unavailable(operation, e);
+                }
             }
-            loaded = false;
-        } catch (RedisException e) {
-            throw unavailable(operation, e);
+            return functions;
         }
-        functions = loaded;
-        return loaded;
     }
 
     /** {@code FUNCTION LOAD} of the library; already loaded (by another process or caller) is as good. */
