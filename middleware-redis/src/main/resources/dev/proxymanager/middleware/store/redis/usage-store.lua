@@ -15,7 +15,9 @@
 -- Per secret, four keys share the endpoint's hash tag:
 --   <p>:log  LIST of use times, newest first; at least the largest limit's request count (trimmed in steps)
 --   <p>:st   HASH tu = total uses, cd = cooldown end, rm = removed; qr, qx = the upstream's remaining (less the
---            grants since) and reset while a report holds (here, not in uq, so acquire reads one hash per secret)
+--            grants since) and reset while a report holds (here, not in uq, so acquire reads one hash per secret);
+--            hd = the newest use in the log, as acquire last wrote it (so it need not read the log's head; an
+--            operation that writes the log otherwise drops it)
 --   <p>:ls   HASH lease id -> lease end (ended entries are dropped whenever the hash is read)
 --   <p>:uq   HASH the rest of the upstream's last quota report, for stats: l limit, x reset, t learned at,
 --            p policy; expires at the reset. While a report holds, qr = 0 blocks the secret until qx, as a cooldown
@@ -122,24 +124,28 @@ local function holders(ls)
 end
 
 -- Removal and cooldown end (false for none) of a state hash, the upstream's block counting as a cooldown, and
--- whether an upstream report holds.
+-- whether an upstream report holds; then total uses, the log's head as last written (false for unknown) and the
+-- upstream's remaining.
 local function state(st)
-  local s = redis.call('HMGET', st, 'rm', 'cd', 'qr', 'qx')
+  local s = redis.call('HMGET', st, 'rm', 'cd', 'qr', 'qx', 'tu', 'hd')
   local cd, qx = s[2], s[4]
   local qlive = qx and NOW < qx
   if qlive and tonumber(s[3]) <= 0 and (not cd or cd < qx) then
     cd = qx -- the upstream said nothing is left until its reset
   end
-  return s[1], cd, qlive
+  return s[1], cd, qlive, s[5], s[6], s[3]
 end
 
 -- Records units uses at t in a log keeping cap uses (text; '0' keeps none), keeping the list sorted newest first
--- even when another process's clock is behind. Returns whether they went to the head (the usual case).
-local function recordIn(log, cap, keep, t, units)
+-- even when another process's clock is behind; head is the log's newest use when known (false: read it). Returns
+-- whether they went to the head (the usual case) and the log's newest use afterwards.
+local function recordIn(log, cap, keep, t, units, head)
   if cap == '0' then
-    return true
+    return true, t
   end
-  local head = redis.call('LINDEX', log, 0)
+  if not head then
+    head = redis.call('LINDEX', log, 0)
+  end
   local len, atHead
   if head and t < head then
     for _ = 1, units do
@@ -173,7 +179,10 @@ local function recordIn(log, cap, keep, t, units)
     redis.call('LTRIM', log, 0, c - 1)
   end
   redis.call('PEXPIRE', log, keep)
-  return atHead
+  if atHead then
+    return true, t
+  end
+  return false, head
 end
 
 -- Milliseconds from now to t (both times), rounded up; at least 1. Only for expiries: doubles are close enough.
@@ -207,9 +216,9 @@ end
 
 -- The view of the candidate whose keys start at KEYS[kb] and block at ARGV[a], appended to out; with nx, decides
 -- and reads the uses after a grant too (see readPart). Returns whether a window is full, where the next block starts, the number of
--- shared parts, and removal, cooldown end and upstream report (see state) as read.
+-- shared parts, the live leases, then what state read.
 local function view(kb, a, out, leased, nx)
-  local rm, cd, qlive = state(K[kb + 1])
+  local rm, cd, qlive, tu, hd, qr = state(K[kb + 1])
   local h, es = 0, false
   if leased then
     h, es = holders(K[kb + 2])
@@ -234,7 +243,7 @@ local function view(kb, a, out, leased, nx)
     m = m + n
     a = a + 3 + 4 * n
   end
-  return full, a, k, rm, cd, qlive, h
+  return full, a, k, h, rm, cd, qlive, tu, hd, qr
 end
 
 -- After units uses were recorded at now in a part's log (at its head or not), the uses its limits' windows turn
@@ -273,12 +282,12 @@ local function acquire()
   local a, kb, i = 9, 1, 0
   while kb <= #K do
     local at = #out
-    local full, next, k, rm, cd, qlive, h = view(kb, a, out, leased, nx)
+    local full, next, k, h, rm, cd, qlive, tu, hd, qr = view(kb, a, out, leased, nx)
     if not (full or rm or (cd and NOW < cd) or (leased and h >= maxh)) then
       -- granted: record the units in every log of the call
       local n = tonumber(A[a])
       local b = a + 1 + 4 * n
-      local atHead = recordIn(K[kb], A[b], A[b + 1], NOW, units)
+      local atHead, head = recordIn(K[kb], A[b], A[b + 1], NOW, units, hd)
       local m = at + 4
       local caps = afterGrant(K[kb], a + 1, n, out, m, nx, atHead, units, false)
       m = m + n
@@ -292,9 +301,31 @@ local function acquire()
         b = pb + 2
       end
       local st = K[kb + 1]
-      redis.call('HINCRBY', st, 'tu', units)
-      if qlive then
-        redis.call('HINCRBY', st, 'qr', -units)
+      local used = (tonumber(tu) or 0) + units
+      local newCd = false
+      if caps then
+        if not cd or cd < caps then
+          cd, newCd = caps, caps
+          out[at + 2] = caps
+        end
+        out[2] = caps
+      end
+      -- one write of the state: total uses, the log's head, and the remaining or a usage cap when they change
+      if not qlive and not newCd then
+        redis.call('HSET', st, 'tu', used, 'hd', head)
+      else
+        local f = { 'tu', used, 'hd', head }
+        if qlive then
+          f[5], f[6] = 'qr', (tonumber(qr) or 0) - units
+        end
+        if newCd then
+          f[#f + 1], f[#f + 2] = 'cd', newCd
+        end
+        redis.call('HSET', st, unpack(f))
+      end
+      -- its expiry is renewed on a new hash, on a usage cap, and once every 16 uses, not on each
+      if not tu or newCd or math.floor(used / 16) ~= math.floor((used - units) / 16) then
+        keepState(st, cd, A[7])
       end
       if leased then
         local ls = K[kb + 2]
@@ -307,15 +338,6 @@ local function acquire()
           out[at + 4] = e
         end
       end
-      if caps then
-        if not cd or cd < caps then
-          cd = caps
-          redis.call('HSET', st, 'cd', caps)
-          out[at + 2] = caps
-        end
-        out[2] = caps
-      end
-      keepState(st, cd, A[7])
       out[1] = i
       return out
     end
@@ -497,6 +519,9 @@ local function restamp()
       recordIn(logs[p], cap, keep, NOW, units)
     end
   end
+  if had[1] > 0 or not full then
+    redis.call('HDEL', K[2], 'hd') -- the log changed behind acquire's back
+  end
   if not full then
     for j = 2, #out do
       out[j] = ''
@@ -544,6 +569,7 @@ local function past()
     a = a + 3 + 4 * n
   end
   redis.call('HINCRBY', K[2], 'tu', #A - from + 1)
+  redis.call('HDEL', K[2], 'hd') -- the log changed behind acquire's back
   keepAtLeast(K[2], A[3])
   return 1
 end
