@@ -53,8 +53,9 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A {@link UsageStore} in Redis, shared by every process that points at the same server, so limits, leases and
- * cooldowns hold for a whole fleet. Each call is one round trip: one {@code EVALSHA} of a Lua script (loaded on first
- * use and again after {@code NOSCRIPT}, e.g. when Redis restarted) that does the whole operation atomically.
+ * cooldowns hold for a whole fleet. Each call is one round trip that does the whole operation atomically: one
+ * {@code FCALL} of a Lua function (Redis 7.0 or newer; loaded on first use and again after "Function not found", e.g.
+ * when Redis restarted), or, where Redis refuses functions, one {@code EVALSHA} of the same source as a script.
  *
  * <p>Keys are {@code pm:{<endpoint>}:v1:<secretId>:log|st|ls|uq} (see {@code docs/redis.md}): the hash tag puts one
  * endpoint's keys in one Redis Cluster slot, {@code v1} is the key format version, and every key has an expiry

@@ -41,21 +41,33 @@ local TRIM_SLACK = 16
 local NEVER = '~' -- after every time in string order: a window that never admits the call's units
 local PAD = { '00000', '0000', '000', '00', '0', '' }
 
+-- The numbers of a configuration sent as text (counts, indexes, spacings, cooldowns, expiries), each text converted
+-- once: tonumber costs about a quarter of a nested Redis command, and these take few values. (As a script, once a
+-- call.)
+local NUMBERS = {}
+local function number(s)
+  local v = NUMBERS[s]
+  if not v then
+    v = tonumber(s)
+    NUMBERS[s] = v
+  end
+  return v
+end
+
 local K, A -- the call's KEYS and ARGV
 local NOW, NOW_NS -- now as stored (19 digits) and its last three digits
-local NOW_US -- now in whole microseconds; worked out on first use (false until then)
+local NOW_US -- now in whole microseconds; worked out on first use (false until then): few calls need it
 
 local function setNow(arg)
   if arg == '' then
     local t = redis.call('TIME')
-    NOW_US = tonumber(t[1]) * 1000000 + tonumber(t[2])
     NOW_NS = '000'
     NOW = t[1] .. PAD[#t[2]] .. t[2] .. '000' -- seconds have 10 digits until 2286
   else
     NOW = arg
-    NOW_US = false
     NOW_NS = string.sub(arg, 17)
   end
+  NOW_US = false
 end
 
 -- now plus us microseconds (negative: minus), as stored; '' before the timeline's start.
@@ -72,7 +84,7 @@ end
 
 -- Whether a use u (false: none) holds a slot of a window of spacing sp (microseconds, as text) at now.
 local function inWindow(u, sp)
-  return u and nowPlus(-tonumber(sp)) < u
+  return u and nowPlus(-number(sp)) < u
 end
 
 -- Reads a part's limits (n of them, their block at ARGV[b]) from log into the view out[m + 1 .. m + n]; with nx,
@@ -174,7 +186,7 @@ local function recordIn(log, cap, keep, t, units, head)
     atHead = true
   end
   -- only the newest cap uses count; trimming every few pushes rather than on each saves a command per use
-  local c = tonumber(cap)
+  local c = number(cap)
   if len > c + TRIM_SLACK then
     redis.call('LTRIM', log, 0, c - 1)
   end
@@ -200,7 +212,7 @@ local function keepState(st, cd, stateMs)
   local ms = stateMs
   if cd and NOW < cd then
     local untilCd = msUntil(cd) + 1000
-    if untilCd > tonumber(stateMs) then
+    if untilCd > number(stateMs) then
       ms = math.min(untilCd, 315360000000) -- ten years: a cooldown "forever" still gets an expiry
     end
   end
@@ -209,7 +221,7 @@ end
 
 -- Never shortens a key's expiry (a long cooldown's): sets it to ms only when it would end sooner.
 local function keepAtLeast(key, ms)
-  if redis.call('PTTL', key) < tonumber(ms) then
+  if redis.call('PTTL', key) < number(ms) then
     redis.call('PEXPIRE', key, ms)
   end
 end
@@ -229,14 +241,14 @@ local function view(kb, a, out, leased, nx)
   out[m + 3] = h
   out[m + 4] = es or ''
   m = m + 4
-  local n = tonumber(A[a])
+  local n = number(A[a])
   local full = readPart(K[kb], a + 1, n, out, m, nx, nx)
   m = m + n
   a = a + 3 + 4 * n
-  local k = tonumber(A[a])
+  local k = number(A[a])
   a = a + 1
   for p = 1, k do
-    n = tonumber(A[a])
+    n = number(A[a])
     if readPart(K[kb + 3 + p], a + 1, n, out, m, nx, nx) then
       full = true
     end
@@ -253,14 +265,14 @@ local function afterGrant(log, b, n, out, m, nx, atHead, units, caps)
   for j = 1, n do
     local u = nx[m + j]
     if not atHead then
-      u = redis.call('LINDEX', log, tonumber(A[b + 1]) + units - 1) -- behind newer uses: read again
+      u = redis.call('LINDEX', log, number(A[b + 1]) + units - 1) -- behind newer uses: read again
     elseif u == true then
       u = NOW
     end
     out[m + j] = u or ''
     local cd = A[b + 3]
     if cd ~= '' and u and inWindow(u, A[b + 2]) then -- the grant filled the window
-      local ce = nowPlus(tonumber(cd))
+      local ce = nowPlus(number(cd))
       if not caps or caps < ce then
         caps = ce
       end
@@ -274,9 +286,9 @@ local function acquire()
   -- ARGV: op, now, maxHolders ('0' when not leased), leaseId, lease TTL in microseconds, leaseKeepMs, stateMs,
   -- units, then the candidates' blocks. Returns the granted index (0-based, -1 for none), the usage cap's cooldown
   -- end ('' for none), now, then the view of each examined candidate (after the grant for the granted one).
-  local maxh = tonumber(A[3])
+  local maxh = number(A[3])
   local leased = maxh > 0
-  local units = tonumber(A[8])
+  local units = number(A[8])
   local out = { -1, '', NOW }
   local nx = {}
   local a, kb, i = 9, 1, 0
@@ -285,7 +297,7 @@ local function acquire()
     local full, next, k, h, rm, cd, qlive, tu, hd, qr = view(kb, a, out, leased, nx)
     if not (full or rm or (cd and NOW < cd) or (leased and h >= maxh)) then
       -- granted: record the units in every log of the call
-      local n = tonumber(A[a])
+      local n = number(A[a])
       local b = a + 1 + 4 * n
       local atHead, head = recordIn(K[kb], A[b], A[b + 1], NOW, units, hd)
       local m = at + 4
@@ -293,7 +305,7 @@ local function acquire()
       m = m + n
       b = b + 3
       for p = 1, k do
-        local pn = tonumber(A[b])
+        local pn = number(A[b])
         local pb = b + 1 + 4 * pn
         local log = K[kb + 3 + p]
         afterGrant(log, b + 1, pn, out, m, nx, recordIn(log, A[pb], A[pb + 1], NOW, units), units, false)
@@ -329,7 +341,7 @@ local function acquire()
       end
       if leased then
         local ls = K[kb + 2]
-        local e = nowPlus(tonumber(A[5]))
+        local e = nowPlus(number(A[5]))
         redis.call('HSET', ls, A[4], e)
         redis.call('PEXPIRE', ls, A[6])
         out[at + 3] = h + 1
@@ -382,7 +394,7 @@ local function counts(log, b, n, cap, out)
     uses = redis.call('LRANGE', log, 0, tonumber(cap) - 1)
   end
   for j = 1, n do
-    local th = nowPlus(-tonumber(A[b + 2]))
+    local th = nowPlus(-number(A[b + 2]))
     local count = 0
     for k = 1, #uses do
       if th < uses[k] and uses[k] <= NOW then -- in (now - window, now]; later uses are clock skew
@@ -400,13 +412,13 @@ local function usage()
   local out = { tonumber(redis.call('HGET', K[2], 'tu') or '0'), NOW }
   view(1, 4, out, A[3] == '1', false)
   local a, kb = 4, 1
-  local n = tonumber(A[a])
+  local n = number(A[a])
   counts(K[kb], a + 1, n, A[a + 1 + 4 * n], out)
   a = a + 3 + 4 * n
-  local k = tonumber(A[a])
+  local k = number(A[a])
   a = a + 1
   for p = 1, k do
-    n = tonumber(A[a])
+    n = number(A[a])
     counts(K[kb + 3 + p], a + 1, n, A[a + 1 + 4 * n], out)
     a = a + 3 + 4 * n
   end
@@ -458,21 +470,21 @@ local function restamp()
   -- else leaves them. The shared parts' copies (recorded at the same time) move with them. Uses not found are
   -- recorded at now under the same check. Returns now, then per limit of every part the use its window turns on for
   -- the units ('' when the log is shorter, '~' for never), or '' for every limit when they moved.
-  local usedAt, units = A[3], tonumber(A[5])
+  local usedAt, units = A[3], number(A[5])
   -- the logs of the call (own first) with their parts' blocks
   local logs, blocks = { K[1] }, { 6 }
   local a = 6
-  a = a + 3 + 4 * tonumber(A[a])
-  for p = 1, tonumber(A[a]) do
+  a = a + 3 + 4 * number(A[a])
+  for p = 1, number(A[a]) do
     a = a + 1
     logs[p + 1], blocks[p + 1] = K[4 + p], a
-    a = a + 2 + 4 * tonumber(A[a])
+    a = a + 2 + 4 * number(A[a])
   end
   local function capOf(p)
     local b = blocks[p]
-    return A[b + 1 + 4 * tonumber(A[b])]
+    return A[b + 1 + 4 * number(A[b])]
   end
-  local match = tonumber(A[4])
+  local match = number(A[4])
   if match > 0 then
     -- the secret's own log holds only its uses; a shared one is searched only when the secret keeps none
     local search = false
@@ -502,14 +514,14 @@ local function restamp()
   local full = false
   for p = 1, #logs do
     local b = blocks[p]
-    local n = tonumber(A[b])
+    local n = number(A[b])
     if readPart(logs[p], b + 1, n, out, #out, true, false) then -- only limits count: cooldowns and leases were checked
       full = true
     end
   end
   for p = 1, #logs do
     local b = blocks[p]
-    local n = tonumber(A[b])
+    local n = number(A[b])
     local cap, keep = A[b + 1 + 4 * n], A[b + 2 + 4 * n]
     if full then
       if had[p] > 0 then
@@ -555,16 +567,16 @@ local function past()
   -- ARGV: op, now (unused), stateMs, block, then the use times. Merges them into the log of every part, keeping
   -- each one's newest cap, and counts them in total uses.
   local a = 4
-  local n = tonumber(A[a])
+  local n = number(A[a])
   local from = a + 4 + 4 * n
-  local k = tonumber(A[from - 1])
+  local k = number(A[from - 1])
   for p = 1, k do
-    from = from + 3 + 4 * tonumber(A[from])
+    from = from + 3 + 4 * number(A[from])
   end
   merge(K[1], A[a + 1 + 4 * n], A[a + 2 + 4 * n], from)
   a = a + 4 + 4 * n
   for p = 1, k do
-    n = tonumber(A[a])
+    n = number(A[a])
     merge(K[4 + p], A[a + 1 + 4 * n], A[a + 2 + 4 * n], from)
     a = a + 3 + 4 * n
   end
