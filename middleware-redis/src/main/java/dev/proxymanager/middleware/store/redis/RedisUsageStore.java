@@ -203,7 +203,7 @@ public final class RedisUsageStore implements UsageStore {
         } else {
             call.number(0).argument("").argument("");
         }
-        call.number(leaseKeepMs(terms)).number(stateTtlMs).number(units);
+        call.number(stateTtlMs).number(units);
         for (int i = 0; i < count; i++) {
             addBlock(call, candidates[i], units);
         }
@@ -234,7 +234,7 @@ public final class RedisUsageStore implements UsageStore {
             call.argument("");
         }
         call.number(remove ? 1 : 0).number(stateTtlMs);
-        addBlock(call, secret, 1);
+        addViewBlock(call, secret);
         return local(availability(eval(call), 1, secret, terms, now + offset), now, offset);
     }
 
@@ -484,9 +484,30 @@ public final class RedisUsageStore implements UsageStore {
     }
 
     /**
-     * One log's part of a block: per limit the indexes of the uses its window turns on for {@code units} uses and for
-     * one more after them, its spacing (window plus guard band) and its cooldown, in microseconds; then the log's
-     * capacity and its expiry.
+     * A block for a call that only shows a view (release): per part its number of limits and, per limit, the index of
+     * the use its window turns on for one more use.
+     */
+    private static void addViewBlock(ScriptCall call, StoreCandidate c) {
+        addViewLimits(call, c);
+        List<StoreCandidate> shares = c.shares();
+        call.number(shares.size());
+        for (int p = 0; p < shares.size(); p++) {
+            addViewLimits(call, shares.get(p));
+        }
+    }
+
+    private static void addViewLimits(ScriptCall call, StoreCandidate c) {
+        List<UsageLimit> limits = c.limits();
+        call.number(limits.size());
+        for (UsageLimit l : limits) {
+            call.number(l.requests() - 1);
+        }
+    }
+
+    /**
+     * One log's part of a block: per limit the index of the use its window turns on for {@code units} uses (the
+     * script reads the one for one more after them just before it), its spacing (window plus guard band) and its
+     * cooldown, in microseconds; then the log's capacity and its expiry.
      */
     private static void addLimits(ScriptCall call, StoreCandidate c, int units, boolean cooldowns) {
         List<UsageLimit> limits = c.limits();
@@ -495,9 +516,9 @@ public final class RedisUsageStore implements UsageStore {
         for (UsageLimit l : limits) {
             int hi = l.requests() - units;
             if (hi < 0) {
-                call.argument(NEVER_INDEX).argument(NEVER_INDEX);
+                call.argument(NEVER_INDEX);
             } else {
-                call.number(hi - 1).number(hi);
+                call.number(hi);
             }
             call.number(l.spacingNanos() / 1000); // whole microseconds by construction
             if (cooldowns && l.cooldownNanos() > 0) {
@@ -592,10 +613,6 @@ public final class RedisUsageStore implements UsageStore {
     private static long time(Object text) {
         String s = (String) text;
         return s.isEmpty() ? 0 : TimeCodec.decode(s);
-    }
-
-    private static long leaseKeepMs(LeaseTerms terms) {
-        return terms.leased() ? ceilMillis(terms.ttlNanos()) + 1_000 : MIN_KEEP_MS;
     }
 
     private static long ceilMicros(long nanos) {

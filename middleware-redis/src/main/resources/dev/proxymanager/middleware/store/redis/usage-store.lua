@@ -27,12 +27,13 @@
 -- keys, then the log key of each of its shared parts (none when it has neither routes nor a group).
 --
 -- A candidate's block in ARGV: its own part, then k (its number of shared parts), then each shared part, in the
--- order of their keys. A part: n (its number of limits); per limit lo, hi, sp, cd: hi is the LRANGE index (0-based)
--- of the use the limit's window turns on for the call's units (req - units; '' when req < units: never admitted),
--- lo the one it turns on for one more use once they are recorded (hi - 1; -1: one of them), sp its spacing in
+-- order of their keys. A part: n (its number of limits); per limit hi, sp, cd: hi is the LRANGE index (0-based) of
+-- the use the limit's window turns on for the call's units (req - units; '' when req < units: never admitted; the
+-- one it turns on for one more use once they are recorded is at hi - 1, -1 meaning one of them), sp its spacing in
 -- microseconds (window plus guard band: a use frees its slot sp after it), cd its cooldown in microseconds when it
 -- has one, else '' (always '' in a shared part); then cap (the largest req: how many uses the log keeps; 0 keeps
--- none) and keep (the log's expiry in ms).
+-- none) and keep (the log's expiry in ms). Release only shows a view: its block is the short form, a part being n
+-- and per limit hi alone.
 --
 -- A view (what the caller turns into an availability): rm ('1' or ''), cd ('' for none), live lease count,
 -- earliest lease end (''), then per limit of every part the use its window turns on ('' when the log is shorter,
@@ -82,37 +83,52 @@ local function nowPlus(us)
   return string.format('%016.0f', t) .. NOW_NS
 end
 
+-- hi - 1 as text (see the block), each hi converted once.
+local LOWER = {}
+local function below(hi)
+  local lo = LOWER[hi]
+  if not lo then
+    lo = tostring(number(hi) - 1)
+    LOWER[hi] = lo
+  end
+  return lo
+end
+
 -- Whether a use u (false: none) holds a slot of a window of spacing sp (microseconds, as text) at now.
 local function inWindow(u, sp)
   return u and nowPlus(-number(sp)) < u
 end
 
--- Reads a part's limits (n of them, their block at ARGV[b]) from log into the view out[m + 1 .. m + n]; with nx,
--- also the use each will turn on after the call's units are recorded (into nx[m + j]; true: one of them). With
--- decide, returns whether a window is full (only the operations that decide need window starts).
-local function readPart(log, b, n, out, m, decide, nx)
+-- Reads a part's limits (n of them, their block at ARGV[b], step fields each) from log into the view
+-- out[m + 1 .. m + n]; with nx, also the use each will turn on after the call's units are recorded (into nx[m + j];
+-- true: one of them). With decide, returns whether a window is full (only the operations that decide need window
+-- starts).
+local function readPart(log, b, n, step, out, m, decide, nx)
   local full = false
   for j = 1, n do
-    local lo, hi = A[b], A[b + 1]
+    local hi = A[b]
     local u
     if hi == '' then
       u = NEVER
       full = true
     elseif not nx then
       u = redis.call('LINDEX', log, hi)
-    elseif lo == '-1' then
-      u = redis.call('LINDEX', log, hi)
-      nx[m + j] = true
     else
-      local r = redis.call('LRANGE', log, lo, hi)
-      u = r[2] or false
-      nx[m + j] = r[1] or false
+      local lo = below(hi)
+      if lo == '-1' then
+        u = redis.call('LINDEX', log, hi)
+        nx[m + j] = true
+      else
+        local r = redis.call('LRANGE', log, lo, hi)
+        u = r[2] or false
+        nx[m + j] = r[1] or false
+      end
     end
-    if decide and not full and u and inWindow(u, A[b + 2]) then
+    if decide and not full and u and inWindow(u, A[b + 1]) then
       full = true
     end
     out[m + j] = u or ''
-    b = b + 4
+    b = b + step
   end
   return full
 end
@@ -226,10 +242,10 @@ local function keepAtLeast(key, ms)
   end
 end
 
--- The view of the candidate whose keys start at KEYS[kb] and block at ARGV[a], appended to out; with nx, decides
--- and reads the uses after a grant too (see readPart). Returns whether a window is full, where the next block starts, the number of
--- shared parts, the live leases, then what state read.
-local function view(kb, a, out, leased, nx)
+-- The view of the candidate whose keys start at KEYS[kb] and block at ARGV[a] (the short form with short), appended
+-- to out; with nx, decides and reads the uses after a grant too (see readPart). Returns whether a window is full,
+-- where the next block starts, the number of shared parts, the live leases, then what state read.
+local function view(kb, a, out, leased, nx, short)
   local rm, cd, qlive, tu, hd, qr = state(K[kb + 1])
   local h, es = 0, false
   if leased then
@@ -241,19 +257,23 @@ local function view(kb, a, out, leased, nx)
   out[m + 3] = h
   out[m + 4] = es or ''
   m = m + 4
+  local step, tail = 3, 2 -- fields per limit, after them
+  if short then
+    step, tail = 1, 0
+  end
   local n = number(A[a])
-  local full = readPart(K[kb], a + 1, n, out, m, nx, nx)
+  local full = readPart(K[kb], a + 1, n, step, out, m, nx, nx)
   m = m + n
-  a = a + 3 + 4 * n
+  a = a + 1 + step * n + tail
   local k = number(A[a])
   a = a + 1
   for p = 1, k do
     n = number(A[a])
-    if readPart(K[kb + 3 + p], a + 1, n, out, m, nx, nx) then
+    if readPart(K[kb + 3 + p], a + 1, n, step, out, m, nx, nx) then
       full = true
     end
     m = m + n
-    a = a + 3 + 4 * n
+    a = a + 1 + step * n + tail
   end
   return full, a, k, h, rm, cd, qlive, tu, hd, qr
 end
@@ -265,40 +285,51 @@ local function afterGrant(log, b, n, out, m, nx, atHead, units, caps)
   for j = 1, n do
     local u = nx[m + j]
     if not atHead then
-      u = redis.call('LINDEX', log, number(A[b + 1]) + units - 1) -- behind newer uses: read again
+      u = redis.call('LINDEX', log, number(A[b]) + units - 1) -- behind newer uses: read again
     elseif u == true then
       u = NOW
     end
     out[m + j] = u or ''
-    local cd = A[b + 3]
-    if cd ~= '' and u and inWindow(u, A[b + 2]) then -- the grant filled the window
+    local cd = A[b + 2]
+    if cd ~= '' and u and inWindow(u, A[b + 1]) then -- the grant filled the window
       local ce = nowPlus(number(cd))
       if not caps or caps < ce then
         caps = ce
       end
     end
-    b = b + 4
+    b = b + 3
   end
   return caps
 end
 
+-- How long a lease hash is kept after a lease of ttl (microseconds, as text): the lease, and a second more.
+local LEASE_KEEP = {}
+local function leaseKeep(ttl)
+  local ms = LEASE_KEEP[ttl]
+  if not ms then
+    ms = tostring(math.ceil(number(ttl) / 1000) + 1000)
+    LEASE_KEEP[ttl] = ms
+  end
+  return ms
+end
+
 local function acquire()
-  -- ARGV: op, now, maxHolders ('0' when not leased), leaseId, lease TTL in microseconds, leaseKeepMs, stateMs,
-  -- units, then the candidates' blocks. Returns the granted index (0-based, -1 for none), the usage cap's cooldown
+  -- ARGV: op, now, maxHolders ('0' when not leased), leaseId, lease TTL in microseconds, stateMs, units, then the
+  -- candidates' blocks. Returns the granted index (0-based, -1 for none), the usage cap's cooldown
   -- end ('' for none), now, then the view of each examined candidate (after the grant for the granted one).
   local maxh = number(A[3])
   local leased = maxh > 0
-  local units = number(A[8])
+  local units = number(A[7])
   local out = { -1, '', NOW }
   local nx = {}
-  local a, kb, i = 9, 1, 0
+  local a, kb, i = 8, 1, 0
   while kb <= #K do
     local at = #out
     local full, next, k, h, rm, cd, qlive, tu, hd, qr = view(kb, a, out, leased, nx)
     if not (full or rm or (cd and NOW < cd) or (leased and h >= maxh)) then
       -- granted: record the units in every log of the call
       local n = number(A[a])
-      local b = a + 1 + 4 * n
+      local b = a + 1 + 3 * n
       local atHead, head = recordIn(K[kb], A[b], A[b + 1], NOW, units, hd)
       local m = at + 4
       local caps = afterGrant(K[kb], a + 1, n, out, m, nx, atHead, units, false)
@@ -306,7 +337,7 @@ local function acquire()
       b = b + 3
       for p = 1, k do
         local pn = number(A[b])
-        local pb = b + 1 + 4 * pn
+        local pb = b + 1 + 3 * pn
         local log = K[kb + 3 + p]
         afterGrant(log, b + 1, pn, out, m, nx, recordIn(log, A[pb], A[pb + 1], NOW, units), units, false)
         m = m + pn
@@ -337,13 +368,13 @@ local function acquire()
       end
       -- its expiry is renewed on a new hash, on a usage cap, and once every 16 uses, not on each
       if not tu or newCd or math.floor(used / 16) ~= math.floor((used - units) / 16) then
-        keepState(st, cd, A[7])
+        keepState(st, cd, A[6])
       end
       if leased then
         local ls = K[kb + 2]
         local e = nowPlus(number(A[5]))
         redis.call('HSET', ls, A[4], e)
-        redis.call('PEXPIRE', ls, A[6])
+        redis.call('PEXPIRE', ls, leaseKeep(A[5]))
         out[at + 3] = h + 1
         local es = out[at + 4]
         if es == '' or e < es then
@@ -359,8 +390,8 @@ local function acquire()
 end
 
 local function release()
-  -- ARGV: op, now, leased ('1'/'0'), leaseId ('' for none), cooldownUntil ('' for none), remove, stateMs, block.
-  -- Returns now, then the view afterwards.
+  -- ARGV: op, now, leased ('1'/'0'), leaseId ('' for none), cooldownUntil ('' for none), remove, stateMs, block
+  -- (short form). Returns now, then the view afterwards.
   local leaseId, cdArg = A[4], A[5]
   local st = K[2]
   if leaseId ~= '' then
@@ -380,7 +411,7 @@ local function release()
     changed = true
   end
   local out = { NOW }
-  view(1, 8, out, A[3] == '1', false)
+  view(1, 8, out, A[3] == '1', false, true)
   if changed then
     keepState(st, cd, A[7])
   end
@@ -394,7 +425,7 @@ local function counts(log, b, n, cap, out)
     uses = redis.call('LRANGE', log, 0, tonumber(cap) - 1)
   end
   for j = 1, n do
-    local th = nowPlus(-number(A[b + 2]))
+    local th = nowPlus(-number(A[b + 1]))
     local count = 0
     for k = 1, #uses do
       if th < uses[k] and uses[k] <= NOW then -- in (now - window, now]; later uses are clock skew
@@ -402,7 +433,7 @@ local function counts(log, b, n, cap, out)
       end
     end
     out[#out + 1] = count
-    b = b + 4
+    b = b + 3
   end
 end
 
@@ -410,17 +441,17 @@ local function usage()
   -- ARGV: op, now, leased, block. Returns total uses, now, then the view, then the uses in each limit's current
   -- window (window plus guard band; every part's limits), then the upstream quota's five fields ('' when none holds).
   local out = { tonumber(redis.call('HGET', K[2], 'tu') or '0'), NOW }
-  view(1, 4, out, A[3] == '1', false)
+  view(1, 4, out, A[3] == '1', false, false)
   local a, kb = 4, 1
   local n = number(A[a])
-  counts(K[kb], a + 1, n, A[a + 1 + 4 * n], out)
-  a = a + 3 + 4 * n
+  counts(K[kb], a + 1, n, A[a + 1 + 3 * n], out)
+  a = a + 3 + 3 * n
   local k = number(A[a])
   a = a + 1
   for p = 1, k do
     n = number(A[a])
-    counts(K[kb + 3 + p], a + 1, n, A[a + 1 + 4 * n], out)
-    a = a + 3 + 4 * n
+    counts(K[kb + 3 + p], a + 1, n, A[a + 1 + 3 * n], out)
+    a = a + 3 + 3 * n
   end
   local q = redis.call('HMGET', K[4], 'l', 'x', 't', 'p')
   local qs = redis.call('HMGET', K[2], 'qr', 'qx')
@@ -474,15 +505,15 @@ local function restamp()
   -- the logs of the call (own first) with their parts' blocks
   local logs, blocks = { K[1] }, { 6 }
   local a = 6
-  a = a + 3 + 4 * number(A[a])
+  a = a + 3 + 3 * number(A[a])
   for p = 1, number(A[a]) do
     a = a + 1
     logs[p + 1], blocks[p + 1] = K[4 + p], a
-    a = a + 2 + 4 * number(A[a])
+    a = a + 2 + 3 * number(A[a])
   end
   local function capOf(p)
     local b = blocks[p]
-    return A[b + 1 + 4 * number(A[b])]
+    return A[b + 1 + 3 * number(A[b])]
   end
   local match = number(A[4])
   if match > 0 then
@@ -515,14 +546,14 @@ local function restamp()
   for p = 1, #logs do
     local b = blocks[p]
     local n = number(A[b])
-    if readPart(logs[p], b + 1, n, out, #out, true, false) then -- only limits count: cooldowns and leases were checked
+    if readPart(logs[p], b + 1, n, 3, out, #out, true, false) then -- only limits count: cooldowns and leases were checked
       full = true
     end
   end
   for p = 1, #logs do
     local b = blocks[p]
     local n = number(A[b])
-    local cap, keep = A[b + 1 + 4 * n], A[b + 2 + 4 * n]
+    local cap, keep = A[b + 1 + 3 * n], A[b + 2 + 3 * n]
     if full then
       if had[p] > 0 then
         recordIn(logs[p], cap, keep, usedAt, had[p])
@@ -568,17 +599,17 @@ local function past()
   -- each one's newest cap, and counts them in total uses.
   local a = 4
   local n = number(A[a])
-  local from = a + 4 + 4 * n
+  local from = a + 4 + 3 * n
   local k = number(A[from - 1])
   for p = 1, k do
-    from = from + 3 + 4 * number(A[from])
+    from = from + 3 + 3 * number(A[from])
   end
-  merge(K[1], A[a + 1 + 4 * n], A[a + 2 + 4 * n], from)
-  a = a + 4 + 4 * n
+  merge(K[1], A[a + 1 + 3 * n], A[a + 2 + 3 * n], from)
+  a = a + 4 + 3 * n
   for p = 1, k do
     n = number(A[a])
-    merge(K[4 + p], A[a + 1 + 4 * n], A[a + 2 + 4 * n], from)
-    a = a + 3 + 4 * n
+    merge(K[4 + p], A[a + 1 + 3 * n], A[a + 2 + 3 * n], from)
+    a = a + 3 + 3 * n
   end
   redis.call('HINCRBY', K[2], 'tu', #A - from + 1)
   redis.call('HDEL', K[2], 'hd') -- the log changed behind acquire's back
