@@ -71,8 +71,21 @@ local function setNow(arg)
   NOW_US = false
 end
 
+-- Per whole-second shift (a lease's TTL, a window of whole seconds): the last second it shifted and the result, so
+-- the calls within one second format it once.
+local SHIFTED_FROM, SHIFTED_TO = {}, {}
+
 -- now plus us microseconds (negative: minus), as stored; '' before the timeline's start.
 local function nowPlus(us)
+  if us % 1000000 == 0 then
+    local s = string.sub(NOW, 1, 10)
+    if SHIFTED_FROM[us] ~= s then
+      local t = tonumber(s) + us / 1000000
+      SHIFTED_FROM[us], SHIFTED_TO[us] = s, t >= 0 and string.format('%010.0f', t)
+    end
+    local to = SHIFTED_TO[us]
+    return to and to .. string.sub(NOW, 11) or ''
+  end
   if not NOW_US then
     NOW_US = tonumber(string.sub(NOW, 1, 16))
   end
