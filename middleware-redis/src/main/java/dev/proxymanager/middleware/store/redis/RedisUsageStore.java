@@ -25,7 +25,9 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.CommandOutput;
 import io.lettuce.core.output.NestedMultiOutput;
+import io.lettuce.core.output.ValueOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.resource.ClientResources;
@@ -43,6 +45,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
@@ -50,6 +53,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * A {@link UsageStore} in Redis, shared by every process that points at the same server, so limits, leases and
@@ -207,7 +211,7 @@ public final class RedisUsageStore implements UsageStore {
         for (int i = 0; i < count; i++) {
             addBlock(call, candidates[i], units);
         }
-        List<Object> r = eval(call);
+        List<Object> r = evalJoined(call);
         int granted = toInt(r.get(0));
         String cap = (String) r.get(1);
         String storeNowText = (String) r.get(2);
@@ -235,7 +239,7 @@ public final class RedisUsageStore implements UsageStore {
         }
         call.number(remove ? 1 : 0).number(stateTtlMs);
         addViewBlock(call, secret);
-        return local(availability(eval(call), 1, secret, terms, now + offset), now, offset);
+        return local(availability(evalJoined(call), 1, secret, terms, now + offset), now, offset);
     }
 
     @Override
@@ -623,34 +627,45 @@ public final class RedisUsageStore implements UsageStore {
         return nanos / 1_000_000 + (nanos % 1_000_000 == 0 ? 0 : 1);
     }
 
+    /** A count from the script: an integer reply, or a field of a joined one. */
     private static int toInt(Object o) {
-        return ((Long) o).intValue();
+        return o instanceof Long l ? l.intValue() : Integer.parseInt((String) o);
     }
 
     private List<Object> eval(ScriptCall call) {
+        return eval(call, () -> new NestedMultiOutput<>(StringCodec.UTF8));
+    }
+
+    /** A call whose answer is its fields joined by commas (acquire, release), as the list of those fields. */
+    private List<Object> evalJoined(ScriptCall call) {
+        String joined = eval(call, () -> new ValueOutput<>(StringCodec.UTF8));
+        return Arrays.asList((Object[]) joined.split(",", -1));
+    }
+
+    private <T> T eval(ScriptCall call, Supplier<CommandOutput<String, String, T>> output) {
         String operation = call.operation;
         // the async API, awaited here: the sync API's proxy costs a reflective lookup per call
         RedisAsyncCommands<String, String> cmd = commands(operation);
         try {
             if (call.function) {
                 try {
-                    return await(cmd.dispatch(CommandType.FCALL, new NestedMultiOutput<>(StringCodec.UTF8), call.args),
+                    return await(cmd.dispatch(CommandType.FCALL, output.get(), call.args),
                             operation);
                 } catch (RedisCommandExecutionException e) {
                     if (!String.valueOf(e.getMessage()).startsWith("ERR Function not found")) {
                         throw e;
                     }
                     loadLibrary(cmd, operation); // Redis restarted without persistence, or its functions were flushed
-                    return await(cmd.dispatch(CommandType.FCALL, new NestedMultiOutput<>(StringCodec.UTF8), call.args),
+                    return await(cmd.dispatch(CommandType.FCALL, output.get(), call.args),
                             operation);
                 }
             }
             try {
-                return await(cmd.dispatch(CommandType.EVALSHA, new NestedMultiOutput<>(StringCodec.UTF8), call.args),
+                return await(cmd.dispatch(CommandType.EVALSHA, output.get(), call.args),
                         operation);
             } catch (RedisNoScriptException e) {
                 await(cmd.scriptLoad(SCRIPT), operation); // first use on this server, or it restarted and lost its scripts
-                return await(cmd.dispatch(CommandType.EVALSHA, new NestedMultiOutput<>(StringCodec.UTF8), call.args),
+                return await(cmd.dispatch(CommandType.EVALSHA, output.get(), call.args),
                         operation);
             }
         } catch (RedisCommandExecutionException e) {

@@ -37,7 +37,8 @@
 --
 -- A view (what the caller turns into an availability): rm ('1' or ''), cd ('' for none), live lease count,
 -- earliest lease end (''), then per limit of every part the use its window turns on ('' when the log is shorter,
--- '~' for never).
+-- '~' for never). acquire and release answer with their fields joined by commas in one string: Redis converts each
+-- element of a reply on its own, which cost more than the joining.
 local TRIM_SLACK = 16
 local NEVER = '~' -- after every time in string order: a window that never admits the call's units
 local PAD = { '00000', '0000', '000', '00', '0', '' }
@@ -94,6 +95,17 @@ local function nowPlus(us)
     return ''
   end
   return string.format('%016.0f', t) .. NOW_NS
+end
+
+-- Small counts (an index, a lease count) as text, each converted once.
+local TEXTS = {}
+local function text(n)
+  local t = TEXTS[n]
+  if not t then
+    t = tostring(n)
+    TEXTS[n] = t
+  end
+  return t
 end
 
 -- hi - 1 as text (see the block), each hi converted once.
@@ -267,7 +279,7 @@ local function view(kb, a, out, leased, nx, short)
   local m = #out
   out[m + 1] = rm and '1' or ''
   out[m + 2] = cd or ''
-  out[m + 3] = h
+  out[m + 3] = text(h)
   out[m + 4] = es or ''
   m = m + 4
   local step, tail = 3, 2 -- fields per limit, after them
@@ -328,12 +340,12 @@ end
 
 local function acquire()
   -- ARGV: op, now, maxHolders ('0' when not leased), leaseId, lease TTL in microseconds, stateMs, units, then the
-  -- candidates' blocks. Returns the granted index (0-based, -1 for none), the usage cap's cooldown
-  -- end ('' for none), now, then the view of each examined candidate (after the grant for the granted one).
+  -- candidates' blocks. Returns the granted index (0-based, -1 for none), the usage cap's cooldown end ('' for
+  -- none), now, then the view of each examined candidate (after the grant for the granted one), joined.
   local maxh = number(A[3])
   local leased = maxh > 0
   local units = number(A[7])
-  local out = { -1, '', NOW }
+  local out = { '-1', '', NOW }
   local nx = {}
   local a, kb, i = 8, 1, 0
   while kb <= #K do
@@ -388,23 +400,23 @@ local function acquire()
         local e = nowPlus(number(A[5]))
         redis.call('HSET', ls, A[4], e)
         redis.call('PEXPIRE', ls, leaseKeep(A[5]))
-        out[at + 3] = h + 1
+        out[at + 3] = text(h + 1)
         local es = out[at + 4]
         if es == '' or e < es then
           out[at + 4] = e
         end
       end
-      out[1] = i
-      return out
+      out[1] = text(i)
+      return table.concat(out, ',')
     end
     a, kb, i = next, kb + 4 + k, i + 1
   end
-  return out
+  return table.concat(out, ',')
 end
 
 local function release()
   -- ARGV: op, now, leased ('1'/'0'), leaseId ('' for none), cooldownUntil ('' for none), remove, stateMs, block
-  -- (short form). Returns now, then the view afterwards.
+  -- (short form). Returns now, then the view afterwards, joined.
   local leaseId, cdArg = A[4], A[5]
   local st = K[2]
   if leaseId ~= '' then
@@ -428,7 +440,7 @@ local function release()
   if changed then
     keepState(st, cd, A[7])
   end
-  return out
+  return table.concat(out, ',')
 end
 
 -- Per limit of a part (n limits, their block at ARGV[b]), the uses of log in its current window, appended to out.
