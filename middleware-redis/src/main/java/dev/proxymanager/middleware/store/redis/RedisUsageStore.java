@@ -194,9 +194,7 @@ public final class RedisUsageStore implements UsageStore {
     @Override
     public StoreDecision acquire(String endpoint, StoreCandidate[] candidates, int count, LeaseTerms terms,
                                  String leaseId, long now, int units) {
-        if (units < 1) {
-            throw new IllegalArgumentException("units must be >= 1, was " + units);
-        }
+        checkUnits(units);
         if (count <= 0) {
             return new StoreDecision(-1, List.of(), 0);
         }
@@ -226,6 +224,12 @@ public final class RedisUsageStore implements UsageStore {
         return new StoreDecision(granted, examined, cap.isEmpty() ? 0 : TimeCodec.decode(cap) - offset);
     }
 
+    private static void checkUnits(int units) {
+        if (units < 1) {
+            throw new IllegalArgumentException("units must be >= 1, was " + units);
+        }
+    }
+
     @Override
     public Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                                 long cooldownUntil, boolean remove) {
@@ -245,9 +249,7 @@ public final class RedisUsageStore implements UsageStore {
     @Override
     public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now,
                                 int units) {
-        if (units < 1) {
-            throw new IllegalArgumentException("units must be >= 1, was " + units);
-        }
+        checkUnits(units);
         // with Redis's clock the use was recorded at Redis's time: the script takes the nearest use to this estimate
         ScriptCall call = call("restamp", "restamp", now(now), endpoint, secret)
                 .time(usedAt + storeClock.offset()).number(redisTime ? RESTAMP_MATCH_MICROS : 0).number(units);
@@ -267,7 +269,8 @@ public final class RedisUsageStore implements UsageStore {
         }
         // the script compares the report's times with Redis's: they go over on its clock, as the caller estimates it
         long offset = storeClock.offset();
-        eval(call("recordQuota", "quota", estimatedNow(now, offset), endpoint, secretId).number(quota.limit()).number(quota.remaining())
+        eval(call("recordQuota", "quota", estimatedNow(now, offset), endpoint, secretId)
+                .number(quota.limit()).number(quota.remaining())
                 .time(quota.resetAt() + offset).time(quota.learnedAt() + offset).argument(quota.policy())
                 .time(Math.max(0, quota.resetAt() + offset - UpstreamQuota.SAME_WINDOW_NANOS))
                 .time(Clock.plus(quota.resetAt() + offset, UpstreamQuota.SAME_WINDOW_NANOS)));

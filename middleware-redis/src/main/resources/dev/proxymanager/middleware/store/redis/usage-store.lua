@@ -571,7 +571,8 @@ local function restamp()
   for p = 1, #logs do
     local b = blocks[p]
     local n = number(A[b])
-    if readPart(logs[p], b + 1, n, 3, out, #out, true, false) then -- only limits count: cooldowns and leases were checked
+    -- only limits count: cooldowns and leases were checked at the grant
+    if readPart(logs[p], b + 1, n, 3, out, #out, true, false) then
       full = true
     end
   end
