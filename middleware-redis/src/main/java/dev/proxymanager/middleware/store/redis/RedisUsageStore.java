@@ -397,8 +397,14 @@ public final class RedisUsageStore implements UsageStore {
     }
 
     private SecretKeys keys(String endpoint, String secretId) {
-        return keys.computeIfAbsent(endpoint, e -> new ConcurrentHashMap<>())
-                .computeIfAbsent(secretId, id -> SecretKeys.of(prefix + ":{" + endpoint + "}:" + FORMAT_VERSION + ":" + id));
+        // plain reads first: computeIfAbsent with a capturing lambda costs an allocation on every call
+        ConcurrentHashMap<String, SecretKeys> ep = keys.get(endpoint);
+        if (ep == null) {
+            ep = keys.computeIfAbsent(endpoint, e -> new ConcurrentHashMap<>());
+        }
+        SecretKeys k = ep.get(secretId);
+        return k != null ? k : ep.computeIfAbsent(secretId,
+                id -> SecretKeys.of(prefix + ":{" + endpoint + "}:" + FORMAT_VERSION + ":" + id));
     }
 
     /** A secret's key names, and their bytes as sent (encoded once, not on every call). */
