@@ -103,6 +103,7 @@ host: 127.0.0.1
 proxy_port: 19132
 secrets_file: secrets.json
 elasticsearch: false
+protect_forwarding: false   # only the proxy port is measured; its token is checked
 max_concurrent_requests: 512
 YAML
 PROXY_MANAGER_PROXY_TOKEN="$TOKEN" LOG_LEVEL=WARN "$JAVA" -Xmx1g -jar "$JAR" --config "$WORK/server.yaml" \
@@ -124,7 +125,7 @@ function serve(port, upstreams) {
 serve(19141, [19111, 19112, 19113, 19114].map((p) => `http://127.0.0.1:${p}`));
 serve(19142, [19121, 19122, 19123, 19124].map((p) => `http://127.0.0.1:${p}`));
 JS
-(cd "$WORK" && node chain.js > chain.log 2>&1) &
+(cd "$WORK" && exec node chain.js > chain.log 2>&1) & # exec: cleanup's kill reaches node itself
 PIDS="$PIDS $!"
 for p in 19101 19111 19121 19124 19132 19141 19142; do wait_port "$p"; done
 echo "proxy-chain $(node -e "console.log(require('$WORK/node_modules/proxy-chain/package.json').version)"), node $(node --version)"

@@ -27,7 +27,7 @@ run() { # checkout label
   out=$("$JAVA_HOME/bin/java" $OPTS -cp "$m/target/classes:$m/target/test-classes:$(cat "$m/target/bench.classpath")" \
     dev.proxymanager.middleware.store.redis.RedisUsageStoreBenchmark "redis://127.0.0.1:$PORT" "$SECS" 64 2>/dev/null)
   after=$(cpu)
-  stats=$($R INFO commandstats | tr -d '\r' | grep '^cmdstat_evalsha:')
+  stats=$($R INFO commandstats | tr -d '\r' | grep -E '^cmdstat_(evalsha|fcall):' | head -1)
   echo "$2: $(echo "$out" | grep 'store calls/s') | $(echo "$out" | grep 'client JVM CPU') | $(echo "$stats" \
     | awk -F'[=,]' -v a="$before" -v b="$after" '{ printf "script %s us, redis CPU per call %.1f us", $6, (b - a) * 1e6 / $2 }') | load $(cut -d' ' -f1 /proc/loadavg)"
 }

@@ -89,7 +89,6 @@ public final class ForwardProxyHandler extends ConnectHandler {
 
     /** Names this proxy in {@code Via}; a request already carrying it is looping back through us. */
     static final String VIA_TOKEN = "proxy-manager";
-    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE");
     private static final String TUNNEL = "proxy-manager.tunnel";
 
     private final ProxyManager manager;
@@ -129,7 +128,8 @@ public final class ForwardProxyHandler extends ConnectHandler {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.sites = new SiteScopes(manager.engine().store(), clock, metrics::siteStateChanged);
         this.picker = new UpstreamPicker(manager.engine(), sites, sessions, clock, settings.sessionTtl());
-        this.http = new PlainHttpClient(maxConnections, upstreamTls != null ? upstreamTls : defaultTls());
+        this.http = new PlainHttpClient(maxConnections, upstreamTls != null ? upstreamTls : defaultTls(),
+                metrics::staleConnectionRetried);
         this.maxRequestBytes = maxRequestBytes;
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.interception = interception;
@@ -317,7 +317,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
                               List<Map.Entry<String, String>> headers, String logCache) {
         EndpointConfig endpoint = admitted.endpoint();
         String method = request.getMethod();
-        boolean mayRetry = IDEMPOTENT.contains(method) || endpoint.retry().retryNonIdempotent();
+        boolean mayRetry = PlainHttpClient.isIdempotent(method) || endpoint.retry().retryNonIdempotent();
         int maxAttempts = mayRetry ? 1 + endpoint.retry().maxRetries() : 1;
         String lastError = null;
         ProxyRefusal lastRefusal = ProxyRefusal.UPSTREAM_FAILED;
@@ -472,6 +472,9 @@ public final class ForwardProxyHandler extends ConnectHandler {
         response.write(true, head ? ByteBuffer.allocate(0) : r.bodyBuffer(), callback);
     }
 
+    /** Bodies up to this size are relayed in one write; larger ones stream through a buffer this size: 16 KiB. */
+    private static final int RELAY_BUFFER = 16 * 1024;
+
     /** Relays the upstream response to the client; returns the body bytes, -1 when the relay failed. */
     private long relay(Request request, Response response, Callback callback, ClassicHttpResponse upstream,
                        UpstreamPicker.Picked picked, int attempt, String session) {
@@ -499,12 +502,30 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 callback.succeeded();
                 return 0;
             }
-            if (entity.getContentLength() >= 0) {
-                response.getHeaders().put(HttpHeader.CONTENT_LENGTH, entity.getContentLength());
+            long length = entity.getContentLength();
+            if (length >= 0) {
+                response.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);
+            }
+            if (length >= 0 && length <= RELAY_BUFFER) {
+                // most answers: read whole, then one last write carries head and body together, not waited for
+                byte[] whole;
+                try (InputStream in = entity.getContent()) {
+                    whole = in.readNBytes((int) length);
+                }
+                AtomicBoolean clientGone = new AtomicBoolean(); // a write to a client that left fails at once
+                response.write(true, ByteBuffer.wrap(whole), Callback.from(callback::succeeded, x -> {
+                    clientGone.set(true);
+                    callback.failed(x);
+                }));
+                if (clientGone.get()) {
+                    return -1;
+                }
+                metrics.bytesRelayed(whole.length);
+                return whole.length;
             }
             long copied = 0;
             try (InputStream in = entity.getContent(); OutputStream out = Content.Sink.asOutputStream(response)) {
-                byte[] buffer = new byte[16 * 1024];
+                byte[] buffer = new byte[RELAY_BUFFER];
                 for (int n; (n = in.read(buffer)) >= 0; ) {
                     out.write(buffer, 0, n);
                     copied += n;
@@ -588,6 +609,10 @@ public final class ForwardProxyHandler extends ConnectHandler {
 
     private byte[] readBody(Request request) throws IOException {
         long declared = request.getLength();
+        if (declared == 0 || (declared < 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) {
+            // no body (RFC 9112 6.3): no stream and buffers to find that out, for most requests a proxy sees
+            return NO_BODY;
+        }
         if (declared > maxRequestBytes) {
             throw new RequestTooLargeException("request body of " + declared + " bytes is over max_request_bytes ("
                     + maxRequestBytes + ")");
@@ -600,6 +625,8 @@ public final class ForwardProxyHandler extends ConnectHandler {
             return body;
         }
     }
+
+    private static final byte[] NO_BODY = new byte[0];
 
     private static final class RequestTooLargeException extends IOException {
         RequestTooLargeException(String message) {

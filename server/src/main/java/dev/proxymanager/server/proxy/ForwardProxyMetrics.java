@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The proxy port's meters: open tunnels, tunnels opened, bytes relayed (plain bodies and tunnels), targets
- * refused and per-site bans. This class is threadsafe.
+ * refused, per-site bans and requests retried on a fresh upstream connection. This class is threadsafe.
  */
 public final class ForwardProxyMetrics {
 
@@ -22,6 +22,7 @@ public final class ForwardProxyMetrics {
     private final Counter bytesRelayed;
     private final Counter refusals;
     private final Counter intercepted;
+    private final Counter staleConnectionRetries;
     private final MeterRegistry registry;
 
     public ForwardProxyMetrics(MeterRegistry registry) {
@@ -35,6 +36,18 @@ public final class ForwardProxyMetrics {
                 .description("targets refused by allowed_targets or the address checks").register(registry);
         this.intercepted = Counter.builder("proxy_manager_forward_proxy_tunnels_intercepted")
                 .description("CONNECTs answered with TLS interception (intercept_tls)").register(registry);
+        this.staleConnectionRetries = Counter.builder("proxy_manager_forward_proxy_stale_connection_retries")
+                .description("plain requests sent again on a fresh connection to the same upstream proxy after its"
+                        + " pooled kept-alive connection turned out closed").register(registry);
+    }
+
+    void staleConnectionRetried() {
+        staleConnectionRetries.increment();
+    }
+
+    /** Plain requests sent again because their pooled upstream connection was found closed. */
+    public long staleConnectionRetries() {
+        return (long) staleConnectionRetries.count();
     }
 
     void tunnelIntercepted() {

@@ -78,7 +78,8 @@ public final class ForwardProxyServer implements AutoCloseable {
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendDateHeader(false); // the site's Date is relayed
-        this.connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+        // no acceptor thread: the selector accepts, saving a hand-off per connection (a CONNECT is often one)
+        this.connector = new ServerConnector(jetty, 0, -1, new HttpConnectionFactory(http));
         connector.setHost(host);
         connector.setPort(settings.port());
         connector.setIdleTimeout(tunnelIdleTimeout.toMillis());

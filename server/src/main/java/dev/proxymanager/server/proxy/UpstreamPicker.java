@@ -22,6 +22,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Picks the upstream proxy of one proxy-port exchange through the engine: a session stays on its bound proxy while
@@ -73,6 +74,8 @@ final class UpstreamPicker {
     private final Clock clock;
     private final Duration sessionTtl;
     private final SiteScopes sites;
+    private final ConcurrentHashMap<String, ProxyAddress> addresses = new ConcurrentHashMap<>();
+    private static final int MAX_ADDRESSES = 4096;
 
     UpstreamPicker(RotationEngine engine, SiteScopes sites, SessionStore sessions, Clock clock, Duration sessionTtl) {
         this.engine = Objects.requireNonNull(engine, "engine");
@@ -219,8 +222,21 @@ final class UpstreamPicker {
 
     private Picked picked(Leases leases, String bound) {
         SecretLease lease = leases.lease();
-        return new Picked(lease, leases.siteLease(), leases.siteHealth(), ProxyAddress.parse(lease.value()),
+        return new Picked(lease, leases.siteLease(), leases.siteHealth(), address(lease.value()),
                 bound != null && !bound.equals(lease.secretId()));
+    }
+
+    /** The parsed address of a proxy URL, parsed once rather than on every pick. */
+    private ProxyAddress address(String value) {
+        ProxyAddress a = addresses.get(value);
+        if (a == null) {
+            if (addresses.size() >= MAX_ADDRESSES) {
+                addresses.clear(); // secrets replaced many times over: start again rather than grow
+            }
+            a = ProxyAddress.parse(value);
+            addresses.put(value, a);
+        }
+        return a;
     }
 
     private String boundSecret(String endpoint, String session) {

@@ -62,21 +62,29 @@ final class UpstreamTunnel {
         }
     }
 
-    /** Reads the answer head byte by byte, so no tunnelled byte is consumed, and returns its status. */
+    /**
+     * Reads the answer head and returns its status. No tunnelled byte may be consumed, and the head ends at the
+     * first CRLFCRLF: with {@code matched} bytes of that already seen, the next {@code 4 - matched} bytes cannot go
+     * past it, so that many are read at once (a syscall per 4 bytes, not per byte).
+     */
     private static int readStatus(InputStream in) throws IOException {
         StringBuilder head = new StringBuilder();
+        byte[] chunk = new byte[4];
         int matched = 0;
         while (matched < 4) {
-            int b = in.read();
-            if (b < 0) {
+            int n = in.read(chunk, 0, 4 - matched);
+            if (n < 0) {
                 throw new IOException("upstream proxy closed the connection before answering CONNECT");
             }
-            if (head.length() >= MAX_HEAD) {
+            if (head.length() + n > MAX_HEAD) {
                 throw new IOException("upstream proxy's answer to CONNECT is longer than " + MAX_HEAD + " bytes");
             }
-            head.append((char) b);
-            matched = (b == '\r' && (matched == 0 || matched == 2)) || (b == '\n' && (matched == 1 || matched == 3))
-                    ? matched + 1 : (b == '\r' ? 1 : 0);
+            for (int i = 0; i < n; i++) {
+                int b = chunk[i];
+                head.append((char) (b & 0xff));
+                matched = (b == '\r' && (matched == 0 || matched == 2)) || (b == '\n' && (matched == 1 || matched == 3))
+                        ? matched + 1 : (b == '\r' ? 1 : 0);
+            }
         }
         String statusLine = head.substring(0, head.indexOf("\r\n"));
         String[] parts = statusLine.split(" ", 3);

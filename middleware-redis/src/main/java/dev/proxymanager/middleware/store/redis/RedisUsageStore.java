@@ -25,7 +25,9 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.CommandOutput;
 import io.lettuce.core.output.NestedMultiOutput;
+import io.lettuce.core.output.ValueOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.resource.ClientResources;
@@ -43,6 +45,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
@@ -50,11 +53,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * A {@link UsageStore} in Redis, shared by every process that points at the same server, so limits, leases and
- * cooldowns hold for a whole fleet. Each call is one round trip: one {@code EVALSHA} of a Lua script (loaded on first
- * use and again after {@code NOSCRIPT}, e.g. when Redis restarted) that does the whole operation atomically.
+ * cooldowns hold for a whole fleet. Each call is one round trip that does the whole operation atomically: one
+ * {@code FCALL} of a Lua function (Redis 7.0 or newer; loaded on first use and again after "Function not found", e.g.
+ * when Redis restarted), or, where Redis refuses functions, one {@code EVALSHA} of the same source as a script.
  *
  * <p>Keys are {@code pm:{<endpoint>}:v1:<secretId>:log|st|ls|uq} (see {@code docs/redis.md}): the hash tag puts one
  * endpoint's keys in one Redis Cluster slot, {@code v1} is the key format version, and every key has an expiry
@@ -74,9 +79,21 @@ public final class RedisUsageStore implements UsageStore {
     /** Version of the key layout; part of every key name. */
     public static final String FORMAT_VERSION = "v1";
 
-    static final String SCRIPT = loadScript();
+    /** usage-store.lua: its helpers and {@code run(KEYS, ARGV)}, without the ending of either way of running it. */
+    private static final String SOURCE = loadScript();
+    /** As a script, for {@code EVALSHA} where Redis refuses functions (before 7.0, or an ACL without them). */
+    static final String SCRIPT = SOURCE + "\nreturn run(KEYS, ARGV)\n";
     static final String SCRIPT_SHA = sha1(SCRIPT);
     private static final byte[] SCRIPT_SHA_BYTES = SCRIPT_SHA.getBytes(StandardCharsets.US_ASCII);
+    /**
+     * The library's and its function's name: versioned by the source's hash, so processes running different
+     * versions of the store on one Redis each call their own (libraries are never replaced, only added).
+     */
+    static final String FUNCTION = "pm_usage_" + sha1(SOURCE).substring(0, 16);
+    private static final byte[] FUNCTION_BYTES = FUNCTION.getBytes(StandardCharsets.US_ASCII);
+    /** As a function library, for {@code FUNCTION LOAD}: the helpers are created once at load, not on every call. */
+    static final String LIBRARY = "#!lua name=" + FUNCTION + "\n" + SOURCE + "\nredis.register_function('" + FUNCTION
+            + "', function(keys, args) return run(keys, args) end)\n";
 
     private static final long MIN_KEEP_MS = 60_000;
     /**
@@ -88,10 +105,10 @@ public final class RedisUsageStore implements UsageStore {
     private static final int VIEW_FIELDS = 4;
     /** Keys per secret: log, state, leases, upstream quota. */
     private static final int KEYS_PER_SECRET = 4;
-    /** Keys per candidate in a call: the secret's, then its quota group's log (a key never written when none). */
-    private static final int KEYS_PER_CANDIDATE = KEYS_PER_SECRET + 1;
-    /** The id whose log stands for "no group": a group's limits are never sent for it, so it is never written. */
-    private static final String NO_GROUP = "~nogroup";
+    /** A limit's window position in a block when it can never admit the call's units (fewer requests than units). */
+    private static final String NEVER_INDEX = "";
+    /** The use the script reports for such a limit's window: it never frees. */
+    private static final String NEVER_USE = "~";
     /** The usage answer's last fields: the upstream quota's limit, remaining, reset, learned at, policy. */
     private static final int QUOTA_FIELDS = 5;
 
@@ -106,6 +123,8 @@ public final class RedisUsageStore implements UsageStore {
     private final boolean redisTime;
     private final StoreClock storeClock = new StoreClock();
     private volatile StatefulRedisConnection<String, String> connection;
+    /** Whether calls go as {@code FCALL} (true) or {@code EVALSHA} (false); null until Redis was asked. */
+    private volatile Boolean functions;
     private volatile boolean closed;
 
     private RedisUsageStore(Builder b) {
@@ -172,40 +191,25 @@ public final class RedisUsageStore implements UsageStore {
         }
     }
 
-    // TODO(issue 18, in progress on branch redis-speed): route buckets and weighted grants in the script
-    private static void supported(StoreCandidate c, int units) {
-        if (!c.routes().isEmpty() || units != 1) {
-            throw new IllegalArgumentException("the Redis usage store does not take route buckets or weighted calls yet");
-        }
-    }
-
     @Override
     public StoreDecision acquire(String endpoint, StoreCandidate[] candidates, int count, LeaseTerms terms,
                                  String leaseId, long now, int units) {
-        for (int i = 0; i < count; i++) {
-            supported(candidates[i], units);
-        }
+        checkUnits(units);
         if (count <= 0) {
             return new StoreDecision(-1, List.of(), 0);
         }
-        SecretKeys[] secrets = new SecretKeys[count];
-        byte[][] groups = new byte[count][];
-        for (int i = 0; i < count; i++) {
-            secrets[i] = keys(endpoint, candidates[i].secretId());
-            groups[i] = groupLog(endpoint, candidates[i]);
-        }
-        ScriptCall call = new ScriptCall("acquire", "acquire", now(now), secrets, groups);
+        ScriptCall call = call("acquire", "acquire", now(now), endpoint, candidates, count);
         if (terms.leased()) {
             call.number(terms.maxHolders()).argument(Objects.requireNonNull(leaseId, "leaseId"))
                     .number(ceilMicros(terms.ttlNanos()));
         } else {
             call.number(0).argument("").argument("");
         }
-        call.number(leaseKeepMs(terms)).number(stateTtlMs);
+        call.number(stateTtlMs).number(units);
         for (int i = 0; i < count; i++) {
-            addBlock(call, candidates[i]);
+            addBlock(call, candidates[i], units);
         }
-        List<Object> r = eval(call);
+        List<Object> r = evalJoined(call);
         int granted = toInt(r.get(0));
         String cap = (String) r.get(1);
         String storeNowText = (String) r.get(2);
@@ -220,12 +224,17 @@ public final class RedisUsageStore implements UsageStore {
         return new StoreDecision(granted, examined, cap.isEmpty() ? 0 : TimeCodec.decode(cap) - offset);
     }
 
+    private static void checkUnits(int units) {
+        if (units < 1) {
+            throw new IllegalArgumentException("units must be >= 1, was " + units);
+        }
+    }
+
     @Override
     public Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                                 long cooldownUntil, boolean remove) {
         long offset = storeClock.offset();
-        ScriptCall call = new ScriptCall("release", "release", estimatedNow(now, offset),
-                keys(endpoint, secret.secretId()), groupLog(endpoint, secret))
+        ScriptCall call = call("release", "release", estimatedNow(now, offset), endpoint, secret)
                 .number(terms.leased() ? 1 : 0).argument(leaseId == null ? "" : leaseId);
         if (cooldownUntil > 0) {
             call.time(cooldownUntil + offset);
@@ -233,19 +242,18 @@ public final class RedisUsageStore implements UsageStore {
             call.argument("");
         }
         call.number(remove ? 1 : 0).number(stateTtlMs);
-        addBlock(call, secret);
-        return local(availability(eval(call), 1, secret, terms, now + offset), now, offset);
+        addViewBlock(call, secret);
+        return local(availability(evalJoined(call), 1, secret, terms, now + offset), now, offset);
     }
 
     @Override
     public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now,
                                 int units) {
-        supported(secret, units);
+        checkUnits(units);
         // with Redis's clock the use was recorded at Redis's time: the script takes the nearest use to this estimate
-        ScriptCall call = new ScriptCall("restamp", "restamp", now(now), keys(endpoint, secret.secretId()),
-                groupLog(endpoint, secret))
-                .time(usedAt + storeClock.offset()).number(redisTime ? RESTAMP_MATCH_MICROS : 0);
-        addBlock(call, secret);
+        ScriptCall call = call("restamp", "restamp", now(now), endpoint, secret)
+                .time(usedAt + storeClock.offset()).number(redisTime ? RESTAMP_MATCH_MICROS : 0).number(units);
+        addBlock(call, secret, units);
         List<Object> r = eval(call);
         String storeNowText = (String) r.get(0);
         long offset = offset(storeNowText, now);
@@ -261,8 +269,8 @@ public final class RedisUsageStore implements UsageStore {
         }
         // the script compares the report's times with Redis's: they go over on its clock, as the caller estimates it
         long offset = storeClock.offset();
-        eval(new ScriptCall("recordQuota", "quota", estimatedNow(now, offset), keys(endpoint, secretId),
-                groupLog(endpoint, null)).number(quota.limit()).number(quota.remaining())
+        eval(call("recordQuota", "quota", estimatedNow(now, offset), endpoint, secretId)
+                .number(quota.limit()).number(quota.remaining())
                 .time(quota.resetAt() + offset).time(quota.learnedAt() + offset).argument(quota.policy())
                 .time(Math.max(0, quota.resetAt() + offset - UpstreamQuota.SAME_WINDOW_NANOS))
                 .time(Clock.plus(quota.resetAt() + offset, UpstreamQuota.SAME_WINDOW_NANOS)));
@@ -270,21 +278,18 @@ public final class RedisUsageStore implements UsageStore {
 
     @Override
     public void restore(String endpoint, String secretId) {
-        eval(new ScriptCall("restore", "restore", "0", keys(endpoint, secretId), groupLog(endpoint, null)));
+        eval(call("restore", "restore", "0", endpoint, secretId));
     }
 
     @Override
     public void remove(String endpoint, String secretId) {
-        eval(new ScriptCall("remove", "remove", "0", keys(endpoint, secretId), groupLog(endpoint, null))
-                .number(stateTtlMs));
+        eval(call("remove", "remove", "0", endpoint, secretId).number(stateTtlMs));
     }
 
     @Override
     public void recordPastUses(String endpoint, StoreCandidate secret, long[] useTimes) {
-        supported(secret, 1);
-        ScriptCall call = new ScriptCall("recordPastUses", "past", "0", keys(endpoint, secret.secretId()),
-                groupLog(endpoint, secret)).number(stateTtlMs);
-        addBlock(call, secret);
+        ScriptCall call = call("recordPastUses", "past", "0", endpoint, secret).number(stateTtlMs);
+        addBlock(call, secret, 1);
         long offset = storeClock.offset();
         for (long t : useTimes) {
             call.time(t + offset);
@@ -296,9 +301,8 @@ public final class RedisUsageStore implements UsageStore {
     public SecretUsage usage(String endpoint, StoreCandidate secret, LeaseTerms terms, long now) {
         // Redis's own now (not the estimate): a use another process made a moment ago is counted, not taken for
         // clock skew, so stats show every process's uses (a group's window above all)
-        ScriptCall call = new ScriptCall("usage", "usage", now(now),
-                keys(endpoint, secret.secretId()), groupLog(endpoint, secret)).number(terms.leased() ? 1 : 0);
-        addBlock(call, secret);
+        ScriptCall call = call("usage", "usage", now(now), endpoint, secret).number(terms.leased() ? 1 : 0);
+        addBlock(call, secret, 1);
         List<Object> r = eval(call);
         long total = (Long) r.get(0);
         long offset = offset((String) r.get(1), now);
@@ -325,7 +329,7 @@ public final class RedisUsageStore implements UsageStore {
 
     @Override
     public void forget(String endpoint, String secretId) {
-        eval(new ScriptCall("forget", "forget", "0", keys(endpoint, secretId), groupLog(endpoint, null)));
+        eval(call("forget", "forget", "0", endpoint, secretId));
         ConcurrentHashMap<String, SecretKeys> ep = keys.get(endpoint);
         if (ep != null) {
             ep.remove(secretId);
@@ -360,14 +364,47 @@ public final class RedisUsageStore implements UsageStore {
         return keys(endpoint, secretId).names().clone();
     }
 
-    /** The log key of {@code c}'s quota group, or of the never-written stand-in when it has none (or is null). */
-    private byte[] groupLog(String endpoint, StoreCandidate c) {
-        return keys(endpoint, c == null || c.group() == null ? NO_GROUP : c.group().secretId()).encoded()[0];
+    /**
+     * A call about candidates {@code cs[0..count)}: per candidate its four keys, then the log of each of its
+     * {@linkplain StoreCandidate#shares() shared parts} (route buckets, then the group; none when it has neither).
+     */
+    private ScriptCall call(String operation, String scriptOperation, String now, String endpoint,
+                            StoreCandidate[] cs, int count) {
+        int numKeys = 0;
+        for (int i = 0; i < count; i++) {
+            numKeys += KEYS_PER_SECRET + cs[i].shares().size();
+        }
+        ScriptCall call = new ScriptCall(operation, target(operation), numKeys);
+        for (int i = 0; i < count; i++) {
+            call.keys(keys(endpoint, cs[i].secretId()));
+            List<StoreCandidate> shares = cs[i].shares();
+            for (int p = 0; p < shares.size(); p++) {
+                call.key(keys(endpoint, shares.get(p).secretId()).encoded()[0]);
+            }
+        }
+        return call.operation(scriptOperation, now);
+    }
+
+    private ScriptCall call(String operation, String scriptOperation, String now, String endpoint,
+                            StoreCandidate secret) {
+        return call(operation, scriptOperation, now, endpoint, new StoreCandidate[] {secret}, 1);
+    }
+
+    /** A call about one secret by id: its four keys, no shared part. */
+    private ScriptCall call(String operation, String scriptOperation, String now, String endpoint, String secretId) {
+        return new ScriptCall(operation, target(operation), KEYS_PER_SECRET).keys(keys(endpoint, secretId))
+                .operation(scriptOperation, now);
     }
 
     private SecretKeys keys(String endpoint, String secretId) {
-        return keys.computeIfAbsent(endpoint, e -> new ConcurrentHashMap<>())
-                .computeIfAbsent(secretId, id -> SecretKeys.of(prefix + ":{" + endpoint + "}:" + FORMAT_VERSION + ":" + id));
+        // plain reads first: computeIfAbsent with a capturing lambda costs an allocation on every call
+        ConcurrentHashMap<String, SecretKeys> ep = keys.get(endpoint);
+        if (ep == null) {
+            ep = keys.computeIfAbsent(endpoint, e -> new ConcurrentHashMap<>());
+        }
+        SecretKeys k = ep.get(secretId);
+        return k != null ? k : ep.computeIfAbsent(secretId,
+                id -> SecretKeys.of(prefix + ":{" + endpoint + "}:" + FORMAT_VERSION + ":" + id));
     }
 
     /** A secret's key names, and their bytes as sent (encoded once, not on every call). */
@@ -383,35 +420,47 @@ public final class RedisUsageStore implements UsageStore {
     }
 
     /**
-     * One {@code EVALSHA} of the script, its arguments written the way Lettuce sends them: keys as their cached bytes,
-     * numbers and today's times as digits without an intermediate String (encoding each call's ~20 arguments was
-     * a quarter of the client's CPU through the codec).
+     * One {@code FCALL} of the function or {@code EVALSHA} of the script, its arguments written the way Lettuce sends
+     * them: keys as their cached bytes, numbers and today's times as digits without an intermediate String (encoding
+     * each call's ~20 arguments was a quarter of the client's CPU through the codec).
      */
     private static final class ScriptCall {
         final String operation;
+        /** Whether it calls the function (else the script). */
+        final boolean function;
         final CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8);
 
         /**
          * @param operation the store operation, for errors
-         * @param scriptOperation the script's operation (ARGV[1])
-         * @param now the caller's time as the script takes it (ARGV[2]): '' for Redis's own clock
-         * @param secrets whose keys the call touches (KEYS, four per secret, each followed by its group's log)
+         * @param function whether to call the function (FCALL) rather than the script (EVALSHA)
+         * @param numKeys how many keys follow
          */
-        ScriptCall(String operation, String scriptOperation, String now, SecretKeys[] secrets, byte[][] groupLogs) {
+        ScriptCall(String operation, boolean function, int numKeys) {
             this.operation = operation;
-            args.add(SCRIPT_SHA_BYTES).add((long) KEYS_PER_CANDIDATE * secrets.length);
-            for (int i = 0; i < secrets.length; i++) {
-                for (byte[] key : secrets[i].encoded()) {
-                    args.add(key);
-                }
-                args.add(groupLogs[i]);
-            }
-            args.add(scriptOperation).add(now);
+            this.function = function;
+            args.add(function ? FUNCTION_BYTES : SCRIPT_SHA_BYTES).add((long) numKeys);
         }
 
-        /** A call about one secret. */
-        ScriptCall(String operation, String scriptOperation, String now, SecretKeys secret, byte[] groupLog) {
-            this(operation, scriptOperation, now, new SecretKeys[]{secret}, new byte[][]{groupLog});
+        /** A secret's four keys. */
+        ScriptCall keys(SecretKeys secret) {
+            for (byte[] key : secret.encoded()) {
+                args.add(key);
+            }
+            return this;
+        }
+
+        ScriptCall key(byte[] key) {
+            args.add(key);
+            return this;
+        }
+
+        /**
+         * @param scriptOperation the script's operation (ARGV[1])
+         * @param now the caller's time as the script takes it (ARGV[2]): '' for Redis's own clock
+         */
+        ScriptCall operation(String scriptOperation, String now) {
+            args.add(scriptOperation).add(now);
+            return this;
         }
 
         ScriptCall argument(String text) {
@@ -435,29 +484,57 @@ public final class RedisUsageStore implements UsageStore {
     }
 
     /**
-     * A candidate's block (see usage-store.lua): per limit the indexes of the uses its window turns on before and
-     * after a grant, its spacing (window plus guard band) and its cooldown, in microseconds; then the same for its
-     * quota group's limits, which the script computes the same way on the group's log.
+     * A candidate's block (see usage-store.lua): its own part, then the number of its shared parts (route buckets,
+     * then the group) and each of them, which the script decides and records in the same way on their logs.
      */
-    private static void addBlock(ScriptCall call, StoreCandidate c) {
-        addLimits(call, c);
-        if (c.group() == null) {
-            call.number(0).number(0).number(MIN_KEEP_MS); // no group limits: its log is never read nor written
-        } else {
-            addLimits(call, c.group());
+    private static void addBlock(ScriptCall call, StoreCandidate c, int units) {
+        addLimits(call, c, units, true);
+        List<StoreCandidate> shares = c.shares();
+        call.number(shares.size());
+        for (int p = 0; p < shares.size(); p++) {
+            addLimits(call, shares.get(p), units, false); // usage caps are the secret's own
         }
     }
 
-    /** One log's part of a block: its limits, the log's capacity and its expiry. */
-    private static void addLimits(ScriptCall call, StoreCandidate c) {
+    /**
+     * A block for a call that only shows a view (release): per part its number of limits and, per limit, the index of
+     * the use its window turns on for one more use.
+     */
+    private static void addViewBlock(ScriptCall call, StoreCandidate c) {
+        addViewLimits(call, c);
+        List<StoreCandidate> shares = c.shares();
+        call.number(shares.size());
+        for (int p = 0; p < shares.size(); p++) {
+            addViewLimits(call, shares.get(p));
+        }
+    }
+
+    private static void addViewLimits(ScriptCall call, StoreCandidate c) {
+        List<UsageLimit> limits = c.limits();
+        call.number(limits.size());
+        for (UsageLimit l : limits) {
+            call.number(l.requests() - 1);
+        }
+    }
+
+    /**
+     * One log's part of a block: per limit the index of the use its window turns on for {@code units} uses (the
+     * script reads the one for one more after them just before it), its spacing (window plus guard band) and its
+     * cooldown, in microseconds; then the log's capacity and its expiry.
+     */
+    private static void addLimits(ScriptCall call, StoreCandidate c, int units, boolean cooldowns) {
         List<UsageLimit> limits = c.limits();
         call.number(limits.size());
         long keep = 0;
         for (UsageLimit l : limits) {
-            int req = l.requests();
-            call.number(Math.max(0, req - 2)).number(req - 1);
+            int hi = l.requests() - units;
+            if (hi < 0) {
+                call.argument(NEVER_INDEX);
+            } else {
+                call.number(hi);
+            }
             call.number(l.spacingNanos() / 1000); // whole microseconds by construction
-            if (l.cooldownNanos() > 0) {
+            if (cooldowns && l.cooldownNanos() > 0) {
                 call.number(ceilMicros(l.cooldownNanos()));
             } else {
                 call.argument("");
@@ -482,21 +559,25 @@ public final class RedisUsageStore implements UsageStore {
 
     /**
      * When the limits free up, from the uses their windows turn on at {@code r[at..]} (the secret's limits, then its
-     * group's): that time (at least {@code now}) and the index of the limit that frees last, -1 for none reached.
+     * route buckets', then its group's): that time (at least {@code now}; {@link Long#MAX_VALUE} for a limit smaller
+     * than the call's units) and the index of the limit that frees last, -1 for none reached.
      */
     private static long[] limitsFreeAt(List<Object> r, int at, StoreCandidate c, long now) {
         long limitsFreeAt = now;
         int limit = -1; // no limit reached
-        List<UsageLimit> limits = c.limits();
-        List<UsageLimit> shared = c.group() == null ? List.of() : c.group().limits();
-        for (int j = 0; j < limits.size() + shared.size(); j++) {
-            String use = (String) r.get(at + j);
-            if (!use.isEmpty()) {
-                UsageLimit l = j < limits.size() ? limits.get(j) : shared.get(j - limits.size());
-                long f = Clock.plus(TimeCodec.decode(use), l.spacingNanos());
-                if (f > limitsFreeAt) {
-                    limitsFreeAt = f;
-                    limit = j;
+        int j = 0;
+        List<StoreCandidate> shares = c.shares();
+        for (int p = -1; p < shares.size(); p++) {
+            List<UsageLimit> limits = p < 0 ? c.limits() : shares.get(p).limits();
+            for (int k = 0; k < limits.size(); k++, j++) {
+                String use = (String) r.get(at + j);
+                if (!use.isEmpty()) {
+                    long f = use.equals(NEVER_USE) ? Long.MAX_VALUE
+                            : Clock.plus(TimeCodec.decode(use), limits.get(k).spacingNanos());
+                    if (f > limitsFreeAt) {
+                        limitsFreeAt = f;
+                        limit = j;
+                    }
                 }
             }
         }
@@ -535,6 +616,9 @@ public final class RedisUsageStore implements UsageStore {
         if (a.cause() == UnavailableCause.READY) {
             return new Availability(now, UnavailableCause.READY);
         }
+        if (a.freeAt() == Long.MAX_VALUE) {
+            return a; // never: on every clock
+        }
         return new Availability(Math.max(now, a.freeAt() - offset), a.cause(), a.limit());
     }
 
@@ -542,10 +626,6 @@ public final class RedisUsageStore implements UsageStore {
     private static long time(Object text) {
         String s = (String) text;
         return s.isEmpty() ? 0 : TimeCodec.decode(s);
-    }
-
-    private static long leaseKeepMs(LeaseTerms terms) {
-        return terms.leased() ? ceilMillis(terms.ttlNanos()) + 1_000 : MIN_KEEP_MS;
     }
 
     private static long ceilMicros(long nanos) {
@@ -556,25 +636,53 @@ public final class RedisUsageStore implements UsageStore {
         return nanos / 1_000_000 + (nanos % 1_000_000 == 0 ? 0 : 1);
     }
 
+    /** A count from the script: an integer reply, or a field of a joined one. */
     private static int toInt(Object o) {
-        return ((Long) o).intValue();
+        return o instanceof Long l ? l.intValue() : Integer.parseInt((String) o);
     }
 
     private List<Object> eval(ScriptCall call) {
+        return eval(call, () -> new NestedMultiOutput<>(StringCodec.UTF8));
+    }
+
+    /** A call whose answer is its fields joined by commas (acquire, release), as the list of those fields. */
+    private List<Object> evalJoined(ScriptCall call) {
+        String joined = eval(call, () -> new ValueOutput<>(StringCodec.UTF8));
+        return Arrays.asList((Object[]) joined.split(",", -1));
+    }
+
+    private <T> T eval(ScriptCall call, Supplier<CommandOutput<String, String, T>> output) {
         String operation = call.operation;
         // the async API, awaited here: the sync API's proxy costs a reflective lookup per call
         RedisAsyncCommands<String, String> cmd = commands(operation);
         try {
+            if (call.function) {
+                try {
+                    return await(cmd.dispatch(CommandType.FCALL, output.get(), call.args),
+                            operation);
+                } catch (RedisCommandExecutionException e) {
+                    if (!String.valueOf(e.getMessage()).startsWith("ERR Function not found")) {
+                        throw e;
+                    }
+                    loadLibrary(cmd, operation); // Redis restarted without persistence, or its functions were flushed
+                    return await(cmd.dispatch(CommandType.FCALL, output.get(), call.args),
+                            operation);
+                }
+            }
             try {
-                return await(cmd.dispatch(CommandType.EVALSHA, new NestedMultiOutput<>(StringCodec.UTF8), call.args),
+                return await(cmd.dispatch(CommandType.EVALSHA, output.get(), call.args),
                         operation);
             } catch (RedisNoScriptException e) {
                 await(cmd.scriptLoad(SCRIPT), operation); // first use on this server, or it restarted and lost its scripts
-                return await(cmd.dispatch(CommandType.EVALSHA, new NestedMultiOutput<>(StringCodec.UTF8), call.args),
+                return await(cmd.dispatch(CommandType.EVALSHA, output.get(), call.args),
                         operation);
             }
         } catch (RedisCommandExecutionException e) {
             if (isOutage(e)) {
+                throw unavailable(operation, e);
+            }
+            if (call.function && refusesFunctions(e)) {
+                functions = null; // another server behind the address (older, or other ACLs): ask it again
                 throw unavailable(operation, e);
             }
             throw new UsageStoreFailedException("usage store " + maskedUri + " failed during " + operation
@@ -582,6 +690,51 @@ public final class RedisUsageStore implements UsageStore {
         } catch (RedisException e) {
             throw unavailable(operation, e);
         }
+    }
+
+    /**
+     * Whether calls go as {@code FCALL} of the library (true) or {@code EVALSHA} of the script: the first call asks
+     * Redis by loading the library ({@code FUNCTION LOAD}, Redis 7.0 or newer); where that is refused (an older
+     * Redis, an ACL without {@code FUNCTION}) the script does the same work.
+     */
+    private boolean target(String operation) {
+        Boolean f = functions;
+        if (f != null) {
+            return f;
+        }
+        synchronized (this) { // one caller asks; those arriving meanwhile wait for its answer
+            if (functions == null) {
+                RedisAsyncCommands<String, String> cmd = commands(operation);
+                try {
+                    loadLibrary(cmd, operation);
+                    functions = true;
+                } catch (RedisCommandExecutionException e) {
+                    if (isOutage(e)) {
+                        throw unavailable(operation, e);
+                    }
+                    functions = false;
+                } catch (RedisException e) {
+                    throw unavailable(operation, e);
+                }
+            }
+            return functions;
+        }
+    }
+
+    /** {@code FUNCTION LOAD} of the library; already loaded (by another process or caller) is as good. */
+    private void loadLibrary(RedisAsyncCommands<String, String> cmd, String operation) {
+        try {
+            await(cmd.functionLoad(LIBRARY), operation);
+        } catch (RedisCommandExecutionException e) {
+            if (!String.valueOf(e.getMessage()).contains("already exists")) {
+                throw e;
+            }
+        }
+    }
+
+    private static boolean refusesFunctions(RedisCommandExecutionException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.startsWith("NOPERM") || m.contains("unknown command");
     }
 
     private <T> T await(RedisFuture<T> future, String operation) {

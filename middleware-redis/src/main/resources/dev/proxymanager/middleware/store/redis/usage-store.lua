@@ -1,51 +1,95 @@
--- Proxy Manager usage store, key format v1 (see docs/redis.md). Loaded once, called by SHA; each call is one
--- atomic operation named by ARGV[1].
+-- Proxy Manager usage store, key format v1 (see docs/redis.md). Each call is one atomic operation named by ARGV[1].
+--
+-- One source, run two ways (RedisUsageStore appends the ending): as a function library (FUNCTION LOAD once, then
+-- FCALL; Redis >= 7), whose helpers below are created once at load, or as a script (EVALSHA, where functions are
+-- refused), whose body is run on every call, helpers included. Either way the work is in run(KEYS, ARGV).
 --
 -- Times are epoch nanoseconds written as 19-digit zero-padded decimals, so string order is time order: the script
 -- compares stored times but never converts them. "now" is Redis's own clock (TIME) when ARGV[2] is '', so every
 -- process sharing this Redis decides on one clock; else it is the caller's (tests with a fake clock; and release and
 -- quota reports, which decide no grant, get the caller's estimate of Redis's time to spare a TIME call). The times a
--- decision needs (now - spacing, now + cooldown, the lease's end) are worked out here once per call, in
--- microseconds (Lua numbers are doubles: epoch microseconds fit in 2^53, nanoseconds do not), keeping now's last
--- three digits. The caller works out from what the script read when a refused secret frees up.
--- For today's times this is the plain decimal form that earlier versions of this script stored.
+-- decision needs (now - spacing, now + cooldown, the lease's end) are worked out here, only when a read use has to
+-- be compared with one, in microseconds (Lua numbers are doubles: epoch microseconds fit in 2^53, nanoseconds do
+-- not), keeping now's last three digits. The caller works out from what the script read when a refused secret frees.
 --
--- Per secret, four keys share the endpoint's hash tag (a fifth, the log of its quota group, is passed beside them):
+-- Per secret, four keys share the endpoint's hash tag:
 --   <p>:log  LIST of use times, newest first; at least the largest limit's request count (trimmed in steps)
 --   <p>:st   HASH tu = total uses, cd = cooldown end, rm = removed; qr, qx = the upstream's remaining (less the
---            grants since) and reset while a report holds (here, not in uq, so acquire reads one hash per secret)
+--            grants since) and reset while a report holds (here, not in uq, so acquire reads one hash per secret);
+--            hd = the newest use in the log, as acquire last wrote it (so it need not read the log's head; an
+--            operation that writes the log otherwise drops it)
 --   <p>:ls   HASH lease id -> lease end (ended entries are dropped whenever the hash is read)
 --   <p>:uq   HASH the rest of the upstream's last quota report, for stats: l limit, x reset, t learned at,
 --            p policy; expires at the reset. While a report holds, qr = 0 blocks the secret until qx, as a cooldown
 --            would. Its times are on Redis's clock, as every stored time.
+-- A use is also recorded in the log of each shared part of the call: its route buckets (a log per secret and
+-- bucket), then its quota group (a log every member shares). A call about candidates sends, per candidate, its four
+-- keys, then the log key of each of its shared parts (none when it has neither routes nor a group).
 --
--- A candidate's block in ARGV: n (its number of limits); per limit lo, hi (the LRANGE indexes of its window's
--- req-1-th and req-th newest uses, 0-based; lo = hi when req = 1), sp (its spacing in microseconds: window plus
--- guard band; a use frees its slot sp after it), cd (its cooldown in microseconds when it has one, else ''); then
--- cap (the largest req) and keep (the log's expiry in ms); then the same for its quota group's limits (gn = 0 when
--- it has none; cd is always ''), read from and recorded in the group's log (KEYS[5i]), which every member shares.
--- The group's window starts are worked out from now and its spacings exactly as the secret's.
+-- A candidate's block in ARGV: its own part, then k (its number of shared parts), then each shared part, in the
+-- order of their keys. A part: n (its number of limits); per limit hi, sp, cd: hi is the LRANGE index (0-based) of
+-- the use the limit's window turns on for the call's units (req - units; '' when req < units: never admitted; the
+-- one it turns on for one more use once they are recorded is at hi - 1, -1 meaning one of them), sp its spacing in
+-- microseconds (window plus guard band: a use frees its slot sp after it), cd its cooldown in microseconds when it
+-- has one, else '' (always '' in a shared part); then cap (the largest req: how many uses the log keeps; 0 keeps
+-- none) and keep (the log's expiry in ms). Release only shows a view: its block is the short form, a part being n
+-- and per limit hi alone.
 --
 -- A view (what the caller turns into an availability): rm ('1' or ''), cd ('' for none), live lease count,
--- earliest lease end (''), then per limit the use its window turns on ('' when the log is shorter), then the same
--- per group limit.
+-- earliest lease end (''), then per limit of every part the use its window turns on ('' when the log is shorter,
+-- '~' for never). acquire and release answer with their fields joined by commas in one string: Redis converts each
+-- element of a reply on its own, which cost more than the joining.
 local TRIM_SLACK = 16
+local NEVER = '~' -- after every time in string order: a window that never admits the call's units
+local PAD = { '00000', '0000', '000', '00', '0', '' }
 
--- now as stored (19 digits), in whole microseconds, and its last three digits.
-local NOW, NOW_US, NOW_NS
-if ARGV[2] == '' then
-  local t = redis.call('TIME')
-  NOW_US = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  NOW_NS = '000'
-  NOW = t[1] .. string.rep('0', 6 - #t[2]) .. t[2] .. NOW_NS -- seconds have 10 digits until 2286
-else
-  NOW = ARGV[2]
-  NOW_US = tonumber(string.sub(NOW, 1, 16))
-  NOW_NS = string.sub(NOW, 17)
+-- The numbers of a configuration sent as text (counts, indexes, spacings, cooldowns, expiries), each text converted
+-- once: tonumber costs about a quarter of a nested Redis command, and these take few values. (As a script, once a
+-- call.)
+local NUMBERS = {}
+local function number(s)
+  local v = NUMBERS[s]
+  if not v then
+    v = tonumber(s)
+    NUMBERS[s] = v
+  end
+  return v
 end
+
+local K, A -- the call's KEYS and ARGV
+local NOW, NOW_NS -- now as stored (19 digits) and its last three digits
+local NOW_US -- now in whole microseconds; worked out on first use (false until then): few calls need it
+
+local function setNow(arg)
+  if arg == '' then
+    local t = redis.call('TIME')
+    NOW_NS = '000'
+    NOW = t[1] .. PAD[#t[2]] .. t[2] .. '000' -- seconds have 10 digits until 2286
+  else
+    NOW = arg
+    NOW_NS = string.sub(arg, 17)
+  end
+  NOW_US = false
+end
+
+-- Per whole-second shift (a lease's TTL, a window of whole seconds): the last second it shifted and the result, so
+-- the calls within one second format it once.
+local SHIFTED_FROM, SHIFTED_TO = {}, {}
 
 -- now plus us microseconds (negative: minus), as stored; '' before the timeline's start.
 local function nowPlus(us)
+  if us % 1000000 == 0 then
+    local s = string.sub(NOW, 1, 10)
+    if SHIFTED_FROM[us] ~= s then
+      local t = tonumber(s) + us / 1000000
+      SHIFTED_FROM[us], SHIFTED_TO[us] = s, t >= 0 and string.format('%010.0f', t)
+    end
+    local to = SHIFTED_TO[us]
+    return to and to .. string.sub(NOW, 11) or ''
+  end
+  if not NOW_US then
+    NOW_US = tonumber(string.sub(NOW, 1, 16))
+  end
   local t = NOW_US + us
   if t < 0 then
     return ''
@@ -53,462 +97,581 @@ local function nowPlus(us)
   return string.format('%016.0f', t) .. NOW_NS
 end
 
--- Reads a candidate's keys (KEYS[5i-4..5i]) and the position of its block at ARGV[a]; returns it and the next block.
-local function candidate(i, a)
-  local n = tonumber(ARGV[a])
-  local c = { log = KEYS[5 * i - 4], st = KEYS[5 * i - 3], ls = KEYS[5 * i - 2], uq = KEYS[5 * i - 1],
-    glog = KEYS[5 * i], n = n, a = a + 1, h = 0 }
-  c.cap = ARGV[a + 1 + 4 * n]
-  c.keep = ARGV[a + 2 + 4 * n]
-  local g = a + 3 + 4 * n
-  local gn = tonumber(ARGV[g])
-  c.gn, c.ga = gn, g + 1
-  c.gcap = ARGV[g + 1 + 4 * gn]
-  c.gkeep = ARGV[g + 2 + 4 * gn]
-  return c, g + 3 + 4 * gn
+-- Small counts (an index, a lease count) as text, each converted once.
+local TEXTS = {}
+local function text(n)
+  local t = TEXTS[n]
+  if not t then
+    t = tostring(n)
+    TEXTS[n] = t
+  end
+  return t
 end
 
--- Each limit's window start (c.th; the group's in c.gth): a use after it holds a slot. Only the operations that
--- decide need them.
-local function windows(c)
-  c.th, c.gth = {}, {}
-  for j = 1, c.n do
-    c.th[j] = nowPlus(-tonumber(ARGV[c.a + 4 * (j - 1) + 2]))
+-- hi - 1 as text (see the block), each hi converted once.
+local LOWER = {}
+local function below(hi)
+  local lo = LOWER[hi]
+  if not lo then
+    lo = tostring(number(hi) - 1)
+    LOWER[hi] = lo
   end
-  for j = 1, c.gn do
-    c.gth[j] = nowPlus(-tonumber(ARGV[c.ga + 4 * (j - 1) + 2]))
-  end
+  return lo
 end
 
--- Per limit of a log (n limits, their block at ARGV[a]), the use its window turns on (into u) and, with nextToo,
--- the use it will turn on after one more (into nx).
-local function turning(log, n, a, u, nx, nextToo)
+-- Whether a use u (false: none) holds a slot of a window of spacing sp (microseconds, as text) at now.
+local function inWindow(u, sp)
+  return u and nowPlus(-number(sp)) < u
+end
+
+-- Reads a part's limits (n of them, their block at ARGV[b], step fields each) from log into the view
+-- out[m + 1 .. m + n]; with nx, also the use each will turn on after the call's units are recorded (into nx[m + j];
+-- true: one of them). With decide, returns whether a window is full (only the operations that decide need window
+-- starts).
+local function readPart(log, b, n, step, out, m, decide, nx)
+  local full = false
   for j = 1, n do
-    local b = a + 4 * (j - 1)
-    if nextToo then
-      local lo, hi = ARGV[b], ARGV[b + 1]
-      local r = redis.call('LRANGE', log, lo, hi)
-      if lo == hi then
-        u[j], nx[j] = r[1] or false, true -- req = 1: after a grant, the grant itself
-      else
-        u[j], nx[j] = r[2] or false, r[1] or false
-      end
+    local hi = A[b]
+    local u
+    if hi == '' then
+      u = NEVER
+      full = true
+    elseif not nx then
+      u = redis.call('LINDEX', log, hi)
     else
-      u[j] = redis.call('LINDEX', log, ARGV[b + 1])
+      local lo = below(hi)
+      if lo == '-1' then
+        u = redis.call('LINDEX', log, hi)
+        nx[m + j] = true
+      else
+        local r = redis.call('LRANGE', log, lo, hi)
+        u = r[2] or false
+        nx[m + j] = r[1] or false
+      end
     end
+    if decide and not full and u and inWindow(u, A[b + 1]) then
+      full = true
+    end
+    out[m + j] = u or ''
+    b = b + step
   end
+  return full
 end
 
--- Live leases, dropping ended ones: the count and the earliest end.
-local function holders(c, now)
-  local all = redis.call('HGETALL', c.ls)
+-- Live leases of ls, dropping ended ones: the count and the earliest end (false for none).
+local function holders(ls)
+  local all = redis.call('HGETALL', ls)
   local count, es = 0, false
   for k = 1, #all, 2 do
     local e = all[k + 1]
-    if now < e then
+    if NOW < e then
       count = count + 1
       if not es or e < es then
         es = e
       end
     else
-      redis.call('HDEL', c.ls, all[k])
+      redis.call('HDEL', ls, all[k])
     end
   end
-  c.h, c.es = count, es
+  return count, es
 end
 
--- Reads what a decision needs: removal, cooldown end, live leases, and per limit the use its window turns on
--- (c.u); with nextToo, also the use it will turn on after one more (c.nx).
-local function load(c, now, leased, nextToo)
-  local st = redis.call('HMGET', c.st, 'rm', 'cd', 'qr', 'qx')
-  c.rm, c.cd = st[1], st[2]
-  c.qlive = st[4] and now < st[4]
-  if c.qlive and tonumber(st[3]) <= 0 and (not c.cd or c.cd < st[4]) then
-    c.cd = st[4] -- the upstream said nothing is left until its reset
+-- Removal and cooldown end (false for none) of a state hash, the upstream's block counting as a cooldown, and
+-- whether an upstream report holds; then total uses, the log's head as last written (false for unknown) and the
+-- upstream's remaining.
+local function state(st)
+  local s = redis.call('HMGET', st, 'rm', 'cd', 'qr', 'qx', 'tu', 'hd')
+  local cd, qx = s[2], s[4]
+  local qlive = qx and NOW < qx
+  if qlive and tonumber(s[3]) <= 0 and (not cd or cd < qx) then
+    cd = qx -- the upstream said nothing is left until its reset
   end
-  if leased then
-    holders(c, now)
-  end
-  c.u, c.nx, c.gu, c.gnx = {}, {}, {}, {}
-  turning(c.log, c.n, c.a, c.u, c.nx, nextToo)
-  turning(c.glog, c.gn, c.ga, c.gu, c.gnx, nextToo)
+  return s[1], cd, qlive, s[5], s[6], s[3]
 end
 
--- Whether a limit of the secret or of its group has no slot at now.
-local function full(c)
-  for j = 1, c.n do
-    local u = c.u[j]
-    if u and c.th[j] < u then -- a use after now - spacing: the window is full
-      return true
-    end
+-- Records units uses at t in a log keeping cap uses (text; '0' keeps none), keeping the list sorted newest first
+-- even when another process's clock is behind; head is the log's newest use when known (false: read it). Returns
+-- whether they went to the head (the usual case) and the log's newest use afterwards.
+local function recordIn(log, cap, keep, t, units, head)
+  if cap == '0' then
+    return true, t
   end
-  for j = 1, c.gn do
-    local u = c.gu[j]
-    if u and c.gth[j] < u then -- the group's window is full
-      return true
-    end
+  if not head then
+    head = redis.call('LINDEX', log, 0)
   end
-  return false
-end
-
-local function refused(c, now, leased, maxh)
-  if c.rm or (c.cd and now < c.cd) or (leased and c.h >= maxh) then
-    return true
-  end
-  return full(c)
-end
-
-local function view(c, out)
-  out[#out + 1] = c.rm and '1' or ''
-  out[#out + 1] = c.cd or ''
-  out[#out + 1] = c.h
-  out[#out + 1] = c.es or ''
-  for j = 1, c.n do
-    out[#out + 1] = c.u[j] or ''
-  end
-  for j = 1, c.gn do
-    out[#out + 1] = c.gu[j] or ''
-  end
-  return out
-end
-
--- Records a use at now in a log (c's own, or its group's), keeping the list sorted newest first even when another
--- process's clock is behind. Returns whether it went to the head (the usual case).
-local function recordIn(log, capText, keep, now)
-  local cap = tonumber(capText)
-  if cap == 0 then
-    return true
-  end
-  local head = redis.call('LINDEX', log, 0)
   local len, atHead
-  if head and now < head then
-    local all = redis.call('LRANGE', log, 0, -1)
-    for k = 1, #all do
-      if all[k] <= now then
-        len = redis.call('LINSERT', log, 'BEFORE', all[k], now)
-        break
+  if head and t < head then
+    for _ = 1, units do
+      len = false
+      local all = redis.call('LRANGE', log, 0, -1)
+      for k = 1, #all do
+        if all[k] <= t then
+          len = redis.call('LINSERT', log, 'BEFORE', all[k], t)
+          break
+        end
+      end
+      if not len then
+        len = redis.call('RPUSH', log, t)
       end
     end
-    if not len then
-      len = redis.call('RPUSH', log, now)
-    end
     atHead = false
+  elseif units == 1 then
+    len = redis.call('LPUSH', log, t)
+    atHead = true
   else
-    len = redis.call('LPUSH', log, now)
+    local ts = {}
+    for u = 1, units do
+      ts[u] = t
+    end
+    len = redis.call('LPUSH', log, unpack(ts))
     atHead = true
   end
   -- only the newest cap uses count; trimming every few pushes rather than on each saves a command per use
-  if len > cap + TRIM_SLACK then
-    redis.call('LTRIM', log, 0, cap - 1)
+  local c = number(cap)
+  if len > c + TRIM_SLACK then
+    redis.call('LTRIM', log, 0, c - 1)
   end
   redis.call('PEXPIRE', log, keep)
-  return atHead
-end
-
-local function record(c, now)
-  return recordIn(c.log, c.cap, c.keep, now)
-end
-
--- Records a use at now in the group's log; true (as at the head) when not in a group.
-local function recordGroup(c, now)
-  return c.gn == 0 or recordIn(c.glog, c.gcap, c.gkeep, now)
+  if atHead then
+    return true, t
+  end
+  return false, head
 end
 
 -- Milliseconds from now to t (both times), rounded up; at least 1. Only for expiries: doubles are close enough.
-local function msUntil(now, t)
-  local ms = math.ceil((tonumber(string.sub(t, 1, -10)) - tonumber(string.sub(now, 1, -10))) * 1000
-    + (tonumber(string.sub(t, -9)) - tonumber(string.sub(now, -9))) / 1000000)
+local function msUntil(t)
+  local ms = math.ceil((tonumber(string.sub(t, 1, -10)) - tonumber(string.sub(NOW, 1, -10))) * 1000
+    + (tonumber(string.sub(t, -9)) - tonumber(string.sub(NOW, -9))) / 1000000)
   if ms < 1 then
     return 1
   end
   return ms
 end
 
--- Keeps the state hash at least stateMs, and at least until its cooldown ends.
-local function keepState(c, now, stateMs)
+-- Keeps a state hash at least stateMs, and at least until its cooldown cd (false for none) ends.
+local function keepState(st, cd, stateMs)
   local ms = stateMs
-  if c.cd and now < c.cd then
-    local untilCd = msUntil(now, c.cd) + 1000
-    if untilCd > tonumber(stateMs) then
+  if cd and NOW < cd then
+    local untilCd = msUntil(cd) + 1000
+    if untilCd > number(stateMs) then
       ms = math.min(untilCd, 315360000000) -- ten years: a cooldown "forever" still gets an expiry
     end
   end
-  redis.call('PEXPIRE', c.st, ms)
+  redis.call('PEXPIRE', st, ms)
 end
 
-local op = ARGV[1]
+-- Never shortens a key's expiry (a long cooldown's): sets it to ms only when it would end sooner.
+local function keepAtLeast(key, ms)
+  if redis.call('PTTL', key) < number(ms) then
+    redis.call('PEXPIRE', key, ms)
+  end
+end
 
-if op == 'acquire' then
-  -- ARGV: op, now, maxHolders ('0' when not leased), leaseId, lease TTL in microseconds, leaseKeepMs, stateMs, then
-  -- the candidates' blocks. Returns the granted index (0-based, -1 for none), the usage cap's cooldown end ('' for
-  -- none), now, then the view of each examined candidate (after the grant for the granted one).
-  local now, leaseId = NOW, ARGV[4]
-  local maxh = tonumber(ARGV[3])
+-- The view of the candidate whose keys start at KEYS[kb] and block at ARGV[a] (the short form with short), appended
+-- to out; with nx, decides and reads the uses after a grant too (see readPart). Returns whether a window is full,
+-- where the next block starts, the number of shared parts, the live leases, then what state read.
+local function view(kb, a, out, leased, nx, short)
+  local rm, cd, qlive, tu, hd, qr = state(K[kb + 1])
+  local h, es = 0, false
+  if leased then
+    h, es = holders(K[kb + 2])
+  end
+  local m = #out
+  out[m + 1] = rm and '1' or ''
+  out[m + 2] = cd or ''
+  out[m + 3] = text(h)
+  out[m + 4] = es or ''
+  m = m + 4
+  local step, tail = 3, 2 -- fields per limit, after them
+  if short then
+    step, tail = 1, 0
+  end
+  local n = number(A[a])
+  local full = readPart(K[kb], a + 1, n, step, out, m, nx, nx)
+  m = m + n
+  a = a + 1 + step * n + tail
+  local k = number(A[a])
+  a = a + 1
+  for p = 1, k do
+    n = number(A[a])
+    if readPart(K[kb + 3 + p], a + 1, n, step, out, m, nx, nx) then
+      full = true
+    end
+    m = m + n
+    a = a + 1 + step * n + tail
+  end
+  return full, a, k, h, rm, cd, qlive, tu, hd, qr
+end
+
+-- After units uses were recorded at now in a part's log (at its head or not), the uses its limits' windows turn
+-- on for one more use (from nx, or read again), into out[m + j]; returns the latest end of a usage cap the grant
+-- reached (false for none).
+local function afterGrant(log, b, n, out, m, nx, atHead, units, caps)
+  for j = 1, n do
+    local u = nx[m + j]
+    if not atHead then
+      u = redis.call('LINDEX', log, number(A[b]) + units - 1) -- behind newer uses: read again
+    elseif u == true then
+      u = NOW
+    end
+    out[m + j] = u or ''
+    local cd = A[b + 2]
+    if cd ~= '' and u and inWindow(u, A[b + 1]) then -- the grant filled the window
+      local ce = nowPlus(number(cd))
+      if not caps or caps < ce then
+        caps = ce
+      end
+    end
+    b = b + 3
+  end
+  return caps
+end
+
+-- How long a lease hash is kept after a lease of ttl (microseconds, as text): the lease, and a second more.
+local LEASE_KEEP = {}
+local function leaseKeep(ttl)
+  local ms = LEASE_KEEP[ttl]
+  if not ms then
+    ms = tostring(math.ceil(number(ttl) / 1000) + 1000)
+    LEASE_KEEP[ttl] = ms
+  end
+  return ms
+end
+
+local function acquire()
+  -- ARGV: op, now, maxHolders ('0' when not leased), leaseId, lease TTL in microseconds, stateMs, units, then the
+  -- candidates' blocks. Returns the granted index (0-based, -1 for none), the usage cap's cooldown end ('' for
+  -- none), now, then the view of each examined candidate (after the grant for the granted one), joined.
+  local maxh = number(A[3])
   local leased = maxh > 0
-  local a = 8
-  local out = { -1, '', now }
-  for i = 1, #KEYS / 5 do
-    local c
-    c, a = candidate(i, a)
-    windows(c)
-    load(c, now, leased, true)
-    if refused(c, now, leased, maxh) then
-      view(c, out)
-    else
-      local atHead = record(c, now)
-      local gAtHead = recordGroup(c, now)
-      redis.call('HINCRBY', c.st, 'tu', 1)
-      if c.qlive then
-        redis.call('HINCRBY', c.st, 'qr', -1)
+  local units = number(A[7])
+  local out = { '-1', '', NOW }
+  local nx = {}
+  local a, kb, i = 8, 1, 0
+  while kb <= #K do
+    local at = #out
+    local full, next, k, h, rm, cd, qlive, tu, hd, qr = view(kb, a, out, leased, nx)
+    if not (full or rm or (cd and NOW < cd) or (leased and h >= maxh)) then
+      -- granted: record the units in every log of the call
+      local n = number(A[a])
+      local b = a + 1 + 3 * n
+      local atHead, head = recordIn(K[kb], A[b], A[b + 1], NOW, units, hd)
+      local m = at + 4
+      local caps = afterGrant(K[kb], a + 1, n, out, m, nx, atHead, units, false)
+      m = m + n
+      b = b + 3
+      for p = 1, k do
+        local pn = number(A[b])
+        local pb = b + 1 + 3 * pn
+        local log = K[kb + 3 + p]
+        afterGrant(log, b + 1, pn, out, m, nx, recordIn(log, A[pb], A[pb + 1], NOW, units), units, false)
+        m = m + pn
+        b = pb + 2
       end
-      if leased then
-        local e = nowPlus(tonumber(ARGV[5]))
-        redis.call('HSET', c.ls, leaseId, e)
-        redis.call('PEXPIRE', c.ls, ARGV[6])
-        c.h = c.h + 1
-        if not c.es or e < c.es then
-          c.es = e
-        end
-      end
-      local caps = false
-      for j = 1, c.n do
-        local b = c.a + 4 * (j - 1)
-        local u = c.nx[j]
-        if not atHead then
-          u = redis.call('LINDEX', c.log, ARGV[b + 1]) -- inserted behind newer uses: read again
-        elseif u == true then
-          u = now
-        end
-        c.u[j] = u
-        local cd = ARGV[b + 3]
-        if cd ~= '' and u and c.th[j] < u then -- the grant filled the window
-          local ce = nowPlus(tonumber(cd))
-          if not caps or caps < ce then
-            caps = ce
-          end
-        end
-      end
-      for j = 1, c.gn do
-        local u = c.gnx[j]
-        if not gAtHead then
-          u = redis.call('LINDEX', c.glog, ARGV[c.ga + 4 * (j - 1) + 1])
-        elseif u == true then
-          u = now
-        end
-        c.gu[j] = u
-      end
+      local st = K[kb + 1]
+      local used = (tonumber(tu) or 0) + units
+      local newCd = false
       if caps then
-        if not c.cd or c.cd < caps then
-          c.cd = caps
-          redis.call('HSET', c.st, 'cd', caps)
+        if not cd or cd < caps then
+          cd, newCd = caps, caps
+          out[at + 2] = caps
         end
         out[2] = caps
       end
-      keepState(c, now, ARGV[7])
-      out[1] = i - 1
-      return view(c, out)
-    end
-  end
-  return out
-end
-
-if op == 'release' then
-  -- ARGV: op, now, leased ('1'/'0'), leaseId ('' for none), cooldownUntil ('' for none), remove, stateMs, block.
-  -- Returns now, then the view afterwards.
-  local now, leaseId = NOW, ARGV[4]
-  local leased = ARGV[3] == '1'
-  local cdArg = ARGV[5]
-  local c = candidate(1, 8)
-  if leaseId ~= '' then
-    redis.call('HDEL', c.ls, leaseId)
-  end
-  load(c, now, leased, false)
-  local changed = false
-  if cdArg ~= '' and (not c.cd or c.cd < cdArg) then
-    redis.call('HSET', c.st, 'cd', cdArg)
-    c.cd = cdArg
-    changed = true
-  end
-  if ARGV[6] == '1' then
-    redis.call('HSET', c.st, 'rm', '1')
-    c.rm = '1'
-    changed = true
-  end
-  if changed then
-    keepState(c, now, ARGV[7])
-  end
-  return view(c, { now })
-end
-
-if op == 'usage' then
-  -- ARGV: op, now, leased, block. Returns total uses, now, then the view, then the uses in each limit's current
-  -- window (window plus guard band; the secret's limits, then its group's), then the upstream quota's five fields
-  -- ('' when none holds).
-  local now = NOW
-  local leased = ARGV[3] == '1'
-  local c = candidate(1, 4)
-  windows(c)
-  load(c, now, leased, false)
-  local out = view(c, { tonumber(redis.call('HGET', c.st, 'tu') or '0'), now })
-  local function counts(log, capText, n, th)
-    local uses = {}
-    if tonumber(capText) > 0 then
-      uses = redis.call('LRANGE', log, 0, tonumber(capText) - 1)
-    end
-    for j = 1, n do
-      local count = 0
-      for k = 1, #uses do
-        if th[j] < uses[k] and uses[k] <= now then -- in (now - window, now]; later uses are clock skew
-          count = count + 1
+      -- one write of the state: total uses, the log's head, and the remaining or a usage cap when they change
+      if not qlive and not newCd then
+        redis.call('HSET', st, 'tu', used, 'hd', head)
+      else
+        local f = { 'tu', used, 'hd', head }
+        if qlive then
+          f[5], f[6] = 'qr', (tonumber(qr) or 0) - units
+        end
+        if newCd then
+          f[#f + 1], f[#f + 2] = 'cd', newCd
+        end
+        redis.call('HSET', st, unpack(f))
+      end
+      -- its expiry is renewed on a new hash, on a usage cap, and once every 16 uses, not on each
+      if not tu or newCd or math.floor(used / 16) ~= math.floor((used - units) / 16) then
+        keepState(st, cd, A[6])
+      end
+      if leased then
+        local ls = K[kb + 2]
+        local e = nowPlus(number(A[5]))
+        redis.call('HSET', ls, A[4], e)
+        redis.call('PEXPIRE', ls, leaseKeep(A[5]))
+        out[at + 3] = text(h + 1)
+        local es = out[at + 4]
+        if es == '' or e < es then
+          out[at + 4] = e
         end
       end
-      out[#out + 1] = count
+      out[1] = text(i)
+      return table.concat(out, ',')
     end
+    a, kb, i = next, kb + 4 + k, i + 1
   end
-  counts(c.log, c.cap, c.n, c.th)
-  counts(c.glog, c.gcap, c.gn, c.gth)
-  local q = redis.call('HMGET', c.uq, 'l', 'x', 't', 'p')
-  local qs = redis.call('HMGET', c.st, 'qr', 'qx')
+  return table.concat(out, ',')
+end
+
+local function release()
+  -- ARGV: op, now, leased ('1'/'0'), leaseId ('' for none), cooldownUntil ('' for none), remove, stateMs, block
+  -- (short form). Returns now, then the view afterwards, joined.
+  local leaseId, cdArg = A[4], A[5]
+  local st = K[2]
+  if leaseId ~= '' then
+    redis.call('HDEL', K[3], leaseId)
+  end
+  local changed, cd = false, false
+  if cdArg ~= '' or A[6] == '1' then
+    cd = redis.call('HGET', st, 'cd')
+  end
+  if cdArg ~= '' and (not cd or cd < cdArg) then
+    redis.call('HSET', st, 'cd', cdArg)
+    cd = cdArg
+    changed = true
+  end
+  if A[6] == '1' then
+    redis.call('HSET', st, 'rm', '1')
+    changed = true
+  end
+  local out = { NOW }
+  view(1, 8, out, A[3] == '1', false, true)
+  if changed then
+    keepState(st, cd, A[7])
+  end
+  return table.concat(out, ',')
+end
+
+-- Per limit of a part (n limits, their block at ARGV[b]), the uses of log in its current window, appended to out.
+local function counts(log, b, n, cap, out)
+  local uses = {}
+  if cap ~= '0' then
+    uses = redis.call('LRANGE', log, 0, tonumber(cap) - 1)
+  end
+  for j = 1, n do
+    local th = nowPlus(-number(A[b + 1]))
+    local count = 0
+    for k = 1, #uses do
+      if th < uses[k] and uses[k] <= NOW then -- in (now - window, now]; later uses are clock skew
+        count = count + 1
+      end
+    end
+    out[#out + 1] = count
+    b = b + 3
+  end
+end
+
+local function usage()
+  -- ARGV: op, now, leased, block. Returns total uses, now, then the view, then the uses in each limit's current
+  -- window (window plus guard band; every part's limits), then the upstream quota's five fields ('' when none holds).
+  local out = { tonumber(redis.call('HGET', K[2], 'tu') or '0'), NOW }
+  view(1, 4, out, A[3] == '1', false, false)
+  local a, kb = 4, 1
+  local n = number(A[a])
+  counts(K[kb], a + 1, n, A[a + 1 + 3 * n], out)
+  a = a + 3 + 3 * n
+  local k = number(A[a])
+  a = a + 1
+  for p = 1, k do
+    n = number(A[a])
+    counts(K[kb + 3 + p], a + 1, n, A[a + 1 + 3 * n], out)
+    a = a + 3 + 3 * n
+  end
+  local q = redis.call('HMGET', K[4], 'l', 'x', 't', 'p')
+  local qs = redis.call('HMGET', K[2], 'qr', 'qx')
   q = { q[1], qs[1], qs[2], q[3], q[4] }
-  if q[3] and now < q[3] and q[2] then
+  if q[3] and NOW < q[3] and q[2] then
     for k = 1, 5 do
       out[#out + 1] = q[k]
     end
   else
-    for k = 1, 5 do
+    for _ = 1, 5 do
       out[#out + 1] = ''
     end
   end
   return out
 end
 
-if op == 'quota' then
+local function quota()
   -- ARGV: op, now, limit (-1 unknown), remaining, reset, learnedAt, policy, reset - 1 s, reset + 1 s (the same
   -- window's bounds), the times on Redis's clock. The rule of UpstreamQuota.merge: while a report holds, one of the
   -- same window (policy, reset within a second) keeps the fewer remaining; one of another window replaces it only
   -- when learned later.
-  local now = NOW
-  local info = redis.call('HMGET', KEYS[4], 'l', 't', 'p')
-  local qs = redis.call('HMGET', KEYS[2], 'qr', 'qx')
+  local info = redis.call('HMGET', K[4], 'l', 't', 'p')
+  local qs = redis.call('HMGET', K[2], 'qr', 'qx')
   local held = { info[1], qs[1], qs[2], info[2], info[3] }
-  local l, r, x, t, p = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-  if held[3] and now < held[3] and held[2] and held[4] then
-    if held[5] == ARGV[7] and ARGV[8] <= held[3] and held[3] <= ARGV[9] then
-      r = math.min(tonumber(held[2]), tonumber(ARGV[4]))
-      l = ARGV[3] == '-1' and held[1] or ARGV[3]
-      x = held[3] < ARGV[5] and ARGV[5] or held[3]
-      t = held[4] < ARGV[6] and ARGV[6] or held[4]
-    elseif ARGV[6] < held[4] then
+  local l, r, x, t, p = A[3], A[4], A[5], A[6], A[7]
+  if held[3] and NOW < held[3] and held[2] and held[4] then
+    if held[5] == A[7] and A[8] <= held[3] and held[3] <= A[9] then
+      r = math.min(tonumber(held[2]), tonumber(A[4]))
+      l = A[3] == '-1' and held[1] or A[3]
+      x = held[3] < A[5] and A[5] or held[3]
+      t = held[4] < A[6] and A[6] or held[4]
+    elseif A[6] < held[4] then
       return 0
     end
   end
-  local ms = msUntil(now, x) + 1000
-  redis.call('HSET', KEYS[4], 'l', l, 'x', x, 't', t, 'p', p)
-  redis.call('PEXPIRE', KEYS[4], ms)
-  redis.call('HSET', KEYS[2], 'qr', r, 'qx', x)
-  if redis.call('PTTL', KEYS[2]) < ms then -- never shorten the state's expiry; keep it until the reset at least
-    redis.call('PEXPIRE', KEYS[2], ms)
-  end
+  local ms = msUntil(x) + 1000
+  redis.call('HSET', K[4], 'l', l, 'x', x, 't', t, 'p', p)
+  redis.call('PEXPIRE', K[4], ms)
+  redis.call('HSET', K[2], 'qr', r, 'qx', x)
+  keepAtLeast(K[2], ms) -- keep the state until the reset at least
   return 1
 end
 
-if op == 'restamp' then
-  -- ARGV: op, now, usedAt, match (microseconds), block. Moves the use nearest to usedAt, if within match of it (0:
-  -- exactly at it), to now when every limit (the secret's and its group's) admits a use at now without it; else
-  -- leaves it. The group's copy of the use (recorded at the same time) moves with it. A use not found is recorded
-  -- at now under the same check. Returns now, then per limit (the secret's, then its group's) the use its window
-  -- turns on ('' when the log is shorter).
-  local now, usedAt = NOW, ARGV[3]
-  local c = candidate(1, 5)
-  windows(c)
-  local own, grouped = tonumber(c.cap) > 0, c.gn > 0 and tonumber(c.gcap) > 0
-  local match = tonumber(ARGV[4])
-  if match > 0 and (own or grouped) then
-    -- the secret's own log holds only its uses; the group's is searched only when the secret keeps none
-    local want = tonumber(string.sub(usedAt, 1, 16))
-    local best, bestGap = false, match + 1
-    for _, t in ipairs(redis.call('LRANGE', own and c.log or c.glog, 0, -1)) do
-      local gap = math.abs(tonumber(string.sub(t, 1, 16)) - want)
-      if gap < bestGap then
-        best, bestGap = t, gap
+local function restamp()
+  -- ARGV: op, now, usedAt, match (microseconds), units, block. Moves the grant's units uses nearest to usedAt, if
+  -- within match of it (0: exactly at it), to now when every limit of every part admits them at now without them;
+  -- else leaves them. The shared parts' copies (recorded at the same time) move with them. Uses not found are
+  -- recorded at now under the same check. Returns now, then per limit of every part the use its window turns on for
+  -- the units ('' when the log is shorter, '~' for never), or '' for every limit when they moved.
+  local usedAt, units = A[3], number(A[5])
+  -- the logs of the call (own first) with their parts' blocks
+  local logs, blocks = { K[1] }, { 6 }
+  local a = 6
+  a = a + 3 + 3 * number(A[a])
+  for p = 1, number(A[a]) do
+    a = a + 1
+    logs[p + 1], blocks[p + 1] = K[4 + p], a
+    a = a + 2 + 3 * number(A[a])
+  end
+  local function capOf(p)
+    local b = blocks[p]
+    return A[b + 1 + 3 * number(A[b])]
+  end
+  local match = number(A[4])
+  if match > 0 then
+    -- the secret's own log holds only its uses; a shared one is searched only when the secret keeps none
+    local search = false
+    for p = 1, #logs do
+      if capOf(p) ~= '0' then
+        search = logs[p]
+        break
       end
     end
-    usedAt = best
-  end
-  local had = own and usedAt and redis.call('LREM', c.log, 1, usedAt) > 0
-  local groupHad = grouped and usedAt and redis.call('LREM', c.glog, 1, usedAt) > 0
-  load(c, now, false, false)
-  if full(c) then -- only limits count: cooldowns and leases were checked at the grant
-    if had then
-      record(c, usedAt)
-    end
-    if groupHad then
-      recordGroup(c, usedAt)
-    end
-  else
-    record(c, now)
-    recordGroup(c, now)
-    for j = 1, c.n do
-      c.u[j] = false
-    end
-    for j = 1, c.gn do
-      c.gu[j] = false
+    if search then
+      local want = tonumber(string.sub(usedAt, 1, 16))
+      local best, bestGap = false, match + 1
+      for _, t in ipairs(redis.call('LRANGE', search, 0, -1)) do
+        local gap = math.abs(tonumber(string.sub(t, 1, 16)) - want)
+        if gap < bestGap then
+          best, bestGap = t, gap
+        end
+      end
+      usedAt = best
     end
   end
-  local out = { now }
-  for j = 1, c.n do
-    out[#out + 1] = c.u[j] or ''
+  local had = {}
+  for p = 1, #logs do
+    had[p] = usedAt and capOf(p) ~= '0' and redis.call('LREM', logs[p], units, usedAt) or 0
   end
-  for j = 1, c.gn do
-    out[#out + 1] = c.gu[j] or ''
+  local out = { NOW }
+  local full = false
+  for p = 1, #logs do
+    local b = blocks[p]
+    local n = number(A[b])
+    -- only limits count: cooldowns and leases were checked at the grant
+    if readPart(logs[p], b + 1, n, 3, out, #out, true, false) then
+      full = true
+    end
+  end
+  for p = 1, #logs do
+    local b = blocks[p]
+    local n = number(A[b])
+    local cap, keep = A[b + 1 + 3 * n], A[b + 2 + 3 * n]
+    if full then
+      if had[p] > 0 then
+        recordIn(logs[p], cap, keep, usedAt, had[p])
+      end
+    else
+      recordIn(logs[p], cap, keep, NOW, units)
+    end
+  end
+  if had[1] > 0 or not full then
+    redis.call('HDEL', K[2], 'hd') -- the log changed behind acquire's back
+  end
+  if not full then
+    for j = 2, #out do
+      out[j] = ''
+    end
   end
   return out
 end
 
-if op == 'past' then
-  -- ARGV: op, now (unused), stateMs, block, then the use times. Merges them into the log, keeping the newest cap.
-  local stateMs = tonumber(ARGV[3])
-  local c, a = candidate(1, 4)
-  local cap = tonumber(c.cap)
-  if cap > 0 then
-    local times = redis.call('LRANGE', c.log, 0, -1)
-    for k = a, #ARGV do
-      times[#times + 1] = ARGV[k]
-    end
-    table.sort(times, function(x, y) return x > y end) -- newest first
-    redis.call('DEL', c.log)
-    local n = math.min(#times, cap)
-    for k = 1, n do
-      redis.call('RPUSH', c.log, times[k])
-    end
-    if n > 0 then
-      redis.call('PEXPIRE', c.log, c.keep)
-    end
+-- Merges use times (ARGV[from..]) into a log, keeping the newest cap.
+local function merge(log, cap, keep, from)
+  local c = tonumber(cap)
+  if c == 0 then
+    return
   end
-  redis.call('HINCRBY', c.st, 'tu', #ARGV - a + 1)
-  if redis.call('PTTL', c.st) < stateMs then -- never shorten a long cooldown's expiry
-    redis.call('PEXPIRE', c.st, stateMs)
+  local times = redis.call('LRANGE', log, 0, -1)
+  for k = from, #A do
+    times[#times + 1] = A[k]
   end
-  return 1
-end
-
-if op == 'remove' then
-  -- KEYS: log, st, ls, uq, group log; ARGV: op, now (unused), stateMs
-  redis.call('HSET', KEYS[2], 'rm', '1')
-  if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then
-    redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
+  table.sort(times, function(x, y) return x > y end) -- newest first
+  redis.call('DEL', log)
+  local n = math.min(#times, c)
+  for k = 1, n do
+    redis.call('RPUSH', log, times[k])
   end
+  if n > 0 then
+    redis.call('PEXPIRE', log, keep)
+  end
+end
+
+local function past()
+  -- ARGV: op, now (unused), stateMs, block, then the use times. Merges them into the log of every part, keeping
+  -- each one's newest cap, and counts them in total uses.
+  local a = 4
+  local n = number(A[a])
+  local from = a + 4 + 3 * n
+  local k = number(A[from - 1])
+  for p = 1, k do
+    from = from + 3 + 3 * number(A[from])
+  end
+  merge(K[1], A[a + 1 + 3 * n], A[a + 2 + 3 * n], from)
+  a = a + 4 + 3 * n
+  for p = 1, k do
+    n = number(A[a])
+    merge(K[4 + p], A[a + 1 + 3 * n], A[a + 2 + 3 * n], from)
+    a = a + 3 + 3 * n
+  end
+  redis.call('HINCRBY', K[2], 'tu', #A - from + 1)
+  redis.call('HDEL', K[2], 'hd') -- the log changed behind acquire's back
+  keepAtLeast(K[2], A[3])
   return 1
 end
 
-if op == 'restore' then
-  redis.call('HDEL', KEYS[2], 'rm', 'cd')
-  return 1
-end
+local OPERATIONS = {
+  acquire = acquire,
+  release = release,
+  usage = usage,
+  quota = quota,
+  restamp = restamp,
+  past = past,
+  -- KEYS: log, st, ls, uq; ARGV: op, now (unused), stateMs
+  remove = function()
+    redis.call('HSET', K[2], 'rm', '1')
+    keepAtLeast(K[2], A[3])
+    return 1
+  end,
+  restore = function()
+    redis.call('HDEL', K[2], 'rm', 'cd')
+    return 1
+  end,
+  forget = function()
+    redis.call('DEL', K[1], K[2], K[3], K[4])
+    return 1
+  end,
+}
 
-if op == 'forget' then
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-  return 1
+local function run(keys, argv)
+  K, A = keys, argv
+  local operation = OPERATIONS[argv[1]]
+  if not operation then
+    return redis.error_reply('unknown usage store operation ' .. tostring(argv[1]))
+  end
+  setNow(argv[2])
+  return operation()
 end
-
-return redis.error_reply('unknown usage store operation ' .. tostring(op))

@@ -23,8 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The Redis store decides exactly as the in-memory one: the script only compares times and the store works out
  * availabilities in Java, so a long random workload (several limits, a request count of 1, usage caps, shared leases,
- * cooldowns, removals, re-stamps, a guard band and callers whose clocks lag) must give the same answer to every
- * call from both.
+ * cooldowns, removals, re-stamps, a guard band, callers whose clocks lag, route buckets, a quota group, weighted
+ * calls of up to 3 units, some larger than a limit, and past uses) must give the same answer to every call from both.
  */
 class RedisUsageStoreAgreementTest {
 
@@ -33,12 +33,29 @@ class RedisUsageStoreAgreementTest {
     private static final long T0 = 1_767_225_600L * SECOND;
     private static final String ENDPOINT = "agree";
     private static final LeaseTerms SHARED = new LeaseTerms(2, 3 * SECOND);
+    private static final StoreCandidate ACCOUNT = new StoreCandidate("~group:acct",
+            List.of(new UsageLimit(7, 10 * SECOND, 0)));
+    private static final StoreCandidate SEARCH = new StoreCandidate("routed~route:search",
+            List.of(new UsageLimit(3, 5 * SECOND, 0), new UsageLimit(5, 20 * SECOND, 0)));
+    private static final StoreCandidate ONE_A_SECOND = new StoreCandidate("member~route:upload",
+            List.of(new UsageLimit(1, SECOND, 0, 30 * MS)));
+    private static final StoreCandidate UNLIMITED_ROUTE = new StoreCandidate("routed~route:free", List.of());
     private static final List<StoreCandidate> SECRETS = List.of(
             new StoreCandidate("one-per-2s", List.of(new UsageLimit(1, 2 * SECOND, 0, 30 * MS))),
             new StoreCandidate("two-limits", List.of(new UsageLimit(3, 10 * SECOND, 0),
                     new UsageLimit(5, 60 * SECOND, 30 * SECOND))),
             new StoreCandidate("capped", List.of(new UsageLimit(2, 5 * SECOND, 7 * SECOND))),
-            new StoreCandidate("unlimited", List.of()));
+            new StoreCandidate("unlimited", List.of()),
+            // one key's calls: those matching the search bucket, the free one, or none; its own limit counts them all
+            new StoreCandidate("routed", List.of(new UsageLimit(8, 10 * SECOND, 0)), List.of(SEARCH), null),
+            new StoreCandidate("routed", List.of(new UsageLimit(8, 10 * SECOND, 0)),
+                    List.of(UNLIMITED_ROUTE, SEARCH), null),
+            new StoreCandidate("routed", List.of(new UsageLimit(8, 10 * SECOND, 0))),
+            // an account's keys: the group's limit counts both; one call kind adds a bucket smaller than 3 units
+            new StoreCandidate("member", List.of(new UsageLimit(4, 3 * SECOND, 0, 20 * MS)), List.of(ONE_A_SECOND),
+                    ACCOUNT),
+            new StoreCandidate("member", List.of(new UsageLimit(4, 3 * SECOND, 0, 20 * MS)), ACCOUNT),
+            new StoreCandidate("other-member", List.of(new UsageLimit(5, 10 * SECOND, 4 * SECOND)), ACCOUNT));
 
     @AutoClose
     private final RedisUsageStore redis = freshRedisStore();
@@ -53,7 +70,7 @@ class RedisUsageStoreAgreementTest {
     private record Held(StoreCandidate secret, String leaseId) {
     }
 
-    private record Grant(StoreCandidate secret, String leaseId, long usedAt) {
+    private record Grant(StoreCandidate secret, String leaseId, long usedAt, int units) {
     }
 
     @Test
@@ -63,6 +80,7 @@ class RedisUsageStoreAgreementTest {
         long now = T0;
         int grants = 0;
         int refusals = 0;
+        int weightedGrants = 0;
         Grant last = null;
         for (int step = 0; step < 3_000; step++) {
             now += random.nextInt(700) * MS;
@@ -74,12 +92,15 @@ class RedisUsageStoreAgreementTest {
                 StoreCandidate[] candidates = shuffled(random);
                 int count = 1 + random.nextInt(candidates.length);
                 String leaseId = "lease-" + step;
-                StoreDecision expected = memory.acquire(ENDPOINT, candidates, count, terms, leaseId, callerNow);
-                StoreDecision actual = redis.acquire(ENDPOINT, candidates, count, terms, leaseId, callerNow);
-                assertThat(actual).as("acquire at step %d", step).isEqualTo(expected);
+                int units = random.nextInt(3) == 0 ? 2 + random.nextInt(2) : 1;
+                StoreDecision expected = memory.acquire(ENDPOINT, candidates, count, terms, leaseId, callerNow,
+                        units);
+                StoreDecision actual = redis.acquire(ENDPOINT, candidates, count, terms, leaseId, callerNow, units);
+                assertThat(actual).as("acquire of %d units at step %d", units, step).isEqualTo(expected);
                 if (expected.isGranted()) {
                     grants++;
-                    last = new Grant(candidates[expected.granted()], leaseId, callerNow);
+                    weightedGrants += units > 1 ? 1 : 0;
+                    last = new Grant(candidates[expected.granted()], leaseId, callerNow, units);
                     if (terms.leased()) {
                         held.add(new Held(candidates[expected.granted()], leaseId));
                     }
@@ -88,8 +109,10 @@ class RedisUsageStoreAgreementTest {
                 }
             } else if (action < 66 && last != null) {
                 // the request of the last grant is written only now: its use moves here if the limits admit it
-                Availability expected = memory.restamp(ENDPOINT, last.secret(), last.leaseId(), last.usedAt(), now);
-                Availability actual = redis.restamp(ENDPOINT, last.secret(), last.leaseId(), last.usedAt(), now);
+                Availability expected = memory.restamp(ENDPOINT, last.secret(), last.leaseId(), last.usedAt(), now,
+                        last.units());
+                Availability actual = redis.restamp(ENDPOINT, last.secret(), last.leaseId(), last.usedAt(), now,
+                        last.units());
                 assertThat(actual).as("restamp at step %d", step).isEqualTo(expected);
                 last = null;
             } else if (action < 90) {
@@ -105,6 +128,12 @@ class RedisUsageStoreAgreementTest {
                 String id = SECRETS.get(random.nextInt(SECRETS.size())).secretId();
                 memory.restore(ENDPOINT, id);
                 redis.restore(ENDPOINT, id);
+            } else if (action < 94) {
+                // uses learned afterwards (a restart's request log): in the secret's log and its buckets' and group's
+                StoreCandidate secret = SECRETS.get(random.nextInt(SECRETS.size()));
+                long[] past = {now - random.nextInt(4_000) * MS, now - random.nextInt(4_000) * MS};
+                memory.recordPastUses(ENDPOINT, secret, past);
+                redis.recordPastUses(ENDPOINT, secret, past);
             } else {
                 StoreCandidate secret = SECRETS.get(random.nextInt(SECRETS.size()));
                 LeaseTerms terms = random.nextBoolean() ? SHARED : LeaseTerms.NONE;
@@ -115,6 +144,7 @@ class RedisUsageStoreAgreementTest {
         // the workload exercised both outcomes, not just one
         assertThat(grants).isGreaterThan(300);
         assertThat(refusals).isGreaterThan(300);
+        assertThat(weightedGrants).isGreaterThan(100);
     }
 
     @Test

@@ -55,7 +55,7 @@ public final class RedisUsageStoreBenchmark {
                     VIRTUAL ? "virtual" : "platform", secrets, seconds);
             System.out.printf(Locale.ROOT, "acquire+release pairs/s: %.0f (granted %.1f %%)%n", r.pairs / r.seconds,
                     100.0 * r.granted / r.pairs);
-            System.out.printf(Locale.ROOT, "store calls/s (EVALSHA round trips): %.0f%n", r.calls / r.seconds);
+            System.out.printf(Locale.ROOT, "store calls/s (FCALL or EVALSHA round trips): %.0f%n", r.calls / r.seconds);
             System.out.printf(Locale.ROOT, "pair latency ms: p50 %.2f, p99 %.2f%n", sorted[n / 2] / 1e6,
                     sorted[(int) (n * 0.99)] / 1e6);
             System.out.printf(Locale.ROOT, "client JVM CPU per store call: %.1f us%n", cpu / 1e3 / r.calls);

@@ -87,6 +87,18 @@ class RedisUsageStoreKeysTest {
     }
 
     @Test
+    void aLogCreatedAgainGetsAnExpiryThoughItsLastRenewalIsRecent() {
+        StoreCandidate[] a = one("a", new UsageLimit(5, SECOND, 0));
+        acquire(a, LeaseTerms.NONE, "l1", T0);
+        String log = store.keysOf("keys", "a")[0];
+        commands.del(log); // e.g. evicted under maxmemory: the state still says the log's expiry was renewed lately
+
+        acquire(a, LeaseTerms.NONE, "l2", T0 + SECOND);
+
+        assertThat(commands.pttl(log)).isBetween(1L, 61_000L);
+    }
+
+    @Test
     void stateOutlivesACooldownLongerThanTheStateTtl() {
         long days30 = TimeUnit.DAYS.toNanos(30);
         StoreCandidate[] a = one("a", new UsageLimit(1, SECOND, days30));
