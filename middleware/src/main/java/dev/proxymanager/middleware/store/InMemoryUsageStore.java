@@ -164,6 +164,32 @@ public final class InMemoryUsageStore implements UsageStore {
     }
 
     @Override
+    public Availability giveBack(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId,
+                                 long usedAt, long now, int units) {
+        checkUnits(units);
+        EndpointRecords ep = endpoint(endpoint);
+        synchronized (ep) {
+            SecretRecord r = ep.get(secret.secretId());
+            r.fit(secret);
+            if (terms.leased() && leaseId != null) {
+                r.leases.remove(leaseId);
+            }
+            SecretRecord[] shared = shares(ep, secret);
+            removeUses(r, usedAt, units);
+            r.totalUses = Math.max(0, r.totalUses - units);
+            for (SecretRecord s : shared) {
+                removeUses(s, usedAt, units);
+                s.totalUses = Math.max(0, s.totalUses - units);
+            }
+            // a report learned after the grant was not counted down by it
+            if (r.upstream != null && r.upstream.liveAt(now) && r.upstream.learnedAt() <= usedAt) {
+                r.upstream = r.upstream.plus(units);
+            }
+            return check(r, shared, secret, terms, now, 1);
+        }
+    }
+
+    @Override
     public void recordQuota(String endpoint, String secretId, UpstreamQuota quota, long now) {
         if (!quota.liveAt(now)) {
             return;
