@@ -520,6 +520,31 @@ local function quota()
   return 1
 end
 
+-- The use nearest to usedAt (the caller's estimate of a grant's time on Redis's clock) within match microseconds,
+-- or false: searched in the first of the call's logs that keeps uses (caps[p] ~= '0'). The secret's own log holds
+-- only its uses; a shared one is searched only when the secret keeps none.
+local function nearestUse(logs, caps, usedAt, match)
+  local search = false
+  for p = 1, #logs do
+    if caps[p] ~= '0' then
+      search = logs[p]
+      break
+    end
+  end
+  if not search then
+    return usedAt
+  end
+  local want = tonumber(string.sub(usedAt, 1, 16))
+  local best, bestGap = false, match + 1
+  for _, t in ipairs(redis.call('LRANGE', search, 0, -1)) do
+    local gap = math.abs(tonumber(string.sub(t, 1, 16)) - want)
+    if gap < bestGap then
+      best, bestGap = t, gap
+    end
+  end
+  return best
+end
+
 local function restamp()
   -- ARGV: op, now, usedAt, match (microseconds), units, block. Moves the grant's units uses nearest to usedAt, if
   -- within match of it (0: exactly at it), to now when every limit of every part admits them at now without them;
@@ -542,25 +567,11 @@ local function restamp()
   end
   local match = number(A[4])
   if match > 0 then
-    -- the secret's own log holds only its uses; a shared one is searched only when the secret keeps none
-    local search = false
+    local caps = {}
     for p = 1, #logs do
-      if capOf(p) ~= '0' then
-        search = logs[p]
-        break
-      end
+      caps[p] = capOf(p)
     end
-    if search then
-      local want = tonumber(string.sub(usedAt, 1, 16))
-      local best, bestGap = false, match + 1
-      for _, t in ipairs(redis.call('LRANGE', search, 0, -1)) do
-        local gap = math.abs(tonumber(string.sub(t, 1, 16)) - want)
-        if gap < bestGap then
-          best, bestGap = t, gap
-        end
-      end
-      usedAt = best
-    end
+    usedAt = nearestUse(logs, caps, usedAt, match)
   end
   local had = {}
   for p = 1, #logs do
@@ -628,25 +639,7 @@ local function giveback()
   end
   local match = number(A[6])
   if match > 0 then
-    -- recorded on Redis's clock: the use nearest to the caller's estimate, searched as restamp does
-    local search = false
-    for p = 1, #logs do
-      if caps[p] ~= '0' then
-        search = logs[p]
-        break
-      end
-    end
-    if search then
-      local want = tonumber(string.sub(usedAt, 1, 16))
-      local best, bestGap = false, match + 1
-      for _, t in ipairs(redis.call('LRANGE', search, 0, -1)) do
-        local gap = math.abs(tonumber(string.sub(t, 1, 16)) - want)
-        if gap < bestGap then
-          best, bestGap = t, gap
-        end
-      end
-      usedAt = best
-    end
+    usedAt = nearestUse(logs, caps, usedAt, match) -- recorded on Redis's clock, as restamp finds it
   end
   if usedAt then
     for p = 1, #logs do
