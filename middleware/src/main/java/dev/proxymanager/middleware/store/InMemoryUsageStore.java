@@ -47,6 +47,13 @@ public final class InMemoryUsageStore implements UsageStore {
             return q != null && q.liveAt(now) && q.remaining() == 0 ? q.resetAt() : 0;
         }
 
+        /** A grant of {@code units} takes them off the upstream's last report while it holds. */
+        void countDownUpstream(int units, long now) {
+            if (upstream != null && upstream.liveAt(now)) {
+                upstream = upstream.minus(units);
+            }
+        }
+
         void fit(StoreCandidate c) {
             int cap = c.logCapacity();
             if (log.capacity() != cap) {
@@ -86,8 +93,9 @@ public final class InMemoryUsageStore implements UsageStore {
                 for (SecretRecord s : shared) {
                     s.totalUses += units;
                 }
-                if (r.upstream != null && r.upstream.liveAt(now)) {
-                    r.upstream = r.upstream.minus(units);
+                r.countDownUpstream(units, now);
+                for (int k = 0; k < c.routes().size(); k++) {
+                    shared[k].countDownUpstream(units, now);
                 }
                 if (terms.leased()) {
                     r.leases.add(leaseId, Clock.plus(now, terms.ttlNanos()));
@@ -136,10 +144,22 @@ public final class InMemoryUsageStore implements UsageStore {
     private static Availability check(SecretRecord r, SecretRecord[] shared, StoreCandidate c, LeaseTerms terms,
                                       long now, int units) {
         Availability limits = limitsOnly(r, shared, c, now, units);
+        long limitsFreeAt = limits.freeAt();
         int limit = limits.cause() == UnavailableCause.AT_LIMIT ? limits.limit() : -1;
+        // a route bucket's upstream report at 0 binds as a full window of that bucket: only its calls wait
+        int index = c.limits().size();
+        List<StoreCandidate> routes = c.routes();
+        for (int k = 0; k < routes.size(); k++) {
+            long until = shared[k].upstreamBlockedUntil(now);
+            if (until > limitsFreeAt) {
+                limitsFreeAt = until;
+                limit = index;
+            }
+            index += routes.get(k).limits().size();
+        }
         boolean leasesFull = terms.leased() && r.leases.holders(now) >= terms.maxHolders();
         return Availability.decide(now, r.removed, Math.max(r.cooldownUntil, r.upstreamBlockedUntil(now)),
-                limits.freeAt(), limit, leasesFull,
+                limitsFreeAt, limit, leasesFull,
                 leasesFull ? r.leases.earliestExpiry() : 0);
     }
 
@@ -291,9 +311,16 @@ public final class InMemoryUsageStore implements UsageStore {
             }
             int holders = terms.leased() ? r.leases.holders(now) : 0;
             long cooldown = Math.max(r.cooldownUntil, r.upstreamBlockedUntil(now)); // as the Redis store reports it
+            Map<String, UpstreamQuota> routeUpstream = new HashMap<>();
+            for (int k = 0; k < secret.routes().size(); k++) {
+                UpstreamQuota q = shared[k].upstream;
+                if (q != null && q.liveAt(now)) {
+                    routeUpstream.put(secret.routes().get(k).secretId(), q);
+                }
+            }
             return new SecretUsage(counts, r.totalUses, holders, cooldown > now ? cooldown : 0,
                     r.removed, check(r, shared, secret, terms, now, 1),
-                    r.upstream != null && r.upstream.liveAt(now) ? r.upstream : null);
+                    r.upstream != null && r.upstream.liveAt(now) ? r.upstream : null, routeUpstream);
         }
     }
 
