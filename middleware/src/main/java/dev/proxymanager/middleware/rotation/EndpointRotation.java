@@ -934,8 +934,7 @@ final class EndpointRotation {
             long now = clock.nanoTime();
             if (s != null && s.location != Slot.Location.GONE && quota.resetAt() > now
                     && route.upstreamUntil < quota.resetAt()) {
-                route.upstreamUntil = quota.resetAt();
-                s.invalidations++; // a prefetched use may count in the bucket
+                route.upstreamUntil = quota.resetAt(); // prefetched uses count in no bucket: they stay good
                 addEvent(new SecretStateEvent(name, secretId, SecretStateEvent.Kind.COOLDOWN, Clock.toInstant(now),
                         Clock.toInstant(quota.resetAt()), "upstream quota exhausted for route "
                         + route.match.canonical() + (quota.policy().isEmpty() ? "" : " (" + quota.policy() + ")")));
