@@ -190,9 +190,9 @@ final class Dispatcher {
             attempts.secretId = lease.secretId();
             long start = clock.nanoTime();
             boolean last = attempt >= maxAttempts || !mayRetry;
+            UseStamp stamp = new UseStamp(engine, lease, sleeper, maxWait);
             try {
-                CachedResponse r = transport.execute(request, lease, endpoint, timeout,
-                        new UseStamp(engine, lease, sleeper, maxWait));
+                CachedResponse r = transport.execute(request, lease, endpoint, timeout, stamp);
                 Duration retryAfter = retryAfter(r.header("retry-after").orElse(null));
                 Outcome outcome = Outcome.response(r.status(), retryAfter,
                                 OutcomeClassifier.needsBody(endpoint.health()) ? r.bodyBuffer() : null)
@@ -210,8 +210,9 @@ final class Dispatcher {
                 LOG.debug("endpoint {} secret {} answered {}; retrying on another secret (attempt {})",
                         endpoint.name(), lease.secretId(), r.status(), attempt + 1);
             } catch (ForbiddenTargetException e) {
-                // the caller chose the target: its refusal says nothing of the secret, and no retry is allowed
-                engine.release(lease, Outcome.unused());
+                // the caller chose the target: its refusal says nothing of the secret, and no retry is allowed;
+                // refused on a redirect, the first hop went out and its use stays counted
+                engine.release(lease, stamp.writeCleared() ? Outcome.unanswered() : Outcome.unused());
                 record(endpoint, request, lease, null, elapsedMs(start), 0, logCache, attempt,
                         OutcomeKind.REFUSED, "forbidden_target");
                 throw e;
@@ -225,10 +226,13 @@ final class Dispatcher {
                 lastFailure = e;
                 lastResponse = null;
             } catch (InterruptedIOException e) {
-                engine.release(lease, Outcome.unused());
+                // interrupted anywhere, mid-write included (or mid-CONNECT through a proxy): the use stays counted
+                engine.release(lease, Outcome.unanswered());
                 throw e;
             } catch (UseNotAdmittedException e) {
-                engine.release(lease, Outcome.unused()); // never sent: not the secret's fault, no ban
+                // not the secret's fault, no ban; refused before its first write, nothing went out: the use is given
+                // back (a redirect's hop refused after the first went out keeps it)
+                engine.release(lease, stamp.writeCleared() ? Outcome.unanswered() : Outcome.unused());
                 if (last) {
                     throw e;
                 }
@@ -247,7 +251,8 @@ final class Dispatcher {
                 LOG.debug("endpoint {} secret {} failed ({}); retrying on another secret", endpoint.name(),
                         lease.secretId(), e.toString());
             } catch (RuntimeException e) {
-                engine.release(lease, Outcome.unused());
+                // an unexpected failure may come after the write: the use stays counted
+                engine.release(lease, Outcome.unanswered());
                 throw e;
             }
             sleepOrThrow(backoff.delay(attempt));

@@ -59,8 +59,9 @@ public final class Request implements AutoCloseable {
 
     /**
      * The secret to use now — an API key, or a proxy URL — chosen by the rotation engine (the least used one
-     * under its limits, by default). Calling it again gives the one still unused back and moves on to another. The
-     * next {@link #send} uses this same secret; a caller who places the key by hand counts as having used it.
+     * under its limits, by default). The next {@link #send} uses this same secret; a caller who places the key by
+     * hand counts as having used it. Calling it again moves on to another, and the one not sent with keeps its use
+     * counted (you may have placed it by hand); one a send replaces (below) is given back.
      *
      * @return the secret's clear value; never log it
      * @throws NoSecretAvailableException if none frees up within the manager's bounded wait
@@ -69,7 +70,8 @@ public final class Request implements AutoCloseable {
     public String getKeyProxy() {
         ensureOpen();
         if (pending != null) {
-            manager.engine().release(pending, Outcome.unused());
+            // its value went to the caller, who may have placed it by hand: its use stays counted
+            manager.engine().release(pending, Outcome.unanswered());
             pending = null;
         }
         pending = manager.dispatcher().acquire(endpoint.name());
@@ -141,7 +143,8 @@ public final class Request implements AutoCloseable {
                 pending = null;
             } else {
                 if (pending != null) {
-                    // handed out before the call was known: this call counts in other buckets or at another cost
+                    // handed out for this send before the call was known (it counts in other buckets or at another
+                    // cost): nothing went out with it, its use is given back
                     manager.engine().release(pending, Outcome.unused());
                     pending = null;
                 }

@@ -8,6 +8,7 @@ import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.config.KeyPlacement;
 import dev.proxymanager.middleware.config.LimitConfig;
 import dev.proxymanager.middleware.config.RotationMethod;
+import dev.proxymanager.middleware.config.RouteMatch;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -121,6 +122,23 @@ class RequestKeyTest {
             assertThat(second).isNotEqualTo(first);
             assertThat(req.send("GET", upstream.url("/x"), null, null).bodyAsString()).contains(second);
         }
+    }
+
+    @Test
+    void aKeyHandedOutBeforeASendThatCountsInARouteBucketIsGivenBack() throws IOException {
+        // given one key of 2 uses an hour, with a search bucket
+        start(1, 2, api().withLimit(LimitConfig.of(1, Duration.ofHours(1))
+                .matching(new RouteMatch(List.of(), "/search"))));
+        try (Request req = pm.request(SecretType.KEY, "api", false)) {
+            // when getKeyProxy's grant (a call in no bucket) is replaced by the send's, in the search bucket
+            req.getKeyProxy();
+            assertThat(req.send("GET", upstream.url("/search"), null, null).status()).isEqualTo(200);
+
+            // then the replaced grant cost nothing: the key's second use is still there
+            assertThat(pm.stats("api").get(0).totalUses()).isEqualTo(1);
+            assertThat(req.send("GET", upstream.url("/user"), null, null).status()).isEqualTo(200);
+        }
+        assertThat(upstream.total()).isEqualTo(2);
     }
 
     @Test

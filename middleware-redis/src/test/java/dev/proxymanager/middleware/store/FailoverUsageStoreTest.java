@@ -208,6 +208,35 @@ class FailoverUsageStoreTest {
     }
 
     @Test
+    void aGrantMadeLocallyDuringAnOutageIsGivenBackLocallyAfterRecovery() {
+        // given a fail-open store that granted an exclusive lease of a 1-a-minute secret while Redis was down
+        InMemoryUsageStore local = new InMemoryUsageStore();
+        RedisUsageStore primary = RedisUsageStore.builder(redis.uri()).withCommandTimeout(Duration.ofMillis(500)).build();
+        FailoverUsageStore store = FailoverUsageStore.builder(primary).withLocalStore(local).withClock(clock)
+                .withProbeInterval(Duration.ofSeconds(1)).withHealthCheck(primary::ping).build();
+        toClose.add(store);
+        LeaseTerms exclusive = new LeaseTerms(1, 30 * SECOND);
+        StoreCandidate a = limited("a", 1);
+        redis.stop();
+        long grantedAt = clock.nanoTime();
+        assertThat(store.acquire("search", new StoreCandidate[] {a}, 1, exclusive, "local-1", grantedAt)
+                .isGranted()).isTrue();
+        redis.start();
+        await().atMost(Duration.ofSeconds(15)).until(() -> {
+            clock.advance(Duration.ofSeconds(1));
+            return store.probe().state() == FailoverUsageStore.State.CONNECTED;
+        });
+
+        // when it is given back unsent
+        Availability after = store.giveBack("search", a, exclusive, "local-1", grantedAt, clock.nanoTime(), 1);
+
+        // then the local store, which holds the grant, ends its lease and withdraws its use
+        assertThat(after.cause()).isEqualTo(UnavailableCause.READY);
+        assertThat(local.usage("search", a, exclusive, clock.nanoTime()).totalUses()).isZero();
+        assertThat(local.usage("search", a, exclusive, clock.nanoTime()).holders()).isZero();
+    }
+
+    @Test
     void failClosedEngineDeniesWithAReasonNamingTheStore() {
         // given an engine on a fail-closed Redis store built from settings
         UsageStoreSettings settings = new UsageStoreSettings("redis", URI.create(redis.uri()), false, Duration.ofSeconds(60));

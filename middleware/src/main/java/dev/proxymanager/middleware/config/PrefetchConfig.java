@@ -6,7 +6,8 @@ import java.time.Duration;
  * An endpoint's ready queue (seed D's producer queue): a background producer keeps up to {@code size} secrets
  * acquired ahead of demand, and {@code acquire} hands out the most recently acquired one first. A prefetched secret
  * counts as a use — in every sliding window, toward usage caps, and as a lease — from the moment it is prefetched,
- * so limits hold exactly; one that waits longer than {@code maxAge} is dropped (its use stays counted) and replaced.
+ * so limits hold exactly; one that waits longer than {@code maxAge} is dropped (its use given back:
+ * nothing was sent with it) and replaced.
  * Default: {@link #OFF}. Immutable and threadsafe.
  *
  * @param size how many secrets to keep prefetched; 0 turns the queue off

@@ -155,6 +155,7 @@ public final class HealthRules {
             case CONNECTION_ERROR -> "connection error";
             case TIMEOUT -> "timeout";
             case UNUSED -> "unused";
+            case UNANSWERED -> "unanswered";
         };
     }
 

@@ -10,8 +10,9 @@ import java.util.Objects;
 
 /**
  * What happened to a request made with a secret, reported when the lease is released: an HTTP status, a
- * connection error or a timeout, optionally with the upstream's {@code Retry-After}. {@link #unused()} says the
- * secret was not used (no health effect). What it means — a ban, a throttle, a failure — is decided by
+ * connection error or a timeout, optionally with the upstream's {@code Retry-After}. {@link #unused()} says no
+ * request went out with the secret (no health effect, and its use is withdrawn from the windows);
+ * {@link #unanswered()} that one may have, with no answer to judge the secret by (no health effect, the use stays). What it means — a ban, a throttle, a failure — is decided by
  * {@link OutcomeClassifier} alone. Immutable and threadsafe.
  *
  * @param kind what happened
@@ -32,8 +33,13 @@ public record Outcome(Kind kind, int status, Duration retryAfter, String bodyPre
         CONNECTION_ERROR,
         /** Connect or read timed out. */
         TIMEOUT,
-        /** The secret was handed out but not used. */
-        UNUSED
+        /** The secret was handed out but no request went out with it: its use is given back to the store. */
+        UNUSED,
+        /**
+         * The request may have gone out (or the secret was used otherwise) but came to nothing that says anything of
+         * the secret: no health effect, as {@link #UNUSED}, but its use stays counted.
+         */
+        UNANSWERED
     }
 
     public Outcome {
@@ -109,8 +115,21 @@ public record Outcome(Kind kind, int status, Duration retryAfter, String bodyPre
         return new Outcome(Kind.TIMEOUT, 0, null);
     }
 
-    /** The secret was not used; releasing with this only frees the lease. */
+    /**
+     * No request went out with the secret (nor could it have: the caller never had its value to place by hand, or
+     * said it did not use it); releasing with this frees the lease and gives its use back
+     * ({@code UsageStore.giveBack}), no health effect. Where a request may have been written, use
+     * {@link #unanswered()}: a use the upstream counted must stay counted.
+     */
     public static Outcome unused() {
         return new Outcome(Kind.UNUSED, 0, null);
+    }
+
+    /**
+     * A request may have gone out with the secret, but nothing came back that says anything of it (interrupted, a
+     * redirect refused, an outcome heard by another lease): frees the lease, no health effect, the use stays counted.
+     */
+    public static Outcome unanswered() {
+        return new Outcome(Kind.UNANSWERED, 0, null);
     }
 }

@@ -58,7 +58,7 @@ public final class OutcomeClassifier {
                     ? OutcomeKind.BANNED : classifyStatus(outcome.status(), policy);
             case CONNECTION_ERROR -> policy.banOnConnectionError() ? OutcomeKind.BANNED : OutcomeKind.CONNECTION_ERROR;
             case TIMEOUT -> OutcomeKind.TIMEOUT;
-            case UNUSED -> OutcomeKind.UNUSED;
+            case UNUSED, UNANSWERED -> OutcomeKind.UNUSED; // logged alike: only the store tells them apart
         };
     }
 

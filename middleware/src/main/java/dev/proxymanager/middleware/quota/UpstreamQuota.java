@@ -52,6 +52,15 @@ public record UpstreamQuota(String policy, long limit, long remaining, long rese
         return report.learnedAt >= learnedAt ? report : this;
     }
 
+    /**
+     * The same report with {@code units} given back to {@code remaining} (a grant that sent nothing), never above
+     * its {@code limit} when known.
+     */
+    public UpstreamQuota plus(long units) {
+        long r = remaining + Math.max(0, units);
+        return new UpstreamQuota(policy, limit, limit >= 0 ? Math.min(limit, r) : r, resetAt, learnedAt);
+    }
+
     /** The same report with {@code remaining} lowered by {@code units} (never below 0). */
     public UpstreamQuota minus(long units) {
         return new UpstreamQuota(policy, limit, Math.max(0, remaining - Math.max(0, units)), resetAt, learnedAt);

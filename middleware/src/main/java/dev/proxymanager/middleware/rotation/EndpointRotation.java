@@ -758,8 +758,15 @@ final class EndpointRotation {
     private record QuotaReport(Slot.Route route, UpstreamQuota quota) {
     }
 
-    /** Applies the outcome to the secret's health and the store; returns what the outcome was, as classified here. */
+    /**
+     * Applies the outcome to the secret's health and the store; returns what the outcome was, as classified here.
+     * {@link Outcome#unused()} gives the grant's uses back ({@link #giveBack}).
+     */
     OutcomeKind release(SecretLease lease, Outcome outcome) {
+        if (outcome.kind() == Outcome.Kind.UNUSED) {
+            giveBack(lease);
+            return OutcomeKind.UNUSED;
+        }
         ReleaseCall call = locked(() -> {
             long now = clock.nanoTime(); // read under the lock: uses reach the store close to time order
             Slot s = slots.get(lease.secretId());
@@ -1116,38 +1123,79 @@ final class EndpointRotation {
     }
 
     /**
-     * Gives back a lease that was never used (a dropped ready-queue entry): ends it in the store without an outcome,
-     * so health is untouched; its use stays counted. Under the lock; the store call is made after it is released.
+     * Gives back a lease that was never used (a dropped ready-queue entry): as {@link #giveBack}, health untouched.
+     * Under the lock; the store call is made after it is released.
      */
     void releaseUnused(SecretLease lease, long now) {
-        Slot s = slots.get(lease.secretId());
-        if (s != null) {
-            s.inFlight = Math.max(0, s.inFlight - 1); // never sent
-            endRouteCalls(s, lease.routes());
+        GiveBack g = prepareGiveBack(lease);
+        if (g == null) {
+            return;
         }
-        if (s == null || lease.expiresAtNanos() == Long.MAX_VALUE || lease.expiresAtNanos() <= now) {
-            return; // gone, never leased, or already lapsed: nothing is held
-        }
-        StoreCandidate candidate = s.candidate;
-        LeaseTerms leaseTerms = terms;
         if (pendingStoreCalls == null) {
             pendingStoreCalls = new ArrayList<>(2);
         }
-        pendingStoreCalls.add(() -> {
-            long at = clock.nanoTime();
-            Availability a;
-            try {
-                a = store.release(name, candidate, leaseTerms, lease.leaseId(), at, 0, false);
-            } catch (RuntimeException e) {
-                LOG.warn("usage store failed releasing unused {} of endpoint {}; its lease lapses by TTL", s.id, name,
-                        e);
-                return;
-            }
-            locked(() -> {
-                if (!(s.location == Slot.Location.READY && a.freeAt() <= at)) {
-                    place(s, a, at);
+        pendingStoreCalls.add(() -> giveBack(lease, g));
+    }
+
+    /** What a give-back tells the store, read under the lock. */
+    private record GiveBack(Slot slot, StoreCandidate candidate, LeaseTerms terms) {
+    }
+
+    /**
+     * Ends a lease with which no request went out and withdraws the uses its grant recorded
+     * ({@link UsageStore#giveBack}), so they cost the secret nothing: its windows, route buckets, group, total uses
+     * and the upstream's remaining get them back. Health is untouched. Only for a grant with which no request can
+     * have been written: the caller decides that ({@link Outcome#unused()} against {@link Outcome#unanswered()}).
+     */
+    private void giveBack(SecretLease lease) {
+        GiveBack g = locked(() -> prepareGiveBack(lease));
+        if (g != null) {
+            giveBack(lease, g);
+        }
+    }
+
+    /** Under the lock: the secret's in-flight count and rank lose the grant; null when it left the configuration. */
+    private GiveBack prepareGiveBack(SecretLease lease) {
+        Slot s = slots.get(lease.secretId());
+        if (s == null) {
+            return null;
+        }
+        s.inFlight = Math.max(0, s.inFlight - 1); // never sent
+        endRouteCalls(s, lease.routes());
+        s.rank -= lease.units(); // least-used orders it by its count without the withdrawn uses
+        return new GiveBack(s, s.candidate(lease.routes()), terms);
+    }
+
+    private void giveBack(SecretLease lease, GiveBack g) {
+        Slot s = g.slot();
+        long now = clock.nanoTime();
+        Availability a;
+        try {
+            a = store.giveBack(name, g.candidate(), g.terms(), lease.leaseId(), lease.acquiredAtNanos(), now,
+                    lease.units());
+        } catch (RuntimeException e) {
+            LOG.warn("usage store failed giving back an unused grant of {} of endpoint {}; its use stays counted and "
+                    + "its lease lapses by TTL", s.id, name, e);
+            return;
+        }
+        locked(() -> {
+            if (a.freeAt() <= now) {
+                // the store answered for a call in the grant's route buckets: they are not full now
+                for (Slot.Route r : s.routes) {
+                    if ((lease.routes() & (1L << r.bucket)) != 0) {
+                        r.fullUntil = 0;
+                    }
                 }
-            });
+                if (lease.units() > 1) {
+                    s.heavyFullUntil = 0; // a weighted call may fit again
+                }
+            }
+            if (!(s.location == Slot.Location.READY && a.freeAt() <= now)) {
+                place(s, g.candidate(), a, now, 1);
+            }
+            if (readyQueue != null && readyQueue.wantsMore()) {
+                readyQueue.requestRefill(); // a lease slot or a window's slot freed up
+            }
         });
     }
 

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>An entry is handed out only while it is still good: younger than {@code max_age}, its lease not lapsed, and
  * nothing has happened to its secret since the grant that makes it unusable as this engine sees it (a health cooldown
  * or ban, an upstream Retry-After, a removal, changed limits, restored past uses — tracked by
- * {@link Slot#invalidations}). Bad entries are dropped: their lease is released, their use stays counted.
+ * {@link Slot#invalidations}). Bad entries are dropped: their lease is released and their use given
+ * back (nothing was sent with it).
  *
  * <p>All state is guarded by the endpoint's lock, taken through {@link EndpointRotation#locked}; the producer asks the
  * store without it, one secret at a time, so callers are never held up by a refill.
@@ -181,7 +182,7 @@ final class ReadyQueue {
         }, Duration.ofNanos(Math.max(0, at - now)));
     }
 
-    /** Stops prefetching and releases every entry's lease (their uses stay counted). Under the endpoint's lock. */
+    /** Stops prefetching and gives back every entry (lease ended, use withdrawn). Under the endpoint's lock. */
     void close(long now) {
         closed = true;
         Prefetched p;

@@ -250,7 +250,8 @@ public final class RotationEngine implements AutoCloseable {
     }
 
     /**
-     * Stops the producer of the ready queues and releases every lease they hold (their uses stay counted). Acquire
+     * Stops the producer of the ready queues and gives back every secret they hold (lease ended, use
+     * withdrawn: none was sent). Acquire
      * and release keep working, without prefetching. A scheduler passed to the builder is the caller's to close.
      * Closing twice is harmless.
      */

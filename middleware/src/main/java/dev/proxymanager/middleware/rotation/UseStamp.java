@@ -26,6 +26,7 @@ public final class UseStamp implements UseRestamp {
     private final Sleeper sleeper;
     private final long maxWaitNanos;
     private long usedAt;
+    private boolean writeCleared;
 
     /**
      * @param maxWait the longest wait for a limit to admit the use; past it the exchange fails, unsent, with a
@@ -40,6 +41,14 @@ public final class UseStamp implements UseRestamp {
         this.usedAt = lease.acquiredAtNanos();
     }
 
+    /**
+     * Whether a write of the request was let through (on any attempt or redirect HttpClient made): then the request
+     * may have reached the upstream, and its use must stay counted whatever happens next.
+     */
+    public boolean writeCleared() {
+        return writeCleared;
+    }
+
     /** When the use is recorded now: the grant, or the last re-stamp. */
     public long usedAt() {
         return usedAt;
@@ -52,6 +61,7 @@ public final class UseStamp implements UseRestamp {
             Availability a = engine.restampUse(lease, usedAt);
             if (a.cause() == UnavailableCause.READY) {
                 usedAt = a.freeAt();
+                writeCleared = true;
                 return;
             }
             long wait = a.freeAt() - clock.nanoTime();

@@ -220,6 +220,31 @@ public final class FailoverUsageStore implements UsageStore {
                 ? new Availability(Math.max(a.freeAt(), retryAt(now)), UnavailableCause.STORE_UNAVAILABLE) : a;
     }
 
+    /** As {@link #release}: a lease granted locally is given back locally; else to the primary while it answers. */
+    @Override
+    public Availability giveBack(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId,
+                                 long usedAt, long now, int units) {
+        if (leaseId != null && localLeases.remove(leaseId)) {
+            return local.giveBack(endpoint, secret, terms, leaseId, usedAt, now, units);
+        }
+        if (tryPrimary()) {
+            try {
+                Availability a = primary.giveBack(endpoint, secret, terms, leaseId, usedAt, now, units);
+                answered();
+                return a;
+            } catch (UsageStoreUnavailableException e) {
+                wentDown(e);
+            } catch (RuntimeException e) {
+                throw fault("giveBack", e);
+            }
+        }
+        fallbackCalls.incrementAndGet();
+        // the primary keeps the use (and its lease lapses after its TTL); a use granted locally, unleased, goes
+        Availability a = local.giveBack(endpoint, secret, terms, null, usedAt, now, units);
+        return mode == Mode.FAIL_CLOSED && a.cause() != UnavailableCause.REMOVED
+                ? new Availability(Math.max(a.freeAt(), retryAt(now)), UnavailableCause.STORE_UNAVAILABLE) : a;
+    }
+
     @Override
     public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now,
                                 int units) {

@@ -54,6 +54,14 @@ public final class InMemoryUsageStore implements UsageStore {
             }
         }
 
+        /** Returns {@code units} a grant at {@code usedAt} took off the upstream's report, when it was counted down. */
+        void giveBackUpstream(int units, long usedAt, long now) {
+            // a report learned after the grant was not counted down by it
+            if (upstream != null && upstream.liveAt(now) && upstream.learnedAt() <= usedAt) {
+                upstream = upstream.plus(units);
+            }
+        }
+
         void fit(StoreCandidate c) {
             int cap = c.logCapacity();
             if (log.capacity() != cap) {
@@ -180,6 +188,32 @@ public final class InMemoryUsageStore implements UsageStore {
                 r.removed = true;
             }
             return check(r, shares(ep, secret), secret, terms, now, 1);
+        }
+    }
+
+    @Override
+    public Availability giveBack(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId,
+                                 long usedAt, long now, int units) {
+        checkUnits(units);
+        EndpointRecords ep = endpoint(endpoint);
+        synchronized (ep) {
+            SecretRecord r = ep.get(secret.secretId());
+            r.fit(secret);
+            if (terms.leased() && leaseId != null) {
+                r.leases.remove(leaseId);
+            }
+            SecretRecord[] shared = shares(ep, secret);
+            removeUses(r, usedAt, units);
+            r.totalUses = Math.max(0, r.totalUses - units);
+            for (SecretRecord s : shared) {
+                removeUses(s, usedAt, units);
+                s.totalUses = Math.max(0, s.totalUses - units);
+            }
+            r.giveBackUpstream(units, usedAt, now);
+            for (int k = 0; k < secret.routes().size(); k++) {
+                shared[k].giveBackUpstream(units, usedAt, now);
+            }
+            return check(r, shared, secret, terms, now, 1);
         }
     }
 

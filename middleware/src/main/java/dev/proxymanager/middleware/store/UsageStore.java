@@ -8,7 +8,8 @@ import dev.proxymanager.middleware.quota.UpstreamQuota;
  *
  * <p>Designed so a networked store (Redis) can do each hot-path call in one round trip, as one atomic script:
  * {@link #acquire} takes the engine's preferred candidates in order and grants the first that passes every check;
- * {@link #release} ends a lease and applies the outcome's cooldown in the same call. All times are nanoseconds on
+ * {@link #release} ends a lease and applies the outcome's cooldown in the same call; {@link #giveBack} ends one whose
+ * grant sent nothing and withdraws the grant's uses. All times are nanoseconds on
  * the {@link dev.proxymanager.middleware.clock.Clock} timeline (epoch-anchored), passed in by the engine; a store shared
  * by processes may decide on a clock of its own (Redis's) and then answers in the caller's time.
  *
@@ -51,6 +52,33 @@ public interface UsageStore extends AutoCloseable {
      */
     Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                          long cooldownUntil, boolean remove);
+
+    /**
+     * Ends lease {@code leaseId} (as {@link #release} with no outcome) <em>and</em> withdraws the {@code units} uses
+     * its grant recorded at {@code usedAt}, because no request went out with it: from the secret's log, its
+     * {@linkplain StoreCandidate#shares() route buckets' and group's} logs ({@code secret} is the grant's candidate,
+     * with its routes and group), from total uses, and from what the upstream's last reports are counted down to —
+     * the secret's and each of its route buckets' (while the report the grant counted down still holds: learned at
+     * or before {@code usedAt}). A cooldown the
+     * grant started (a usage cap reached) stays. A store whose clock is not the caller's (Redis) withdraws, in each
+     * log, the uses nearest to {@code usedAt} within its match window, as {@link #restamp} finds them. A use no
+     * longer held (trimmed, or moved) is not an error: what is found is withdrawn, total uses go down by
+     * {@code units} (never below 0).
+     *
+     * <p>The default, for a store that cannot withdraw a use, only ends the lease: the use stays counted. Both
+     * stores of the project withdraw it.
+     *
+     * @param terms the lease terms; the lease is ended only when {@code terms.leased()}
+     * @return the secret's availability afterwards, for a call of one use of {@code secret}
+     * @throws IllegalArgumentException when {@code units < 1}
+     */
+    default Availability giveBack(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId,
+                                  long usedAt, long now, int units) {
+        if (units < 1) {
+            throw new IllegalArgumentException("units must be >= 1, was " + units);
+        }
+        return release(endpoint, secret, terms, terms.leased() ? leaseId : null, now, 0, false);
+    }
 
     /**
      * Records what the upstream reported about a secret's quota: until {@code quota.resetAt()}, each grant takes

@@ -124,9 +124,12 @@ class ReadyQueueTest {
         // when: the limit drops to 2 per minute
         engine.updateEndpoint(proxies("search", 1).withPrefetch(PrefetchConfig.of(3))
                 .withLimit(LimitConfig.of(2, Duration.ofMinutes(1))).build());
-        // then: the 3 counted uses are already over the new limit, so none is handed out
-        assertThat(denied(engine.acquire("search")).cause()).isEqualTo(UnavailableCause.AT_LIMIT);
+        // then: none of the 3 is handed out; nothing was sent with them, so they are given back and the new
+        // limit's 2 uses go to fresh grants
+        assertThat(granted(engine.acquire("search")).acquiredAtNanos()).isEqualTo(clock.nanoTime());
         assertThat(engine.prefetched("search")).isZero();
+        granted(engine.acquire("search"));
+        assertThat(denied(engine.acquire("search")).cause()).isEqualTo(UnavailableCause.AT_LIMIT);
     }
 
     @Test
@@ -142,7 +145,7 @@ class ReadyQueueTest {
         // then: the stale ones were released and the caller got a fresh lease
         assertThat(l.acquiredAtNanos()).isEqualTo(clock.nanoTime());
         assertThat(holders(engine)).isEqualTo(1);
-        assertThat(totalUses(engine)).isEqualTo(3); // the dropped uses stay counted
+        assertThat(totalUses(engine)).isEqualTo(1); // nothing was sent with the dropped ones: given back
     }
 
     @Test

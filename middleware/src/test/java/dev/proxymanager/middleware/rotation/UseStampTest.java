@@ -83,5 +83,25 @@ class UseStampTest {
 
         assertThatThrownBy(impatient::beforeWrite).isInstanceOf(UseNotAdmittedException.class)
                 .hasMessageContaining("cannot be sent within its limits");
+        // nothing went out: the dispatcher may give its use back
+        assertThat(impatient.writeCleared()).isFalse();
+    }
+
+    @Test
+    void aWriteLetThroughMarksTheUseAsMaybeSentForGood() throws IOException {
+        // given a first hop let through
+        SecretLease lease = granted(engine.acquire("api"));
+        UseStamp stamp = new UseStamp(engine, lease, clock::advance, Duration.ofMillis(100));
+        assertThat(stamp.writeCleared()).isFalse();
+        stamp.beforeWrite();
+        assertThat(stamp.writeCleared()).isTrue();
+
+        // when a later hop (a redirect) is refused: a later grant took the slot the use would move to
+        clock.advance(WINDOW.plus(MARGIN));
+        granted(engine.acquire("api"));
+        assertThatThrownBy(stamp::beforeWrite).isInstanceOf(UseNotAdmittedException.class);
+
+        // then the first hop may have reached the upstream: its use must stay counted
+        assertThat(stamp.writeCleared()).isTrue();
     }
 }

@@ -460,6 +460,7 @@ public abstract class UsageStoreContractTest {
         store.recordPastUses(endpoint, a, new long[] {T0 - 2 * SECOND, T0 - SECOND});
         assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0).usesPerLimit()).containsExactly(2, 2, 2);
     }
+
     @Test
     void aRouteBucketsUpstreamReportAtZeroHoldsBackOnlyTheCallsCountingInIt() {
         // given a key with a search bucket, whose upstream reported the search quota used up
@@ -514,6 +515,23 @@ public abstract class UsageStoreContractTest {
     }
 
     @Test
+    void aGrantGivenBackReturnsItsUnitsToTheKeysReportAndToItsRouteBucketsReports() {
+        StoreCandidate search = candidate("a~route:search", new UsageLimit(30, 60 * SECOND, 0));
+        StoreCandidate searchCall = routed("a", List.of(search), new UsageLimit(5000, 3600 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 5000, 100, T0 + 3600 * SECOND, T0), T0);
+        store.recordQuota(endpoint, "a~route:search", new UpstreamQuota("", 30, 2, T0 + 40 * SECOND, T0), T0);
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {searchCall}, 1, LeaseTerms.NONE, "l1", T0 + 1, 2)
+                .examined()).containsExactly(Availability.atLimit(T0 + 40 * SECOND, 1));
+
+        assertThat(store.giveBack(endpoint, searchCall, LeaseTerms.NONE, "l1", T0 + 1, T0 + 2, 2))
+                .isEqualTo(new Availability(T0 + 2, UnavailableCause.READY));
+
+        SecretUsage u = store.usage(endpoint, searchCall, LeaseTerms.NONE, T0 + 3);
+        assertThat(u.upstream().remaining()).isEqualTo(100);
+        assertThat(u.routeUpstream().get("a~route:search").remaining()).isEqualTo(2);
+    }
+
+    @Test
     void aRouteBucketsUpstreamReportExpiresAtItsReset() {
         StoreCandidate search = candidate("a~route:search", new UsageLimit(30, 60 * SECOND, 0));
         StoreCandidate searchCall = routed("a", List.of(search), new UsageLimit(5000, 3600 * SECOND, 0));
@@ -524,5 +542,99 @@ public abstract class UsageStoreContractTest {
         assertThat(store.usage(endpoint, searchCall, LeaseTerms.NONE, T0 + 30 * SECOND).routeUpstream()).isEmpty();
         assertThat(acquire(LeaseTerms.NONE, T0 + 30 * SECOND, "l1", searchCall).isGranted()).isTrue();
         assertThat(store.usage(endpoint, searchCall, LeaseTerms.NONE, T0 + 30 * SECOND).routeUpstream()).isEmpty();
+    }
+
+    @Test
+    void aGrantGivenBackFreesItsSlotAndItsLeaseAtOnce() {
+        // given a key of 1 use a minute, leased exclusively, granted once
+        LeaseTerms exclusive = new LeaseTerms(1, 30 * SECOND);
+        StoreCandidate a = candidate("a", new UsageLimit(1, 60 * SECOND, 0));
+        assertThat(acquire(exclusive, T0, "l1", a).isGranted()).isTrue();
+
+        // when the grant is given back unsent
+        Availability after = store.giveBack(endpoint, a, exclusive, "l1", T0, T0 + SECOND, 1);
+
+        // then it is free at once, for the lease and the window, and counts no use
+        assertThat(after).isEqualTo(new Availability(T0 + SECOND, UnavailableCause.READY));
+        assertThat(store.usage(endpoint, a, exclusive, T0 + SECOND).totalUses()).isZero();
+        assertThat(store.usage(endpoint, a, exclusive, T0 + SECOND).usesPerLimit()).containsExactly(0);
+        assertThat(acquire(exclusive, T0 + SECOND, "l2", a).isGranted()).isTrue();
+        assertThat(store.usage(endpoint, a, exclusive, T0 + SECOND).totalUses()).isEqualTo(1);
+    }
+
+    @Test
+    void givingBackWithdrawsTheGrantsUseAndKeepsTheOthers() {
+        StoreCandidate a = candidate("a", new UsageLimit(2, 10 * SECOND, 0));
+        acquire(LeaseTerms.NONE, T0, "l1", a);
+        acquire(LeaseTerms.NONE, T0 + SECOND, "l2", a);
+
+        store.giveBack(endpoint, a, LeaseTerms.NONE, "l2", T0 + SECOND, T0 + 2 * SECOND, 1);
+
+        // the use at T0 still binds: one more fits now, then none until T0 + 10 s
+        assertThat(acquire(LeaseTerms.NONE, T0 + 2 * SECOND, "l3", a).isGranted()).isTrue();
+        assertThat(acquire(LeaseTerms.NONE, T0 + 3 * SECOND, "l4", a).examined())
+                .containsExactly(Availability.atLimit(T0 + 10 * SECOND, 0));
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 3 * SECOND).totalUses()).isEqualTo(2);
+    }
+
+    @Test
+    void aWeightedGrantGivenBackReturnsItsUnitsToItsRouteBucketAndGroup() {
+        StoreCandidate account = candidate("~group:acct", new UsageLimit(6, 60 * SECOND, 0));
+        StoreCandidate points = candidate("a~route:graphql", new UsageLimit(5, 60 * SECOND, 0));
+        StoreCandidate a = new StoreCandidate("a", List.of(new UsageLimit(100, 60 * SECOND, 0)), List.of(points),
+                account);
+        StoreCandidate b = member("b", account, new UsageLimit(100, 60 * SECOND, 0));
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l1", T0, 5).isGranted())
+                .isTrue();
+
+        store.giveBack(endpoint, a, LeaseTerms.NONE, "l1", T0, T0 + SECOND, 5);
+
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + SECOND).usesPerLimit()).containsExactly(0, 0, 0);
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + SECOND).totalUses()).isZero();
+        // the whole group is b's again
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {b}, 1, LeaseTerms.NONE, "l2", T0 + SECOND, 6)
+                .isGranted()).isTrue();
+    }
+
+    @Test
+    void givingBackReturnsTheUnitsToTheReportedRemainingTheGrantCountedDown() {
+        StoreCandidate a = candidate("a");
+        store.recordQuota(endpoint, "a", new UpstreamQuota("core", 100, 10, T0 + 60 * SECOND, T0), T0);
+        store.acquire(endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l1", T0 + SECOND, 4);
+
+        store.giveBack(endpoint, a, LeaseTerms.NONE, "l1", T0 + SECOND, T0 + 2 * SECOND, 4);
+
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 2 * SECOND).upstream().remaining()).isEqualTo(10);
+    }
+
+    @Test
+    void givingBackLeavesAReportLearnedAfterTheGrantAsItIs() {
+        // the later report was read after the grant: it was not counted down by it
+        StoreCandidate a = candidate("a");
+        store.recordQuota(endpoint, "a", new UpstreamQuota("core", 100, 10, T0 + 60 * SECOND, T0), T0);
+        store.acquire(endpoint, new StoreCandidate[] {a}, 1, LeaseTerms.NONE, "l1", T0 + SECOND, 1);
+        store.recordQuota(endpoint, "a", new UpstreamQuota("core", 100, 5, T0 + 60 * SECOND, T0 + 2 * SECOND),
+                T0 + 2 * SECOND);
+
+        store.giveBack(endpoint, a, LeaseTerms.NONE, "l1", T0 + SECOND, T0 + 3 * SECOND, 1);
+
+        assertThat(store.usage(endpoint, a, LeaseTerms.NONE, T0 + 3 * SECOND).upstream().remaining()).isEqualTo(5);
+    }
+
+    @Test
+    void givingBackAUseNoLongerHeldIsHarmless() {
+        StoreCandidate a = candidate("a", new UsageLimit(1, 10 * SECOND, 0));
+        acquire(LeaseTerms.NONE, T0, "l1", a);
+        assertThat(store.restamp(endpoint, a, "l1", T0, T0 + 5 * SECOND))
+                .isEqualTo(new Availability(T0 + 5 * SECOND, UnavailableCause.READY));
+
+        // the use moved away from T0 (and an unknown secret has none at all)
+        store.giveBack(endpoint, a, LeaseTerms.NONE, "l1", T0, T0 + 6 * SECOND, 1);
+        store.giveBack(endpoint, candidate("unknown"), LeaseTerms.NONE, "x", T0, T0 + 6 * SECOND, 1);
+
+        assertThat(acquire(LeaseTerms.NONE, T0 + 6 * SECOND, "l2", a).examined())
+                .containsExactly(Availability.atLimit(T0 + 15 * SECOND, 0));
+        assertThat(store.usage(endpoint, candidate("unknown"), LeaseTerms.NONE, T0 + 6 * SECOND).totalUses())
+                .isZero();
     }
 }

@@ -351,7 +351,8 @@ public final class ForwardProxyHandler extends ConnectHandler {
                 if (upstream != null) {
                     discard(upstream);
                 }
-                picker.release(picked, Outcome.unused(), UpstreamPicker.Answerer.SITE);
+                // through the proxy to the site's TLS handshake: both were used, the uses stay counted
+                picker.release(picked, Outcome.unanswered(), UpstreamPicker.Answerer.SITE);
                 log(endpoint, method, target, picked, null, started, sentAt, null, attempt,
                         OutcomeKind.CONNECTION_ERROR, ProxyRefusal.UPSTREAM_TLS.token(), logCache);
                 if (lastBanned != null) {

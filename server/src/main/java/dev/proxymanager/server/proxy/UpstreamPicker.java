@@ -31,12 +31,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * Bindings live in a {@link SessionStore} (Redis across replicas); when the store fails, the exchange goes on
  * without stickiness rather than failing. Both the plain-HTTP and the CONNECT path pick here.
  *
- * <p>A grant given back unused still counts as a use in its windows: the store's acquire records the use, and the
- * {@code UsageStore} SPI can end a lease but not withdraw a recorded use ({@code release} ends the lease and applies
- * cooldowns, {@code restamp} only moves the use). That happens when the site grants a proxy the endpoint does not
- * (or the other way round), and when the proxy picked for a new session is full of sessions. The site is asked
- * first because its limits are the tighter ones: the endpoint refuses its pick less often than the other way round,
- * so fewer uses are lost. This class is threadsafe.
+ * <p>A grant given back before anything was sent with it — the site grants a proxy the endpoint does not (or the
+ * other way round), or the proxy picked for a new session is full of sessions — is released {@link Outcome#unused()}:
+ * its use is withdrawn from the windows ({@code UsageStore.giveBack}), so it costs nothing. The site is asked first
+ * because its limits are the tighter ones: the endpoint refuses its pick less often than the other way round, so
+ * fewer store calls are wasted. This class is threadsafe.
  */
 final class UpstreamPicker {
 
@@ -157,10 +156,11 @@ final class UpstreamPicker {
         QuotaReading quota = outcome.quota();
         QuotaReading forProxy = new QuotaReading(List.of(), quota.malformed(), quota.cost());
         QuotaReading forTarget = new QuotaReading(quota.quotas(), 0, quota.cost());
+        // the exchange went out through the proxy to the site: the lease not judged by the outcome keeps its use
         OutcomeKind overall = engine.release(picked.lease(),
-                (forSite ? Outcome.unused() : outcome).withQuota(forProxy));
+                (forSite ? Outcome.unanswered() : outcome).withQuota(forProxy));
         OutcomeKind site = sites.release(picked.siteLease(),
-                (forSite ? outcome : Outcome.unused()).withQuota(forTarget));
+                (forSite ? outcome : Outcome.unanswered()).withQuota(forTarget));
         // the engine that heard the outcome classified it, knowing that secret's windows
         return forSite ? site : overall;
     }

@@ -9,6 +9,8 @@ import dev.proxymanager.middleware.config.SecretsConfig;
 import dev.proxymanager.middleware.log.InMemoryRequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
 import dev.proxymanager.middleware.store.InMemoryUsageStore;
+import dev.proxymanager.middleware.store.LeaseTerms;
+import dev.proxymanager.middleware.store.StoreCandidate;
 import dev.proxymanager.testsupport.proxy.Tinyproxy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
@@ -49,6 +51,7 @@ class ForwardProxyServerTest {
     ProxyManager manager;
     ForwardProxyServer server;
     InMemoryRequestLog requestLog;
+    InMemoryUsageStore usageStore;
 
     @BeforeAll
     static void startSiteAndUpstreams() throws Exception {
@@ -90,7 +93,7 @@ class ForwardProxyServerTest {
                 + "]},\"keys\":{\"type\":\"key\",\"base_url\":\"http://127.0.0.1:1\",\"secrets\":[\"k-1\"]}}}";
         requestLog = new InMemoryRequestLog();
         manager = ProxyManager.builder().secrets(SecretsConfig.parse(json, Map.of()))
-                .usageStore(new InMemoryUsageStore()).requestLog(requestLog).maxWait(Duration.ZERO).build();
+                .usageStore(usageStore = new InMemoryUsageStore()).requestLog(requestLog).maxWait(Duration.ZERO).build();
         ForwardProxySettings settings = new ForwardProxySettings(0, TOKEN, trusted, trusted.isEmpty() ? null : "pool",
                 Duration.ofMinutes(10));
         server = new ForwardProxyServer("127.0.0.1", settings, manager, SystemClock.INSTANCE, new SimpleMeterRegistry(),
@@ -330,6 +333,9 @@ class ForwardProxyServerTest {
         assertThat(Curl.run("-x", proxy("pool,session=s1"), siteUrl("/m?s=1")).header("X-Proxy-Manager-Secret"))
                 .isEqualTo(s1.header("X-Proxy-Manager-Secret"));
         assertThat(Curl.run("-x", proxy("pool"), siteUrl("/m")).status()).isEqualTo(200);
+        // and the grants the full proxies gave back cost nothing: one use per request carried
+        assertThat(manager.stats("pool").stream().mapToLong(st -> st.totalUses()).sum())
+                .isEqualTo(site.requests.size());
     }
 
     @Test
@@ -481,5 +487,32 @@ class ForwardProxyServerTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).startsWith("site /jdk");
         assertThat(r.headers().firstValue("X-Proxy-Manager-Secret")).hasValue("pm-a");
+    }
+
+    /** Total uses the store holds for {@code secret} of (site) endpoint {@code endpoint}. */
+    long storedUses(String endpoint, String secret) {
+        return usageStore.usage(endpoint, new StoreCandidate(secret, List.of()), LeaseTerms.NONE,
+                SystemClock.INSTANCE.nanoTime()).totalUses();
+    }
+
+    @Test
+    void aSiteGrantTheEndpointDoesNotShareIsGivenBackAndCostsTheSiteNothing() throws Exception {
+        // given two proxies allowed one request a minute overall and ten per site; pm-a serves the first site
+        start(",\"limits\":[{\"requests\":1,\"per\":\"1m\"},{\"requests\":10,\"per\":\"1m\",\"scope\":\"host\"}]",
+                List.of(), "pm-a", "pm-b");
+        Curl first = Curl.run("-x", proxy("pool"), siteUrl("/g?i=0"));
+        assertThat(first.header("X-Proxy-Manager-Secret")).isEqualTo("pm-a");
+
+        // when another site's rotation picks pm-a, which the endpoint refuses (its minute is used): pm-b it is
+        Curl second = Curl.run("-x", proxy("pool"), siteUrl("localhost", "/g?i=1"));
+
+        // then the site's grant of pm-a was given back: each proxy counts exactly the request it carried
+        assertThat(second.status()).isEqualTo(200);
+        assertThat(second.header("X-Proxy-Manager-Secret")).isEqualTo("pm-b");
+        assertThat(storedUses(SiteScopes.siteName("pool", "localhost"), "pm-a")).isZero();
+        assertThat(storedUses(SiteScopes.siteName("pool", "localhost"), "pm-b")).isEqualTo(1);
+        assertThat(storedUses(SiteScopes.siteName("pool", "127.0.0.1"), "pm-a")).isEqualTo(1);
+        assertThat(manager.stats("pool")).extracting(st -> st.totalUses()).containsExactly(1L, 1L);
+        assertThat(site.requests).hasSize(2);
     }
 }

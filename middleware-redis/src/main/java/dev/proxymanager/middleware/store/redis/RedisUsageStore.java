@@ -247,6 +247,19 @@ public final class RedisUsageStore implements UsageStore {
     }
 
     @Override
+    public Availability giveBack(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId,
+                                 long usedAt, long now, int units) {
+        checkUnits(units);
+        // decides no grant: the caller's estimate of Redis's time, as release; the use is found as restamp finds it
+        long offset = storeClock.offset();
+        ScriptCall call = call("giveBack", "giveback", estimatedNow(now, offset), endpoint, secret)
+                .number(terms.leased() ? 1 : 0).argument(terms.leased() && leaseId != null ? leaseId : "")
+                .time(usedAt + offset).number(redisTime ? RESTAMP_MATCH_MICROS : 0).number(units);
+        addBlock(call, secret, 1);
+        return local(availability(evalJoined(call), 1, secret, terms, now + offset), now, offset);
+    }
+
+    @Override
     public Availability restamp(String endpoint, StoreCandidate secret, String leaseId, long usedAt, long now,
                                 int units) {
         checkUnits(units);

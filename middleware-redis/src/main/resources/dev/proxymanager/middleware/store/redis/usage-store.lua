@@ -599,6 +599,84 @@ local function restamp()
   return out
 end
 
+local function giveback()
+  -- ARGV: op, now, leased ('1'/'0'), leaseId ('' for none), usedAt, match (microseconds), units, block (for one
+  -- use). Ends the lease and withdraws the grant's units uses nearest to usedAt, if within match of it (0: exactly
+  -- at it), from the secret's log and its shared parts' logs, each first cut to the uses it keeps (as the in-memory
+  -- log holds them); lowers total uses by units (not below 0) and, while the upstream's report the grant counted
+  -- down holds (learned at or before the use), gives the units back to its remaining (not above its limit). A use
+  -- not found is not an error. Returns now, then the view afterwards, joined.
+  local usedAt, units = A[5], number(A[7])
+  local st = K[2]
+  if A[4] ~= '' then
+    redis.call('HDEL', K[3], A[4])
+  end
+  -- the logs of the call (own first) with the uses each keeps
+  local logs, caps = { K[1] }, {}
+  local a = 8
+  caps[1] = A[a + 1 + 3 * number(A[a])]
+  a = a + 3 + 3 * number(A[a])
+  for p = 1, number(A[a]) do
+    a = a + 1
+    logs[p + 1], caps[p + 1] = K[4 + p], A[a + 1 + 3 * number(A[a])]
+    a = a + 2 + 3 * number(A[a])
+  end
+  for p = 1, #logs do
+    if caps[p] ~= '0' then
+      redis.call('LTRIM', logs[p], 0, number(caps[p]) - 1)
+    end
+  end
+  local match = number(A[6])
+  if match > 0 then
+    -- recorded on Redis's clock: the use nearest to the caller's estimate, searched as restamp does
+    local search = false
+    for p = 1, #logs do
+      if caps[p] ~= '0' then
+        search = logs[p]
+        break
+      end
+    end
+    if search then
+      local want = tonumber(string.sub(usedAt, 1, 16))
+      local best, bestGap = false, match + 1
+      for _, t in ipairs(redis.call('LRANGE', search, 0, -1)) do
+        local gap = math.abs(tonumber(string.sub(t, 1, 16)) - want)
+        if gap < bestGap then
+          best, bestGap = t, gap
+        end
+      end
+      usedAt = best
+    end
+  end
+  if usedAt then
+    for p = 1, #logs do
+      if caps[p] ~= '0' and redis.call('LREM', logs[p], units, usedAt) > 0 and p == 1 then
+        redis.call('HDEL', st, 'hd') -- the log changed behind acquire's back
+      end
+    end
+  end
+  local s = redis.call('HMGET', st, 'tu', 'qr', 'qx')
+  if s[1] then
+    local f = { 'tu', math.max(0, tonumber(s[1]) - units) }
+    if s[2] and s[3] and NOW < s[3] then
+      local q = redis.call('HMGET', K[4], 'l', 't')
+      if q[2] and q[2] <= (usedAt or A[5]) then
+        -- as the in-memory store counts it: never below 0 after a grant, then the units back
+        local r = math.max(0, tonumber(s[2])) + units
+        local l = tonumber(q[1] or '-1')
+        if l >= 0 and r > l then
+          r = l
+        end
+        f[3], f[4] = 'qr', r
+      end
+    end
+    redis.call('HSET', st, unpack(f))
+  end
+  local out = { NOW }
+  view(1, 8, out, A[3] == '1', false, false)
+  return table.concat(out, ',')
+end
+
 -- Merges use times (ARGV[from..]) into a log, keeping the newest cap.
 local function merge(log, cap, keep, from)
   local c = tonumber(cap)
@@ -649,6 +727,7 @@ local OPERATIONS = {
   usage = usage,
   quota = quota,
   restamp = restamp,
+  giveback = giveback,
   past = past,
   -- KEYS: log, st, ls, uq; ARGV: op, now (unused), stateMs
   remove = function()

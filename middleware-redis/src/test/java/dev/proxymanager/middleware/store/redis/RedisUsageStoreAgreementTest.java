@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The Redis store decides exactly as the in-memory one: the script only compares times and the store works out
  * availabilities in Java, so a long random workload (several limits, a request count of 1, usage caps, shared leases,
- * cooldowns, removals, re-stamps, a guard band, callers whose clocks lag, route buckets, a quota group, weighted
+ * cooldowns, removals, re-stamps, grants given back, a guard band, callers whose clocks lag, route buckets, a quota group, weighted
  * calls of up to 3 units, some larger than a limit, and past uses) must give the same answer to every call from both.
  */
 class RedisUsageStoreAgreementTest {
@@ -70,7 +70,7 @@ class RedisUsageStoreAgreementTest {
     private record Held(StoreCandidate secret, String leaseId) {
     }
 
-    private record Grant(StoreCandidate secret, String leaseId, long usedAt, int units) {
+    private record Grant(StoreCandidate secret, LeaseTerms terms, String leaseId, long usedAt, int units) {
     }
 
     @Test
@@ -81,6 +81,7 @@ class RedisUsageStoreAgreementTest {
         int grants = 0;
         int refusals = 0;
         int weightedGrants = 0;
+        int givenBack = 0;
         Grant last = null;
         for (int step = 0; step < 3_000; step++) {
             now += random.nextInt(700) * MS;
@@ -100,7 +101,7 @@ class RedisUsageStoreAgreementTest {
                 if (expected.isGranted()) {
                     grants++;
                     weightedGrants += units > 1 ? 1 : 0;
-                    last = new Grant(candidates[expected.granted()], leaseId, callerNow, units);
+                    last = new Grant(candidates[expected.granted()], terms, leaseId, callerNow, units);
                     if (terms.leased()) {
                         held.add(new Held(candidates[expected.granted()], leaseId));
                     }
@@ -114,6 +115,17 @@ class RedisUsageStoreAgreementTest {
                 Availability actual = redis.restamp(ENDPOINT, last.secret(), last.leaseId(), last.usedAt(), now,
                         last.units());
                 assertThat(actual).as("restamp at step %d", step).isEqualTo(expected);
+                last = null;
+            } else if (action < 70 && last != null) {
+                // nothing was sent with the last grant: its lease ends and its uses leave every log of the call
+                Grant g = last;
+                Availability expected = memory.giveBack(ENDPOINT, g.secret(), g.terms(), g.leaseId(), g.usedAt(),
+                        callerNow, g.units());
+                Availability actual = redis.giveBack(ENDPOINT, g.secret(), g.terms(), g.leaseId(), g.usedAt(),
+                        callerNow, g.units());
+                assertThat(actual).as("giveBack of %d units at step %d", g.units(), step).isEqualTo(expected);
+                held.removeIf(h -> h.leaseId().equals(g.leaseId()));
+                givenBack++;
                 last = null;
             } else if (action < 90) {
                 Held h = held.remove(random.nextInt(held.size()));
@@ -145,6 +157,7 @@ class RedisUsageStoreAgreementTest {
         assertThat(grants).isGreaterThan(300);
         assertThat(refusals).isGreaterThan(300);
         assertThat(weightedGrants).isGreaterThan(100);
+        assertThat(givenBack).isGreaterThan(50);
     }
 
     @Test
