@@ -158,7 +158,8 @@ public final class InMemoryUsageStore implements UsageStore {
         int index = c.limits().size();
         List<StoreCandidate> routes = c.routes();
         for (int k = 0; k < routes.size(); k++) {
-            long until = shared[k].upstreamBlockedUntil(now);
+            // a bucket without limits has none to name: its report only shows in stats
+            long until = routes.get(k).limits().isEmpty() ? 0 : shared[k].upstreamBlockedUntil(now);
             if (until > limitsFreeAt) {
                 limitsFreeAt = until;
                 limit = index;

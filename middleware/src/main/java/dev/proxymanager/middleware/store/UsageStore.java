@@ -91,8 +91,8 @@ public interface UsageStore extends AutoCloseable {
      * {@linkplain StoreCandidate#routes() routes}): the report of a call that counted in that bucket (GitHub's search
      * quota, say) then holds for the bucket alone. Each grant counting in the bucket takes its units off it, and at 0
      * only such grants are refused, until the reset, as if a limit of the bucket were full (an {@link
-     * Availability#atLimit} naming the bucket's first limit); calls in no bucket or in other buckets go on. A report
-     * under the secret's own id holds for every call of the secret.
+     * Availability#atLimit} naming the bucket's first limit; a bucket without limits is not held back); calls in no
+     * bucket or in other buckets go on. A report under the secret's own id holds for every call of the secret.
      */
     void recordQuota(String endpoint, String secretId, UpstreamQuota quota, long now);
 

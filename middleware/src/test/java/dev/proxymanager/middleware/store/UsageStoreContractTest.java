@@ -462,6 +462,18 @@ public abstract class UsageStoreContractTest {
     }
 
     @Test
+    void aGrantThatUsesUpTheReportedRemainingAnswersCoolingDownUntilTheReset() {
+        // the store's answer about a granted secret is for its next use: none is left upstream until the reset
+        StoreCandidate a = candidate("a", new UsageLimit(100, 60 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 1, T0 + 30 * SECOND, T0), T0);
+
+        StoreDecision d = acquire(LeaseTerms.NONE, T0 + 1, "l1", a);
+
+        assertThat(d.isGranted()).isTrue();
+        assertThat(d.examined()).containsExactly(new Availability(T0 + 30 * SECOND, UnavailableCause.COOLING_DOWN));
+    }
+
+    @Test
     void aRouteBucketsUpstreamReportAtZeroHoldsBackOnlyTheCallsCountingInIt() {
         // given a key with a search bucket, whose upstream reported the search quota used up
         StoreCandidate search = candidate("a~route:search", new UsageLimit(30, 60 * SECOND, 0));

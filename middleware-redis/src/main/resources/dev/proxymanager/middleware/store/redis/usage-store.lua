@@ -181,8 +181,8 @@ local function holders(ls)
 end
 
 -- Removal and cooldown end (false for none) of a state hash, the upstream's block counting as a cooldown, and
--- whether an upstream report holds; then total uses, the log's head as last written (false for unknown) and the
--- upstream's remaining.
+-- whether an upstream report holds; then total uses, the log's head as last written (false for unknown), the
+-- upstream's remaining and its reset.
 local function state(st)
   local s = redis.call('HMGET', st, 'rm', 'cd', 'qr', 'qx', 'tu', 'hd')
   local cd, qx = s[2], s[4]
@@ -190,7 +190,7 @@ local function state(st)
   if qlive and tonumber(s[3]) <= 0 and (not cd or cd < qx) then
     cd = qx -- the upstream said nothing is left until its reset
   end
-  return s[1], cd, qlive, s[5], s[6], s[3]
+  return s[1], cd, qlive, s[5], s[6], s[3], qx
 end
 
 -- Records units uses at t in a log keeping cap uses (text; '0' keeps none), keeping the list sorted newest first
@@ -280,7 +280,7 @@ local RQR, RQX = {}, {}
 -- a route bucket's upstream report used up), where the next block starts, the number of shared parts, the live
 -- leases, then what state read, then the number of route buckets.
 local function view(kb, a, out, leased, nx, short)
-  local rm, cd, qlive, tu, hd, qr = state(K[kb + 1])
+  local rm, cd, qlive, tu, hd, qr, qx = state(K[kb + 1])
   local h, es = 0, false
   if leased then
     h, es = holders(K[kb + 2])
@@ -310,11 +310,9 @@ local function view(kb, a, out, leased, nx, short)
       local q = redis.call('HMGET', K[kb + 2 + k + 2 * p], 'qr', 'qx')
       if q[2] and NOW < q[2] then
         RQR[p], RQX[p] = tonumber(q[1]) or 0, q[2]
-        if RQR[p] <= 0 then
+        if RQR[p] <= 0 and n > 0 then -- a bucket without limits has none to name: its report only shows
           full = true
-          if n > 0 then
-            out[m + 1] = out[m + 1] .. '@' .. q[2]
-          end
+          out[m + 1] = out[m + 1] .. '@' .. q[2]
         end
       else
         RQR[p] = false
@@ -323,7 +321,7 @@ local function view(kb, a, out, leased, nx, short)
     m = m + n
     a = a + 1 + step * n + tail
   end
-  return full, a, k, h, rm, cd, qlive, tu, hd, qr, r
+  return full, a, k, h, rm, cd, qlive, tu, hd, qr, r, qx
 end
 
 -- After units uses were recorded at now in a part's log (at its head or not), the uses its limits' windows turn
@@ -373,7 +371,7 @@ local function acquire()
   local a, kb, i = 8, 1, 0
   while kb <= #K do
     local at = #out
-    local full, next, k, h, rm, cd, qlive, tu, hd, qr, r = view(kb, a, out, leased, nx)
+    local full, next, k, h, rm, cd, qlive, tu, hd, qr, r, qx = view(kb, a, out, leased, nx)
     if not (full or rm or (cd and NOW < cd) or (leased and h >= maxh)) then
       -- granted: record the units in every log of the call
       local n = number(A[a])
@@ -414,7 +412,12 @@ local function acquire()
       else
         local f = { 'tu', used, 'hd', head }
         if qlive then
-          f[5], f[6] = 'qr', (tonumber(qr) or 0) - units
+          local left = (tonumber(qr) or 0) - units
+          f[5], f[6] = 'qr', left
+          local shown = out[at + 2]
+          if left <= 0 and (shown == '' or shown < qx) then
+            out[at + 2] = qx -- the grant used up what the upstream reported: as a cooldown until its reset
+          end
         end
         if newCd then
           f[#f + 1], f[#f + 2] = 'cd', newCd
