@@ -107,6 +107,7 @@ final class EndpointRotation {
     private long skippedFreeAt;
     private LimitConfig skippedLimit; // null: nothing skipped for a full bucket or a cost that does not fit yet
     private String skippedWhose;
+    private boolean skippedUpstream; // what was skipped waits for the upstream's reset, not for one of our limits
     private Slot skippedTooSmall;
     private final Map<String, Slot> slots = new LinkedHashMap<>();
     /** The last quota the upstream reported to this process, per secret: what metrics show without a store call. */
@@ -338,6 +339,7 @@ final class EndpointRotation {
         int k = 0;
         Slot preferred = preferredId == null ? null : slots.get(preferredId);
         skippedLimit = null;
+        skippedUpstream = false;
         skippedTooSmall = null;
         if (preferred != null && preferred.location == Slot.Location.READY && (plain || fits(preferred, mask, units,
                 now))) {
@@ -372,7 +374,7 @@ final class EndpointRotation {
             if (slotsInStoreCalls > 0) {
                 return new Busy();
             }
-            if (skippedLimit != null) {
+            if (skippedLimit != null || skippedUpstream) {
                 return new Attempt(routeDenied(now), null, 0);
             }
             if (skippedTooSmall != null && liveWait() == null) {
@@ -432,25 +434,30 @@ final class EndpointRotation {
         }
         long m = mask & s.routeMask;
         if (units > 1 && units >= s.heavyUnits && s.heavyFullUntil > now && m == s.heavyRoutes) {
-            skipped(s.heavyFullUntil, s.heavyLimit, "");
+            skipped(s.heavyFullUntil, s.heavyLimit, "", false);
             return false;
         }
         while (m != 0) {
             Slot.Route r = s.byBucket[Long.numberOfTrailingZeros(m)];
             m &= m - 1;
+            if (r.upstreamUntil > now && r.upstreamUntil >= r.fullUntil) {
+                skipped(r.upstreamUntil, null, "route " + r.match.canonical() + ": ", true);
+                return false;
+            }
             if (r.fullUntil > now) {
-                skipped(r.fullUntil, r.fullLimit, "route " + r.match.canonical() + ": ");
+                skipped(r.fullUntil, r.fullLimit, "route " + r.match.canonical() + ": ", false);
                 return false;
             }
         }
         return true;
     }
 
-    private void skipped(long freeAt, LimitConfig limit, String whose) {
-        if (skippedLimit == null || freeAt < skippedFreeAt) {
+    private void skipped(long freeAt, LimitConfig limit, String whose, boolean upstream) {
+        if ((skippedLimit == null && !skippedUpstream) || freeAt < skippedFreeAt) {
             skippedFreeAt = freeAt;
             skippedLimit = limit;
             skippedWhose = whose;
+            skippedUpstream = upstream;
         }
     }
 
@@ -464,6 +471,11 @@ final class EndpointRotation {
             return denied(now); // another secret frees sooner
         }
         Duration after = Duration.ofNanos(Math.max(0, skippedFreeAt - now));
+        if (skippedUpstream) {
+            return new AcquireResult.Denied(name, UnavailableCause.COOLING_DOWN, "all " + config.type().plural()
+                    + " of '" + name + "' are cooling down (" + skippedWhose + "upstream quota exhausted); next free in "
+                    + Durations.ceilSeconds(after) + " s", after);
+        }
         LimitConfig binding = skippedLimit;
         return new AcquireResult.Denied(name, UnavailableCause.AT_LIMIT, "all " + config.type().plural() + " of '"
                 + name + "' have reached rate limit (" + skippedWhose + binding.describe() + "); next free in "
@@ -500,6 +512,11 @@ final class EndpointRotation {
         }
         Slot g = picked[d.granted()];
         g.inFlight++;
+        long granted = pick.routes() & g.routeMask;
+        while (granted != 0) {
+            g.byBucket[Long.numberOfTrailingZeros(granted)].inFlight++;
+            granted &= granted - 1;
+        }
         if (d.capCooldownUntil() > 0) {
             addEvent(new SecretStateEvent(name, g.id, SecretStateEvent.Kind.COOLDOWN,
                     Clock.toInstant(now), Clock.toInstant(d.capCooldownUntil()),
@@ -731,7 +748,14 @@ final class EndpointRotation {
 
     /** What a release must tell the store, decided under the lock; {@code slot} is null when the store need not hear. */
     private record ReleaseCall(OutcomeKind kind, Slot slot, StoreCandidate candidate, LeaseTerms terms, String leaseId,
-                               long now, HealthVerdict verdict, UpstreamQuota quota, long[] debit, Slot costed) {
+                               long now, HealthVerdict verdict, List<QuotaReport> quotas, long[] debit, Slot costed) {
+    }
+
+    /**
+     * An upstream report to record: the key's ({@code route} null) when the call counted in no route bucket, else
+     * one per bucket it counted in.
+     */
+    private record QuotaReport(Slot.Route route, UpstreamQuota quota) {
     }
 
     /**
@@ -751,7 +775,8 @@ final class EndpointRotation {
                         now, null, null, null, null);
             }
             s.inFlight = Math.max(0, s.inFlight - 1);
-            UpstreamQuota quota = upstreamQuota(s, outcome, now);
+            endRouteCalls(s, lease.routes());
+            List<QuotaReport> quota = upstreamQuota(s, outcome, lease.routes(), now);
             long[] debit = debit(outcome, lease);
             LimitState limits = limitState(s, lease);
             OutcomeKind kind = OutcomeClassifier.classify(outcome, config.health(), limits);
@@ -767,8 +792,10 @@ final class EndpointRotation {
         if (call.debit() != null) {
             debit(call.costed(), call.debit(), lease.routes());
         }
-        if (call.quota() != null) {
-            recordQuota(lease.secretId(), call.quota());
+        if (call.quotas() != null) {
+            for (QuotaReport q : call.quotas()) {
+                recordQuota(lease.secretId(), q.route(), q.quota());
+            }
         }
         if (call.slot() == null) {
             return call.kind();
@@ -807,20 +834,45 @@ final class EndpointRotation {
         return call.kind();
     }
 
+    /** Under the lock: a call that counted in route buckets {@code routes} of {@code s} is no longer in flight. */
+    private static void endRouteCalls(Slot s, long routes) {
+        long m = routes & s.routeMask;
+        while (m != 0) {
+            Slot.Route r = s.byBucket[Long.numberOfTrailingZeros(m)];
+            r.inFlight = Math.max(0, r.inFlight - 1);
+            m &= m - 1;
+        }
+    }
+
     /**
-     * Under the lock: the binding quota {@code outcome}'s response reported, less the calls still in flight on the
-     * secret (the upstream counts them after this answer) and one more when another caller's acquire holds it now;
-     * {@code null} when it reported none with a reset.
+     * Under the lock: the binding quota {@code outcome}'s response reported, less the calls still in flight on what
+     * it is about (the upstream counts them after this answer) and one more when another caller's acquire holds the
+     * secret now; {@code null} when it reported none with a reset. A call that counted in route buckets
+     * {@code routes} reports about those buckets (GitHub answers a search call with the search quota), one in none
+     * about the key.
      */
-    private UpstreamQuota upstreamQuota(Slot s, Outcome outcome, long now) {
+    private List<QuotaReport> upstreamQuota(Slot s, Outcome outcome, long routes, long now) {
         QuotaReading reading = outcome.quota();
         if (reading.malformed() > 0) {
             malformedQuotaHeaders.add(reading.malformed());
         }
         UpstreamQuota q = reading.binding();
+        if (q == null || !q.liveAt(now)) {
+            return null;
+        }
         // a slot out for another caller's store call may be granted before this report reaches the store
         int pending = s.location == Slot.Location.ELSEWHERE ? 1 : 0;
-        return q == null || !q.liveAt(now) ? null : q.minus(s.inFlight + pending);
+        long m = routes & s.routeMask;
+        if (m == 0) {
+            return List.of(new QuotaReport(null, q.minus(s.inFlight + pending)));
+        }
+        List<QuotaReport> out = new ArrayList<>(Long.bitCount(m));
+        while (m != 0) {
+            Slot.Route r = s.byBucket[Long.numberOfTrailingZeros(m)];
+            out.add(new QuotaReport(r, q.minus(r.inFlight + pending)));
+            m &= m - 1;
+        }
+        return out;
     }
 
     /**
@@ -843,7 +895,11 @@ final class EndpointRotation {
         return out;
     }
 
-    private void recordQuota(String secretId, UpstreamQuota quota) {
+    private void recordQuota(String secretId, Slot.Route route, UpstreamQuota quota) {
+        if (route != null) {
+            recordRouteQuota(secretId, route, quota);
+            return;
+        }
         lastReported.put(secretId, quota);
         try {
             store.recordQuota(name, secretId, quota, quota.learnedAt());
@@ -862,6 +918,33 @@ final class EndpointRotation {
                 addEvent(new SecretStateEvent(name, secretId, SecretStateEvent.Kind.COOLDOWN, Clock.toInstant(now),
                         Clock.toInstant(quota.resetAt()), "upstream quota exhausted"
                         + (quota.policy().isEmpty() ? "" : " (" + quota.policy() + ")")));
+            }
+        });
+    }
+
+    /**
+     * Tells the store what the upstream reported about one route bucket of a secret; when nothing is left, the calls
+     * counting in that bucket skip the secret here until the reset (other calls go on with it).
+     */
+    private void recordRouteQuota(String secretId, Slot.Route route, UpstreamQuota quota) {
+        try {
+            store.recordQuota(name, route.candidate.secretId(), quota, quota.learnedAt());
+        } catch (RuntimeException e) {
+            LOG.warn("usage store failed recording the upstream quota of route {} of {} of endpoint {}",
+                    route.match.canonical(), secretId, name, e);
+        }
+        if (quota.remaining() > 0) {
+            return;
+        }
+        locked(() -> {
+            Slot s = slots.get(secretId);
+            long now = clock.nanoTime();
+            if (s != null && s.location != Slot.Location.GONE && quota.resetAt() > now
+                    && route.upstreamUntil < quota.resetAt()) {
+                route.upstreamUntil = quota.resetAt(); // prefetched uses count in no bucket: they stay good
+                addEvent(new SecretStateEvent(name, secretId, SecretStateEvent.Kind.COOLDOWN, Clock.toInstant(now),
+                        Clock.toInstant(quota.resetAt()), "upstream quota exhausted for route "
+                        + route.match.canonical() + (quota.policy().isEmpty() ? "" : " (" + quota.policy() + ")")));
             }
         });
     }
@@ -993,7 +1076,8 @@ final class EndpointRotation {
             List<SecretStats.RouteUsage> routes = new ArrayList<>();
             if (!view.routes().isEmpty()) {
                 // counts of every bucket; the secret's state stays that of a call in none (u)
-                List<Integer> all = store.usage(name, view.allRoutes(), leaseTerms[0], now).usesPerLimit();
+                SecretUsage every = store.usage(name, view.allRoutes(), leaseTerms[0], now);
+                List<Integer> all = every.usesPerLimit();
                 int at = view.limits().size();
                 for (Slot.Route r : view.routes()) {
                     List<SecretStats.WindowUsage> rw = new ArrayList<>();
@@ -1001,7 +1085,8 @@ final class EndpointRotation {
                         rw.add(new SecretStats.WindowUsage(l, at < all.size() ? all.get(at) : 0));
                         at++;
                     }
-                    routes.add(new SecretStats.RouteUsage(r.match.canonical(), rw));
+                    routes.add(new SecretStats.RouteUsage(r.match.canonical(), rw,
+                            quotaView(every.routeUpstream().get(r.candidate.secretId()))));
                 }
             }
             List<SecretStats.WindowUsage> windows = new ArrayList<>();
@@ -1023,11 +1108,14 @@ final class EndpointRotation {
                     SecretStats.closestToBinding(windows, a),
                     u.cooldownUntil() > 0 ? Clock.toInstant(u.cooldownUntil()) : null,
                     a.freeAt() == Long.MAX_VALUE ? null : Clock.toInstant(Math.max(a.freeAt(), now)),
-                    u.upstream() == null ? null : new SecretStats.UpstreamQuotaView(u.upstream().policy(),
-                            u.upstream().limit(), u.upstream().remaining(), Clock.toInstant(u.upstream().resetAt()),
-                            Clock.toInstant(u.upstream().learnedAt())), group, routes));
+                    quotaView(u.upstream()), group, routes));
         }
         return out;
+    }
+
+    private static SecretStats.UpstreamQuotaView quotaView(UpstreamQuota q) {
+        return q == null ? null : new SecretStats.UpstreamQuotaView(q.policy(), q.limit(), q.remaining(),
+                Clock.toInstant(q.resetAt()), Clock.toInstant(q.learnedAt()));
     }
 
     int secretCount() {
@@ -1073,6 +1161,7 @@ final class EndpointRotation {
             return null;
         }
         s.inFlight = Math.max(0, s.inFlight - 1); // never sent
+        endRouteCalls(s, lease.routes());
         s.rank -= lease.units(); // least-used orders it by its count without the withdrawn uses
         return new GiveBack(s, s.candidate(lease.routes()), terms);
     }

@@ -48,10 +48,17 @@ public record SecretStats(String endpoint, String secretId, String maskedValue, 
      * A route bucket's windows: the uses of the calls its {@code match} counts, by this secret.
      *
      * @param match the bucket's match, canonical ({@code GET /search/*}; {@code *}: any method or path)
+     * @param upstream what the upstream last reported for the calls of this bucket (GitHub's search quota, say) while
+     *                 that report holds, or {@code null}
      */
-    public record RouteUsage(String match, List<WindowUsage> windows) {
+    public record RouteUsage(String match, List<WindowUsage> windows, UpstreamQuotaView upstream) {
         public RouteUsage {
             windows = List.copyOf(windows);
+        }
+
+        /** Without an upstream report. */
+        public RouteUsage(String match, List<WindowUsage> windows) {
+            this(match, windows, null);
         }
     }
 

@@ -32,6 +32,8 @@ final class Slot {
         final StoreCandidate candidate;
         long fullUntil; // calls counting in this bucket skip the slot until then
         LimitConfig fullLimit; // the limit the store said is full
+        long upstreamUntil; // the upstream reported this bucket's quota used up until then: its calls skip the slot
+        int inFlight; // grants counting in this bucket this engine has not had back (see Slot.inFlight)
 
         Route(int bucket, RouteMatch match, List<LimitConfig> limits, StoreCandidate candidate) {
             this.bucket = bucket;

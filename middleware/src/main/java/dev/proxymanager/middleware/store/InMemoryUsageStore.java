@@ -47,6 +47,21 @@ public final class InMemoryUsageStore implements UsageStore {
             return q != null && q.liveAt(now) && q.remaining() == 0 ? q.resetAt() : 0;
         }
 
+        /** A grant of {@code units} takes them off the upstream's last report while it holds. */
+        void countDownUpstream(int units, long now) {
+            if (upstream != null && upstream.liveAt(now)) {
+                upstream = upstream.minus(units);
+            }
+        }
+
+        /** Returns {@code units} a grant at {@code usedAt} took off the upstream's report, when it was counted down. */
+        void giveBackUpstream(int units, long usedAt, long now) {
+            // a report learned after the grant was not counted down by it
+            if (upstream != null && upstream.liveAt(now) && upstream.learnedAt() <= usedAt) {
+                upstream = upstream.plus(units);
+            }
+        }
+
         void fit(StoreCandidate c) {
             int cap = c.logCapacity();
             if (log.capacity() != cap) {
@@ -86,8 +101,9 @@ public final class InMemoryUsageStore implements UsageStore {
                 for (SecretRecord s : shared) {
                     s.totalUses += units;
                 }
-                if (r.upstream != null && r.upstream.liveAt(now)) {
-                    r.upstream = r.upstream.minus(units);
+                r.countDownUpstream(units, now);
+                for (int k = 0; k < c.routes().size(); k++) {
+                    shared[k].countDownUpstream(units, now);
                 }
                 if (terms.leased()) {
                     r.leases.add(leaseId, Clock.plus(now, terms.ttlNanos()));
@@ -136,10 +152,23 @@ public final class InMemoryUsageStore implements UsageStore {
     private static Availability check(SecretRecord r, SecretRecord[] shared, StoreCandidate c, LeaseTerms terms,
                                       long now, int units) {
         Availability limits = limitsOnly(r, shared, c, now, units);
+        long limitsFreeAt = limits.freeAt();
         int limit = limits.cause() == UnavailableCause.AT_LIMIT ? limits.limit() : -1;
+        // a route bucket's upstream report at 0 binds as a full window of that bucket: only its calls wait
+        int index = c.limits().size();
+        List<StoreCandidate> routes = c.routes();
+        for (int k = 0; k < routes.size(); k++) {
+            // a bucket without limits has none to name: its report only shows in stats
+            long until = routes.get(k).limits().isEmpty() ? 0 : shared[k].upstreamBlockedUntil(now);
+            if (until > limitsFreeAt) {
+                limitsFreeAt = until;
+                limit = index;
+            }
+            index += routes.get(k).limits().size();
+        }
         boolean leasesFull = terms.leased() && r.leases.holders(now) >= terms.maxHolders();
         return Availability.decide(now, r.removed, Math.max(r.cooldownUntil, r.upstreamBlockedUntil(now)),
-                limits.freeAt(), limit, leasesFull,
+                limitsFreeAt, limit, leasesFull,
                 leasesFull ? r.leases.earliestExpiry() : 0);
     }
 
@@ -181,9 +210,9 @@ public final class InMemoryUsageStore implements UsageStore {
                 removeUses(s, usedAt, units);
                 s.totalUses = Math.max(0, s.totalUses - units);
             }
-            // a report learned after the grant was not counted down by it
-            if (r.upstream != null && r.upstream.liveAt(now) && r.upstream.learnedAt() <= usedAt) {
-                r.upstream = r.upstream.plus(units);
+            r.giveBackUpstream(units, usedAt, now);
+            for (int k = 0; k < secret.routes().size(); k++) {
+                shared[k].giveBackUpstream(units, usedAt, now);
             }
             return check(r, shared, secret, terms, now, 1);
         }
@@ -317,9 +346,16 @@ public final class InMemoryUsageStore implements UsageStore {
             }
             int holders = terms.leased() ? r.leases.holders(now) : 0;
             long cooldown = Math.max(r.cooldownUntil, r.upstreamBlockedUntil(now)); // as the Redis store reports it
+            Map<String, UpstreamQuota> routeUpstream = new HashMap<>();
+            for (int k = 0; k < secret.routes().size(); k++) {
+                UpstreamQuota q = shared[k].upstream;
+                if (q != null && q.liveAt(now)) {
+                    routeUpstream.put(secret.routes().get(k).secretId(), q);
+                }
+            }
             return new SecretUsage(counts, r.totalUses, holders, cooldown > now ? cooldown : 0,
                     r.removed, check(r, shared, secret, terms, now, 1),
-                    r.upstream != null && r.upstream.liveAt(now) ? r.upstream : null);
+                    r.upstream != null && r.upstream.liveAt(now) ? r.upstream : null, routeUpstream);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.proxymanager.middleware.store;
 import dev.proxymanager.middleware.quota.UpstreamQuota;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the store knows about one secret at one moment, for stats. Immutable and threadsafe.
@@ -16,16 +17,27 @@ import java.util.List;
  * @param availability when it can next be granted and why not now
  * @param upstream what the upstream last reported about the secret's quota while it holds (its {@code remaining}
  *                 is the store's estimate: the report less the uses granted since), or {@code null}
+ * @param routeUpstream what the upstream last reported about each of the candidate's route buckets while it holds,
+ *                      by the bucket's id ({@link StoreCandidate#secretId()} of the route); buckets without a live
+ *                      report are absent
  */
 public record SecretUsage(List<Integer> usesPerLimit, long totalUses, int holders, long cooldownUntil,
-                          boolean removed, Availability availability, UpstreamQuota upstream) {
+                          boolean removed, Availability availability, UpstreamQuota upstream,
+                          Map<String, UpstreamQuota> routeUpstream) {
     public SecretUsage {
         usesPerLimit = List.copyOf(usesPerLimit);
+        routeUpstream = routeUpstream == null ? Map.of() : Map.copyOf(routeUpstream);
+    }
+
+    /** Without route buckets' upstream reports. */
+    public SecretUsage(List<Integer> usesPerLimit, long totalUses, int holders, long cooldownUntil, boolean removed,
+                       Availability availability, UpstreamQuota upstream) {
+        this(usesPerLimit, totalUses, holders, cooldownUntil, removed, availability, upstream, Map.of());
     }
 
     /** Without an upstream report. */
     public SecretUsage(List<Integer> usesPerLimit, long totalUses, int holders, long cooldownUntil, boolean removed,
                        Availability availability) {
-        this(usesPerLimit, totalUses, holders, cooldownUntil, removed, availability, null);
+        this(usesPerLimit, totalUses, holders, cooldownUntil, removed, availability, null, Map.of());
     }
 }

@@ -35,7 +35,8 @@ public interface UsageStore extends AutoCloseable {
      * As {@link #acquire(String, StoreCandidate[], int, LeaseTerms, String, long)} for a call that costs
      * {@code units} uses (a weighted call): a candidate is granted only when every limit that counts it (its own,
      * its route buckets', its group's) admits {@code units} more uses at {@code now}, and the grant records
-     * {@code units} uses at {@code now} in each of those logs. Total uses and the upstream's remaining go down by
+     * {@code units} uses at {@code now} in each of those logs. Total uses and the upstream's remaining (the
+     * secret's report and that of each route bucket the call counts in, see {@link #recordQuota}) go down by
      * {@code units} too. One lease, whatever the units.
      *
      * @throws IllegalArgumentException when {@code units < 1}
@@ -56,8 +57,9 @@ public interface UsageStore extends AutoCloseable {
      * Ends lease {@code leaseId} (as {@link #release} with no outcome) <em>and</em> withdraws the {@code units} uses
      * its grant recorded at {@code usedAt}, because no request went out with it: from the secret's log, its
      * {@linkplain StoreCandidate#shares() route buckets' and group's} logs ({@code secret} is the grant's candidate,
-     * with its routes and group), from total uses, and from what the upstream's last report is counted down to
-     * (while the report the grant counted down still holds: learned at or before {@code usedAt}). A cooldown the
+     * with its routes and group), from total uses, and from what the upstream's last reports are counted down to —
+     * the secret's and each of its route buckets' (while the report the grant counted down still holds: learned at
+     * or before {@code usedAt}). A cooldown the
      * grant started (a usage cap reached) stays. A store whose clock is not the caller's (Redis) withdraws, in each
      * log, the uses nearest to {@code usedAt} within its match window, as {@link #restamp} finds them. A use no
      * longer held (trimmed, or moved) is not an error: what is found is withdrawn, total uses go down by
@@ -84,6 +86,13 @@ public interface UsageStore extends AutoCloseable {
      * ending there), whatever its own limits say. While one holds, a report of the same window keeps the fewer
      * remaining, one of another window replaces it only when learned later ({@link UpstreamQuota#merge}); a report
      * without a reset (or with a past one) changes nothing. The state expires at the reset.
+     *
+     * <p>{@code secretId} may name a route bucket ({@link StoreCandidate#secretId()} of one of a candidate's
+     * {@linkplain StoreCandidate#routes() routes}): the report of a call that counted in that bucket (GitHub's search
+     * quota, say) then holds for the bucket alone. Each grant counting in the bucket takes its units off it, and at 0
+     * only such grants are refused, until the reset, as if a limit of the bucket were full (an {@link
+     * Availability#atLimit} naming the bucket's first limit; a bucket without limits is not held back); calls in no
+     * bucket or in other buckets go on. A report under the secret's own id holds for every call of the secret.
      */
     void recordQuota(String endpoint, String secretId, UpstreamQuota quota, long now);
 

@@ -462,6 +462,101 @@ public abstract class UsageStoreContractTest {
     }
 
     @Test
+    void aGrantThatUsesUpTheReportedRemainingAnswersCoolingDownUntilTheReset() {
+        // the store's answer about a granted secret is for its next use: none is left upstream until the reset
+        StoreCandidate a = candidate("a", new UsageLimit(100, 60 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 10, 1, T0 + 30 * SECOND, T0), T0);
+
+        StoreDecision d = acquire(LeaseTerms.NONE, T0 + 1, "l1", a);
+
+        assertThat(d.isGranted()).isTrue();
+        assertThat(d.examined()).containsExactly(new Availability(T0 + 30 * SECOND, UnavailableCause.COOLING_DOWN));
+    }
+
+    @Test
+    void aRouteBucketsUpstreamReportAtZeroHoldsBackOnlyTheCallsCountingInIt() {
+        // given a key with a search bucket, whose upstream reported the search quota used up
+        StoreCandidate search = candidate("a~route:search", new UsageLimit(30, 60 * SECOND, 0));
+        StoreCandidate searchCall = routed("a", List.of(search), new UsageLimit(5000, 3600 * SECOND, 0));
+        StoreCandidate otherCall = routed("a", List.of(), new UsageLimit(5000, 3600 * SECOND, 0));
+        store.recordQuota(endpoint, "a~route:search", new UpstreamQuota("", 30, 0, T0 + 40 * SECOND, T0), T0);
+
+        // then a search call waits for the search reset, as at a full window of the bucket (index 1: its first limit)
+        StoreDecision refused = acquire(LeaseTerms.NONE, T0 + SECOND, "l1", searchCall);
+        assertThat(refused.isGranted()).isFalse();
+        assertThat(refused.examined()).containsExactly(Availability.atLimit(T0 + 40 * SECOND, 1));
+        // and other calls on the same key go on
+        StoreDecision other = acquire(LeaseTerms.NONE, T0 + SECOND, "l2", otherCall);
+        assertThat(other.isGranted()).isTrue();
+        assertThat(other.examined()).containsExactly(new Availability(T0 + SECOND, UnavailableCause.READY));
+        assertThat(store.usage(endpoint, otherCall, LeaseTerms.NONE, T0 + SECOND).cooldownUntil()).isZero();
+        assertThat(acquire(LeaseTerms.NONE, T0 + 40 * SECOND, "l3", searchCall).isGranted()).isTrue();
+    }
+
+    @Test
+    void theKeysUpstreamReportAtZeroHoldsBackCallsInItsRouteBucketsToo() {
+        StoreCandidate search = candidate("a~route:search", new UsageLimit(30, 60 * SECOND, 0));
+        StoreCandidate searchCall = routed("a", List.of(search), new UsageLimit(5000, 3600 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 5000, 0, T0 + 40 * SECOND, T0), T0);
+
+        assertThat(acquire(LeaseTerms.NONE, T0 + SECOND, "l1", searchCall).examined())
+                .containsExactly(new Availability(T0 + 40 * SECOND, UnavailableCause.COOLING_DOWN));
+    }
+
+    @Test
+    void aGrantTakesItsUnitsOffTheKeysReportAndOffEachReportOfTheRouteBucketsItCountsIn() {
+        StoreCandidate search = candidate("a~route:search", new UsageLimit(30, 60 * SECOND, 0));
+        StoreCandidate code = candidate("a~route:code", new UsageLimit(10, 60 * SECOND, 0));
+        StoreCandidate searchCall = routed("a", List.of(search), new UsageLimit(5000, 3600 * SECOND, 0));
+        StoreCandidate codeCall = routed("a", List.of(search, code), new UsageLimit(5000, 3600 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 5000, 100, T0 + 3600 * SECOND, T0), T0);
+        store.recordQuota(endpoint, "a~route:search", new UpstreamQuota("", 30, 3, T0 + 40 * SECOND, T0), T0);
+        store.recordQuota(endpoint, "a~route:code", new UpstreamQuota("", 10, 9, T0 + 40 * SECOND, T0), T0);
+
+        assertThat(acquire(LeaseTerms.NONE, T0 + 1, "l1", searchCall).isGranted()).isTrue();
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {codeCall}, 1, LeaseTerms.NONE, "l2", T0 + 2, 2)
+                .examined()).containsExactly(Availability.atLimit(T0 + 40 * SECOND, 1));
+
+        SecretUsage u = store.usage(endpoint, codeCall, LeaseTerms.NONE, T0 + 3);
+        assertThat(u.upstream().remaining()).isEqualTo(97);
+        assertThat(u.routeUpstream()).containsOnlyKeys("a~route:search", "a~route:code");
+        assertThat(u.routeUpstream().get("a~route:search"))
+                .isEqualTo(new UpstreamQuota("", 30, 0, T0 + 40 * SECOND, T0));
+        assertThat(u.routeUpstream().get("a~route:code").remaining()).isEqualTo(7);
+        assertThat(acquire(LeaseTerms.NONE, T0 + 4, "l3", searchCall).isGranted()).isFalse();
+    }
+
+    @Test
+    void aGrantGivenBackReturnsItsUnitsToTheKeysReportAndToItsRouteBucketsReports() {
+        StoreCandidate search = candidate("a~route:search", new UsageLimit(30, 60 * SECOND, 0));
+        StoreCandidate searchCall = routed("a", List.of(search), new UsageLimit(5000, 3600 * SECOND, 0));
+        store.recordQuota(endpoint, "a", new UpstreamQuota("", 5000, 100, T0 + 3600 * SECOND, T0), T0);
+        store.recordQuota(endpoint, "a~route:search", new UpstreamQuota("", 30, 2, T0 + 40 * SECOND, T0), T0);
+        assertThat(store.acquire(endpoint, new StoreCandidate[] {searchCall}, 1, LeaseTerms.NONE, "l1", T0 + 1, 2)
+                .examined()).containsExactly(Availability.atLimit(T0 + 40 * SECOND, 1));
+
+        assertThat(store.giveBack(endpoint, searchCall, LeaseTerms.NONE, "l1", T0 + 1, T0 + 2, 2))
+                .isEqualTo(new Availability(T0 + 2, UnavailableCause.READY));
+
+        SecretUsage u = store.usage(endpoint, searchCall, LeaseTerms.NONE, T0 + 3);
+        assertThat(u.upstream().remaining()).isEqualTo(100);
+        assertThat(u.routeUpstream().get("a~route:search").remaining()).isEqualTo(2);
+    }
+
+    @Test
+    void aRouteBucketsUpstreamReportExpiresAtItsReset() {
+        StoreCandidate search = candidate("a~route:search", new UsageLimit(30, 60 * SECOND, 0));
+        StoreCandidate searchCall = routed("a", List.of(search), new UsageLimit(5000, 3600 * SECOND, 0));
+        store.recordQuota(endpoint, "a~route:search", new UpstreamQuota("", 30, 4, T0 + 30 * SECOND, T0), T0);
+
+        assertThat(store.usage(endpoint, searchCall, LeaseTerms.NONE, T0 + 30 * SECOND - 1).routeUpstream())
+                .containsOnlyKeys("a~route:search");
+        assertThat(store.usage(endpoint, searchCall, LeaseTerms.NONE, T0 + 30 * SECOND).routeUpstream()).isEmpty();
+        assertThat(acquire(LeaseTerms.NONE, T0 + 30 * SECOND, "l1", searchCall).isGranted()).isTrue();
+        assertThat(store.usage(endpoint, searchCall, LeaseTerms.NONE, T0 + 30 * SECOND).routeUpstream()).isEmpty();
+    }
+
+    @Test
     void aGrantGivenBackFreesItsSlotAndItsLeaseAtOnce() {
         // given a key of 1 use a minute, leased exclusively, granted once
         LeaseTerms exclusive = new LeaseTerms(1, 30 * SECOND);

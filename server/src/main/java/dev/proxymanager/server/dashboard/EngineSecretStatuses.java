@@ -50,7 +50,8 @@ public final class EngineSecretStatuses implements Supplier<List<SecretStatus>> 
             SecretStats.WindowUsage w = SecretStats.closestToBinding(r.windows(),
                     new Availability(0, UnavailableCause.READY));
             if (w != null) {
-                routes.add(new SecretStatus.RouteWindow(r.match(), w.uses(), w.limit().requests(), w.limit().per()));
+                routes.add(new SecretStatus.RouteWindow(r.match(), w.uses(), w.limit().requests(), w.limit().per(),
+                        r.upstream()));
             }
         }
         SecretStats.WindowUsage binding = s.binding();

@@ -32,11 +32,18 @@ public record SecretStatus(String endpoint, String secretId, UnavailableCause ca
      * {@code match} counts.
      *
      * @param match the bucket's canonical match ({@code GET /search/*})
+     * @param upstream what the upstream last reported for the bucket's calls while it holds, or {@code null}
      */
-    public record RouteWindow(String match, long uses, long limit, Duration window) {
+    public record RouteWindow(String match, long uses, long limit, Duration window,
+                              SecretStats.UpstreamQuotaView upstream) {
         public RouteWindow {
             Objects.requireNonNull(match, "match");
             Objects.requireNonNull(window, "window");
+        }
+
+        /** Without an upstream report. */
+        public RouteWindow(String match, long uses, long limit, Duration window) {
+            this(match, uses, limit, window, null);
         }
     }
 

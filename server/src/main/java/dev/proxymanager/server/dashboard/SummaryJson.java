@@ -3,6 +3,7 @@ package dev.proxymanager.server.dashboard;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.proxymanager.middleware.rotation.SecretStats;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -62,15 +63,7 @@ final class SummaryJson {
                 } else {
                     row.putNull("windowSeconds");
                 }
-                if (s.upstream() == null) {
-                    row.putNull("upstream");
-                } else {
-                    ObjectNode up = row.putObject("upstream");
-                    up.put("policy", s.upstream().policy());
-                    up.put("limit", s.upstream().limit());
-                    up.put("remaining", s.upstream().remaining());
-                    up.put("reset", s.upstream().resetAt().toString());
-                }
+                putUpstream(row, s.upstream());
                 ArrayNode routes = row.putArray("routes");
                 for (SecretStatus.RouteWindow r : s.routes()) {
                     ObjectNode rw = routes.addObject();
@@ -78,6 +71,7 @@ final class SummaryJson {
                     rw.put("uses", r.uses());
                     rw.put("limit", r.limit());
                     rw.put("windowSeconds", r.window().toSeconds());
+                    putUpstream(rw, r.upstream());
                 }
                 Long inRange = requested.get(s.secretId());
                 if (inRange == null) {
@@ -91,6 +85,18 @@ final class SummaryJson {
             return MAPPER.writeValueAsBytes(root);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("summary JSON could not be written", e);
+        }
+    }
+
+    private static void putUpstream(ObjectNode node, SecretStats.UpstreamQuotaView q) {
+        if (q == null) {
+            node.putNull("upstream");
+        } else {
+            ObjectNode up = node.putObject("upstream");
+            up.put("policy", q.policy());
+            up.put("limit", q.limit());
+            up.put("remaining", q.remaining());
+            up.put("reset", q.resetAt().toString());
         }
     }
 

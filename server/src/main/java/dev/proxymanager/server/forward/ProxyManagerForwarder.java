@@ -185,7 +185,11 @@ public final class ProxyManagerForwarder implements Forwarder {
                     for (SecretStats.WindowUsage w : r.windows()) {
                         rw.add(Map.of("limit", w.limit().describe(), "uses", w.uses(), "max", w.limit().requests()));
                     }
-                    routes.add(Map.of("match", r.match(), "windows", rw));
+                    Map<String, Object> route = new LinkedHashMap<>();
+                    route.put("match", r.match());
+                    route.put("windows", rw);
+                    route.put("upstream", upstream(r.upstream())); // the upstream's report for this bucket's calls
+                    routes.add(route);
                 }
                 m.put("routes", routes);
             }

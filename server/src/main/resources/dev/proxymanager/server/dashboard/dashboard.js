@@ -234,23 +234,26 @@
         // what the upstream itself reports left (less our uses since), beside our own count
         var upstream = document.createElement('div');
         upstream.className = 'upstream-text';
-        upstream.textContent = 'upstream: ' + s.upstream.remaining
-            + (s.upstream.limit >= 0 ? ' / ' + s.upstream.limit : '') + ' left'
-            + (s.upstream.policy ? ' (' + s.upstream.policy + ')' : '')
-            + ', resets ' + s.upstream.reset.substring(11, 19) + ' UTC';
+        upstream.textContent = 'upstream: ' + upstreamText(s.upstream);
         usage.appendChild(upstream);
       }
       (s.routes || []).forEach(function (r) {
         // a route bucket (limits with a match): its own count, beside the key's
         var route = document.createElement('div');
         route.className = 'route-text';
-        route.textContent = 'route ' + r.match + ': ' + r.uses + ' / ' + r.limit + ' per ' + window_(r.windowSeconds);
+        route.textContent = 'route ' + r.match + ': ' + r.uses + ' / ' + r.limit + ' per ' + window_(r.windowSeconds)
+            + (r.upstream ? ' · upstream: ' + upstreamText(r.upstream) : '');
         usage.appendChild(route);
       });
       cell(row, null, 'usage-cell').appendChild(usage);
       cell(row, s.requestsInRange === null ? '–' : formatCount(s.requestsInRange), 'num requests-in-range');
       body.appendChild(row);
     });
+  }
+
+  function upstreamText(u) {
+    return u.remaining + (u.limit >= 0 ? ' / ' + u.limit : '') + ' left' + (u.policy ? ' (' + u.policy + ')' : '')
+        + ', resets ' + u.reset.substring(11, 19) + ' UTC';
   }
 
   function window_(seconds) {

@@ -59,7 +59,11 @@ class DashboardPageTest {
                             Instant.parse("2026-12-05T00:10:00Z"))),
             nearItsMinuteLimit("search", "se-key-1"),
             new SecretStatus("github", "gh-key-5", UnavailableCause.READY, 40, 5000, Duration.ofHours(1), null,
-                    List.of(new SecretStatus.RouteWindow("* /search/*", 30, 30, Duration.ofMinutes(1))))));
+                    List.of(new SecretStatus.RouteWindow("* /search/*", 30, 30, Duration.ofMinutes(1)))),
+            new SecretStatus("github", "gh-key-6", UnavailableCause.READY, 12, 5000, Duration.ofHours(1), null,
+                    List.of(new SecretStatus.RouteWindow("* /search/*", 2, 30, Duration.ofMinutes(1),
+                            new SecretStats.UpstreamQuotaView("", 30, 0, Instant.parse("2026-12-05T00:11:00Z"),
+                                    Instant.parse("2026-12-05T00:10:20Z")))))));
 
     /** A secret at 26 of 500 per 15 min and 26 of 30 per minute, as the engine reports it. */
     private static SecretStatus nearItsMinuteLimit(String endpoint, String id) {
@@ -170,6 +174,9 @@ class DashboardPageTest {
         assertThat(row("gh-key-5").findElement(By.className("route-text")).getText())
                 .isEqualTo("route * /search/*: 30 / 30 per 1 min");
         assertThat(row("tw-key-1").findElements(By.className("route-text"))).isEmpty();
+        // the upstream's report for the bucket's calls beside the bucket's count: search used up upstream
+        assertThat(row("gh-key-6").findElement(By.className("route-text")).getText())
+                .isEqualTo("route * /search/*: 2 / 30 per 1 min · upstream: 0 / 30 left, resets 00:11:00 UTC");
         // the binding limit, not the first long window (was "26 / 500 per 15 min")
         assertThat(row("se-key-1").findElement(By.className("usage-text")).getText()).isEqualTo("26 / 30 per 1 min");
         Map<String, Long> perSecret = RequestLogFixture.countBy(docs, LogFields.SECRET_ID);

@@ -68,4 +68,21 @@ class EngineSecretStatusesTest {
                 SecretStatus.unlimited("open", "k-2", UnavailableCause.REMOVED, 7));
         assertThat(rows.get(1).limited()).isFalse();
     }
+
+    @Test
+    void aRouteBucketsRowCarriesTheUpstreamsReportForItsCalls() {
+        WindowUsage perHour = new WindowUsage(LimitConfig.of(5000, Duration.ofHours(1)), 12);
+        WindowUsage searchPerMinute = new WindowUsage(LimitConfig.of(30, Duration.ofMinutes(1)), 2);
+        SecretStats.UpstreamQuotaView search = new SecretStats.UpstreamQuotaView("", 30, 0,
+                Instant.parse("2026-12-05T00:11:00Z"), Instant.parse("2026-12-05T00:10:20Z"));
+        SecretStats s = new SecretStats("github", "gh-1", "g…1", List.of(perHour), 12, 0, 12, 0, 0,
+                UnavailableCause.READY, perHour, null, Instant.EPOCH, null, null,
+                List.of(new SecretStats.RouteUsage("GET /search/*", List.of(searchPerMinute), search)));
+
+        SecretStatus row = EngineSecretStatuses.toStatus(s);
+
+        assertThat(row.upstream()).isNull();
+        assertThat(row.routes()).containsExactly(
+                new SecretStatus.RouteWindow("GET /search/*", 2, 30, Duration.ofMinutes(1), search));
+    }
 }

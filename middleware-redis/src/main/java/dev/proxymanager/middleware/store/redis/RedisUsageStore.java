@@ -46,8 +46,10 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -109,8 +111,16 @@ public final class RedisUsageStore implements UsageStore {
     private static final String NEVER_INDEX = "";
     /** The use the script reports for such a limit's window: it never frees. */
     private static final String NEVER_USE = "~";
-    /** The usage answer's last fields: the upstream quota's limit, remaining, reset, learned at, policy. */
+    /**
+     * The usage answer's last fields, for the secret's upstream report and then each route bucket's: the limit,
+     * remaining, reset, learned at, policy.
+     */
     private static final int QUOTA_FIELDS = 5;
+    /**
+     * In a view, after the use of a route bucket's first limit: the bucket's upstream report is used up until the time
+     * that follows.
+     */
+    private static final char UPSTREAM_MARK = '@';
 
     private final RedisURI uri;
     private final String maskedUri;
@@ -326,18 +336,31 @@ public final class RedisUsageStore implements UsageStore {
         int holders = toInt(r.get(4));
         int limits = secret.allLimits();
         List<Integer> counts = new ArrayList<>(limits);
-        int quotaAt = r.size() - QUOTA_FIELDS;
+        List<StoreCandidate> routes = secret.routes();
+        int quotaAt = r.size() - QUOTA_FIELDS * (1 + routes.size());
         for (int i = 2 + VIEW_FIELDS + limits; i < quotaAt; i++) {
             counts.add(toInt(r.get(i)));
         }
-        UpstreamQuota upstream = null;
-        if (!((String) r.get(quotaAt + 2)).isEmpty()) {
-            upstream = new UpstreamQuota((String) r.get(quotaAt + 4), Long.parseLong((String) r.get(quotaAt)),
-                    Math.max(0, Long.parseLong((String) r.get(quotaAt + 1))), time(r.get(quotaAt + 2)) - offset,
-                    time(r.get(quotaAt + 3)) - offset);
+        Map<String, UpstreamQuota> routeUpstream = new HashMap<>();
+        for (int p = 0; p < routes.size(); p++) {
+            UpstreamQuota q = upstream(r, quotaAt + QUOTA_FIELDS * (p + 1), offset);
+            if (q != null) {
+                routeUpstream.put(routes.get(p).secretId(), q);
+            }
         }
         return new SecretUsage(counts, total, holders, cooldownUntil > storeNow ? cooldownUntil - offset : 0, removed,
-                a, upstream);
+                a, upstream(r, quotaAt, offset), routeUpstream);
+    }
+
+    /** An upstream report from a usage answer's five fields at {@code r[at..]}; {@code null} when none holds. */
+    private static UpstreamQuota upstream(List<Object> r, int at, long offset) {
+        if (((String) r.get(at + 2)).isEmpty()) {
+            return null;
+        }
+        String limit = (String) r.get(at);
+        return new UpstreamQuota((String) r.get(at + 4), limit.isEmpty() ? -1 : Long.parseLong(limit),
+                Math.max(0, Long.parseLong((String) r.get(at + 1))), time(r.get(at + 2)) - offset,
+                time(r.get(at + 3)) - offset);
     }
 
     @Override
@@ -379,13 +402,14 @@ public final class RedisUsageStore implements UsageStore {
 
     /**
      * A call about candidates {@code cs[0..count)}: per candidate its four keys, then the log of each of its
-     * {@linkplain StoreCandidate#shares() shared parts} (route buckets, then the group; none when it has neither).
+     * {@linkplain StoreCandidate#shares() shared parts} (route buckets, then the group; none when it has neither),
+     * then the state and upstream-quota hashes of each route bucket (where a bucket's own upstream report lives).
      */
     private ScriptCall call(String operation, String scriptOperation, String now, String endpoint,
                             StoreCandidate[] cs, int count) {
         int numKeys = 0;
         for (int i = 0; i < count; i++) {
-            numKeys += KEYS_PER_SECRET + cs[i].shares().size();
+            numKeys += KEYS_PER_SECRET + cs[i].shares().size() + 2 * cs[i].routes().size();
         }
         ScriptCall call = new ScriptCall(operation, target(operation), numKeys);
         for (int i = 0; i < count; i++) {
@@ -393,6 +417,11 @@ public final class RedisUsageStore implements UsageStore {
             List<StoreCandidate> shares = cs[i].shares();
             for (int p = 0; p < shares.size(); p++) {
                 call.key(keys(endpoint, shares.get(p).secretId()).encoded()[0]);
+            }
+            List<StoreCandidate> routes = cs[i].routes();
+            for (int p = 0; p < routes.size(); p++) {
+                byte[][] route = keys(endpoint, routes.get(p).secretId()).encoded();
+                call.key(route[1]).key(route[3]);
             }
         }
         return call.operation(scriptOperation, now);
@@ -498,12 +527,13 @@ public final class RedisUsageStore implements UsageStore {
 
     /**
      * A candidate's block (see usage-store.lua): its own part, then the number of its shared parts (route buckets,
-     * then the group) and each of them, which the script decides and records in the same way on their logs.
+     * then the group), the number of its route buckets, and each shared part, which the script decides and records
+     * in the same way on their logs.
      */
     private static void addBlock(ScriptCall call, StoreCandidate c, int units) {
         addLimits(call, c, units, true);
         List<StoreCandidate> shares = c.shares();
-        call.number(shares.size());
+        call.number(shares.size()).number(c.routes().size());
         for (int p = 0; p < shares.size(); p++) {
             addLimits(call, shares.get(p), units, false); // usage caps are the secret's own
         }
@@ -516,7 +546,7 @@ public final class RedisUsageStore implements UsageStore {
     private static void addViewBlock(ScriptCall call, StoreCandidate c) {
         addViewLimits(call, c);
         List<StoreCandidate> shares = c.shares();
-        call.number(shares.size());
+        call.number(shares.size()).number(c.routes().size());
         for (int p = 0; p < shares.size(); p++) {
             addViewLimits(call, shares.get(p));
         }
@@ -584,13 +614,19 @@ public final class RedisUsageStore implements UsageStore {
             List<UsageLimit> limits = p < 0 ? c.limits() : shares.get(p).limits();
             for (int k = 0; k < limits.size(); k++, j++) {
                 String use = (String) r.get(at + j);
+                long f = Long.MIN_VALUE;
+                int upstream = use.indexOf(UPSTREAM_MARK); // a route bucket's upstream report used up until then
+                if (upstream >= 0) {
+                    f = TimeCodec.decode(use.substring(upstream + 1));
+                    use = use.substring(0, upstream);
+                }
                 if (!use.isEmpty()) {
-                    long f = use.equals(NEVER_USE) ? Long.MAX_VALUE
-                            : Clock.plus(TimeCodec.decode(use), limits.get(k).spacingNanos());
-                    if (f > limitsFreeAt) {
-                        limitsFreeAt = f;
-                        limit = j;
-                    }
+                    f = Math.max(f, use.equals(NEVER_USE) ? Long.MAX_VALUE
+                            : Clock.plus(TimeCodec.decode(use), limits.get(k).spacingNanos()));
+                }
+                if (f > limitsFreeAt) {
+                    limitsFreeAt = f;
+                    limit = j;
                 }
             }
         }

@@ -23,11 +23,14 @@
 --            p policy; expires at the reset. While a report holds, qr = 0 blocks the secret until qx, as a cooldown
 --            would. Its times are on Redis's clock, as every stored time.
 -- A use is also recorded in the log of each shared part of the call: its route buckets (a log per secret and
--- bucket), then its quota group (a log every member shares). A call about candidates sends, per candidate, its four
--- keys, then the log key of each of its shared parts (none when it has neither routes nor a group).
+-- bucket), then its quota group (a log every member shares). A route bucket may hold an upstream report of its own
+-- (a report read from the answer to a call in that bucket): qr, qx in the bucket's <p>:st and the rest in its <p>:uq,
+-- as a secret's; at qr <= 0 it refuses only the calls counting in that bucket, until qx. A call about candidates
+-- sends, per candidate, its four keys, then the log key of each of its shared parts (none when it has neither
+-- routes nor a group), then the st and uq keys of each of its route buckets.
 --
--- A candidate's block in ARGV: its own part, then k (its number of shared parts), then each shared part, in the
--- order of their keys. A part: n (its number of limits); per limit hi, sp, cd: hi is the LRANGE index (0-based) of
+-- A candidate's block in ARGV: its own part, then k (its number of shared parts), r (how many of them, the first,
+-- are route buckets), then each shared part, in the order of their keys. A part: n (its number of limits); per limit hi, sp, cd: hi is the LRANGE index (0-based) of
 -- the use the limit's window turns on for the call's units (req - units; '' when req < units: never admitted; the
 -- one it turns on for one more use once they are recorded is at hi - 1, -1 meaning one of them), sp its spacing in
 -- microseconds (window plus guard band: a use frees its slot sp after it), cd its cooldown in microseconds when it
@@ -37,7 +40,8 @@
 --
 -- A view (what the caller turns into an availability): rm ('1' or ''), cd ('' for none), live lease count,
 -- earliest lease end (''), then per limit of every part the use its window turns on ('' when the log is shorter,
--- '~' for never). acquire and release answer with their fields joined by commas in one string: Redis converts each
+-- '~' for never); a route bucket whose upstream report says nothing is left has '@' and the report's reset appended
+-- to its first limit's entry (it frees no sooner than that). acquire and release answer with their fields joined by commas in one string: Redis converts each
 -- element of a reply on its own, which cost more than the joining.
 local TRIM_SLACK = 16
 local NEVER = '~' -- after every time in string order: a window that never admits the call's units
@@ -177,8 +181,8 @@ local function holders(ls)
 end
 
 -- Removal and cooldown end (false for none) of a state hash, the upstream's block counting as a cooldown, and
--- whether an upstream report holds; then total uses, the log's head as last written (false for unknown) and the
--- upstream's remaining.
+-- whether an upstream report holds; then total uses, the log's head as last written (false for unknown), the
+-- upstream's remaining and its reset.
 local function state(st)
   local s = redis.call('HMGET', st, 'rm', 'cd', 'qr', 'qx', 'tu', 'hd')
   local cd, qx = s[2], s[4]
@@ -186,7 +190,7 @@ local function state(st)
   if qlive and tonumber(s[3]) <= 0 and (not cd or cd < qx) then
     cd = qx -- the upstream said nothing is left until its reset
   end
-  return s[1], cd, qlive, s[5], s[6], s[3]
+  return s[1], cd, qlive, s[5], s[6], s[3], qx
 end
 
 -- Records units uses at t in a log keeping cap uses (text; '0' keeps none), keeping the list sorted newest first
@@ -267,11 +271,16 @@ local function keepAtLeast(key, ms)
   end
 end
 
+-- Per route bucket p of the candidate last viewed, its upstream report's remaining and reset while one holds (RQR[p]
+-- false when none does).
+local RQR, RQX = {}, {}
+
 -- The view of the candidate whose keys start at KEYS[kb] and block at ARGV[a] (the short form with short), appended
--- to out; with nx, decides and reads the uses after a grant too (see readPart). Returns whether a window is full,
--- where the next block starts, the number of shared parts, the live leases, then what state read.
+-- to out; with nx, decides and reads the uses after a grant too (see readPart). Returns whether a window is full (or
+-- a route bucket's upstream report used up), where the next block starts, the number of shared parts, the live
+-- leases, then what state read, then the number of route buckets.
 local function view(kb, a, out, leased, nx, short)
-  local rm, cd, qlive, tu, hd, qr = state(K[kb + 1])
+  local rm, cd, qlive, tu, hd, qr, qx = state(K[kb + 1])
   local h, es = 0, false
   if leased then
     h, es = holders(K[kb + 2])
@@ -290,17 +299,29 @@ local function view(kb, a, out, leased, nx, short)
   local full = readPart(K[kb], a + 1, n, step, out, m, nx, nx)
   m = m + n
   a = a + 1 + step * n + tail
-  local k = number(A[a])
-  a = a + 1
+  local k, r = number(A[a]), number(A[a + 1])
+  a = a + 2
   for p = 1, k do
     n = number(A[a])
     if readPart(K[kb + 3 + p], a + 1, n, step, out, m, nx, nx) then
       full = true
     end
+    if p <= r then -- read only for a call in route buckets
+      local q = redis.call('HMGET', K[kb + 2 + k + 2 * p], 'qr', 'qx')
+      if q[2] and NOW < q[2] then
+        RQR[p], RQX[p] = tonumber(q[1]) or 0, q[2]
+        if RQR[p] <= 0 and n > 0 then -- a bucket without limits has none to name: its report only shows
+          full = true
+          out[m + 1] = out[m + 1] .. '@' .. q[2]
+        end
+      else
+        RQR[p] = false
+      end
+    end
     m = m + n
     a = a + 1 + step * n + tail
   end
-  return full, a, k, h, rm, cd, qlive, tu, hd, qr
+  return full, a, k, h, rm, cd, qlive, tu, hd, qr, r, qx
 end
 
 -- After units uses were recorded at now in a part's log (at its head or not), the uses its limits' windows turn
@@ -350,7 +371,7 @@ local function acquire()
   local a, kb, i = 8, 1, 0
   while kb <= #K do
     local at = #out
-    local full, next, k, h, rm, cd, qlive, tu, hd, qr = view(kb, a, out, leased, nx)
+    local full, next, k, h, rm, cd, qlive, tu, hd, qr, r, qx = view(kb, a, out, leased, nx)
     if not (full or rm or (cd and NOW < cd) or (leased and h >= maxh)) then
       -- granted: record the units in every log of the call
       local n = number(A[a])
@@ -359,12 +380,19 @@ local function acquire()
       local m = at + 4
       local caps = afterGrant(K[kb], a + 1, n, out, m, nx, atHead, units, false)
       m = m + n
-      b = b + 3
+      b = b + 4 -- past cap, keep, k and r
       for p = 1, k do
         local pn = number(A[b])
         local pb = b + 1 + 3 * pn
         local log = K[kb + 3 + p]
         afterGrant(log, b + 1, pn, out, m, nx, recordIn(log, A[pb], A[pb + 1], NOW, units), units, false)
+        if p <= r and RQR[p] then -- the bucket's upstream report counts the grant down too
+          local left = RQR[p] - units
+          redis.call('HSET', K[kb + 2 + k + 2 * p], 'qr', left)
+          if left <= 0 and pn > 0 then
+            out[m + 1] = out[m + 1] .. '@' .. RQX[p]
+          end
+        end
         m = m + pn
         b = pb + 2
       end
@@ -384,7 +412,12 @@ local function acquire()
       else
         local f = { 'tu', used, 'hd', head }
         if qlive then
-          f[5], f[6] = 'qr', (tonumber(qr) or 0) - units
+          local left = (tonumber(qr) or 0) - units
+          f[5], f[6] = 'qr', left
+          local shown = out[at + 2]
+          if left <= 0 and (shown == '' or shown < qx) then
+            out[at + 2] = qx -- the grant used up what the upstream reported: as a cooldown until its reset
+          end
         end
         if newCd then
           f[#f + 1], f[#f + 2] = 'cd', newCd
@@ -409,7 +442,7 @@ local function acquire()
       out[1] = text(i)
       return table.concat(out, ',')
     end
-    a, kb, i = next, kb + 4 + k, i + 1
+    a, kb, i = next, kb + 4 + k + 2 * r, i + 1
   end
   return table.concat(out, ',')
 end
@@ -471,23 +504,30 @@ local function usage()
   local n = number(A[a])
   counts(K[kb], a + 1, n, A[a + 1 + 3 * n], out)
   a = a + 3 + 3 * n
-  local k = number(A[a])
-  a = a + 1
+  local k, r = number(A[a]), number(A[a + 1])
+  a = a + 2
   for p = 1, k do
     n = number(A[a])
     counts(K[kb + 3 + p], a + 1, n, A[a + 1 + 3 * n], out)
     a = a + 3 + 3 * n
   end
-  local q = redis.call('HMGET', K[4], 'l', 'x', 't', 'p')
-  local qs = redis.call('HMGET', K[2], 'qr', 'qx')
-  q = { q[1], qs[1], qs[2], q[3], q[4] }
-  if q[3] and NOW < q[3] and q[2] then
-    for k = 1, 5 do
-      out[#out + 1] = q[k]
+  -- the secret's upstream report, then each route bucket's
+  for p = 0, r do
+    local st, uq = K[2], K[4]
+    if p > 0 then
+      st, uq = K[3 + k + 2 * p], K[4 + k + 2 * p]
     end
-  else
-    for _ = 1, 5 do
-      out[#out + 1] = ''
+    local q = redis.call('HMGET', uq, 'l', 'x', 't', 'p')
+    local qs = redis.call('HMGET', st, 'qr', 'qx')
+    q = { q[1], qs[1], qs[2], q[3], q[4] }
+    if q[3] and NOW < q[3] and q[2] then
+      for f = 1, 5 do
+        out[#out + 1] = q[f] or ''
+      end
+    else
+      for _ = 1, 5 do
+        out[#out + 1] = ''
+      end
     end
   end
   return out
@@ -556,7 +596,9 @@ local function restamp()
   local logs, blocks = { K[1] }, { 6 }
   local a = 6
   a = a + 3 + 3 * number(A[a])
-  for p = 1, number(A[a]) do
+  local k = number(A[a])
+  a = a + 1 -- r: route buckets' reports are not restamp's business
+  for p = 1, k do
     a = a + 1
     logs[p + 1], blocks[p + 1] = K[4 + p], a
     a = a + 2 + 3 * number(A[a])
@@ -610,6 +652,25 @@ local function restamp()
   return out
 end
 
+-- The remaining qr of an upstream report (reset qx, the rest in hash uq) once a grant at usedAt gives units back;
+-- false when it does not change: no report holds, or it was learned after the grant (not counted down by it).
+local function quotaGivenBack(qr, qx, uq, usedAt, units)
+  if not (qr and qx and NOW < qx) then
+    return false
+  end
+  local q = redis.call('HMGET', uq, 'l', 't')
+  if not (q[2] and q[2] <= usedAt) then
+    return false
+  end
+  -- as the in-memory store counts it: never below 0 after a grant, then the units back
+  local left = math.max(0, tonumber(qr)) + units
+  local l = tonumber(q[1] or '-1')
+  if l >= 0 and left > l then
+    left = l
+  end
+  return left
+end
+
 local function giveback()
   -- ARGV: op, now, leased ('1'/'0'), leaseId ('' for none), usedAt, match (microseconds), units, block (for one
   -- use). Ends the lease and withdraws the grant's units uses nearest to usedAt, if within match of it (0: exactly
@@ -627,7 +688,9 @@ local function giveback()
   local a = 8
   caps[1] = A[a + 1 + 3 * number(A[a])]
   a = a + 3 + 3 * number(A[a])
-  for p = 1, number(A[a]) do
+  local k, r = number(A[a]), number(A[a + 1])
+  a = a + 1
+  for p = 1, k do
     a = a + 1
     logs[p + 1], caps[p + 1] = K[4 + p], A[a + 1 + 3 * number(A[a])]
     a = a + 2 + 3 * number(A[a])
@@ -651,19 +714,19 @@ local function giveback()
   local s = redis.call('HMGET', st, 'tu', 'qr', 'qx')
   if s[1] then
     local f = { 'tu', math.max(0, tonumber(s[1]) - units) }
-    if s[2] and s[3] and NOW < s[3] then
-      local q = redis.call('HMGET', K[4], 'l', 't')
-      if q[2] and q[2] <= (usedAt or A[5]) then
-        -- as the in-memory store counts it: never below 0 after a grant, then the units back
-        local r = math.max(0, tonumber(s[2])) + units
-        local l = tonumber(q[1] or '-1')
-        if l >= 0 and r > l then
-          r = l
-        end
-        f[3], f[4] = 'qr', r
-      end
+    local left = quotaGivenBack(s[2], s[3], K[4], usedAt or A[5], units)
+    if left then
+      f[3], f[4] = 'qr', left
     end
     redis.call('HSET', st, unpack(f))
+  end
+  for p = 1, r do -- the reports of the route buckets the grant counted in
+    local rst = K[3 + k + 2 * p]
+    local q = redis.call('HMGET', rst, 'qr', 'qx')
+    local left = quotaGivenBack(q[1], q[2], K[4 + k + 2 * p], usedAt or A[5], units)
+    if left then
+      redis.call('HSET', rst, 'qr', left)
+    end
   end
   local out = { NOW }
   view(1, 8, out, A[3] == '1', false, false)
@@ -696,13 +759,13 @@ local function past()
   -- each one's newest cap, and counts them in total uses.
   local a = 4
   local n = number(A[a])
-  local from = a + 4 + 3 * n
-  local k = number(A[from - 1])
+  local from = a + 5 + 3 * n -- after k and r
+  local k = number(A[from - 2])
   for p = 1, k do
     from = from + 3 + 3 * number(A[from])
   end
   merge(K[1], A[a + 1 + 3 * n], A[a + 2 + 3 * n], from)
-  a = a + 4 + 3 * n
+  a = a + 5 + 3 * n
   for p = 1, k do
     n = number(A[a])
     merge(K[4 + p], A[a + 1 + 3 * n], A[a + 2 + 3 * n], from)

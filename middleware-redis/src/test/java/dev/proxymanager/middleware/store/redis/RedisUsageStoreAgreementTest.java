@@ -1,5 +1,6 @@
 package dev.proxymanager.middleware.store.redis;
 
+import dev.proxymanager.middleware.quota.UpstreamQuota;
 import dev.proxymanager.middleware.store.Availability;
 import dev.proxymanager.middleware.store.InMemoryUsageStore;
 import dev.proxymanager.middleware.store.LeaseTerms;
@@ -24,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The Redis store decides exactly as the in-memory one: the script only compares times and the store works out
  * availabilities in Java, so a long random workload (several limits, a request count of 1, usage caps, shared leases,
  * cooldowns, removals, re-stamps, grants given back, a guard band, callers whose clocks lag, route buckets, a quota group, weighted
- * calls of up to 3 units, some larger than a limit, and past uses) must give the same answer to every call from both.
+ * calls of up to 3 units, some larger than a limit, past uses, and upstream reports on keys and on route buckets) must give the same answer to every call from both.
  */
 class RedisUsageStoreAgreementTest {
 
@@ -57,6 +58,10 @@ class RedisUsageStoreAgreementTest {
             new StoreCandidate("member", List.of(new UsageLimit(4, 3 * SECOND, 0, 20 * MS)), ACCOUNT),
             new StoreCandidate("other-member", List.of(new UsageLimit(5, 10 * SECOND, 4 * SECOND)), ACCOUNT));
 
+    /** Ids the upstream reports about: keys, and route buckets (reports on calls that counted in them). */
+    private static final List<String> REPORTED = List.of("routed", "routed~route:search", "routed~route:free",
+            "member", "member~route:upload", "two-limits");
+
     @AutoClose
     private final RedisUsageStore redis = freshRedisStore();
     private final InMemoryUsageStore memory = new InMemoryUsageStore();
@@ -82,6 +87,7 @@ class RedisUsageStoreAgreementTest {
         int refusals = 0;
         int weightedGrants = 0;
         int givenBack = 0;
+        int reports = 0;
         Grant last = null;
         for (int step = 0; step < 3_000; step++) {
             now += random.nextInt(700) * MS;
@@ -136,10 +142,18 @@ class RedisUsageStoreAgreementTest {
                 Availability actual = redis.release(ENDPOINT, h.secret(), SHARED, h.leaseId(), callerNow,
                         cooldownUntil, remove);
                 assertThat(actual).as("release at step %d", step).isEqualTo(expected);
-            } else if (action < 93) {
+            } else if (action < 91) {
                 String id = SECRETS.get(random.nextInt(SECRETS.size())).secretId();
                 memory.restore(ENDPOINT, id);
                 redis.restore(ENDPOINT, id);
+            } else if (action < 93) {
+                // the upstream's report on a call: a key's, or a route bucket's (it holds for that bucket's calls)
+                String id = REPORTED.get(random.nextInt(REPORTED.size()));
+                UpstreamQuota q = new UpstreamQuota(random.nextBoolean() ? "" : "p", random.nextInt(4) == 0 ? -1 : 5,
+                        random.nextInt(4), now + random.nextInt(8_000) * MS, callerNow - random.nextInt(200) * MS);
+                memory.recordQuota(ENDPOINT, id, q, callerNow);
+                redis.recordQuota(ENDPOINT, id, q, callerNow);
+                reports++;
             } else if (action < 94) {
                 // uses learned afterwards (a restart's request log): in the secret's log and its buckets' and group's
                 StoreCandidate secret = SECRETS.get(random.nextInt(SECRETS.size()));
@@ -158,6 +172,7 @@ class RedisUsageStoreAgreementTest {
         assertThat(refusals).isGreaterThan(300);
         assertThat(weightedGrants).isGreaterThan(100);
         assertThat(givenBack).isGreaterThan(50);
+        assertThat(reports).isGreaterThan(30);
     }
 
     @Test

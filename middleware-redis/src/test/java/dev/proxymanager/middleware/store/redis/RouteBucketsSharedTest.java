@@ -29,11 +29,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Two managers (two processes' worth: each its own engine and Redis connection) share one Redis; each key allows 20
  * units a minute, its search calls 3 a minute on top. Counted at a loopback upstream: the search bucket holds for
- * both processes together while other calls on the same keys go on, and weighted calls count their units.
+ * both processes together while other calls on the same keys go on, and weighted calls count their units; the
+ * upstream's report on a search call holds the bucket for both processes too.
  */
 class RouteBucketsSharedTest {
 
@@ -123,5 +125,58 @@ class RouteBucketsSharedTest {
         assertThat(units("route-key-value-1", "other") + units("route-key-value-2", "other")).isEqualTo(30);
         assertThat(units("route-key-value-1", "search") + units("route-key-value-1", "other")).isLessThanOrEqualTo(20);
         assertThat(units("route-key-value-2", "search") + units("route-key-value-2", "other")).isLessThanOrEqualTo(20);
+    }
+
+    @Test
+    void aSearchReportLearnedByOneProcessHoldsBackOnlyTheSearchCallsOfTheOther() throws IOException {
+        // given an upstream answering search calls with its search quota used up until 10 minutes from now
+        RedisTestServer redis = RedisTestServer.shared();
+        redis.flushAll();
+        long reset = clock.now().getEpochSecond() + 600;
+        upstream = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        upstream.createContext("/", ex -> {
+            boolean search = ex.getRequestURI().getPath().startsWith("/search/");
+            served.merge(search ? "search" : "other", 1, Integer::sum);
+            if (search) {
+                ex.getResponseHeaders().add("X-RateLimit-Limit", "30");
+                ex.getResponseHeaders().add("X-RateLimit-Remaining", "0");
+                ex.getResponseHeaders().add("X-RateLimit-Reset", String.valueOf(reset));
+                ex.getResponseHeaders().add("X-RateLimit-Resource", "search");
+            }
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        upstream.start();
+        String base = "http://127.0.0.1:" + upstream.getAddress().getPort();
+        UsageStoreSettings settings = new UsageStoreSettings("redis", URI.create(redis.uri()), true,
+                Duration.ofSeconds(60));
+        EndpointConfig api = EndpointConfig.builder("api", SecretType.KEY).withBaseUrl(URI.create(base))
+                .withLimit(LimitConfig.of(5000, Duration.ofHours(1)))
+                .withLimit(LimitConfig.of(30, Duration.ofMinutes(1)).matching(new RouteMatch(List.of(), "/search/*")))
+                .withSecret("k1", "route-key-value-1")
+                .build();
+        SecretsConfig secrets = new SecretsConfig(settings, Map.of("api", api));
+
+        try (ProxyManager a = manager(secrets, settings); ProxyManager b = manager(secrets, settings)) {
+            try (Request req = a.request(SecretType.KEY, "api", false)) {
+                req.send("GET", base + "/search/code?q=1", null, null);
+            }
+
+            // then the other process, which never saw that answer, holds its search calls back and sends the others
+            try (Request req = b.request(SecretType.KEY, "api", false)) {
+                assertThatThrownBy(() -> req.send("GET", base + "/search/code?q=2", null, null))
+                        .isInstanceOf(NoSecretAvailableException.class);
+            }
+            try (Request req = b.request(SecretType.KEY, "api", false)) {
+                assertThat(req.send("GET", base + "/repos/x", null, null).status()).isEqualTo(200);
+            }
+            SecretStats.RouteUsage search = b.stats("api").getFirst().routes().getFirst();
+            assertThat(search.upstream().remaining()).isZero();
+            assertThat(search.upstream().limit()).isEqualTo(30);
+            // on Redis's clock and back: within the offset's rounding
+            assertThat(search.upstream().resetAt().getEpochSecond()).isBetween(reset - 1, reset);
+            assertThat(b.stats("api").getFirst().upstream()).isNull();
+        }
+        assertThat(served).containsEntry("search", 1).containsEntry("other", 1);
     }
 }
