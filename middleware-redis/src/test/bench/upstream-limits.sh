@@ -5,7 +5,7 @@
 # limit by arrival time — and prints capacity delivered, violations and the grant-to-write delays; then measures the
 # Redis store's calls per second against redis-benchmark's EVALSHA of "return 1" in the same run.
 # Usage, from the repository root:
-#   bash middleware/src/test/bench/upstream-limits.sh [seconds=30] [threads per process=4] [margins="100ms 0ms"]
+#   bash middleware-redis/src/test/bench/upstream-limits.sh [seconds=30] [threads per process=4] [margins="100ms 0ms"]
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE/../../../.."
@@ -15,9 +15,9 @@ MARGINS=${3:-100ms 0ms}
 : "${JAVA_HOME:?set JAVA_HOME to a JDK 21+}"
 
 # one reactor build: the test-support module resolves to its classes without being installed
-./mvnw -B -q -pl middleware -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath \
+./mvnw -B -q -pl middleware-redis -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath \
   -Dmdep.includeScope=test
-CP="middleware/target/classes:middleware/target/test-classes:$(cat middleware/target/bench.classpath)"
+CP="middleware-redis/target/classes:middleware-redis/target/test-classes:$(cat middleware-redis/target/bench.classpath)"
 
 # shellcheck source=redis-lib.sh
 source "$HERE/redis-lib.sh"
@@ -31,7 +31,8 @@ for margin in $MARGINS; do
     "redis://127.0.0.1:$PORT" "$SECONDS_RUN" "$margin" 3 "$THREADS"
 done
 SHA=$(redis-cli -p "$PORT" SCRIPT LOAD "return 1")
-echo "== redis-benchmark -c 64 EVALSHA return 1, then RedisUsageStoreBenchmark 10 s 64 threads"
+echo "== redis-benchmark -c 64 EVALSHA return 1, then RedisUsageStoreBenchmark 10 s 64 threads, then redis-benchmark again"
 redis-benchmark -p "$PORT" -c 64 -n 300000 -q EVALSHA "$SHA" 0 | tr '\r' '\n' | tail -1
 "$JAVA_HOME/bin/java" -cp "$CP" dev.proxymanager.middleware.store.redis.RedisUsageStoreBenchmark \
   "redis://127.0.0.1:$PORT" 10 64 | grep -E 'store calls/s|client JVM'
+redis-benchmark -p "$PORT" -c 64 -n 300000 -q EVALSHA "$SHA" 0 | tr '\r' '\n' | tail -1

@@ -24,8 +24,11 @@ import java.util.concurrent.atomic.LongAdder;
  * two round trips, two script calls. A warm-up as long as the measured run comes first.
  */
 public final class RedisUsageStoreBenchmark {
-    /** {@code -Dbench.virtual=true}: the callers are virtual threads rather than platform threads. */
-    private static final boolean VIRTUAL = Boolean.getBoolean("bench.virtual");
+    /**
+     * The callers are virtual threads, as the server's request handlers are; {@code -Dbench.virtual=false} makes them
+     * platform threads.
+     */
+    private static final boolean VIRTUAL = !"false".equals(System.getProperty("bench.virtual"));
 
     public static void main(String[] args) throws Exception {
         String uri = args.length > 0 ? args[0] : "redis://127.0.0.1:6379";
