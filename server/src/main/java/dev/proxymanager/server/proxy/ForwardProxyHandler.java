@@ -1,10 +1,9 @@
 package dev.proxymanager.server.proxy;
 
-import dev.proxymanager.server.http.ProxyManagerHeaders;
-import dev.proxymanager.middleware.rotation.CallRoute;
 import dev.proxymanager.middleware.ProxyManager;
 import dev.proxymanager.middleware.SecretType;
 import dev.proxymanager.middleware.clock.Clock;
+import dev.proxymanager.middleware.config.ConfigException;
 import dev.proxymanager.middleware.config.EndpointConfig;
 import dev.proxymanager.middleware.cache.CacheKey;
 import dev.proxymanager.middleware.cache.CacheMode;
@@ -20,6 +19,9 @@ import dev.proxymanager.middleware.log.RequestLog;
 import dev.proxymanager.middleware.log.RequestLogEntry;
 import dev.proxymanager.middleware.quota.QuotaHeaders;
 import dev.proxymanager.middleware.quota.QuotaReading;
+import dev.proxymanager.middleware.rotation.CallRoute;
+import dev.proxymanager.middleware.rotation.CostTooLargeException;
+import dev.proxymanager.server.http.ProxyManagerHeaders;
 import dev.proxymanager.server.proxy.tls.TlsInterception;
 import dev.proxymanager.middleware.store.SessionStore;
 import dev.proxymanager.server.security.HeaderPolicy;
@@ -197,11 +199,18 @@ public final class ForwardProxyHandler extends ConnectHandler {
                          byte[] body) {
         EndpointConfig endpoint = admitted.endpoint();
         String method = request.getMethod();
+        int cost;
+        try {
+            cost = ProxyManagerHeaders.cost(request.getHeaders().get(ProxyManagerHeaders.COST));
+        } catch (ConfigException e) {
+            refuse(request, response, callback, ProxyRefusal.BAD_COST, e.getMessage());
+            return;
+        }
         List<Map.Entry<String, String>> headers = requestHeaders(request);
         ResponseCache cache = manager.cache();
         CachePolicy policy = endpoint.cache();
         if (cache == null || !policy.enabled() || !policy.allowsMethod(method)) {
-            Attempted attempted = attempt(request, admitted, target, body, headers, "bypass");
+            Attempted attempted = attempt(request, admitted, target, body, headers, cost, "bypass");
             if (attempted instanceof Refused refused) {
                 answer(request, response, callback, refused);
                 return;
@@ -218,7 +227,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
         CacheResult result;
         try {
             result = cache.fetch(key, policy, mode, () -> {
-                Attempted attempted = attempt(request, admitted, target, body, headers, logCache);
+                Attempted attempted = attempt(request, admitted, target, body, headers, cost, logCache);
                 if (attempted instanceof Refused refused) {
                     throw new RefusedException(refused);
                 }
@@ -314,7 +323,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
      * A failed site certificate is not retried: it is {@link ProxyRefusal#UPSTREAM_TLS}.
      */
     private Attempted attempt(Request request, Admitted admitted, URI target, byte[] body,
-                              List<Map.Entry<String, String>> headers, String logCache) {
+                              List<Map.Entry<String, String>> headers, int cost, String logCache) {
         EndpointConfig endpoint = admitted.endpoint();
         String method = request.getMethod();
         boolean mayRetry = PlainHttpClient.isIdempotent(method) || endpoint.retry().retryNonIdempotent();
@@ -324,9 +333,14 @@ public final class ForwardProxyHandler extends ConnectHandler {
         // a banned answer kept while another proxy is tried: when none can be, it says more than a 502
         Answer lastBanned = null;
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
-            UpstreamPicker.Pick pick = picker.pick(endpoint, admitted.host(), admitted.session(), attempt > 1,
-                    CallRoute.of(method, target.getRawPath() == null || target.getRawPath().isEmpty() ? "/"
-                            : target.getRawPath()));
+            UpstreamPicker.Pick pick;
+            try {
+                pick = picker.pick(endpoint, admitted.host(), admitted.session(), attempt > 1,
+                        new CallRoute(method, target.getRawPath() == null || target.getRawPath().isEmpty() ? "/"
+                                : target.getRawPath(), cost));
+            } catch (CostTooLargeException e) {
+                return new Refused(ProxyRefusal.COST_TOO_LARGE, e.getMessage(), null);
+            }
             if (pick instanceof UpstreamPicker.NoneFree none) {
                 if (lastBanned != null) {
                     return lastBanned;

@@ -27,7 +27,11 @@ public enum ProxyRefusal {
     /** Connecting through the upstream proxy, or its answer, timed out. */
     UPSTREAM_TIMEOUT(504, "upstream_timeout"),
     /** The request body is larger than {@code max_request_bytes}. */
-    REQUEST_TOO_LARGE(413, "request_too_large");
+    REQUEST_TOO_LARGE(413, "request_too_large"),
+    /** {@code X-Proxy-Manager-Cost} is not a whole number in its bounds. */
+    BAD_COST(400, "bad_cost"),
+    /** The request costs more than a limit that counts it allows: no proxy could ever carry it. */
+    COST_TOO_LARGE(400, "cost_too_large");
 
     /** The header that marks the proxy's own answers. */
     public static final String ERROR_HEADER = "X-Proxy-Manager-Error";

@@ -66,8 +66,6 @@ final class UpstreamPicker {
 
     /** When every usable proxy is full of sessions: ask again after this long. */
     static final Duration SESSIONS_FULL_RETRY_AFTER = Duration.ofSeconds(1);
-    /** A request whose configured cost no limit admits: it will not fit later either; a long pause. */
-    static final Duration COST_TOO_LARGE_RETRY_AFTER = Duration.ofSeconds(60);
 
     private final RotationEngine engine;
     private final SessionStore sessions;
@@ -94,7 +92,11 @@ final class UpstreamPicker {
         return pick(endpoint, host, session, retry, CallRoute.UNKNOWN);
     }
 
-    /** As {@link #pick(EndpointConfig, String, String, boolean)} for a request of {@code route} (route buckets, cost). */
+    /**
+     * As {@link #pick(EndpointConfig, String, String, boolean)} for a request of {@code route} (route buckets, cost).
+     *
+     * @throws CostTooLargeException when the request costs more than a limit that counts it allows, holding no lease
+     */
     Pick pick(EndpointConfig endpoint, String host, String session, boolean retry, CallRoute route) {
         String name = endpoint.name();
         String bound = session == null ? null : boundSecret(name, session);
@@ -170,17 +172,10 @@ final class UpstreamPicker {
      * endpoint's preferring it; when they differ, the site is asked for the endpoint's pick once.
      *
      * @return {@link Leases} or {@link NoneFree}
+     * @throws CostTooLargeException when the request costs more than a limit that counts it allows (bad input: no
+     *                               proxy could ever carry it), holding no lease
      */
     private Object acquire(EndpointConfig endpoint, String host, String preferred, CallRoute route) {
-        try {
-            return acquireChecked(endpoint, host, preferred, route);
-        } catch (CostTooLargeException e) {
-            // the endpoint's costs exceed one of its limits: no proxy could ever carry the request
-            return new NoneFree(e.getMessage(), COST_TOO_LARGE_RETRY_AFTER);
-        }
-    }
-
-    private Object acquireChecked(EndpointConfig endpoint, String host, String preferred, CallRoute route) {
         if (!endpoint.hostScoped()) {
             AcquireResult r = engine.acquire(endpoint.name(), preferred, route);
             return r instanceof AcquireResult.Denied d ? new NoneFree(d.reason(), d.retryAfter())
@@ -191,7 +186,13 @@ final class UpstreamPicker {
             return new NoneFree("for " + host + ": " + d.reason(), d.retryAfter());
         }
         SecretLease siteLease = ((AcquireResult.Granted) site).lease();
-        AcquireResult main = engine.acquire(endpoint.name(), siteLease.secretId(), route);
+        AcquireResult main;
+        try {
+            main = engine.acquire(endpoint.name(), siteLease.secretId(), route);
+        } catch (CostTooLargeException e) {
+            sites.release(siteLease, Outcome.unused());
+            throw e;
+        }
         if (main instanceof AcquireResult.Denied d) {
             sites.release(siteLease, Outcome.unused());
             return new NoneFree(d.reason(), d.retryAfter());

@@ -417,6 +417,32 @@ class ForwardProxyServerTest {
     }
 
     @Test
+    void aClientSetsARequestsCostInXProxyManagerCostAndBadOrTooLargeCostsAre400() throws Exception {
+        // given one proxy allowed 10 uses a minute
+        start(",\"limits\":[{\"requests\":10,\"per\":\"1m\"}]", List.of(), "pm-a");
+
+        // when a request says it costs 4, one gives a cost that is no number, one a cost above the limit
+        Curl weighted = Curl.run("-x", proxy("pool"), "-H", "X-Proxy-Manager-Cost: 4", siteUrl("/w"));
+        Curl bad = Curl.run("-x", proxy("pool"), "-H", "X-Proxy-Manager-Cost: lots", siteUrl("/w"));
+        Curl tooLarge = Curl.run("-x", proxy("pool"), "-H", "X-Proxy-Manager-Cost: 11", siteUrl("/w"));
+
+        // then the first counts 4 and its header never reaches the site
+        assertThat(weighted.status()).isEqualTo(200);
+        assertThat(manager.stats("pool").getFirst().windows().getFirst().uses()).isEqualTo(4);
+        assertThat(site.requests).hasSize(1);
+        assertThat(site.requests.getFirst().keySet()).noneMatch(h -> h.equalsIgnoreCase("X-Proxy-Manager-Cost"));
+        // and the others are the proxy's own 400s, naming the problem, with nothing counted or sent
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.header(ProxyRefusal.ERROR_HEADER)).isEqualTo("bad_cost");
+        assertThat(bad.body()).contains("X-Proxy-Manager-Cost");
+        assertThat(tooLarge.status()).isEqualTo(400);
+        assertThat(tooLarge.header(ProxyRefusal.ERROR_HEADER)).isEqualTo("cost_too_large");
+        assertThat(tooLarge.header("Retry-After")).isNull();
+        assertThat(manager.stats("pool").getFirst().windows().getFirst().uses()).isEqualTo(4);
+        assertThat(site.requests).hasSize(1);
+    }
+
+    @Test
     void aProxyBannedByOneSiteKeepsServingTheOthersWithHostScopedHealth() throws Exception {
         // given a site (localhost) that bans pm-a, and health scoped per host
         site.answerByProxy.put("localhost pm-a", Map.entry(403, "banned here"));
