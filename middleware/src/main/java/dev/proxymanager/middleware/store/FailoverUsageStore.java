@@ -19,6 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The project's one usage-store failure policy. Wraps a networked {@link UsageStore} (Redis) so an outage never
@@ -199,48 +201,46 @@ public final class FailoverUsageStore implements UsageStore {
     @Override
     public Availability release(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId, long now,
                                 long cooldownUntil, boolean remove) {
-        if (leaseId != null && localLeases.remove(leaseId)) {
-            return local.release(endpoint, secret, terms, leaseId, now, cooldownUntil, remove);
-        }
-        if (tryPrimary()) {
-            try {
-                Availability a = primary.release(endpoint, secret, terms, leaseId, now, cooldownUntil, remove);
-                answered();
-                return a;
-            } catch (UsageStoreUnavailableException e) {
-                wentDown(e);
-            } catch (RuntimeException e) {
-                throw fault("release", e);
-            }
-        }
-        fallbackCalls.incrementAndGet();
-        // the primary's lease, if any, lapses after its TTL
-        Availability a = local.release(endpoint, secret, terms, null, now, cooldownUntil, remove);
-        return mode == Mode.FAIL_CLOSED && a.cause() != UnavailableCause.REMOVED
-                ? new Availability(Math.max(a.freeAt(), retryAt(now)), UnavailableCause.STORE_UNAVAILABLE) : a;
+        return endLease("release", leaseId, now,
+                lease -> local.release(endpoint, secret, terms, lease, now, cooldownUntil, remove),
+                () -> primary.release(endpoint, secret, terms, leaseId, now, cooldownUntil, remove));
     }
 
     /** As {@link #release}: a lease granted locally is given back locally; else to the primary while it answers. */
     @Override
     public Availability giveBack(String endpoint, StoreCandidate secret, LeaseTerms terms, String leaseId,
                                  long usedAt, long now, int units) {
+        return endLease("giveBack", leaseId, now,
+                lease -> local.giveBack(endpoint, secret, terms, lease, usedAt, now, units),
+                () -> primary.giveBack(endpoint, secret, terms, leaseId, usedAt, now, units));
+    }
+
+    /**
+     * The failure policy of the calls that end a lease: a lease granted locally (during an outage) ends locally;
+     * otherwise the primary while it answers; while it is down, the local store applies the outcome without a lease
+     * (the primary's lease lapses after its TTL, keeping its use), and fail-closed reports the store unavailable.
+     *
+     * @param onLocal the call on the local store, given the lease id, or null for the primary's lease
+     */
+    private Availability endLease(String operation, String leaseId, long now,
+                                  Function<String, Availability> onLocal,
+                                  Supplier<Availability> onPrimary) {
         if (leaseId != null && localLeases.remove(leaseId)) {
-            return local.giveBack(endpoint, secret, terms, leaseId, usedAt, now, units);
+            return onLocal.apply(leaseId);
         }
         if (tryPrimary()) {
             try {
-                Availability a = primary.giveBack(endpoint, secret, terms, leaseId, usedAt, now, units);
+                Availability a = onPrimary.get();
                 answered();
                 return a;
             } catch (UsageStoreUnavailableException e) {
                 wentDown(e);
             } catch (RuntimeException e) {
-                throw fault("giveBack", e);
+                throw fault(operation, e);
             }
         }
         fallbackCalls.incrementAndGet();
-        // the primary keeps the use (and its lease lapses after its TTL); a use granted locally, unleased, goes
-        Availability a = local.giveBack(endpoint, secret, terms, null, usedAt, now, units);
+        Availability a = onLocal.apply(null);
         return mode == Mode.FAIL_CLOSED && a.cause() != UnavailableCause.REMOVED
                 ? new Availability(Math.max(a.freeAt(), retryAt(now)), UnavailableCause.STORE_UNAVAILABLE) : a;
     }
