@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.proxymanager.middleware.elastic.IndexTemplates;
 import dev.proxymanager.middleware.elastic.PagedDelete;
+import dev.proxymanager.middleware.elastic.PointInTimeScan;
 
 import java.io.IOException;
 import java.time.Instant;
@@ -282,10 +283,7 @@ public final class ElasticsearchCacheStore implements CacheStore {
 
         /** Entries deleted per page when purging; default 1000. */
         public Builder withPurgePageSize(int pageSize) {
-            if (pageSize < 1 || pageSize > 10_000) {
-                throw new IllegalArgumentException("cache purge page size must be within 1-10000, was " + pageSize);
-            }
-            this.purgePageSize = pageSize;
+            this.purgePageSize = PointInTimeScan.checkPageSize("cache purge page size", pageSize);
             return this;
         }
 

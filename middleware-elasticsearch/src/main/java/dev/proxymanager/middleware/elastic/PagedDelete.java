@@ -91,12 +91,9 @@ public final class PagedDelete {
             return this;
         }
 
-        /** Documents per page and per bulk request, 1–10000; default 1000. */
+        /** Documents per page and per bulk request, 1–{@value PointInTimeScan#MAX_PAGE_SIZE}; default 1000. */
         public Builder withPageSize(int pageSize) {
-            if (pageSize < 1 || pageSize > 10_000) {
-                throw new IllegalArgumentException("pageSize must be within 1-10000, was " + pageSize);
-            }
-            this.pageSize = pageSize;
+            this.pageSize = PointInTimeScan.checkPageSize("pageSize", pageSize);
             return this;
         }
 

@@ -23,6 +23,22 @@ import java.util.Objects;
  * This class is threadsafe.
  */
 public final class PointInTimeScan {
+
+    /** The most hits one search returns by default ({@code index.max_result_window}): the bound of a page. */
+    public static final int MAX_PAGE_SIZE = 10_000;
+
+    /**
+     * {@code pageSize} when it is a page size every walk over Elasticsearch pages can use (1–{@value #MAX_PAGE_SIZE}).
+     *
+     * @param what how the setting is named in the error
+     * @throws IllegalArgumentException otherwise, naming {@code what}
+     */
+    public static int checkPageSize(String what, int pageSize) {
+        if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+            throw new IllegalArgumentException(what + " must be within 1-" + MAX_PAGE_SIZE + ", was " + pageSize);
+        }
+        return pageSize;
+    }
     /** Receives one page of hits; the list is never empty. */
     @FunctionalInterface
     public interface PageConsumer {
@@ -132,12 +148,9 @@ public final class PointInTimeScan {
             return this;
         }
 
-        /** Hits per page, 1–10000; default 1000. */
+        /** Hits per page, 1–{@value #MAX_PAGE_SIZE}; default 1000. */
         public Builder withPageSize(int pageSize) {
-            if (pageSize < 1 || pageSize > 10_000) {
-                throw new IllegalArgumentException("pageSize must be within 1-10000, was " + pageSize);
-            }
-            this.pageSize = pageSize;
+            this.pageSize = checkPageSize("pageSize", pageSize);
             return this;
         }
 

@@ -131,10 +131,7 @@ public final class ElasticsearchUsageHistory implements UsageHistory {
 
         /** Documents per page, 1–10000; default 5000. */
         public Builder withPageSize(int pageSize) {
-            if (pageSize < 1 || pageSize > 10_000) {
-                throw new IllegalArgumentException("usage history page size must be within 1-10000, was " + pageSize);
-            }
-            this.pageSize = pageSize;
+            this.pageSize = PointInTimeScan.checkPageSize("usage history page size", pageSize);
             return this;
         }
 
