@@ -45,6 +45,19 @@
     return charts[id];
   }
 
+  // a bar chart of counts over time, one stacked series per endpoint or event
+  function stackedBars(id) {
+    return chart(id, {
+      type: 'bar',
+      data: { labels: [], datasets: [] },
+      options: {
+        scales: { x: { stacked: true, grid: { display: false }, ticks: { maxTicksLimit: 12 } },
+                  y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+        plugins: { legend: { position: 'bottom' } }
+      }
+    });
+  }
+
   function setData(c, labels, datasets) {
     c.data.labels = labels;
     c.data.datasets = datasets;
@@ -78,15 +91,7 @@
     el('stat-p99').textContent = formatMs(h.latency.p99);
 
     var labels = h.buckets.map(function (b) { return timeLabel(b, range.bucketMillis); });
-    setData(chart('chart-requests', {
-      type: 'bar',
-      data: { labels: [], datasets: [] },
-      options: {
-        scales: { x: { stacked: true, grid: { display: false }, ticks: { maxTicksLimit: 12 } },
-                  y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
-        plugins: { legend: { position: 'bottom' } }
-      }
-    }), labels, h.requestsByEndpoint.map(function (s, i) {
+    setData(stackedBars('chart-requests'), labels, h.requestsByEndpoint.map(function (s, i) {
       return { label: s.endpoint, data: s.counts, backgroundColor: PALETTE[i % PALETTE.length], borderRadius: 2 };
     }));
 
@@ -150,15 +155,7 @@
       { label: 'p99', data: h.latencyOverTime.p99, borderColor: '#dc2626', backgroundColor: '#dc2626' }
     ]);
 
-    setData(chart('chart-events', {
-      type: 'bar',
-      data: { labels: [], datasets: [] },
-      options: {
-        scales: { x: { stacked: true, grid: { display: false }, ticks: { maxTicksLimit: 12 } },
-                  y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
-        plugins: { legend: { position: 'bottom' } }
-      }
-    }), labels, h.eventsOverTime.map(function (s, i) {
+    setData(stackedBars('chart-events'), labels, h.eventsOverTime.map(function (s, i) {
       return { label: s.event, data: s.counts, backgroundColor: EVENT_COLORS[s.event] || PALETTE[i % PALETTE.length],
         borderRadius: 2 };
     }));
