@@ -23,6 +23,10 @@ public final class StoreCandidate {
     private final List<StoreCandidate> routes;
     private final StoreCandidate group;
     private final List<StoreCandidate> shares;
+    // worked out once: the stores ask for them on every call
+    private final int allLimits;
+    private final int logCapacity;
+    private final int maxUnits;
 
     public StoreCandidate(String secretId, List<UsageLimit> limits, List<StoreCandidate> routes,
                           StoreCandidate group) {
@@ -45,6 +49,20 @@ public final class StoreCandidate {
             all[this.routes.size()] = group;
             shares = List.of(all);
         }
+        int all = this.limits.size();
+        int capacity = 0;
+        int units = Integer.MAX_VALUE;
+        for (UsageLimit l : this.limits) {
+            capacity = Math.max(capacity, l.requests());
+            units = Math.min(units, l.requests());
+        }
+        for (StoreCandidate share : shares) {
+            all += share.limits().size();
+            units = Math.min(units, share.maxUnits());
+        }
+        this.allLimits = all;
+        this.logCapacity = capacity;
+        this.maxUnits = units;
     }
 
     /** The secret's id (for a route bucket or a group: the id of its log). */
@@ -79,11 +97,7 @@ public final class StoreCandidate {
 
     /** The number of limits an {@link Availability} may name: the secret's, then its routes', then its group's. */
     public int allLimits() {
-        int n = limits.size() + (group == null ? 0 : group.limits().size());
-        for (StoreCandidate r : routes) {
-            n += r.limits().size();
-        }
-        return n;
+        return allLimits;
     }
 
     /**
@@ -96,11 +110,7 @@ public final class StoreCandidate {
 
     /** How many past uses the store must keep to decide these limits: the largest {@code requests}. */
     public int logCapacity() {
-        int max = 0;
-        for (UsageLimit l : limits) {
-            max = Math.max(max, l.requests());
-        }
-        return max;
+        return logCapacity;
     }
 
     /**
@@ -108,14 +118,7 @@ public final class StoreCandidate {
      * than a limit could never be made). {@link Integer#MAX_VALUE} without limits.
      */
     public int maxUnits() {
-        int min = Integer.MAX_VALUE;
-        for (UsageLimit l : limits) {
-            min = Math.min(min, l.requests());
-        }
-        for (StoreCandidate s : shares()) {
-            min = Math.min(min, s.maxUnits());
-        }
-        return min;
+        return maxUnits;
     }
 
     @Override
