@@ -130,7 +130,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.sites = new SiteScopes(manager.engine().store(), clock, metrics::siteStateChanged);
         this.picker = new UpstreamPicker(manager.engine(), sites, sessions, clock, settings.sessionTtl());
-        this.http = new PlainHttpClient(maxConnections, upstreamTls != null ? upstreamTls : defaultTls(),
+        this.http = new PlainHttpClient(maxConnections, upstreamTls != null ? upstreamTls : defaultTls(), clock,
                 metrics::staleConnectionRetried);
         this.maxRequestBytes = maxRequestBytes;
         this.metrics = Objects.requireNonNull(metrics, "metrics");
@@ -251,8 +251,7 @@ public final class ForwardProxyHandler extends ConnectHandler {
             stream(request, response, callback, admitted, target, tooLarge.get(), "bypass");
             return;
         } catch (IOException e) {
-            answer(request, response, callback, new Refused(ProxyRefusal.UPSTREAM_FAILED,
-                    "upstream failed (" + e.getClass().getSimpleName() + ")", null));
+            answer(request, response, callback, bodyFailed(e));
             return;
         }
         if (tooLarge.get() != null) {
@@ -275,10 +274,11 @@ public final class ForwardProxyHandler extends ConnectHandler {
     /** Relays an answer as it arrives, then logs it (unless its attempt was logged already). */
     private void stream(Request request, Response response, Callback callback, Admitted admitted, URI target,
                         Answer a, String logCache) {
-        long bytes = relay(request, response, callback, a.upstream(), a.picked(), a.attempt(), admitted.session());
+        Relayed relayed = relay(request, response, callback, a.upstream(), a.picked(), a.attempt(),
+                admitted.session());
         if (!a.logged()) {
             log(admitted.endpoint(), request.getMethod(), target, a.picked(), a.status(), a.startedNanos(), a.sentAt(),
-                    bytes < 0 ? null : bytes, a.attempt(), a.kind(), bytes < 0 ? "client_gone" : null, logCache,
+                    relayed.error() == null ? relayed.bytes() : null, a.attempt(), a.kind(), relayed.error(), logCache,
                     a.quota());
         }
     }
@@ -489,10 +489,23 @@ public final class ForwardProxyHandler extends ConnectHandler {
     /** Bodies up to this size are relayed in one write; larger ones stream through a buffer this size: 16 KiB. */
     private static final int RELAY_BUFFER = 16 * 1024;
 
-    /** Relays the upstream response to the client; returns the body bytes, -1 when the relay failed. */
-    private long relay(Request request, Response response, Callback callback, ClassicHttpResponse upstream,
-                       UpstreamPicker.Picked picked, int attempt, String session) {
-        try (upstream) {
+    /** What relaying a response came to: the body bytes sent, or why it stopped ({@code null}: it did not). */
+    private record Relayed(long bytes, String error) {
+        static final Relayed CLIENT_GONE = new Relayed(-1, "client_gone");
+    }
+
+    /** The port's own answer when the upstream's body failed before any of it was relayed. */
+    private static Refused bodyFailed(IOException e) {
+        return isTimeout(e)
+                ? new Refused(ProxyRefusal.UPSTREAM_TIMEOUT, "the upstream's body stopped coming (read timeout)", null)
+                : new Refused(ProxyRefusal.UPSTREAM_FAILED, "upstream failed (" + e.getClass().getSimpleName() + ")",
+                null);
+    }
+
+    /** Relays the upstream response to the client. */
+    private Relayed relay(Request request, Response response, Callback callback, ClassicHttpResponse upstream,
+                          UpstreamPicker.Picked picked, int attempt, String session) {
+        try {
             response.setStatus(upstream.getCode());
             Set<String> connectionListed = listedInConnection(upstream.getHeaders("Connection"));
             for (Header h : upstream.getHeaders()) {
@@ -514,51 +527,84 @@ public final class ForwardProxyHandler extends ConnectHandler {
             if (entity == null || "HEAD".equals(request.getMethod())) {
                 response.getHeaders().put(HttpHeader.CONTENT_LENGTH, entity == null ? 0 : Math.max(0, entity.getContentLength()));
                 callback.succeeded();
-                return 0;
+                return new Relayed(0, null);
             }
             long length = entity.getContentLength();
-            if (length >= 0) {
-                response.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);
-            }
             if (length >= 0 && length <= RELAY_BUFFER) {
                 // most answers: read whole, then one last write carries head and body together, not waited for
                 byte[] whole;
                 try (InputStream in = entity.getContent()) {
                     whole = in.readNBytes((int) length);
+                } catch (IOException e) {
+                    // nothing relayed yet: the port answers itself rather than with a cut connection
+                    Refused failed = bodyFailed(e);
+                    response.getHeaders().clear();
+                    answer(request, response, callback, failed);
+                    return new Relayed(-1, failed.refusal().token());
                 }
+                response.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);
                 AtomicBoolean clientGone = new AtomicBoolean(); // a write to a client that left fails at once
                 response.write(true, ByteBuffer.wrap(whole), Callback.from(callback::succeeded, x -> {
                     clientGone.set(true);
                     callback.failed(x);
                 }));
                 if (clientGone.get()) {
-                    return -1;
+                    return Relayed.CLIENT_GONE;
                 }
                 metrics.bytesRelayed(whole.length);
-                return whole.length;
+                return new Relayed(whole.length, null);
+            }
+            if (length >= 0) {
+                response.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);
             }
             long copied = 0;
-            try (InputStream in = entity.getContent(); OutputStream out = Content.Sink.asOutputStream(response)) {
-                byte[] buffer = new byte[RELAY_BUFFER];
-                for (int n; (n = in.read(buffer)) >= 0; ) {
-                    out.write(buffer, 0, n);
-                    copied += n;
+            InputStream in = entity.getContent(); // closed with the upstream response
+            OutputStream out = Content.Sink.asOutputStream(response);
+            byte[] buffer = new byte[RELAY_BUFFER];
+            while (true) {
+                int n;
+                try {
+                    n = in.read(buffer);
+                } catch (IOException e) {
+                    // part of the body may have gone out: all the client can be told is a cut connection
+                    metrics.bytesRelayed(copied);
+                    callback.failed(e);
+                    return new Relayed(-1, bodyFailed(e).refusal().token());
                 }
+                if (n < 0) {
+                    break;
+                }
+                out.write(buffer, 0, n);
+                copied += n;
             }
+            out.close(); // the last write: the response is complete
             metrics.bytesRelayed(copied);
             callback.succeeded();
-            return copied;
+            return new Relayed(copied, null);
         } catch (IOException | RuntimeException e) {
             callback.failed(e);
-            return -1;
+            return Relayed.CLIENT_GONE;
+        } finally {
+            close(upstream);
         }
     }
 
     private static void discard(ClassicHttpResponse upstream) {
-        try (upstream) {
+        try {
             EntityUtils.consume(upstream.getEntity());
         } catch (IOException e) {
             // the connection is dropped from the pool; nothing else to do
+        } finally {
+            close(upstream);
+        }
+    }
+
+    /** Closes an upstream response; failing to (its body was cut) only drops its connection from the pool. */
+    private static void close(ClassicHttpResponse upstream) {
+        try {
+            upstream.close();
+        } catch (IOException e) {
+            // nothing the client or the outcome depends on
         }
     }
 

@@ -1,8 +1,10 @@
 package dev.proxymanager.server.proxy;
 
+import dev.proxymanager.middleware.clock.Clock;
 import dev.proxymanager.middleware.transport.ProxyAddress;
 import org.apache.hc.client5.http.auth.AuthScope;
 import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.auth.BasicCredentialsProvider;
@@ -17,15 +19,14 @@ import org.apache.hc.client5.http.io.LeaseRequest;
 import org.apache.hc.client5.http.HttpRoute;
 import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
 import org.apache.hc.client5.http.protocol.HttpClientContext;
-import org.apache.hc.core5.http.ClassicHttpRequest;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.io.entity.HttpEntityWrapper;
-import org.apache.hc.core5.http.io.support.ClassicRequestBuilder;
 import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.client5.http.impl.DefaultSchemePortResolver;
@@ -34,11 +35,14 @@ import org.apache.hc.core5.util.Timeout;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -55,13 +59,16 @@ import java.util.concurrent.TimeoutException;
  * followed, no content decoded, no cookies, and no retries on another proxy of its own (the caller does those,
  * counting them against the proxy). Connections are pooled per upstream proxy. The one retry it makes is on the
  * same proxy, for a pooled kept-alive connection the proxy had closed unseen ({@link #retriableOnFreshConnection}):
- * that is the pool's fault, not the proxy's. This class is threadsafe.
+ * that is the pool's fault, not the proxy's. Read timeouts are kept by {@link ReadDeadlines}, not by the sockets.
+ * This class is threadsafe.
  */
 final class PlainHttpClient implements AutoCloseable {
 
     private static final String PROXY_ATTRIBUTE = "proxy-manager.upstream-proxy";
     /** Set on an exchange's context when it dialled a new connection rather than reusing a pooled one. */
     private static final String DIALLED_ATTRIBUTE = "proxy-manager.dialled";
+    /** The exchange's {@link ReadDeadlines.Watch}: dialling pauses it (the dial has its own timeout). */
+    private static final String WATCH_ATTRIBUTE = "proxy-manager.read-deadline";
     /** The user token of a retry: {@link FreshConnections} hands it a new connection, never a pooled one. */
     private static final Object FRESH_CONNECTION = new Object() {
         @Override
@@ -80,15 +87,18 @@ final class PlainHttpClient implements AutoCloseable {
 
     private final PoolingHttpClientConnectionManager pool;
     private final CloseableHttpClient client;
+    private final ReadDeadlines deadlines;
     private final Runnable onStaleRetry;
 
     /**
      * @param upstreamTls what TLS to sites trusts ({@link dev.proxymanager.server.proxy.tls.UpstreamTrust}); host
      *                    names are always verified
+     * @param clock the time source of read deadlines
      * @param onStaleRetry told each time a request is sent again on a fresh connection
      */
-    PlainHttpClient(int maxConnections, SSLContext upstreamTls, Runnable onStaleRetry) {
+    PlainHttpClient(int maxConnections, SSLContext upstreamTls, Clock clock, Runnable onStaleRetry) {
         this.onStaleRetry = Objects.requireNonNull(onStaleRetry, "onStaleRetry");
+        this.deadlines = new ReadDeadlines(clock);
         this.pool = PoolingHttpClientConnectionManagerBuilder.create()
                 .setTlsSocketStrategy(new DefaultClientTlsStrategy(upstreamTls))
                 .setMaxConnTotal(maxConnections)
@@ -120,6 +130,8 @@ final class PlainHttpClient implements AutoCloseable {
     /**
      * Sends the request; the caller reads and closes the response. A request that failed on a reused pooled
      * connection the upstream proxy had closed is sent once more on a fresh connection to the same proxy.
+     * {@code readTimeout} bounds every wait for bytes, the response head's and then each of the body's: past it the
+     * exchange fails with a {@link SocketTimeoutException}, while sending or while the caller reads the body.
      *
      * @param headers request headers already filtered for forwarding
      * @param body the request body, empty for none
@@ -129,9 +141,9 @@ final class PlainHttpClient implements AutoCloseable {
                              String contentType, ProxyAddress proxy, Duration connectTimeout, Duration readTimeout)
             throws IOException {
         TrackedBody tracked = body.length == 0 ? null : new TrackedBody(body, contentType);
-        HttpClientContext context = context(proxy, target, connectTimeout, readTimeout);
+        HttpClientContext context = context(proxy, target, connectTimeout);
         try {
-            return client.executeOpen(null, request(method, target, headers, tracked, proxy), context);
+            return exchange(request(method, target, headers, tracked, proxy), context, readTimeout);
         } catch (IOException e) {
             boolean reused = context.getAttribute(DIALLED_ATTRIBUTE) == null;
             if (!retriableOnFreshConnection(e, reused, isIdempotent(method), tracked == null || tracked.started)) {
@@ -139,10 +151,38 @@ final class PlainHttpClient implements AutoCloseable {
             }
         }
         onStaleRetry.run();
-        HttpClientContext fresh = context(proxy, target, connectTimeout, readTimeout);
+        HttpClientContext fresh = context(proxy, target, connectTimeout);
         fresh.setUserToken(FRESH_CONNECTION);
         TrackedBody again = body.length == 0 ? null : new TrackedBody(body, contentType);
-        return client.executeOpen(null, request(method, target, headers, again, proxy), fresh);
+        return exchange(request(method, target, headers, again, proxy), fresh, readTimeout);
+    }
+
+    /** One exchange under a read deadline; the deadline follows the body until it is read whole or closed. */
+    private ClassicHttpResponse exchange(HttpUriRequestBase request, HttpClientContext context, Duration readTimeout)
+            throws IOException {
+        ReadDeadlines.Watch watch = deadlines.watch(readTimeout, request); // cancelling closes the connection
+        context.setAttribute(WATCH_ATTRIBUTE, watch);
+        ClassicHttpResponse response;
+        try {
+            response = client.executeOpen(null, request, context);
+        } catch (IOException e) {
+            watch.done();
+            throw watch.timedOut() ? timedOut(readTimeout, e) : e;
+        }
+        HttpEntity entity = response.getEntity();
+        if (entity == null) {
+            watch.done();
+        } else {
+            response.setEntity(new WatchedEntity(entity, watch, readTimeout));
+        }
+        return response;
+    }
+
+    private static SocketTimeoutException timedOut(Duration readTimeout, IOException cause) {
+        SocketTimeoutException e = new SocketTimeoutException(
+                "no bytes from the upstream proxy within the read timeout (" + readTimeout.toMillis() + " ms)");
+        e.initCause(cause);
+        return e;
     }
 
     /**
@@ -170,8 +210,7 @@ final class PlainHttpClient implements AutoCloseable {
         return died && (idempotent || cleanClose || !bodyStarted);
     }
 
-    private static HttpClientContext context(ProxyAddress proxy, URI target, Duration connectTimeout,
-                                             Duration readTimeout) {
+    private static HttpClientContext context(ProxyAddress proxy, URI target, Duration connectTimeout) {
         HttpClientContext context = HttpClientContext.create();
         context.setAttribute(PROXY_ATTRIBUTE, proxy.host());
         if (proxy.hasCredentials() && !"http".equalsIgnoreCase(target.getScheme())) {
@@ -183,25 +222,101 @@ final class PlainHttpClient implements AutoCloseable {
         }
         context.setRequestConfig(RequestConfig.custom()
                 .setConnectTimeout(Timeout.of(connectTimeout))
-                .setResponseTimeout(Timeout.of(readTimeout))
+                .setResponseTimeout(Timeout.DISABLED) // ReadDeadlines: a timed socket read costs a timer per read
                 .setConnectionRequestTimeout(Timeout.of(connectTimeout))
                 .build());
         return context;
     }
 
-    private static ClassicHttpRequest request(String method, URI target, List<Map.Entry<String, String>> headers,
+    /** A cancellable request: cancelling it closes the connection it is on. */
+    private static HttpUriRequestBase request(String method, URI target, List<Map.Entry<String, String>> headers,
                                               TrackedBody body, ProxyAddress proxy) {
-        ClassicRequestBuilder b = ClassicRequestBuilder.create(method).setUri(target);
-        headers.forEach(h -> b.addHeader(h.getKey(), h.getValue()));
+        HttpUriRequestBase r = new HttpUriRequestBase(method, target);
+        headers.forEach(h -> r.addHeader(h.getKey(), h.getValue()));
         if (body != null) {
-            b.setEntity(body);
+            r.setEntity(body);
         }
         if (proxy.hasCredentials() && "http".equalsIgnoreCase(target.getScheme())) {
             // preemptive, saving a 407 round trip per request
-            b.addHeader("Proxy-Authorization", "Basic " + Base64.getEncoder().encodeToString(
+            r.addHeader("Proxy-Authorization", "Basic " + Base64.getEncoder().encodeToString(
                     (proxy.user() + ":" + proxy.password()).getBytes(StandardCharsets.UTF_8)));
         }
-        return b.build();
+        return r;
+    }
+
+    /** A response body read under its exchange's read deadline: each read that brings bytes pushes it on. */
+    private static final class WatchedEntity extends HttpEntityWrapper {
+        private final ReadDeadlines.Watch watch;
+        private final Duration readTimeout;
+
+        WatchedEntity(HttpEntity body, ReadDeadlines.Watch watch, Duration readTimeout) {
+            super(body);
+            this.watch = watch;
+            this.readTimeout = readTimeout;
+        }
+
+        @Override
+        public InputStream getContent() throws IOException {
+            return new FilterInputStream(super.getContent()) {
+                @Override
+                public int read() throws IOException {
+                    try {
+                        int b = super.read();
+                        arrived(b < 0 ? -1 : 1);
+                        return b;
+                    } catch (IOException e) {
+                        throw failed(e);
+                    }
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    try {
+                        int n = super.read(b, off, len);
+                        arrived(n);
+                        return n;
+                    } catch (IOException e) {
+                        throw failed(e);
+                    }
+                }
+
+                private void arrived(int n) {
+                    if (n > 0) {
+                        watch.progressed();
+                    } else if (n < 0) {
+                        watch.done();
+                    }
+                }
+
+                @Override
+                public void close() throws IOException {
+                    watch.done();
+                    try {
+                        super.close();
+                    } catch (IOException e) {
+                        throw failed(e);
+                    }
+                }
+            };
+        }
+
+        @Override
+        public void writeTo(OutputStream out) throws IOException {
+            try (InputStream in = getContent()) {
+                in.transferTo(out);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            watch.done();
+            super.close();
+        }
+
+        private IOException failed(IOException e) {
+            watch.done();
+            return watch.timedOut() ? timedOut(readTimeout, e) : e;
+        }
     }
 
     /** A request body that records whether writing it to the connection had begun. */
@@ -269,7 +384,17 @@ final class PlainHttpClient implements AutoCloseable {
         @Override
         public void connect(ConnectionEndpoint endpoint, TimeValue timeout, HttpContext context) throws IOException {
             context.setAttribute(DIALLED_ATTRIBUTE, Boolean.TRUE);
-            pool.connect(endpoint, timeout, context);
+            ReadDeadlines.Watch watch = (ReadDeadlines.Watch) context.getAttribute(WATCH_ATTRIBUTE);
+            if (watch != null) {
+                watch.pause();
+            }
+            try {
+                pool.connect(endpoint, timeout, context);
+            } finally {
+                if (watch != null) {
+                    watch.progressed();
+                }
+            }
         }
 
         @Override
@@ -290,6 +415,7 @@ final class PlainHttpClient implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        deadlines.close();
         client.close();
         pool.close();
     }

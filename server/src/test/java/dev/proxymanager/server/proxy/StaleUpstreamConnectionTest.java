@@ -32,7 +32,7 @@ import static org.awaitility.Awaitility.await;
  */
 class StaleUpstreamConnectionTest {
 
-    ClosingUpstreamProxy upstream;
+    MisbehavingUpstreamProxy upstream;
     ProxyManager manager;
     ForwardProxyServer server;
     InMemoryRequestLog requestLog;
@@ -50,8 +50,8 @@ class StaleUpstreamConnectionTest {
     }
 
     /** A proxy port whose endpoint "pool" has the one upstream, no retries on another proxy. */
-    void start(ClosingUpstreamProxy.Drop drop) throws Exception {
-        upstream = new ClosingUpstreamProxy(drop);
+    void start(MisbehavingUpstreamProxy.Misbehaviour drop) throws Exception {
+        upstream = new MisbehavingUpstreamProxy(drop);
         String json = "{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"allowed_targets\":[\"127.0.0.1\"],"
                 + "\"retry\":{\"max_retries\":0},\"timeouts\":{\"connect\":\"2s\",\"read\":\"5s\"},"
                 + "\"secrets\":[{\"id\":\"closing\",\"value\":\"" + upstream.url() + "\"}]}}}";
@@ -81,7 +81,7 @@ class StaleUpstreamConnectionTest {
     @Test
     void requestsThroughAnUpstreamThatClosesAfterEachAnswerAllSucceedWithoutHealthPenalty() throws Exception {
         // given an upstream that closes each connection right after answering, as tinyproxy does
-        start(ClosingUpstreamProxy.Drop.AFTER_ANSWER);
+        start(MisbehavingUpstreamProxy.Misbehaviour.CLOSE_AFTER_ANSWER);
 
         // when requests follow one another faster than pooled connections are checked
         for (int i = 0; i < 10; i++) {
@@ -89,7 +89,7 @@ class StaleUpstreamConnectionTest {
 
             // then each succeeds on its first attempt
             assertThat(r.statusCode()).isEqualTo(200);
-            assertThat(r.body()).isEqualTo("answered by the closing upstream\n");
+            assertThat(r.body()).isEqualTo("answered by the misbehaving upstream\n");
             assertThat(r.headers().firstValue("X-Proxy-Manager-Attempts")).hasValue("1");
         }
 
@@ -108,7 +108,7 @@ class StaleUpstreamConnectionTest {
     void aRequestMeetingAConnectionClosedAsItArrivesIsSentAgainOnAFreshOne() throws Exception {
         // given an upstream that closes a kept-alive connection when the next request arrives, unanswered (its idle
         // timeout firing as the request is on its way: no check before reuse can see that coming)
-        start(ClosingUpstreamProxy.Drop.CLOSE_ON_NEXT_REQUEST);
+        start(MisbehavingUpstreamProxy.Misbehaviour.CLOSE_ON_NEXT_REQUEST);
 
         // when GETs and POSTs with a body follow one another
         for (int i = 0; i < 6; i++) {
@@ -127,7 +127,7 @@ class StaleUpstreamConnectionTest {
     @Test
     void aPostWhoseBodyWentOutOnAConnectionThenResetIsNotSentAgain() throws Exception {
         // given an upstream that resets a kept-alive connection once it has read the next request whole
-        start(ClosingUpstreamProxy.Drop.RESET_ON_NEXT_REQUEST);
+        start(MisbehavingUpstreamProxy.Misbehaviour.RESET_ON_NEXT_REQUEST);
         assertThat(send("GET", null).statusCode()).isEqualTo(200);
 
         // when a POST with a body goes out on that pooled connection
@@ -144,7 +144,7 @@ class StaleUpstreamConnectionTest {
     @Test
     void aGetOnAConnectionThenResetIsSentAgain() throws Exception {
         // given an upstream that resets a kept-alive connection once it has read the next request
-        start(ClosingUpstreamProxy.Drop.RESET_ON_NEXT_REQUEST);
+        start(MisbehavingUpstreamProxy.Misbehaviour.RESET_ON_NEXT_REQUEST);
         assertThat(send("GET", null).statusCode()).isEqualTo(200);
 
         // when another GET goes out on that pooled connection
