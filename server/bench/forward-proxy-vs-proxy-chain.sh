@@ -106,7 +106,7 @@ elasticsearch: false
 protect_forwarding: false   # only the proxy port is measured; its token is checked
 max_concurrent_requests: 512
 YAML
-PROXY_MANAGER_PROXY_TOKEN="$TOKEN" LOG_LEVEL=WARN "$JAVA" -Xms1g -Xmx1g ${BENCH_SERVER_JAVA_OPTS:-} -jar "$JAR" --config "$WORK/server.yaml" \
+PROXY_MANAGER_PROXY_TOKEN="$TOKEN" LOG_LEVEL=WARN "$JAVA" -XX:+UseParallelGC -Xms1g -Xmx1g ${BENCH_SERVER_JAVA_OPTS:-} -jar "$JAR" --config "$WORK/server.yaml" \
   > "$WORK/server.log" 2>&1 &
 PIDS="$PIDS $!"
 
