@@ -1,26 +1,13 @@
 package dev.proxymanager.server.proxy;
 
-import dev.proxymanager.middleware.ProxyManager;
-import dev.proxymanager.middleware.clock.SystemClock;
-import dev.proxymanager.middleware.config.CidrBlock;
-import dev.proxymanager.middleware.config.SecretsConfig;
 import dev.proxymanager.middleware.health.OutcomeKind;
 import dev.proxymanager.middleware.log.InMemoryRequestLog;
 import dev.proxymanager.middleware.rotation.SecretStats;
-import dev.proxymanager.middleware.store.InMemoryUsageStore;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.InetSocketAddress;
-import java.net.ProxySelector;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -32,50 +19,32 @@ import static org.awaitility.Awaitility.await;
  */
 class StaleUpstreamConnectionTest {
 
+    PortOverMisbehavingUpstreams port;
     MisbehavingUpstreamProxy upstream;
-    ProxyManager manager;
     ForwardProxyServer server;
     InMemoryRequestLog requestLog;
-    HttpClient client;
 
     @AfterEach
     void stop() throws Exception {
-        if (server != null) {
-            server.close();
+        if (port != null) {
+            port.close();
         }
-        if (manager != null) {
-            manager.close();
-        }
-        upstream.close();
     }
 
     /** A proxy port whose endpoint "pool" has the one upstream, no retries on another proxy. */
     void start(MisbehavingUpstreamProxy.Misbehaviour drop) throws Exception {
-        upstream = new MisbehavingUpstreamProxy(drop);
-        String json = "{\"endpoints\":{\"pool\":{\"type\":\"proxy\",\"allowed_targets\":[\"127.0.0.1\"],"
-                + "\"retry\":{\"max_retries\":0},\"timeouts\":{\"connect\":\"2s\",\"read\":\"5s\"},"
-                + "\"secrets\":[{\"id\":\"closing\",\"value\":\"" + upstream.url() + "\"}]}}}";
-        requestLog = new InMemoryRequestLog();
-        manager = ProxyManager.builder().secrets(SecretsConfig.parse(json, Map.of()))
-                .usageStore(new InMemoryUsageStore()).requestLog(requestLog).maxWait(Duration.ZERO).build();
-        List<CidrBlock> loopback = List.of(CidrBlock.parse("127.0.0.0/8"));
-        server = new ForwardProxyServer("127.0.0.1", new ForwardProxySettings(0, null, loopback, "pool",
-                Duration.ofMinutes(10)), manager, SystemClock.INSTANCE, new SimpleMeterRegistry(),
-                Duration.ofSeconds(30), 1024 * 1024, 8).start();
-        client = HttpClient.newBuilder().proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", server.port())))
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        port = new PortOverMisbehavingUpstreams(Duration.ofSeconds(5), 0, drop);
+        upstream = port.upstreams.getFirst();
+        server = port.server;
+        requestLog = port.requestLog;
     }
 
     HttpResponse<String> send(String method, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:9/item"))
-                .timeout(Duration.ofSeconds(10));
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                : HttpRequest.BodyPublishers.ofString(body));
-        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return port.send(method, body);
     }
 
     SecretStats stats() {
-        return manager.engine().stats("pool").getFirst();
+        return port.stats(0);
     }
 
     @Test
