@@ -166,23 +166,15 @@ final class PlainHttpClient implements AutoCloseable {
         try {
             response = client.executeOpen(null, request, context);
         } catch (IOException e) {
-            watch.done();
-            throw watch.timedOut() ? timedOut(readTimeout, e) : e;
+            throw watch.failed(e);
         }
         HttpEntity entity = response.getEntity();
         if (entity == null) {
             watch.done();
         } else {
-            response.setEntity(new WatchedEntity(entity, watch, readTimeout));
+            response.setEntity(new WatchedEntity(entity, watch));
         }
         return response;
-    }
-
-    private static SocketTimeoutException timedOut(Duration readTimeout, IOException cause) {
-        SocketTimeoutException e = new SocketTimeoutException(
-                "no bytes from the upstream proxy within the read timeout (" + readTimeout.toMillis() + " ms)");
-        e.initCause(cause);
-        return e;
     }
 
     /**
@@ -247,12 +239,10 @@ final class PlainHttpClient implements AutoCloseable {
     /** A response body read under its exchange's read deadline: each read that brings bytes pushes it on. */
     private static final class WatchedEntity extends HttpEntityWrapper {
         private final ReadDeadlines.Watch watch;
-        private final Duration readTimeout;
 
-        WatchedEntity(HttpEntity body, ReadDeadlines.Watch watch, Duration readTimeout) {
+        WatchedEntity(HttpEntity body, ReadDeadlines.Watch watch) {
             super(body);
             this.watch = watch;
-            this.readTimeout = readTimeout;
         }
 
         @Override
@@ -265,7 +255,7 @@ final class PlainHttpClient implements AutoCloseable {
                         arrived(b < 0 ? -1 : 1);
                         return b;
                     } catch (IOException e) {
-                        throw failed(e);
+                        throw watch.failed(e);
                     }
                 }
 
@@ -276,7 +266,7 @@ final class PlainHttpClient implements AutoCloseable {
                         arrived(n);
                         return n;
                     } catch (IOException e) {
-                        throw failed(e);
+                        throw watch.failed(e);
                     }
                 }
 
@@ -294,7 +284,7 @@ final class PlainHttpClient implements AutoCloseable {
                     try {
                         super.close();
                     } catch (IOException e) {
-                        throw failed(e);
+                        throw watch.failed(e);
                     }
                 }
             };
@@ -313,10 +303,6 @@ final class PlainHttpClient implements AutoCloseable {
             super.close();
         }
 
-        private IOException failed(IOException e) {
-            watch.done();
-            return watch.timedOut() ? timedOut(readTimeout, e) : e;
-        }
     }
 
     /** A request body that records whether writing it to the connection had begun. */

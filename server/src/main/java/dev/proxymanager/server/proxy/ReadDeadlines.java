@@ -3,6 +3,8 @@ package dev.proxymanager.server.proxy;
 import dev.proxymanager.middleware.clock.Clock;
 import org.apache.hc.core5.concurrent.Cancellable;
 
+import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
@@ -15,7 +17,7 @@ import java.util.concurrent.locks.LockSupport;
  * every read cost the port a quarter of its throughput and most of its tail latency (docs/benchmarks.md). Here an
  * exchange {@linkplain #watch watches} its read deadline, every read that makes progress pushes the deadline on, and
  * the watchdog cancels an exchange whose deadline passed: its connection is closed, which ends the blocked read, and
- * the exchange reports a {@link java.net.SocketTimeoutException} ({@link Watch#timedOut}). So the timeout means what
+ * the exchange reports a {@link SocketTimeoutException} ({@link Watch#failed}). So the timeout means what
  * a socket read timeout means: the longest wait for the next bytes, checked every {@link #TICK} at most late.
  * This class is threadsafe.
  */
@@ -105,6 +107,21 @@ final class ReadDeadlines implements AutoCloseable {
         /** Whether the watchdog cancelled the exchange for waiting longer than its timeout. */
         boolean timedOut() {
             return timedOut;
+        }
+
+        /**
+         * The exchange failed: it is no longer watched, and this is its failure as its caller should see it — a
+         * {@link SocketTimeoutException} when the watchdog cut it, {@code cause} otherwise.
+         */
+        IOException failed(IOException cause) {
+            done();
+            if (!timedOut) {
+                return cause;
+            }
+            SocketTimeoutException e = new SocketTimeoutException("no bytes from the upstream proxy within the read"
+                    + " timeout (" + Duration.ofNanos(timeoutNanos).toMillis() + " ms)");
+            e.initCause(cause);
+            return e;
         }
 
         private void expire() {
